@@ -1,0 +1,62 @@
+/**
+ * The one error class of Logbook. `code` is stable and documented in docs/errors.md;
+ * messages may be reworded. Structured fields carry the facts a caller needs to act.
+ */
+export type LogbookErrorCode =
+  | "LOGBOOK_LOCKED"
+  | "LOGBOOK_CORRUPTION"
+  | "LOGBOOK_LOG_FAILED"
+  | "LOGBOOK_NO_SPACE"
+  | "LOGBOOK_CLOSED"
+  | "LOGBOOK_ABORTED"
+  | "LOGBOOK_READ_ONLY"
+  | "LOGBOOK_OVERLOADED"
+  | "LOGBOOK_NOT_FOUND"
+  | "LOGBOOK_TRUNCATED"
+  | "LOGBOOK_IO"
+  | "LOGBOOK_INVALID_ARGUMENT"
+  | "LOGBOOK_INVALID_LSN"
+  | "LOGBOOK_INVALID_OPTION"
+  | "LOGBOOK_RECORD_TOO_LARGE";
+
+export interface LogbookErrorFields {
+  file?: string;
+  offset?: number;
+  lsn?: number;
+  key?: string;
+  currentVersion?: number;
+  cause?: unknown;
+}
+
+export class LogbookError extends Error {
+  readonly code: LogbookErrorCode;
+  readonly file?: string;
+  readonly offset?: number;
+  readonly lsn?: number;
+  readonly key?: string;
+  readonly currentVersion?: number;
+
+  constructor(code: LogbookErrorCode, message: string, fields: LogbookErrorFields = {}) {
+    super(message, fields.cause === undefined ? undefined : { cause: fields.cause });
+    this.name = "LogbookError";
+    this.code = code;
+    if (fields.file !== undefined) this.file = fields.file;
+    if (fields.offset !== undefined) this.offset = fields.offset;
+    if (fields.lsn !== undefined) this.lsn = fields.lsn;
+    if (fields.key !== undefined) this.key = fields.key;
+    if (fields.currentVersion !== undefined) this.currentVersion = fields.currentVersion;
+  }
+}
+
+export function isLogbookError(error: unknown, code?: LogbookErrorCode): error is LogbookError {
+  return error instanceof LogbookError && (code === undefined || error.code === code);
+}
+
+/** The errno-style code of a platform error (`EIO`, `ENOSPC`…), if it has one. */
+export function errnoCode(error: unknown): string | undefined {
+  if (typeof error === "object" && error !== null && "code" in error) {
+    const code = (error as { code: unknown }).code;
+    return typeof code === "string" ? code : undefined;
+  }
+  return undefined;
+}

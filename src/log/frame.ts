@@ -1,0 +1,151 @@
+/**
+ * Frame codec (docs/format.md, "Frame"). One frame is one group commit: a 32-byte header
+ * followed by its records. A frame is valid only when its header checks and every record it
+ * counts checks, in LSN order, filling it exactly; so a frame is all-or-nothing after a
+ * crash, which is what makes `appendBatch` atomic and what proves a torn tail.
+ *
+ *   0  u32 magic "LBFR"
+ *   4  u32 frame bytes (header and records, a multiple of 8)
+ *   8  u64 first LSN (two u32 halves, low first)
+ *  16  u32 record count (at least 1)
+ *  20  u32 reserved, zero
+ *  24  u32 reserved, zero
+ *  28  u32 CRC-32 of bytes 0..28
+ */
+import { assert } from "../assert.js";
+import { crc32 } from "./checksum.js";
+import {
+  ALIGNMENT_BYTES,
+  FRAME_HEADER_BYTES,
+  FRAME_HEADER_CRC_OFFSET,
+  FRAME_MAGIC,
+  RECORD_HEADER_BYTES,
+  recordBytes,
+} from "./format.js";
+import { checkRecord, type RecordDamage, readRecordLsn, readRecordPayloadBytes } from "./record.js";
+
+const OFFSET_MAGIC = 0;
+const OFFSET_FRAME_BYTES = 4;
+const OFFSET_FIRST_LSN_LOW = 8;
+const OFFSET_FIRST_LSN_HIGH = 12;
+const OFFSET_RECORD_COUNT = 16;
+const OFFSET_RESERVED_A = 20;
+const OFFSET_RESERVED_B = 24;
+const TWO_POW_32 = 2 ** 32;
+
+export function encodeFrameHeader(
+  bytes: Uint8Array,
+  view: DataView,
+  offset: number,
+  frameBytes: number,
+  firstLsn: number,
+  recordCount: number,
+): void {
+  assert(frameBytes % ALIGNMENT_BYTES === 0, "frame size is aligned");
+  assert(recordCount >= 1, "a frame holds at least one record");
+  assert(frameBytes >= FRAME_HEADER_BYTES + recordCount * RECORD_HEADER_BYTES, "frame holds its records");
+  view.setUint32(offset + OFFSET_MAGIC, FRAME_MAGIC, true);
+  view.setUint32(offset + OFFSET_FRAME_BYTES, frameBytes, true);
+  view.setUint32(offset + OFFSET_FIRST_LSN_LOW, firstLsn % TWO_POW_32, true);
+  view.setUint32(offset + OFFSET_FIRST_LSN_HIGH, Math.floor(firstLsn / TWO_POW_32), true);
+  view.setUint32(offset + OFFSET_RECORD_COUNT, recordCount, true);
+  view.setUint32(offset + OFFSET_RESERVED_A, 0, true);
+  view.setUint32(offset + OFFSET_RESERVED_B, 0, true);
+  view.setUint32(offset + FRAME_HEADER_CRC_OFFSET, crc32(bytes.subarray(offset, offset + FRAME_HEADER_CRC_OFFSET)), true);
+}
+
+export type FrameCheck =
+  /** A whole, valid frame with the expected first LSN. */
+  | { kind: "valid"; frameBytes: number; firstLsn: number; recordCount: number }
+  /** Zeros where a header would be: the end of the written part of a segment. */
+  | { kind: "end" }
+  /** A valid frame from an earlier use of a recycled segment: also the end. */
+  | { kind: "stale"; frameBytes: number; firstLsn: number }
+  /** The buffer holds a valid header but not yet the whole frame: read `frameBytes` and check again. */
+  | { kind: "short"; frameBytes: number }
+  /** Not a valid frame where one was expected. */
+  | { kind: "damaged"; reason: string; frameBytes?: number; firstLsn?: number; recordOffset?: number };
+
+function isZero(bytes: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (bytes[i] !== 0) return false;
+  return true;
+}
+
+/** Checks a frame header alone; `undefined` when it is valid. */
+export function checkFrameHeader(bytes: Uint8Array, view: DataView, offset: number): string | undefined {
+  if (view.getUint32(offset + OFFSET_MAGIC, true) !== FRAME_MAGIC) return "frame magic missing";
+  const stored = view.getUint32(offset + FRAME_HEADER_CRC_OFFSET, true);
+  if (stored !== crc32(bytes.subarray(offset, offset + FRAME_HEADER_CRC_OFFSET))) return "frame header checksum mismatch";
+  const frameBytes = view.getUint32(offset + OFFSET_FRAME_BYTES, true);
+  const recordCount = view.getUint32(offset + OFFSET_RECORD_COUNT, true);
+  if (frameBytes % ALIGNMENT_BYTES !== 0) return "frame size is not aligned";
+  if (recordCount < 1) return "frame holds no record";
+  if (frameBytes < FRAME_HEADER_BYTES + recordCount * RECORD_HEADER_BYTES) return "frame is too small for its records";
+  return undefined;
+}
+
+export function readFrameBytes(view: DataView, offset: number): number {
+  return view.getUint32(offset + OFFSET_FRAME_BYTES, true);
+}
+
+export function readFrameFirstLsn(view: DataView, offset: number): number {
+  return view.getUint32(offset + OFFSET_FIRST_LSN_HIGH, true) * TWO_POW_32 + view.getUint32(offset + OFFSET_FIRST_LSN_LOW, true);
+}
+
+export function readFrameRecordCount(view: DataView, offset: number): number {
+  return view.getUint32(offset + OFFSET_RECORD_COUNT, true);
+}
+
+/**
+ * Checks the frame at `offset`. `available` is where the bytes read so far end, `limit`
+ * where the segment ends (a frame never crosses it). Never throws on bad bytes.
+ */
+export function checkFrame(
+  bytes: Uint8Array,
+  view: DataView,
+  offset: number,
+  available: number,
+  limit: number,
+  expectedFirstLsn: number,
+): FrameCheck {
+  if (offset + FRAME_HEADER_BYTES > limit) return { kind: "end" };
+  if (offset + FRAME_HEADER_BYTES > available) return { kind: "short", frameBytes: FRAME_HEADER_BYTES };
+  if (isZero(bytes, offset, offset + FRAME_HEADER_BYTES)) return { kind: "end" };
+  const headerDamage = checkFrameHeader(bytes, view, offset);
+  if (headerDamage !== undefined) return { kind: "damaged", reason: headerDamage };
+  const frameBytes = readFrameBytes(view, offset);
+  const firstLsn = readFrameFirstLsn(view, offset);
+  if (firstLsn < expectedFirstLsn) return { kind: "stale", frameBytes, firstLsn };
+  if (firstLsn > expectedFirstLsn) {
+    return { kind: "damaged", reason: `frame starts at LSN ${firstLsn}, expected ${expectedFirstLsn}`, frameBytes, firstLsn };
+  }
+  if (offset + frameBytes > limit)
+    return { kind: "damaged", reason: "frame runs past the end of its segment", frameBytes, firstLsn };
+  if (offset + frameBytes > available) return { kind: "short", frameBytes };
+  const recordCount = readFrameRecordCount(view, offset);
+  const end = offset + frameBytes;
+  let cursor = offset + FRAME_HEADER_BYTES;
+  for (let i = 0; i < recordCount; i++) {
+    const size: number | RecordDamage = checkRecord(bytes, view, cursor, end, firstLsn + i);
+    if (typeof size === "string") return { kind: "damaged", reason: size, frameBytes, firstLsn, recordOffset: cursor };
+    cursor += size;
+  }
+  if (cursor !== end) return { kind: "damaged", reason: "frame has bytes after its last record", frameBytes, firstLsn };
+  return { kind: "valid", frameBytes, firstLsn, recordCount };
+}
+
+/** Calls `visit` with each record's LSN and payload bounds; the frame must have checked valid. */
+export function forEachRecord(
+  view: DataView,
+  offset: number,
+  recordCount: number,
+  visit: (lsn: number, payloadStart: number, payloadEnd: number) => void,
+): void {
+  let cursor = offset + FRAME_HEADER_BYTES;
+  for (let i = 0; i < recordCount; i++) {
+    const payloadBytes = readRecordPayloadBytes(view, cursor);
+    const payloadStart = cursor + RECORD_HEADER_BYTES;
+    visit(readRecordLsn(view, cursor), payloadStart, payloadStart + payloadBytes);
+    cursor += recordBytes(payloadBytes);
+  }
+}

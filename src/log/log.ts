@@ -1,0 +1,340 @@
+/**
+ * The write-ahead log: the front door of src/log. Open recovers what is on disk, then
+ * appends go through the group-commit writer and reads through the checked reader.
+ */
+import { EventEmitter } from "node:events";
+import { resolve as resolvePath } from "node:path";
+import { errnoCode, LogbookError } from "../errors.js";
+import type { DirectoryLock, FileSystem } from "../io/file-system.js";
+import { NodeFileSystem } from "../io/node-file-system.js";
+import { type LogOptions, payloadBytesMax, type ResolvedLogOptions, resolveLogOptions } from "./options.js";
+import { type LogRecord, type ReadOptions, type ReadSource, readFrames } from "./reader.js";
+import { type DamageReport, type RecoveryReport, recoverLog } from "./recovery.js";
+import { formatLogId } from "./segment-header.js";
+import { type SegmentInfo, SegmentSet } from "./segments.js";
+import { type CommitInfo, GroupCommitWriter, type WaitLevel } from "./writer.js";
+
+export interface LogStats {
+  logId: string;
+  sync: ResolvedLogOptions["sync"];
+  firstLsn: number;
+  lastLsn: number;
+  writtenLsn: number;
+  durableLsn: number;
+  appends: number;
+  records: number;
+  recordBytes: number;
+  commits: number;
+  fsyncs: number;
+  /** Mean records per group commit: how much work one write and one fdatasync did. */
+  recordsPerCommit: number;
+  commitMsMean: number;
+  commitMsMax: number;
+  pendingBytes: number;
+  segments: number;
+  rotations: number;
+  segmentsTruncated: number;
+  failed: boolean;
+  failureCode: string | undefined;
+  recovery: RecoveryReport;
+}
+
+export interface LogEvents {
+  commit: [CommitInfo];
+  durable: [number];
+  failure: [LogbookError];
+}
+
+function checkPayload(payload: unknown): asserts payload is Uint8Array {
+  if (!(payload instanceof Uint8Array)) throw new TypeError("a log payload must be a Uint8Array");
+}
+
+export class Log extends EventEmitter<LogEvents> implements AsyncDisposable {
+  readonly directory: string;
+  readonly options: ResolvedLogOptions;
+  /** The largest payload a single append accepts. */
+  readonly payloadBytesMax: number;
+  private readonly fs: FileSystem;
+  private readonly ownsFileSystem: boolean;
+  private readonly lock: DirectoryLock | undefined;
+  private readonly segmentSet: SegmentSet | undefined;
+  private readonly staticSegments: SegmentInfo[];
+  private readonly writer: GroupCommitWriter | undefined;
+  private readonly recoveryReport: RecoveryReport;
+  private readonly logIdHex: string;
+  private readonly single: Uint8Array[] = [];
+  private changeWaiters: (() => void)[] = [];
+  private closing: Promise<void> | undefined;
+  private closed = false;
+  private segmentsTruncated = 0;
+
+  private constructor(
+    directory: string,
+    options: ResolvedLogOptions,
+    fs: FileSystem,
+    ownsFileSystem: boolean,
+    lock: DirectoryLock | undefined,
+    recovered: Awaited<ReturnType<typeof recoverLog>>,
+  ) {
+    super();
+    this.directory = directory;
+    this.options = options;
+    this.payloadBytesMax = payloadBytesMax(options.batchBytesMax);
+    this.fs = fs;
+    this.ownsFileSystem = ownsFileSystem;
+    this.lock = lock;
+    this.recoveryReport = recovered.report;
+    this.logIdHex = formatLogId(recovered.logId);
+    this.staticSegments = recovered.segments;
+    if (options.readOnly) return;
+    this.segmentSet = new SegmentSet(
+      { fs, directory, logId: recovered.logId, segmentBytes: options.segmentBytes, preallocate: options.preallocate },
+      recovered.segments,
+      recovered.activeHandle,
+      recovered.tailPosition,
+    );
+    this.writer = new GroupCommitWriter(this.segmentSet, options, recovered.nextLsn, {
+      onCommit: (info) => {
+        if (this.listenerCount("commit") > 0) this.emit("commit", info);
+        this.signalChange();
+      },
+      onDurable: (lsn) => {
+        if (this.listenerCount("durable") > 0) this.emit("durable", lsn);
+        this.signalChange();
+      },
+      onFailure: (error) => {
+        if (this.listenerCount("failure") > 0) this.emit("failure", error);
+        this.signalChange();
+      },
+    });
+  }
+
+  /**
+   * Opens (or creates) the log in `directory`, recovering it first: a torn tail is cut
+   * (and kept aside), any other damage refuses the open with LOGBOOK_CORRUPTION, per `recovery`.
+   */
+  static async open(directory: string, options: LogOptions = {}): Promise<Log> {
+    if (typeof directory !== "string" || directory.length === 0) throw new TypeError("directory must be a non-empty string");
+    const resolved = resolveLogOptions(options);
+    const fs = options.fileSystem ?? new NodeFileSystem();
+    const ownsFileSystem = options.fileSystem === undefined;
+    const path = resolvePath(directory);
+    let lock: DirectoryLock | undefined;
+    try {
+      if (!resolved.readOnly && resolved.create) await fs.mkdir(path);
+      if (!resolved.readOnly)
+        lock = await fs.lockDirectory(path).catch((error: unknown) => {
+          if (errnoCode(error) === "ENOENT") throw new LogbookError("LOGBOOK_NOT_FOUND", `no log in ${path}`, { file: path });
+          throw error;
+        });
+      const recovered = await recoverLog(fs, path, resolved);
+      if (resolved.readOnly) await recovered.activeHandle.close();
+      return new Log(path, resolved, fs, ownsFileSystem, lock, recovered);
+    } catch (error) {
+      await lock?.release();
+      if (ownsFileSystem) await fs.close?.();
+      throw error;
+    }
+  }
+
+  /** Appends one record; resolves with its LSN once it is durable under the sync mode. */
+  async append(payload: Uint8Array): Promise<number> {
+    checkPayload(payload);
+    const writer = this.requireWriter();
+    const single = this.single;
+    single[0] = payload;
+    const done = writer.enqueue(single);
+    const lsn = writer.lastLsn;
+    await done;
+    return lsn;
+  }
+
+  /** Appends records atomically: after a crash, all of them are in the log or none is. */
+  async appendBatch(payloads: readonly Uint8Array[]): Promise<number[]> {
+    if (!Array.isArray(payloads)) throw new TypeError("appendBatch takes an array of Uint8Array");
+    for (const payload of payloads) checkPayload(payload);
+    if (payloads.length === 0) return [];
+    const writer = this.requireWriter();
+    const done = writer.enqueue(payloads);
+    const last = writer.lastLsn;
+    await done;
+    return Array.from({ length: payloads.length }, (_, i) => last - payloads.length + 1 + i);
+  }
+
+  /** Every committed record from `from` (default: the oldest kept), in LSN order. */
+  async *read(options: ReadOptions = {}): AsyncGenerator<LogRecord> {
+    for await (const records of readFrames(this.readSource(), options.from, false, options.signal)) yield* records;
+  }
+
+  /** Like `read`, then follows new commits until `signal` aborts (LOGBOOK_ABORTED) or the log closes. */
+  async *tail(options: ReadOptions = {}): AsyncGenerator<LogRecord> {
+    for await (const records of readFrames(this.readSource(), options.from, true, options.signal)) yield* records;
+  }
+
+  /** Frame by frame: as `read`, with fewer awaits per record (replay uses it). */
+  readBatches(options: ReadOptions = {}): AsyncGenerator<LogRecord[]> {
+    return readFrames(this.readSource(), options.from, false, options.signal);
+  }
+
+  /**
+   * Frees whole segments whose records all precede `lsn` (call it after a checkpoint covers
+   * them). The segment being written is never freed, and LSNs are never reused. Resolves the
+   * number of segments freed.
+   */
+  async truncateBefore(lsn: number): Promise<number> {
+    if (!Number.isSafeInteger(lsn) || lsn < 0) {
+      throw new LogbookError("LOGBOOK_INVALID_LSN", `truncateBefore takes a non-negative integer LSN, got ${String(lsn)}`);
+    }
+    const writer = this.requireWriter();
+    if (lsn > writer.durableLsn + 1) {
+      throw new LogbookError("LOGBOOK_INVALID_LSN", `cannot truncate before ${lsn}: only up to ${writer.durableLsn} is durable`, {
+        lsn,
+      });
+    }
+    const removed = await (this.segmentSet as SegmentSet).truncateBefore(lsn);
+    this.segmentsTruncated += removed;
+    return removed;
+  }
+
+  /** Resolves once `lsn` is written to the OS or durable; with `durable` it also starts an fdatasync. */
+  waitFor(lsn: number, level: WaitLevel = "durable"): Promise<void> {
+    if (!Number.isSafeInteger(lsn)) return Promise.reject(new TypeError("lsn must be an integer"));
+    if (level !== "written" && level !== "durable") return Promise.reject(new TypeError("level must be written or durable"));
+    if (this.writer === undefined) return lsn <= this.lastLsn ? Promise.resolve() : Promise.reject(this.readOnlyError());
+    return this.writer.waitFor(lsn, level);
+  }
+
+  /** Makes everything appended so far durable. */
+  sync(): Promise<void> {
+    return this.waitFor(this.lastLsn, "durable");
+  }
+
+  get id(): string {
+    return this.logIdHex;
+  }
+
+  get firstLsn(): number {
+    return this.segments()[0]?.firstLsn ?? 1;
+  }
+
+  /** The last LSN handed out. */
+  get lastLsn(): number {
+    return this.writer?.lastLsn ?? this.recoveryReport.lastLsn;
+  }
+
+  /** The last LSN written to the OS. */
+  get writtenLsn(): number {
+    return this.writer?.writtenLsn ?? this.recoveryReport.lastLsn;
+  }
+
+  /** The last LSN made durable by fdatasync. */
+  get durableLsn(): number {
+    return this.writer?.durableLsn ?? this.recoveryReport.lastLsn;
+  }
+
+  /** The last LSN acknowledged under the sync mode: readers see records up to here. */
+  get committedLsn(): number {
+    return this.writer?.committedLsn ?? this.recoveryReport.lastLsn;
+  }
+
+  get recovery(): RecoveryReport {
+    return this.recoveryReport;
+  }
+
+  /** The failure that stopped the log, if any. */
+  get failure(): LogbookError | undefined {
+    return this.writer?.failure;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  stats(): LogStats {
+    const w = this.writer?.stats;
+    const commits = w?.commits ?? 0;
+    return {
+      logId: this.logIdHex,
+      sync: this.options.sync,
+      firstLsn: this.firstLsn,
+      lastLsn: this.lastLsn,
+      writtenLsn: this.writtenLsn,
+      durableLsn: this.durableLsn,
+      appends: w?.appends ?? 0,
+      records: w?.records ?? 0,
+      recordBytes: w?.recordBytes ?? 0,
+      commits,
+      fsyncs: w?.fsyncs ?? 0,
+      recordsPerCommit: commits === 0 ? 0 : (w?.records ?? 0) / commits,
+      commitMsMean: commits === 0 ? 0 : (w?.commitMsTotal ?? 0) / commits,
+      commitMsMax: w?.commitMsMax ?? 0,
+      pendingBytes: w?.pendingBytes ?? 0,
+      segments: this.segments().length,
+      rotations: this.segmentSet?.rotations ?? 0,
+      segmentsTruncated: this.segmentsTruncated,
+      failed: this.writer?.failure !== undefined,
+      failureCode: this.writer?.failure?.code,
+      recovery: this.recoveryReport,
+    };
+  }
+
+  segments(): readonly SegmentInfo[] {
+    return this.segmentSet?.segments ?? this.staticSegments;
+  }
+
+  /** Commits and syncs what was appended, then releases the files and the lock. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= this.closeOnce();
+    return this.closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  private async closeOnce(): Promise<void> {
+    try {
+      await this.writer?.close();
+      await this.segmentSet?.close();
+    } finally {
+      this.closed = true;
+      this.signalChange();
+      await this.lock?.release();
+      if (this.ownsFileSystem) await this.fs.close?.();
+    }
+  }
+
+  private requireWriter(): GroupCommitWriter {
+    if (this.writer === undefined) throw this.readOnlyError();
+    if (this.closing !== undefined) throw new LogbookError("LOGBOOK_CLOSED", "the log is closed");
+    return this.writer;
+  }
+
+  private readOnlyError(): LogbookError {
+    return new LogbookError("LOGBOOK_READ_ONLY", `the log in ${this.directory} is open read-only`);
+  }
+
+  private signalChange(): void {
+    if (this.changeWaiters.length === 0) return;
+    const waiters = this.changeWaiters;
+    this.changeWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  private readSource(): ReadSource {
+    return {
+      fs: this.fs,
+      salvage: this.options.recovery === "salvage",
+      segments: () => this.segments(),
+      committedLsn: () => this.committedLsn,
+      nextChange: () => new Promise<void>((resolve) => this.changeWaiters.push(resolve)),
+      isClosed: () => this.closed,
+      failure: () => this.writer?.failure,
+      onSkipped: (damage: DamageReport) => {
+        if (!this.recoveryReport.skipped.some((d) => d.file === damage.file && d.offset === damage.offset)) {
+          this.recoveryReport.skipped.push(damage);
+        }
+      },
+    };
+  }
+}

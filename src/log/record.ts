@@ -1,0 +1,75 @@
+/**
+ * Record codec (docs/format.md, "Record"): a 16-byte header and the payload, padded to 8 bytes.
+ *
+ *   0  u32 CRC-32 of bytes 4 .. 16+length
+ *   4  u32 payload length
+ *   8  u64 LSN (stored as two u32 halves, low first)
+ *  16  payload, then zero padding up to a multiple of 8 (outside the CRC, but must be zero)
+ */
+import { assert } from "../assert.js";
+import { crc32 } from "./checksum.js";
+import { LSN_MAX, RECORD_CRC_COVERAGE_START, RECORD_HEADER_BYTES, recordBytes } from "./format.js";
+
+const OFFSET_CRC = 0;
+const OFFSET_LENGTH = 4;
+const OFFSET_LSN_LOW = 8;
+const OFFSET_LSN_HIGH = 12;
+const TWO_POW_32 = 2 ** 32;
+
+export const RecordDamage = {
+  truncated: "record runs past the end of its frame",
+  length: "record length is impossible",
+  checksum: "record checksum mismatch",
+  lsn: "record LSN is out of sequence",
+  padding: "record padding is not zero",
+} as const;
+export type RecordDamage = (typeof RecordDamage)[keyof typeof RecordDamage];
+
+/** Encodes one record at `offset`; returns the bytes it took, padding included. */
+export function encodeRecord(bytes: Uint8Array, view: DataView, offset: number, lsn: number, payload: Uint8Array): number {
+  assert(lsn >= 1 && lsn <= LSN_MAX, "record LSN in range");
+  const payloadEnd = offset + RECORD_HEADER_BYTES + payload.byteLength;
+  const end = offset + recordBytes(payload.byteLength);
+  assert(end <= bytes.byteLength, "record fits its buffer");
+  view.setUint32(offset + OFFSET_LENGTH, payload.byteLength, true);
+  view.setUint32(offset + OFFSET_LSN_LOW, lsn % TWO_POW_32, true);
+  view.setUint32(offset + OFFSET_LSN_HIGH, Math.floor(lsn / TWO_POW_32), true);
+  bytes.set(payload, offset + RECORD_HEADER_BYTES);
+  // Buffers are reused, so padding must be cleared: readers may compare it.
+  bytes.fill(0, payloadEnd, end);
+  view.setUint32(offset + OFFSET_CRC, crc32(bytes.subarray(offset + RECORD_CRC_COVERAGE_START, payloadEnd)), true);
+  return end - offset;
+}
+
+export function readRecordLsn(view: DataView, offset: number): number {
+  return view.getUint32(offset + OFFSET_LSN_HIGH, true) * TWO_POW_32 + view.getUint32(offset + OFFSET_LSN_LOW, true);
+}
+
+export function readRecordPayloadBytes(view: DataView, offset: number): number {
+  return view.getUint32(offset + OFFSET_LENGTH, true);
+}
+
+/**
+ * Checks the record at `offset`, which must end by `end`, and must carry `expectedLsn`.
+ * Returns its size in bytes (padding included) or the damage found. Never throws on bad bytes.
+ */
+export function checkRecord(
+  bytes: Uint8Array,
+  view: DataView,
+  offset: number,
+  end: number,
+  expectedLsn: number,
+): number | RecordDamage {
+  if (offset + RECORD_HEADER_BYTES > end) return RecordDamage.truncated;
+  const payloadBytes = readRecordPayloadBytes(view, offset);
+  if (payloadBytes > end - offset - RECORD_HEADER_BYTES) return RecordDamage.length;
+  const payloadEnd = offset + RECORD_HEADER_BYTES + payloadBytes;
+  const stored = view.getUint32(offset + OFFSET_CRC, true);
+  if (stored !== crc32(bytes.subarray(offset + RECORD_CRC_COVERAGE_START, payloadEnd))) return RecordDamage.checksum;
+  if (readRecordLsn(view, offset) !== expectedLsn) return RecordDamage.lsn;
+  const size = recordBytes(payloadBytes);
+  if (offset + size > end) return RecordDamage.truncated;
+  // Padding is outside the CRC; requiring zeros means no bit of a record goes unchecked.
+  for (let i = payloadEnd; i < offset + size; i++) if (bytes[i] !== 0) return RecordDamage.padding;
+  return size;
+}

@@ -1,0 +1,433 @@
+/**
+ * Open-time recovery: decides what of the log on disk survives, by proof rather than by guess.
+ *
+ * The writer has at most one frame that is written but not yet fdatasynced, always the last
+ * one of the newest segment (it writes a frame only after the previous one is durable, and
+ * starts a segment only after the previous one is). So an invalid frame is a torn tail exactly
+ * when nothing valid follows it; if a valid frame with a later LSN follows, acknowledged data
+ * was damaged, and the open is refused (LOGBOOK_CORRUPTION) in the default mode.
+ */
+import { randomBytes } from "node:crypto";
+import { dirname, join } from "node:path";
+import { assert } from "../assert.js";
+import { LogbookError } from "../errors.js";
+import type { FileHandle, FileSystem } from "../io/file-system.js";
+import {
+  ALIGNMENT_BYTES,
+  BROKEN_SUFFIX,
+  FRAME_HEADER_BYTES,
+  LOG_ID_BYTES,
+  SEGMENT_HEADER_BYTES,
+  SPARE_SEGMENT_NAME,
+} from "./format.js";
+import type { RecoveryMode, ResolvedLogOptions } from "./options.js";
+import {
+  decodeSegmentHeader,
+  encodeSegmentHeader,
+  parseSegmentName,
+  type SegmentHeader,
+  sameLogId,
+  segmentName,
+} from "./segment-header.js";
+import { SegmentReader } from "./segment-reader.js";
+import type { SegmentInfo } from "./segments.js";
+
+/** A run of zeros this long after a torn frame is taken as the end of what the crash left behind. */
+const TORN_EXTENT_ZERO_RUN_BYTES = 4096;
+const ZERO_CHUNK_BYTES = 1024 * 1024;
+
+export interface TornTailReport {
+  file: string;
+  offset: number;
+  bytes: number;
+  reason: string;
+  /** Where the original bytes were kept before the tail was cleared; absent when nothing was changed. */
+  keptAs?: string;
+}
+
+export interface DamageReport {
+  file: string;
+  offset: number;
+  reason: string;
+  /** The first LSN that was not recovered. */
+  fromLsn: number;
+}
+
+export interface RecoveryReport {
+  mode: RecoveryMode;
+  /** True when this open created a new, empty log. */
+  created: boolean;
+  segments: number;
+  firstLsn: number;
+  /** LSN of the last record recovered; firstLsn - 1 when the log is empty. */
+  lastLsn: number;
+  scannedBytes: number;
+  durationMs: number;
+  tornTail?: TornTailReport;
+  /** point-in-time: where the log was cut and what was lost from there on. */
+  lostRange?: DamageReport;
+  /** salvage: the damaged regions reading will skip. */
+  skipped: DamageReport[];
+  /** Whole files set aside as `*.broken` (an unfinished rotation, segments after a point-in-time cut). */
+  setAside: string[];
+}
+
+export interface RecoveredLog {
+  logId: Uint8Array;
+  segments: SegmentInfo[];
+  /** Open for writing unless read-only. */
+  activeHandle: FileHandle;
+  tailPosition: number;
+  nextLsn: number;
+  report: RecoveryReport;
+}
+
+function corruption(message: string, file: string, offset: number, lsn?: number): LogbookError {
+  return new LogbookError("LOGBOOK_CORRUPTION", `${message} (${file} at offset ${offset})`, {
+    file,
+    offset,
+    ...(lsn === undefined ? {} : { lsn }),
+  });
+}
+
+interface ListedSegment extends SegmentInfo {
+  header: SegmentHeader | string;
+  sizeBytes: number;
+}
+
+export async function recoverLog(fs: FileSystem, directory: string, options: ResolvedLogOptions): Promise<RecoveredLog> {
+  const startedMs = performance.now();
+  const names = await fs.list(directory);
+  const listed = await listSegments(fs, directory, names);
+  const report: RecoveryReport = {
+    mode: options.recovery,
+    created: false,
+    segments: 0,
+    firstLsn: 1,
+    lastLsn: 0,
+    scannedBytes: 0,
+    durationMs: 0,
+    skipped: [],
+    setAside: [],
+  };
+  const mutable = !options.readOnly && options.recovery !== "strict";
+  if (!options.readOnly && names.includes(SPARE_SEGMENT_NAME)) await fs.unlink(join(directory, SPARE_SEGMENT_NAME));
+
+  // A newest segment with no valid header is an unfinished rotation (or creation): nothing in it
+  // was acknowledged, since records are acknowledged only after the header is durable.
+  const newest = listed[listed.length - 1];
+  if (newest !== undefined && typeof newest.header === "string") {
+    await refuseIfFramesFollow(fs, newest);
+    if (!mutable) {
+      if (options.recovery === "strict") throw corruption(newest.header, newest.path, 0);
+    } else {
+      await setAside(fs, directory, newest, report);
+    }
+    listed.pop();
+  }
+  if (listed.length === 0) {
+    if (report.setAside.length === 0 && (!options.create || options.readOnly)) {
+      throw new LogbookError("LOGBOOK_NOT_FOUND", `no log in ${directory}`, { file: directory });
+    }
+    if (options.readOnly) throw new LogbookError("LOGBOOK_NOT_FOUND", `no complete log in ${directory}`, { file: directory });
+    return createLog(fs, directory, options, report, startedMs);
+  }
+  const segments = checkHeaders(listed);
+  const oldest = segments[0] as ListedSegment;
+  const logId = (oldest.header as SegmentHeader).logId;
+  report.firstLsn = oldest.firstLsn;
+
+  let expected = report.firstLsn;
+  let tailPosition = SEGMENT_HEADER_BYTES;
+  let cutAt = -1;
+  for (let index = 0; index < segments.length; index++) {
+    const segment = segments[index] as ListedSegment;
+    const isLast = index === segments.length - 1;
+    if (expected !== segment.firstLsn) {
+      const previous = segments[index - 1] as ListedSegment;
+      const damage = {
+        file: previous.path,
+        offset: tailPosition,
+        reason: `LSN gap: ${previous.name} ends before LSN ${expected}, ${segment.name} starts at ${segment.firstLsn}`,
+        fromLsn: expected,
+      };
+      if (options.recovery === "point-in-time") {
+        report.lostRange = damage;
+        cutAt = index - 1;
+        break;
+      }
+      if (options.recovery === "salvage") {
+        report.skipped.push(damage);
+        expected = segment.firstLsn;
+      } else {
+        throw corruption(damage.reason, damage.file, damage.offset, expected);
+      }
+    }
+    if (!isLast && options.verifyOnOpen === "tail" && options.recovery !== "point-in-time") {
+      expected = (segments[index + 1] as ListedSegment).firstLsn;
+      continue;
+    }
+    const scan = await scanSegment(fs, segment, expected, options.recovery, report);
+    expected = scan.nextLsn;
+    tailPosition = scan.tailPosition;
+    if (scan.damage === undefined) continue;
+    // Garbage after the last frame of a sealed segment whose successor starts exactly where its
+    // frames end hides nothing: the LSN chain proves no record is missing. It is never read.
+    const successor = segments[index + 1];
+    if (!isLast && !scan.damage.provenLater && successor !== undefined && successor.firstLsn === expected) continue;
+    // Damage that is not a torn tail: refused, cut (point-in-time) or skipped (salvage, inside scanSegment).
+    if (!isLast || scan.damage.provenLater || options.recovery === "strict") {
+      if (options.recovery === "point-in-time") {
+        report.lostRange = { file: segment.path, offset: scan.damage.offset, reason: scan.damage.reason, fromLsn: expected };
+        cutAt = index;
+        if (mutable) await clearTail(fs, directory, segment, scan.damage.offset, undefined);
+        break;
+      }
+      const detail = scan.damage.provenLater ? `${scan.damage.reason}, followed by valid records` : scan.damage.reason;
+      throw corruption(detail, segment.path, scan.damage.offset, expected);
+    }
+    report.tornTail = { file: segment.path, offset: scan.damage.offset, bytes: 0, reason: scan.damage.reason };
+    if (mutable) report.tornTail = await clearTail(fs, directory, segment, scan.damage.offset, scan.damage.reason);
+  }
+  if (cutAt >= 0) {
+    for (const later of segments.splice(cutAt + 1)) {
+      if (mutable) await setAside(fs, directory, later, report);
+    }
+  }
+  report.segments = segments.length;
+  report.lastLsn = expected - 1;
+  const active = segments[segments.length - 1] as ListedSegment;
+  const activeHandle = await fs.open(active.path, options.readOnly ? "read" : "write");
+  report.durationMs = performance.now() - startedMs;
+  return {
+    logId,
+    segments: segments.map(({ firstLsn, name, path }) => ({ firstLsn, name, path })),
+    activeHandle,
+    tailPosition,
+    nextLsn: expected,
+    report,
+  };
+}
+
+async function listSegments(fs: FileSystem, directory: string, names: string[]): Promise<ListedSegment[]> {
+  const found: { firstLsn: number; name: string }[] = [];
+  for (const name of names) {
+    const firstLsn = parseSegmentName(name);
+    if (firstLsn !== undefined) found.push({ firstLsn, name });
+  }
+  found.sort((a, b) => a.firstLsn - b.firstLsn);
+  const listed: ListedSegment[] = [];
+  for (const { firstLsn, name } of found) {
+    const path = join(directory, name);
+    const handle = await fs.open(path, "read");
+    try {
+      const bytes = new Uint8Array(SEGMENT_HEADER_BYTES);
+      const read = await handle.read(bytes, 0);
+      listed.push({
+        firstLsn,
+        name,
+        path,
+        header: decodeSegmentHeader(bytes.subarray(0, read)),
+        sizeBytes: await handle.sizeBytes(),
+      });
+    } finally {
+      await handle.close();
+    }
+  }
+  return listed;
+}
+
+/** Every header must be valid, of the same log, named after its first LSN, and chained to its predecessor. */
+function checkHeaders(listed: ListedSegment[]): ListedSegment[] {
+  let logId: Uint8Array | undefined;
+  for (let index = 0; index < listed.length; index++) {
+    const segment = listed[index] as ListedSegment;
+    const header = segment.header;
+    if (typeof header === "string") throw corruption(header, segment.path, 0);
+    if (header.firstLsn !== segment.firstLsn) {
+      throw corruption(`segment header says first LSN ${header.firstLsn}, its name says ${segment.firstLsn}`, segment.path, 0);
+    }
+    logId ??= header.logId;
+    if (!sameLogId(logId, header.logId)) throw corruption("segment belongs to another log", segment.path, 0);
+    const previous = listed[index - 1];
+    if (previous !== undefined && header.previousFirstLsn !== previous.firstLsn) {
+      throw corruption(
+        `a segment is missing: ${segment.name} follows the segment starting at LSN ${header.previousFirstLsn}, found ${previous.name}`,
+        segment.path,
+        0,
+      );
+    }
+  }
+  return listed;
+}
+
+interface SegmentScan {
+  nextLsn: number;
+  tailPosition: number;
+  damage?: { offset: number; reason: string; provenLater: boolean };
+}
+
+async function scanSegment(
+  fs: FileSystem,
+  segment: ListedSegment,
+  firstLsn: number,
+  mode: RecoveryMode,
+  report: RecoveryReport,
+): Promise<SegmentScan> {
+  const handle = await fs.open(segment.path, "read");
+  try {
+    const reader = new SegmentReader(handle, segment.sizeBytes);
+    let expected = firstLsn;
+    let position = SEGMENT_HEADER_BYTES;
+    for (;;) {
+      const check = await reader.checkAt(position, expected);
+      if (check.kind === "valid") {
+        position += check.frameBytes;
+        expected += check.recordCount;
+        report.scannedBytes += check.frameBytes;
+        continue;
+      }
+      if (check.kind === "end" || check.kind === "stale") return { nextLsn: expected, tailPosition: position };
+      const reason = check.kind === "damaged" ? check.reason : "frame could not be read";
+      const later = await reader.findLaterFrame(position, expected);
+      if (mode === "salvage" && later !== undefined) {
+        report.skipped.push({ file: segment.path, offset: position, reason, fromLsn: expected });
+        position = later.offset;
+        expected = later.firstLsn;
+        continue;
+      }
+      return {
+        nextLsn: expected,
+        tailPosition: position,
+        damage: { offset: position, reason, provenLater: later !== undefined },
+      };
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/** A newest segment whose header is invalid but whose first frame checks was damaged, not torn. */
+async function refuseIfFramesFollow(fs: FileSystem, segment: ListedSegment): Promise<void> {
+  const handle = await fs.open(segment.path, "read");
+  try {
+    const reader = new SegmentReader(handle, segment.sizeBytes);
+    const check = await reader.checkAt(SEGMENT_HEADER_BYTES, segment.firstLsn);
+    if (check.kind === "valid") throw corruption(`${segment.header as string} but its records are intact`, segment.path, 0);
+  } finally {
+    await handle.close();
+  }
+}
+
+async function setAside(fs: FileSystem, directory: string, segment: SegmentInfo, report: RecoveryReport): Promise<void> {
+  const keptAs = `${segment.path}${BROKEN_SUFFIX}`;
+  await fs.rename(segment.path, keptAs);
+  await fs.syncDirectory(directory);
+  report.setAside.push(keptAs);
+}
+
+/**
+ * Copies the bytes of a torn or cut tail aside, then zeroes them so that nothing of them can
+ * be mistaken for data once new frames are written over and after them.
+ */
+async function clearTail(
+  fs: FileSystem,
+  directory: string,
+  segment: ListedSegment,
+  offset: number,
+  reason: string | undefined,
+): Promise<TornTailReport> {
+  assert(offset >= SEGMENT_HEADER_BYTES && offset % ALIGNMENT_BYTES === 0, "tail offset is an aligned frame offset");
+  const handle = await fs.open(segment.path, "write");
+  try {
+    const end = await tornExtentEnd(handle, offset, segment.sizeBytes, reason === undefined);
+    const bytes = new Uint8Array(end - offset);
+    await handle.read(bytes, offset);
+    const keptAs = `${segment.path}.${offset}${BROKEN_SUFFIX}`;
+    const names = await fs.list(directory);
+    if (names.includes(keptAs.slice(directory.length + 1))) await fs.unlink(keptAs);
+    const aside = await fs.open(keptAs, "create");
+    try {
+      await aside.write(bytes, 0, { datasync: true });
+    } finally {
+      await aside.close();
+    }
+    await fs.syncDirectory(directory);
+    // Only once the original bytes are safe aside are they cleared.
+    const zeros = new Uint8Array(Math.min(ZERO_CHUNK_BYTES, bytes.byteLength));
+    for (let at = offset; at < end; at += zeros.byteLength) {
+      await handle.write(zeros.subarray(0, Math.min(zeros.byteLength, end - at)), at);
+    }
+    await handle.datasync();
+    return { file: segment.path, offset, bytes: bytes.byteLength, reason: reason ?? "cut at damage", keptAs };
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Where the bytes left by a torn frame end: the first aligned offset followed by a run of
+ * zeros, or the segment's end. A cut (point-in-time) clears everything to the end.
+ */
+async function tornExtentEnd(handle: FileHandle, offset: number, limit: number, toEnd: boolean): Promise<number> {
+  if (toEnd) return limit;
+  const window = new Uint8Array(ZERO_CHUNK_BYTES);
+  let zeroRunStart = -1;
+  for (let base = offset + FRAME_HEADER_BYTES; base < limit; base += window.byteLength) {
+    const read = await handle.read(window.subarray(0, Math.min(window.byteLength, limit - base)), base);
+    for (let i = 0; i < read; i++) {
+      if (window[i] !== 0) {
+        zeroRunStart = -1;
+      } else if (zeroRunStart < 0) {
+        zeroRunStart = base + i;
+      } else if (base + i + 1 - zeroRunStart >= TORN_EXTENT_ZERO_RUN_BYTES) {
+        return Math.ceil(zeroRunStart / ALIGNMENT_BYTES) * ALIGNMENT_BYTES;
+      }
+    }
+    if (read === 0) break;
+  }
+  return limit;
+}
+
+async function createLog(
+  fs: FileSystem,
+  directory: string,
+  options: ResolvedLogOptions,
+  report: RecoveryReport,
+  startedMs: number,
+): Promise<RecoveredLog> {
+  await fs.mkdir(directory);
+  // The data directory's own name must be durable too before anything in it is acknowledged.
+  await fs.syncDirectory(dirname(directory));
+  const logId = new Uint8Array(randomBytes(LOG_ID_BYTES));
+  const name = segmentName(1);
+  const path = join(directory, name);
+  const handle = await fs.open(path, "create");
+  try {
+    if (options.preallocate) {
+      const zeros = new Uint8Array(Math.min(ZERO_CHUNK_BYTES, options.segmentBytes));
+      for (let at = 0; at < options.segmentBytes; at += zeros.byteLength) {
+        await handle.write(zeros.subarray(0, Math.min(zeros.byteLength, options.segmentBytes - at)), at);
+      }
+    }
+    // A crash before this header is durable leaves a headerless segment: the next open starts over.
+    await handle.write(encodeSegmentHeader({ logId, firstLsn: 1, previousFirstLsn: 0, createdAtMs: Date.now() }), 0, {
+      datasync: true,
+    });
+    await fs.syncDirectory(directory);
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    throw error;
+  }
+  report.created = true;
+  report.segments = 1;
+  report.durationMs = performance.now() - startedMs;
+  return {
+    logId,
+    segments: [{ firstLsn: 1, name, path }],
+    activeHandle: handle,
+    tailPosition: SEGMENT_HEADER_BYTES,
+    nextLsn: 1,
+    report,
+  };
+}

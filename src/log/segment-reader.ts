@@ -1,0 +1,106 @@
+/**
+ * Reads frames from one segment file through a reusable window buffer. Shared by open-time
+ * recovery, `read`, `tail` and `verify`, so every path checks bytes the same way.
+ */
+import { LogbookError } from "../errors.js";
+import type { FileHandle } from "../io/file-system.js";
+import { ALIGNMENT_BYTES, FRAME_HEADER_BYTES, FRAME_MAGIC } from "./format.js";
+import { checkFrame, type FrameCheck } from "./frame.js";
+
+export const READ_CHUNK_BYTES = 1024 * 1024;
+
+/** A frame check, with where its bytes sit in `reader.bytes` when valid. */
+export type LocatedFrameCheck = FrameCheck & { bufferOffset: number };
+
+export class SegmentReader {
+  bytes: Uint8Array;
+  view: DataView;
+  /** File offset of bytes[0]. */
+  private windowStart = 0;
+  /** File offset just past the last byte loaded. */
+  private windowEnd = 0;
+  /** The segment ends here: the file's size when it was opened, or the caller's bound. */
+  limit: number;
+
+  constructor(
+    readonly handle: FileHandle,
+    limit: number,
+    chunkBytes = READ_CHUNK_BYTES,
+  ) {
+    this.limit = limit;
+    this.bytes = new Uint8Array(chunkBytes);
+    this.view = new DataView(this.bytes.buffer);
+  }
+
+  /** Forgets loaded bytes: the file may have changed under them (a tail that waits for new frames). */
+  invalidate(limit: number): void {
+    this.windowStart = 0;
+    this.windowEnd = 0;
+    this.limit = limit;
+  }
+
+  /** Checks the frame at file offset `offset`, which must start at `expectedFirstLsn`. */
+  async checkAt(offset: number, expectedFirstLsn: number): Promise<LocatedFrameCheck> {
+    let need = FRAME_HEADER_BYTES;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await this.load(offset, need);
+      const bufferOffset = offset - this.windowStart;
+      const check = checkFrame(
+        this.bytes,
+        this.view,
+        bufferOffset,
+        this.windowEnd - this.windowStart,
+        this.limit - this.windowStart,
+        expectedFirstLsn,
+      );
+      if (check.kind !== "short") return { ...check, bufferOffset };
+      need = check.frameBytes;
+    }
+    return { kind: "damaged", reason: "frame could not be loaded whole", bufferOffset: 0 };
+  }
+
+  /**
+   * Looks past damage at `offset` for a valid frame that starts at or after `expectedFirstLsn`.
+   * Finding one proves the damage is not a torn tail: something written after it survived.
+   */
+  async findLaterFrame(offset: number, expectedFirstLsn: number): Promise<{ offset: number; firstLsn: number } | undefined> {
+    for (let candidate = offset + ALIGNMENT_BYTES; candidate + FRAME_HEADER_BYTES <= this.limit; candidate += ALIGNMENT_BYTES) {
+      await this.load(candidate, FRAME_HEADER_BYTES);
+      const local = candidate - this.windowStart;
+      if (this.view.getUint32(local, true) !== FRAME_MAGIC) continue;
+      const check = await this.checkAt(candidate, expectedFirstLsn);
+      if (check.kind === "valid") return { offset: candidate, firstLsn: check.firstLsn };
+      if (check.kind === "damaged" && check.firstLsn !== undefined && check.firstLsn > expectedFirstLsn) {
+        // A frame whose header checks and claims a later LSN: something after the damage was written.
+        const whole = await this.checkAt(candidate, check.firstLsn);
+        if (whole.kind === "valid") return { offset: candidate, firstLsn: check.firstLsn };
+      }
+    }
+    return undefined;
+  }
+
+  /** Ensures bytes [offset, offset + need) are loaded, as far as the segment has them. */
+  private async load(offset: number, need: number): Promise<void> {
+    const wantEnd = Math.min(offset + need, this.limit);
+    if (offset >= this.windowStart && wantEnd <= this.windowEnd) return;
+    if (need > this.bytes.byteLength) {
+      this.bytes = new Uint8Array(need);
+      this.view = new DataView(this.bytes.buffer);
+    }
+    const length = Math.min(this.bytes.byteLength, Math.max(0, this.limit - offset));
+    let read: number;
+    try {
+      read = await this.handle.read(this.bytes.subarray(0, length), offset);
+    } catch (error) {
+      throw new LogbookError("LOGBOOK_IO", `reading ${this.handle.path} at ${offset} failed`, {
+        file: this.handle.path,
+        offset,
+        cause: error,
+      });
+    }
+    this.windowStart = offset;
+    this.windowEnd = offset + read;
+    // A file shorter than its expected size ends where its bytes end.
+    if (read < length) this.limit = this.windowEnd;
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * The segment files of one log: the list of sealed ones, the active one being appended to,
+ * rotation, the preallocated spare, and retention. Every change of a name on disk is followed
+ * by a directory fsync before anything that depends on it is acknowledged.
+ */
+import { join } from "node:path";
+import { assert } from "../assert.js";
+import type { FileHandle, FileSystem } from "../io/file-system.js";
+import { SEGMENT_HEADER_BYTES, SPARE_SEGMENT_NAME } from "./format.js";
+import { encodeSegmentHeader, segmentName } from "./segment-header.js";
+
+export interface SegmentInfo {
+  firstLsn: number;
+  name: string;
+  path: string;
+}
+
+/** Zeros are written in chunks of this size when preallocating a segment. */
+const ZERO_CHUNK_BYTES = 1024 * 1024;
+
+export interface SegmentSetConfig {
+  fs: FileSystem;
+  directory: string;
+  logId: Uint8Array;
+  segmentBytes: number;
+  preallocate: boolean;
+}
+
+export class SegmentSet {
+  /** Oldest first; the last one is the active segment. */
+  private readonly list: SegmentInfo[];
+  private activeHandle: FileHandle;
+  /** Where the next frame goes in the active segment. */
+  private position: number;
+  /** A zero-filled file being prepared (or ready) to become the next segment. */
+  private spare: Promise<boolean> | undefined;
+  private spareReady = false;
+  rotations = 0;
+
+  constructor(
+    private readonly config: SegmentSetConfig,
+    segments: SegmentInfo[],
+    activeHandle: FileHandle,
+    position: number,
+  ) {
+    assert(segments.length >= 1, "a log has an active segment");
+    assert(position >= SEGMENT_HEADER_BYTES, "writing starts after the segment header");
+    this.list = segments;
+    this.activeHandle = activeHandle;
+    this.position = position;
+    if (config.preallocate) this.prepareSpare();
+  }
+
+  get segments(): readonly SegmentInfo[] {
+    return this.list;
+  }
+
+  get active(): SegmentInfo {
+    const active = this.list[this.list.length - 1];
+    assert(active !== undefined, "a log has an active segment");
+    return active;
+  }
+
+  get handle(): FileHandle {
+    return this.activeHandle;
+  }
+
+  get writePosition(): number {
+    return this.position;
+  }
+
+  get firstLsn(): number {
+    return this.list[0]?.firstLsn ?? 1;
+  }
+
+  fits(frameBytes: number): boolean {
+    return this.position + frameBytes <= this.config.segmentBytes;
+  }
+
+  advance(frameBytes: number): void {
+    this.position += frameBytes;
+    assert(this.position <= this.config.segmentBytes, "a segment never grows past segmentBytes");
+  }
+
+  /**
+   * Starts a new active segment whose first record is `firstLsn`. The old segment is
+   * fdatasynced first: in sync modes `interval` and `none` it may still hold unsynced frames.
+   */
+  async rotate(firstLsn: number): Promise<void> {
+    const { fs, directory } = this.config;
+    const previous = this.active;
+    await this.activeHandle.datasync();
+    const name = segmentName(firstLsn);
+    const path = join(directory, name);
+    const handle = await this.takeSpare(path);
+    try {
+      const header = encodeSegmentHeader({
+        logId: this.config.logId,
+        firstLsn,
+        previousFirstLsn: previous.firstLsn,
+        createdAtMs: Date.now(),
+      });
+      // A crash before this write is durable leaves a segment with no valid header and no
+      // record: recovery sets it aside, since nothing in it was ever acknowledged.
+      await handle.write(header, 0, { datasync: true });
+      // The new name is not durable until its directory is; records in it are acknowledged only after this.
+      await fs.syncDirectory(directory);
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      throw error;
+    }
+    await this.activeHandle.close();
+    this.activeHandle = handle;
+    this.position = SEGMENT_HEADER_BYTES;
+    this.list.push({ firstLsn, name, path });
+    this.rotations++;
+    if (this.config.preallocate) this.prepareSpare();
+  }
+
+  /**
+   * Removes whole segments whose records all precede `lsn`; the active segment always stays.
+   * Returns how many were removed. With preallocation on, one removed segment is kept as the
+   * spare instead of writing a new one full of zeros (its stale frames carry lower LSNs, which
+   * readers recognise as the end of data).
+   */
+  async truncateBefore(lsn: number): Promise<number> {
+    const { fs, directory } = this.config;
+    let removable = 0;
+    while (removable + 1 < this.list.length && (this.list[removable + 1]?.firstLsn ?? 0) <= lsn) removable++;
+    if (removable === 0) return 0;
+    const removed = this.list.splice(0, removable);
+    for (const segment of removed) {
+      if (this.config.preallocate && this.spare === undefined) {
+        await fs.rename(segment.path, join(directory, SPARE_SEGMENT_NAME));
+        this.spareReady = true;
+        this.spare = Promise.resolve(true);
+      } else {
+        await fs.unlink(segment.path);
+      }
+    }
+    // Freed names must not reappear after a power cut once truncation has been reported.
+    await fs.syncDirectory(directory);
+    return removed.length;
+  }
+
+  async close(): Promise<void> {
+    await this.spare?.catch(() => false);
+    await this.activeHandle.close();
+  }
+
+  private async takeSpare(path: string): Promise<FileHandle> {
+    const { fs, directory } = this.config;
+    const ready = this.spare === undefined ? false : await this.spare.catch(() => false);
+    this.spare = undefined;
+    if (ready && this.spareReady) {
+      this.spareReady = false;
+      await fs.rename(join(directory, SPARE_SEGMENT_NAME), path);
+      return fs.open(path, "write");
+    }
+    // No spare: a fresh file that grows as it is written (and each fdatasync also commits its size).
+    return fs.open(path, "create");
+  }
+
+  /** Zero-fills the spare in the background; a failure only means the next rotation starts a growing file. */
+  private prepareSpare(): void {
+    if (this.spare !== undefined) return;
+    this.spare = this.writeSpare().then(
+      () => {
+        this.spareReady = true;
+        return true;
+      },
+      () => false,
+    );
+  }
+
+  private async writeSpare(): Promise<void> {
+    const { fs, directory, segmentBytes } = this.config;
+    const path = join(directory, SPARE_SEGMENT_NAME);
+    const names = await fs.list(directory);
+    if (names.includes(SPARE_SEGMENT_NAME)) await fs.unlink(path);
+    const handle = await fs.open(path, "create");
+    try {
+      const zeros = new Uint8Array(Math.min(ZERO_CHUNK_BYTES, segmentBytes));
+      for (let offset = 0; offset < segmentBytes; offset += zeros.byteLength) {
+        await handle.write(zeros.subarray(0, Math.min(zeros.byteLength, segmentBytes - offset)), offset);
+        // Durable zeros are what make later fdatasyncs data-only. Syncing them a chunk at a
+        // time keeps each flush short, so the log's own fdatasyncs never queue behind a
+        // whole segment of zeros (bench: c=256 went from X to Y records/s).
+        await handle.datasync();
+      }
+    } finally {
+      await handle.close();
+    }
+  }
+}

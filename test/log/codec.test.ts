@@ -1,0 +1,145 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import fc from "fast-check";
+import { FRAME_HEADER_BYTES, recordBytes, SEGMENT_HEADER_BYTES } from "../../src/log/format.js";
+import { checkFrame, encodeFrameHeader, forEachRecord } from "../../src/log/frame.js";
+import { encodeRecord } from "../../src/log/record.js";
+import { decodeSegmentHeader, encodeSegmentHeader, parseSegmentName, segmentName } from "../../src/log/segment-header.js";
+
+function encodeFrame(firstLsn: number, payloads: Uint8Array[]): Uint8Array {
+  const size = FRAME_HEADER_BYTES + payloads.reduce((sum, p) => sum + recordBytes(p.byteLength), 0);
+  const bytes = new Uint8Array(size);
+  const view = new DataView(bytes.buffer);
+  let offset = FRAME_HEADER_BYTES;
+  payloads.forEach((payload, i) => {
+    offset += encodeRecord(bytes, view, offset, firstLsn + i, payload);
+  });
+  encodeFrameHeader(bytes, view, 0, size, firstLsn, payloads.length);
+  return bytes;
+}
+
+function decodeFrame(bytes: Uint8Array, firstLsn: number): { lsn: number; payload: Uint8Array }[] | string {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const check = checkFrame(bytes, view, 0, bytes.byteLength, bytes.byteLength, firstLsn);
+  if (check.kind !== "valid") return check.kind === "damaged" ? check.reason : check.kind;
+  const out: { lsn: number; payload: Uint8Array }[] = [];
+  forEachRecord(view, 0, check.recordCount, (lsn, start, end) => out.push({ lsn, payload: bytes.slice(start, end) }));
+  return out;
+}
+
+const payloadsArb = fc.array(fc.uint8Array({ maxLength: 300 }), { minLength: 1, maxLength: 8 });
+const lsnArb = fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER - 16 });
+
+describe("frame and record codec", () => {
+  test("a frame round-trips: every record comes back with its LSN and payload", () => {
+    fc.assert(
+      fc.property(payloadsArb, lsnArb, (payloads, firstLsn) => {
+        const decoded = decodeFrame(encodeFrame(firstLsn, payloads), firstLsn);
+        assert.ok(Array.isArray(decoded), String(decoded));
+        assert.deepEqual(
+          decoded.map((r) => r.lsn),
+          payloads.map((_, i) => firstLsn + i),
+        );
+        decoded.forEach((r, i) => assert.deepEqual(r.payload, payloads[i]));
+      }),
+    );
+  });
+
+  test("any single flipped bit of a frame is detected, never returned as data", () => {
+    fc.assert(
+      fc.property(payloadsArb, lsnArb, fc.nat(), fc.integer({ min: 0, max: 7 }), (payloads, firstLsn, at, bit) => {
+        const frame = encodeFrame(firstLsn, payloads);
+        const offset = at % frame.byteLength;
+        frame[offset] = (frame[offset] ?? 0) ^ (1 << bit);
+        const decoded = decodeFrame(frame, firstLsn);
+        assert.equal(typeof decoded, "string", `flip at ${offset} bit ${bit} went unnoticed`);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  test("any truncation of a frame is detected", () => {
+    fc.assert(
+      fc.property(payloadsArb, lsnArb, fc.nat(), (payloads, firstLsn, cut) => {
+        const frame = encodeFrame(firstLsn, payloads);
+        // The file ends at `length`: the frame's header promises more than is there.
+        const length = cut % frame.byteLength;
+        const cutFrame = frame.slice(0, length);
+        const decoded = decodeFrame(cutFrame, firstLsn);
+        assert.ok(decoded === "end" || (typeof decoded === "string" && decoded !== "short"), String(decoded));
+      }),
+    );
+  });
+
+  test("a frame with another first LSN than expected is never taken for the expected one", () => {
+    fc.assert(
+      fc.property(
+        payloadsArb,
+        fc.integer({ min: 1, max: 2 ** 50 }),
+        fc.integer({ min: 1, max: 1000 }),
+        (payloads, firstLsn, delta) => {
+          const frame = encodeFrame(firstLsn + delta, payloads);
+          const view = new DataView(frame.buffer);
+          const check = checkFrame(frame, view, 0, frame.byteLength, frame.byteLength, firstLsn);
+          assert.equal(check.kind, "damaged");
+          const older = checkFrame(frame, view, 0, frame.byteLength, frame.byteLength, firstLsn + 2 * delta);
+          assert.equal(older.kind, "stale");
+        },
+      ),
+    );
+  });
+
+  test("random bytes never decode as a frame", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 0, maxLength: 512 }), lsnArb, (bytes, lsn) => {
+        const decoded = decodeFrame(bytes, lsn);
+        assert.ok(typeof decoded === "string", "random bytes decoded as records");
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
+
+describe("segment header codec", () => {
+  const headerArb = fc.record({
+    logId: fc.uint8Array({ minLength: 16, maxLength: 16 }),
+    firstLsn: fc.integer({ min: 2, max: Number.MAX_SAFE_INTEGER }),
+    createdAtMs: fc.integer({ min: 0, max: 2 ** 48 }),
+  });
+
+  test("round-trips", () => {
+    fc.assert(
+      fc.property(headerArb, fc.nat(), ({ logId, firstLsn, createdAtMs }, previous) => {
+        const header = { logId, firstLsn, previousFirstLsn: previous % firstLsn, createdAtMs };
+        assert.deepEqual(decodeSegmentHeader(encodeSegmentHeader(header)), header);
+      }),
+    );
+  });
+
+  test("any flipped bit is detected", () => {
+    fc.assert(
+      fc.property(headerArb, fc.integer({ min: 0, max: SEGMENT_HEADER_BYTES * 8 - 1 }), (h, bit) => {
+        const bytes = encodeSegmentHeader({ ...h, previousFirstLsn: 0 });
+        bytes[bit >> 3] = (bytes[bit >> 3] ?? 0) ^ (1 << (bit & 7));
+        assert.equal(typeof decodeSegmentHeader(bytes), "string");
+      }),
+    );
+  });
+
+  test("segment names carry the first LSN and nothing else parses", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }), (lsn) => {
+        assert.equal(parseSegmentName(segmentName(lsn)), lsn);
+      }),
+    );
+    for (const name of [
+      "1.log",
+      "spare.log.tmp",
+      "00000000000000000001.log.broken",
+      "0000000000000000000a.log",
+      "00000000000000000000.log",
+    ]) {
+      assert.equal(parseSegmentName(name), undefined, name);
+    }
+  });
+});

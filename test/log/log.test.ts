@@ -1,0 +1,231 @@
+import assert from "node:assert/strict";
+import { afterEach, beforeEach, describe, test } from "node:test";
+import { isLogbookError, Log, type LogOptions } from "../../src/index.js";
+import { bytes, tempDir, text } from "../support/temp.js";
+
+const SMALL: LogOptions = { segmentBytes: 64 * 1024, batchBytesMax: 16 * 1024 };
+
+async function collect(iterable: AsyncIterable<{ lsn: number; payload: Uint8Array }>): Promise<[number, string][]> {
+  const out: [number, string][] = [];
+  for await (const record of iterable) out.push([record.lsn, text(record.payload)]);
+  return out;
+}
+
+describe("Log", () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  beforeEach(async () => {
+    ({ path: dir, cleanup } = await tempDir());
+  });
+  afterEach(async () => {
+    await cleanup();
+  });
+
+  test("append resolves increasing LSNs, and read returns every record in order", async () => {
+    await using log = await Log.open(dir, SMALL);
+    assert.equal(log.recovery.created, true);
+    const lsns = await Promise.all(Array.from({ length: 100 }, (_, i) => log.append(bytes(`r${i}`))));
+    assert.deepEqual(
+      [...lsns].sort((a, b) => a - b),
+      Array.from({ length: 100 }, (_, i) => i + 1),
+    );
+    const records = await collect(log.read());
+    assert.equal(records.length, 100);
+    records.forEach(([lsn], i) => assert.equal(lsn, i + 1));
+    // Concurrent appends are sequenced in call order.
+    assert.deepEqual(
+      lsns,
+      Array.from({ length: 100 }, (_, i) => i + 1),
+    );
+    assert.deepEqual(records[41], [42, "r41"]);
+    assert.equal(log.durableLsn, 100);
+    assert.equal(log.writtenLsn, 100);
+    assert.equal(log.lastLsn, 100);
+  });
+
+  test("concurrent appends share fsyncs (group commit)", async () => {
+    await using log = await Log.open(dir, SMALL);
+    await Promise.all(Array.from({ length: 200 }, (_, i) => log.append(bytes(`c${i}`))));
+    const stats = log.stats();
+    assert.equal(stats.records, 200);
+    assert.ok(stats.fsyncs < 200, `expected shared fsyncs, got ${stats.fsyncs} for 200 records`);
+    assert.ok(stats.recordsPerCommit > 1);
+  });
+
+  test("appendBatch returns contiguous LSNs and an empty batch is a no-op", async () => {
+    await using log = await Log.open(dir, SMALL);
+    await log.append(bytes("first"));
+    assert.deepEqual(await log.appendBatch([bytes("a"), bytes("b"), bytes("c")]), [2, 3, 4]);
+    assert.deepEqual(await log.appendBatch([]), []);
+    assert.deepEqual(await collect(log.read({ from: 3 })), [
+      [3, "b"],
+      [4, "c"],
+    ]);
+  });
+
+  test("records survive close and reopen, rotation included, and LSNs continue", async () => {
+    const payload = new Uint8Array(1000).fill(7);
+    {
+      await using log = await Log.open(dir, SMALL);
+      for (let i = 0; i < 10; i++) await Promise.all(Array.from({ length: 50 }, () => log.append(payload)));
+      assert.ok(log.stats().segments > 3, "rotated into several segments");
+    }
+    await using log = await Log.open(dir, SMALL);
+    assert.equal(log.recovery.created, false);
+    assert.equal(log.lastLsn, 500);
+    assert.equal(await log.append(bytes("next")), 501);
+    let count = 0;
+    for await (const record of log.read()) {
+      count++;
+      assert.equal(record.lsn, count);
+      if (record.lsn <= 500) assert.deepEqual(record.payload, payload);
+    }
+    assert.equal(count, 501);
+  });
+
+  test("read from an LSN in a later segment starts there", async () => {
+    await using log = await Log.open(dir, SMALL);
+    for (let i = 1; i <= 300; i++) await log.append(bytes(`x${i}`.padEnd(400, ".")));
+    assert.ok(log.stats().segments >= 2);
+    const records = await collect(log.read({ from: 250 }));
+    assert.equal(records[0]?.[0], 250);
+    assert.equal(records.length, 51);
+  });
+
+  test("truncateBefore frees whole segments only, and LSNs are never reused", async () => {
+    const payload = new Uint8Array(2000);
+    {
+      await using log = await Log.open(dir, SMALL);
+      for (let i = 0; i < 150; i++) await log.append(payload);
+      const segmentsBefore = log.stats().segments;
+      const removed = await log.truncateBefore(120);
+      assert.ok(removed >= 1 && removed < segmentsBefore);
+      assert.ok(log.firstLsn <= 120, "the segment holding LSN 120 is kept");
+      assert.ok(log.firstLsn > 1);
+      await assert.rejects(collect(log.read({ from: 1 })), (e) => isLogbookError(e, "LOGBOOK_TRUNCATED"));
+      assert.equal((await collect(log.read({ from: 120 })))[0]?.[0], 120);
+      // Truncating everything keeps the active segment, so the next LSN is still known.
+      await log.truncateBefore(151);
+      assert.equal(await log.append(payload), 151);
+    }
+    await using log = await Log.open(dir, SMALL);
+    assert.equal(await log.append(payload), 152);
+  });
+
+  test("truncateBefore refuses an LSN that is not durable yet", async () => {
+    await using log = await Log.open(dir, SMALL);
+    await log.append(bytes("a"));
+    await assert.rejects(log.truncateBefore(10), (e) => isLogbookError(e, "LOGBOOK_INVALID_LSN"));
+    await assert.rejects(log.truncateBefore(-1), (e) => isLogbookError(e, "LOGBOOK_INVALID_LSN"));
+  });
+
+  test("tail follows new records until aborted", async () => {
+    await using log = await Log.open(dir, SMALL);
+    await log.append(bytes("before"));
+    const controller = new AbortController();
+    const seen: string[] = [];
+    const following = (async () => {
+      for await (const record of log.tail({ from: 1, signal: controller.signal })) {
+        seen.push(text(record.payload));
+        if (seen.length === 4) controller.abort();
+      }
+    })();
+    for (const word of ["one", "two", "three"]) await log.append(bytes(word));
+    await assert.rejects(following, (e) => isLogbookError(e, "LOGBOOK_ABORTED"));
+    assert.deepEqual(seen, ["before", "one", "two", "three"]);
+  });
+
+  test("tail crosses segment rotations and ends when the log closes", async () => {
+    const log = await Log.open(dir, SMALL);
+    const seen: number[] = [];
+    const following = (async () => {
+      for await (const record of log.tail()) seen.push(record.lsn);
+    })();
+    const payload = new Uint8Array(3000);
+    for (let i = 0; i < 60; i++) await log.append(payload);
+    while (seen.length < 60) await new Promise((resolve) => setTimeout(resolve, 5));
+    await log.close();
+    await following;
+    assert.deepEqual(
+      seen,
+      Array.from({ length: 60 }, (_, i) => i + 1),
+    );
+    assert.ok(log.stats().rotations >= 2);
+  });
+
+  test("sync interval: appends resolve when written, and become durable within the interval", async () => {
+    await using log = await Log.open(dir, { ...SMALL, sync: "interval", syncIntervalMs: 20 });
+    const lsn = await log.append(bytes("soon durable"));
+    assert.ok(log.writtenLsn >= lsn);
+    const started = Date.now();
+    while (log.durableLsn < lsn && Date.now() - started < 5000) await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.ok(log.durableLsn >= lsn, "the interval timer made it durable");
+  });
+
+  test("sync none: waitFor durable forces an fdatasync", async () => {
+    await using log = await Log.open(dir, { ...SMALL, sync: "none" });
+    const lsn = await log.append(bytes("x"));
+    assert.equal(log.durableLsn, 0);
+    await log.waitFor(lsn, "durable");
+    assert.equal(log.durableLsn, lsn);
+    await assert.rejects(log.waitFor(lsn + 10), (e) => isLogbookError(e, "LOGBOOK_INVALID_LSN"));
+  });
+
+  test("commit and durable events report each group commit", async () => {
+    await using log = await Log.open(dir, SMALL);
+    const commits: number[] = [];
+    log.on("commit", (info) => commits.push(info.records));
+    await Promise.all([log.append(bytes("a")), log.append(bytes("b"))]);
+    assert.equal(
+      commits.reduce((a, b) => a + b, 0),
+      2,
+    );
+  });
+
+  test("bad input gets typed errors", async () => {
+    await assert.rejects(Log.open(dir, { sync: "sometimes" as never }), (e) => isLogbookError(e, "LOGBOOK_INVALID_OPTION"));
+    await assert.rejects(Log.open(dir, { segmentBytes: 100 }), (e) => isLogbookError(e, "LOGBOOK_INVALID_OPTION"));
+    await assert.rejects(Log.open(dir, { batchBytesMax: 1.5 }), (e) => isLogbookError(e, "LOGBOOK_INVALID_OPTION"));
+    await assert.rejects(Log.open(`${dir}/missing`, { create: false }), (e) => isLogbookError(e, "LOGBOOK_NOT_FOUND"));
+    await using log = await Log.open(dir, SMALL);
+    await assert.rejects(log.append("text" as never), TypeError);
+    await assert.rejects(log.appendBatch([bytes("ok"), 5 as never]), TypeError);
+    await assert.rejects(log.append(new Uint8Array(log.payloadBytesMax + 1)), (e) =>
+      isLogbookError(e, "LOGBOOK_RECORD_TOO_LARGE"),
+    );
+    assert.equal(typeof (await log.append(new Uint8Array(log.payloadBytesMax))), "number");
+    await assert.rejects(collect(log.read({ from: -3 })), (e) => isLogbookError(e, "LOGBOOK_INVALID_LSN"));
+    // Nothing was appended by the failed calls.
+    assert.equal(log.lastLsn, 1);
+  });
+
+  test("after close, appends reject with LOGBOOK_CLOSED; close is idempotent", async () => {
+    const log = await Log.open(dir, SMALL);
+    const pending = log.append(bytes("last one"));
+    await log.close();
+    assert.equal(await pending, 1, "an append made before close is committed by close");
+    await log.close();
+    await assert.rejects(log.append(bytes("late")), (e) => isLogbookError(e, "LOGBOOK_CLOSED"));
+  });
+
+  test("a read-only open reads but refuses appends", async () => {
+    {
+      await using log = await Log.open(dir, SMALL);
+      await log.append(bytes("kept"));
+    }
+    await using log = await Log.open(dir, { ...SMALL, readOnly: true });
+    assert.deepEqual(await collect(log.read()), [[1, "kept"]]);
+    await assert.rejects(log.append(bytes("no")), (e) => isLogbookError(e, "LOGBOOK_READ_ONLY"));
+  });
+
+  test("without preallocation segments grow as written and everything still reads back", async () => {
+    {
+      await using log = await Log.open(dir, { ...SMALL, preallocate: false });
+      for (let i = 0; i < 100; i++) await log.append(new Uint8Array(1500).fill(i));
+    }
+    await using log = await Log.open(dir, { ...SMALL, preallocate: false });
+    let i = 0;
+    for await (const record of log.read()) assert.equal(record.payload[0], i++);
+    assert.equal(i, 100);
+  });
+});
