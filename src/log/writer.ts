@@ -379,6 +379,7 @@ export class GroupCommitWriter {
               },
             );
     this.failure = error;
+    this.busy = false;
     if (this.timer !== undefined) clearInterval(this.timer);
     const pending = [inFlight, ...this.sealed.splice(0), this.takeOpen()];
     for (const batch of pending) batch?.reject(error);

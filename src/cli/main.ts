@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+/**
+ * The `logbook` command.
+ */
+import { Command, CommanderError } from "commander";
+import { LogbookError } from "../errors.js";
+import { registerLogCommands } from "./log-commands.js";
+import { registerStartCommand } from "./start-command.js";
+
+const program = new Command()
+  .name("logbook")
+  .description("Logbook: a durable write-ahead log, and the storage built on it")
+  .showHelpAfterError()
+  .exitOverride();
+registerLogCommands(program);
+registerStartCommand(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    process.exitCode = error.exitCode;
+  } else if (error instanceof LogbookError) {
+    process.stderr.write(`logbook: ${error.message} [${error.code}]\n`);
+    process.exitCode = 2;
+  } else {
+    process.stderr.write(`logbook: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 70;
+  }
+}

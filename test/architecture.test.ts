@@ -1,0 +1,57 @@
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import { test } from "node:test";
+import * as api from "../src/index.js";
+
+const LAYERS = ["io", "log", "store", "streams", "server", "cli"] as const;
+const rank = (layer: string) => LAYERS.indexOf(layer as (typeof LAYERS)[number]);
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? files(path) : path.endsWith(".ts") ? [path] : [];
+  });
+}
+
+function imports(path: string): string[] {
+  const source = readFileSync(path, "utf8");
+  return [...source.matchAll(/(?:import|export)[^"']*from\s+["']([^"']+)["']/g)].map((m) => m[1] as string);
+}
+
+test("imports point down the layers only (cli → server → streams → store → log → io)", () => {
+  for (const file of files("src")) {
+    const from = relative("src", file).split("/")[0] as string;
+    for (const specifier of imports(file)) {
+      if (!specifier.startsWith(".")) continue;
+      const target = relative("src", join(file, "..", specifier)).split("/")[0] as string;
+      if (target === from || target.endsWith(".js")) continue; // same layer, or a leaf (errors, assert)
+      if (from.endsWith(".ts")) continue; // src/index.ts is the public surface; it may name anything
+      assert.ok(rank(target) >= 0 && rank(target) < rank(from), `${file} imports ${specifier}: ${from} may not import ${target}`);
+    }
+  }
+});
+
+test("the leaves (errors, assert) import nothing of ours", () => {
+  for (const leaf of ["src/errors.ts", "src/assert.ts"]) {
+    assert.deepEqual(
+      imports(leaf).filter((s) => s.startsWith(".")),
+      [],
+      leaf,
+    );
+  }
+});
+
+test("the core log has zero runtime dependencies: src/io and src/log import node:* only", () => {
+  for (const file of files("src").filter((f) => /src\/(io|log)\//.test(f))) {
+    for (const specifier of imports(file)) {
+      assert.ok(specifier.startsWith(".") || specifier.startsWith("node:"), `${file} imports ${specifier}`);
+    }
+  }
+  const pkg = JSON.parse(readFileSync("package.json", "utf8"));
+  assert.deepEqual(Object.keys(pkg.dependencies ?? {}), ["commander"], "only the CLI has a runtime dependency");
+});
+
+test("the public surface is what index.ts lists", () => {
+  assert.deepEqual(Object.keys(api).sort(), ["Log", "LogbookError", "NodeFileSystem", "isLogbookError"]);
+});
