@@ -25,6 +25,12 @@ export interface WriteOptions {
 
 export interface FileHandle {
   readonly path: string;
+  /**
+   * The OS file descriptor, when this process may write and fdatasync it from another thread
+   * with src/io/sync-ops.ts (the log's writer thread does). Absent on a simulated disk: the
+   * log then commits through `write` and `datasync` on the main thread instead.
+   */
+  readonly descriptor?: number;
   /** Reads up to `buffer.length` bytes at `position`; resolves the number read (short only at end of file). */
   read(buffer: Uint8Array, position: number): Promise<number>;
   write(data: Uint8Array, position: number, options?: WriteOptions): Promise<void>;

@@ -1,12 +1,11 @@
 /**
- * FileSystem on node:fs. Commit writes (`write` with `datasync`) go to a dedicated writer
- * thread (sync-thread.ts); everything else uses node:fs/promises.
+ * FileSystem on node:fs/promises. Handles expose their descriptor, which the log's writer
+ * thread writes and fdatasyncs directly (src/io/sync-ops.ts).
  */
 import { constants } from "node:fs";
 import * as fs from "node:fs/promises";
 import { lockDirectoryBySocket } from "./directory-lock.js";
 import type { DirectoryLock, FileHandle, FileSystem, OpenMode, WriteOptions } from "./file-system.js";
-import { SyncThread } from "./sync-thread.js";
 
 const OPEN_FLAGS: Record<OpenMode, number> = {
   read: constants.O_RDONLY,
@@ -19,8 +18,11 @@ class NodeFileHandle implements FileHandle {
   constructor(
     readonly path: string,
     private readonly handle: fs.FileHandle,
-    private readonly syncThread: () => SyncThread,
   ) {}
+
+  get descriptor(): number {
+    return this.handle.fd;
+  }
 
   async read(buffer: Uint8Array, position: number): Promise<number> {
     let total = 0;
@@ -33,15 +35,12 @@ class NodeFileHandle implements FileHandle {
   }
 
   async write(data: Uint8Array, position: number, options: WriteOptions = {}): Promise<void> {
-    if (options.datasync === true) {
-      await this.syncThread().write(this.handle.fd, data, position, true);
-      return;
-    }
     let offset = 0;
     while (offset < data.byteLength) {
       const { bytesWritten } = await this.handle.write(data, offset, data.byteLength - offset, position + offset);
       offset += bytesWritten;
     }
+    if (options.datasync === true) await this.handle.datasync();
   }
 
   datasync(): Promise<void> {
@@ -62,14 +61,9 @@ class NodeFileHandle implements FileHandle {
 }
 
 export class NodeFileSystem implements FileSystem {
-  private syncThread: SyncThread | undefined;
-
   async open(path: string, mode: OpenMode): Promise<FileHandle> {
     const handle = await fs.open(path, OPEN_FLAGS[mode], FILE_MODE);
-    return new NodeFileHandle(path, handle, () => {
-      this.syncThread ??= new SyncThread();
-      return this.syncThread;
-    });
+    return new NodeFileHandle(path, handle);
   }
 
   async list(directory: string): Promise<string[]> {
@@ -104,10 +98,5 @@ export class NodeFileSystem implements FileSystem {
 
   lockDirectory(directory: string): Promise<DirectoryLock> {
     return lockDirectoryBySocket(directory);
-  }
-
-  async close(): Promise<void> {
-    await this.syncThread?.close();
-    this.syncThread = undefined;
   }
 }

@@ -13,7 +13,7 @@
  *  28  u32 CRC-32 of bytes 0..28
  */
 import { assert } from "../assert.js";
-import { crc32 } from "./checksum.js";
+import { crc32Range } from "./checksum.js";
 import {
   ALIGNMENT_BYTES,
   FRAME_HEADER_BYTES,
@@ -51,7 +51,7 @@ export function encodeFrameHeader(
   view.setUint32(offset + OFFSET_RECORD_COUNT, recordCount, true);
   view.setUint32(offset + OFFSET_RESERVED_A, 0, true);
   view.setUint32(offset + OFFSET_RESERVED_B, 0, true);
-  view.setUint32(offset + FRAME_HEADER_CRC_OFFSET, crc32(bytes.subarray(offset, offset + FRAME_HEADER_CRC_OFFSET)), true);
+  view.setUint32(offset + FRAME_HEADER_CRC_OFFSET, crc32Range(bytes, offset, offset + FRAME_HEADER_CRC_OFFSET), true);
 }
 
 export type FrameCheck =
@@ -75,7 +75,7 @@ function isZero(bytes: Uint8Array, start: number, end: number): boolean {
 export function checkFrameHeader(bytes: Uint8Array, view: DataView, offset: number): string | undefined {
   if (view.getUint32(offset + OFFSET_MAGIC, true) !== FRAME_MAGIC) return "frame magic missing";
   const stored = view.getUint32(offset + FRAME_HEADER_CRC_OFFSET, true);
-  if (stored !== crc32(bytes.subarray(offset, offset + FRAME_HEADER_CRC_OFFSET))) return "frame header checksum mismatch";
+  if (stored !== crc32Range(bytes, offset, offset + FRAME_HEADER_CRC_OFFSET)) return "frame header checksum mismatch";
   const frameBytes = view.getUint32(offset + OFFSET_FRAME_BYTES, true);
   const recordCount = view.getUint32(offset + OFFSET_RECORD_COUNT, true);
   if (frameBytes % ALIGNMENT_BYTES !== 0) return "frame size is not aligned";

@@ -62,7 +62,6 @@ export class Log extends EventEmitter<LogEvents> implements AsyncDisposable {
   private readonly writer: GroupCommitWriter | undefined;
   private readonly recoveryReport: RecoveryReport;
   private readonly logIdHex: string;
-  private readonly single: Uint8Array[] = [];
   private changeWaiters: (() => void)[] = [];
   private closing: Promise<void> | undefined;
   private closed = false;
@@ -91,9 +90,8 @@ export class Log extends EventEmitter<LogEvents> implements AsyncDisposable {
       { fs, directory, logId: recovered.logId, segmentBytes: options.segmentBytes, preallocate: options.preallocate },
       recovered.segments,
       recovered.activeHandle,
-      recovered.tailPosition,
     );
-    this.writer = new GroupCommitWriter(this.segmentSet, options, recovered.nextLsn, {
+    this.writer = new GroupCommitWriter(this.segmentSet, options, recovered.nextLsn, recovered.tailPosition, {
       onCommit: (info) => {
         if (this.listenerCount("commit") > 0) this.emit("commit", info);
         this.signalChange();
@@ -116,7 +114,7 @@ export class Log extends EventEmitter<LogEvents> implements AsyncDisposable {
   static async open(directory: string, options: LogOptions = {}): Promise<Log> {
     if (typeof directory !== "string" || directory.length === 0) throw new TypeError("directory must be a non-empty string");
     const resolved = resolveLogOptions(options);
-    const fs = options.fileSystem ?? new NodeFileSystem();
+    const fs: FileSystem = options.fileSystem ?? new NodeFileSystem();
     const ownsFileSystem = options.fileSystem === undefined;
     const path = resolvePath(directory);
     let lock: DirectoryLock | undefined;
@@ -138,15 +136,13 @@ export class Log extends EventEmitter<LogEvents> implements AsyncDisposable {
   }
 
   /** Appends one record; resolves with its LSN once it is durable under the sync mode. */
-  async append(payload: Uint8Array): Promise<number> {
-    checkPayload(payload);
-    const writer = this.requireWriter();
-    const single = this.single;
-    single[0] = payload;
-    const done = writer.enqueue(single);
-    const lsn = writer.lastLsn;
-    await done;
-    return lsn;
+  append(payload: Uint8Array): Promise<number> {
+    try {
+      checkPayload(payload);
+      return this.requireWriter().append([payload]);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** Appends records atomically: after a crash, all of them are in the log or none is. */
@@ -154,11 +150,8 @@ export class Log extends EventEmitter<LogEvents> implements AsyncDisposable {
     if (!Array.isArray(payloads)) throw new TypeError("appendBatch takes an array of Uint8Array");
     for (const payload of payloads) checkPayload(payload);
     if (payloads.length === 0) return [];
-    const writer = this.requireWriter();
-    const done = writer.enqueue(payloads);
-    const last = writer.lastLsn;
-    await done;
-    return Array.from({ length: payloads.length }, (_, i) => last - payloads.length + 1 + i);
+    const first = await this.requireWriter().append(payloads);
+    return Array.from({ length: payloads.length }, (_, i) => first + i);
   }
 
   /** Every committed record from `from` (default: the oldest kept), in LSN order. */

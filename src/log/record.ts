@@ -7,7 +7,7 @@
  *  16  payload, then zero padding up to a multiple of 8 (outside the CRC, but must be zero)
  */
 import { assert } from "../assert.js";
-import { crc32 } from "./checksum.js";
+import { crc32Range } from "./checksum.js";
 import { LSN_MAX, RECORD_CRC_COVERAGE_START, RECORD_HEADER_BYTES, recordBytes } from "./format.js";
 
 const OFFSET_CRC = 0;
@@ -36,8 +36,8 @@ export function encodeRecord(bytes: Uint8Array, view: DataView, offset: number, 
   view.setUint32(offset + OFFSET_LSN_HIGH, Math.floor(lsn / TWO_POW_32), true);
   bytes.set(payload, offset + RECORD_HEADER_BYTES);
   // Buffers are reused, so padding must be cleared: readers may compare it.
-  bytes.fill(0, payloadEnd, end);
-  view.setUint32(offset + OFFSET_CRC, crc32(bytes.subarray(offset + RECORD_CRC_COVERAGE_START, payloadEnd)), true);
+  for (let i = payloadEnd; i < end; i++) bytes[i] = 0;
+  view.setUint32(offset + OFFSET_CRC, crc32Range(bytes, offset + RECORD_CRC_COVERAGE_START, payloadEnd), true);
   return end - offset;
 }
 
@@ -65,7 +65,7 @@ export function checkRecord(
   if (payloadBytes > end - offset - RECORD_HEADER_BYTES) return RecordDamage.length;
   const payloadEnd = offset + RECORD_HEADER_BYTES + payloadBytes;
   const stored = view.getUint32(offset + OFFSET_CRC, true);
-  if (stored !== crc32(bytes.subarray(offset + RECORD_CRC_COVERAGE_START, payloadEnd))) return RecordDamage.checksum;
+  if (stored !== crc32Range(bytes, offset + RECORD_CRC_COVERAGE_START, payloadEnd)) return RecordDamage.checksum;
   if (readRecordLsn(view, offset) !== expectedLsn) return RecordDamage.lsn;
   const size = recordBytes(payloadBytes);
   if (offset + size > end) return RecordDamage.truncated;

@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import { assert } from "../assert.js";
 import type { FileHandle, FileSystem } from "../io/file-system.js";
-import { SEGMENT_HEADER_BYTES, SPARE_SEGMENT_NAME } from "./format.js";
+import { SPARE_SEGMENT_NAME } from "./format.js";
 import { encodeSegmentHeader, segmentName } from "./segment-header.js";
 
 export interface SegmentInfo {
@@ -30,8 +30,6 @@ export class SegmentSet {
   /** Oldest first; the last one is the active segment. */
   private readonly list: SegmentInfo[];
   private activeHandle: FileHandle;
-  /** Where the next frame goes in the active segment. */
-  private position: number;
   /** A zero-filled file being prepared (or ready) to become the next segment. */
   private spare: Promise<boolean> | undefined;
   private spareReady = false;
@@ -41,13 +39,10 @@ export class SegmentSet {
     private readonly config: SegmentSetConfig,
     segments: SegmentInfo[],
     activeHandle: FileHandle,
-    position: number,
   ) {
     assert(segments.length >= 1, "a log has an active segment");
-    assert(position >= SEGMENT_HEADER_BYTES, "writing starts after the segment header");
     this.list = segments;
     this.activeHandle = activeHandle;
-    this.position = position;
     if (config.preallocate) this.prepareSpare();
   }
 
@@ -65,21 +60,8 @@ export class SegmentSet {
     return this.activeHandle;
   }
 
-  get writePosition(): number {
-    return this.position;
-  }
-
   get firstLsn(): number {
     return this.list[0]?.firstLsn ?? 1;
-  }
-
-  fits(frameBytes: number): boolean {
-    return this.position + frameBytes <= this.config.segmentBytes;
-  }
-
-  advance(frameBytes: number): void {
-    this.position += frameBytes;
-    assert(this.position <= this.config.segmentBytes, "a segment never grows past segmentBytes");
   }
 
   /**
@@ -111,7 +93,6 @@ export class SegmentSet {
     }
     await this.activeHandle.close();
     this.activeHandle = handle;
-    this.position = SEGMENT_HEADER_BYTES;
     this.list.push({ firstLsn, name, path });
     this.rotations++;
     if (this.config.preallocate) this.prepareSpare();

@@ -1,36 +1,33 @@
 /**
- * The group-commit writer. Appends encode their records straight into the open batch buffer
- * and wait on the batch's promise. One flush runs at a time: it takes the whole batch, writes
- * it as one frame with one write, fdatasyncs it (sync `always`) and resolves every waiter.
- * Appends that arrive meanwhile fill the next batch, so under load batches grow by themselves
- * while an fsync is in flight, with no timer; alone, an append costs one write and one fsync.
+ * The appenders' side of group commit. An append encodes its records straight into the
+ * shared ring and publishes them as one group; the committer (committer.ts, on the writer
+ * thread) takes whatever was published when it is free and commits it as one frame with one
+ * write and one fdatasync. This side then learns how far the committer got and resolves the
+ * appenders in LSN order. So batches form by themselves while an fsync is in flight, with no
+ * timer, and the event loop is never blocked: it only encodes and resolves.
  *
- * Invariants: LSNs are assigned at enqueue, contiguous, and frames are written in LSN order;
- * a frame is written only after the previous one is durable (sync `always`) so that at most
- * one frame is ever torn by a crash (recovery.ts relies on it); after any write or sync error
- * nothing is written or acknowledged again (fail-stop).
+ * This side also serves the committer's requests (a new segment) and owns fail-stop: after
+ * any write or sync error, every pending and later append rejects and nothing more is written.
  */
-import { assert } from "../assert.js";
+import { Worker } from "node:worker_threads";
 import { errnoCode, LogbookError } from "../errors.js";
-import { FRAME_HEADER_BYTES, LSN_MAX, recordBytes } from "./format.js";
-import { encodeFrameHeader } from "./frame.js";
+import { Command, CommitRing, CommitterState, Control, GROUP_SLOTS, Stat } from "./commit-ring.js";
+import { Committer, type CommitterIo } from "./committer.js";
+import { FRAME_HEADER_BYTES, LSN_MAX, recordBytes, SEGMENT_HEADER_BYTES } from "./format.js";
 import type { ResolvedLogOptions } from "./options.js";
 import { encodeRecord } from "./record.js";
 import type { SegmentSet } from "./segments.js";
 
-/** Weight of a new sample in the moving averages that steer dispatch. */
-const EWMA_WEIGHT = 0.2;
-
 export type WaitLevel = "written" | "durable";
 
 export interface CommitInfo {
+  /** The records acknowledged by this commit (one or more frames observed at once). */
   firstLsn: number;
   lastLsn: number;
   records: number;
-  bytes: number;
-  /** Time of the write (and fdatasync, with sync `always`) of this frame. */
+  /** Duration of the last frame's write (and fdatasync, with sync `always`). */
   durationMs: number;
-  /** Whether this commit made its records durable (sync `always`). */
+  /** Whether acknowledgement means durable (sync `always`). */
   durable: boolean;
 }
 
@@ -38,25 +35,6 @@ export interface WriterHooks {
   onCommit(info: CommitInfo): void;
   onDurable(durableLsn: number): void;
   onFailure(error: LogbookError): void;
-}
-
-interface Batch {
-  buffer: Uint8Array;
-  view: DataView;
-  /** Bytes used, the reserved frame header included. */
-  bytes: number;
-  firstLsn: number;
-  count: number;
-  done: Promise<void>;
-  resolve: () => void;
-  reject: (error: LogbookError) => void;
-}
-
-interface Waiter {
-  lsn: number;
-  level: WaitLevel;
-  resolve: () => void;
-  reject: (error: unknown) => void;
 }
 
 export interface WriterStats {
@@ -70,50 +48,141 @@ export interface WriterStats {
   pendingBytes: number;
 }
 
+interface PendingGroup {
+  firstLsn: number;
+  lastLsn: number;
+  start: number;
+  bytes: number;
+  resolve: (firstLsn: number) => void;
+  reject: (error: unknown) => void;
+}
+
+interface Overflow {
+  payloads: readonly Uint8Array[];
+  bytes: number;
+  resolve: (firstLsn: number) => void;
+  reject: (error: unknown) => void;
+}
+
+interface Waiter {
+  lsn: number;
+  level: WaitLevel;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+const RING_BYTES_MIN = 1024 * 1024;
+/** Weight of a new sample in the moving averages that plan wake-ups. */
+const EWMA_WEIGHT = 0.2;
+
+/**
+ * Starts the writer thread. Built, it is commit-thread.js beside this file; run from the
+ * TypeScript sources (tests, benchmarks under tsx), the thread must register tsx itself,
+ * since loader hooks do not carry over to workers on Node 20.
+ */
+function startCommitThread(workerData: unknown): Worker {
+  const here = import.meta.url;
+  if (!here.endsWith(".ts")) return new Worker(new URL("./commit-thread.js", here), { workerData });
+  const entry = JSON.stringify(new URL("./commit-thread.ts", here).href);
+  const bootstrap = `import("tsx/esm/api").then(({ register }) => { register(); return import(${entry}); })`;
+  return new Worker(bootstrap, { eval: true, workerData });
+}
+
+function nextPowerOfTwo(value: number): number {
+  return 2 ** Math.ceil(Math.log2(value));
+}
+
+/** A simple FIFO over an array, without Array#shift's copying. */
+class Queue<T> {
+  private items: (T | undefined)[] = [];
+  private head = 0;
+  get length(): number {
+    return this.items.length - this.head;
+  }
+  push(item: T): void {
+    this.items.push(item);
+  }
+  peek(): T | undefined {
+    return this.items[this.head];
+  }
+  shift(): T | undefined {
+    const item = this.items[this.head];
+    this.items[this.head++] = undefined;
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return item;
+  }
+  drain(): T[] {
+    const rest = this.items.slice(this.head) as T[];
+    this.items = [];
+    this.head = 0;
+    return rest;
+  }
+}
+
 export class GroupCommitWriter {
+  /** The next LSN to hand out. */
   nextLsn: number;
   writtenLsn: number;
   durableLsn: number;
   failure: LogbookError | undefined;
-  readonly stats: WriterStats = {
-    appends: 0,
-    records: 0,
-    recordBytes: 0,
-    commits: 0,
-    fsyncs: 0,
-    commitMsTotal: 0,
-    commitMsMax: 0,
-    pendingBytes: 0,
-  };
-  private open: Batch | undefined;
-  private readonly sealed: Batch[] = [];
-  /** Batch buffers, in SharedArrayBuffers so the writer thread reads them without a copy. */
-  private readonly pool: Uint8Array[] = [];
+  private readonly ring: CommitRing;
+  private readonly pending = new Queue<PendingGroup>();
+  private readonly overflow = new Queue<Overflow>();
   private waiters: Waiter[] = [];
-  /** A commit or a sync is in flight (one at a time). */
-  private busy = false;
-  private scheduled = false;
-  /** When idle, an open batch with this many records is dispatched at once (adaptive, see afterCommit). */
-  private dispatchAtRecords = 1;
+  private readonly counters = { appends: 0, records: 0, recordBytes: 0, pendingBytes: 0 };
+  private readonly acknowledgeWhen: number;
+  private ringHead = 0;
+  private published = 0;
+  private acknowledged = 0;
+  private eventSeen = 0;
+  private watching = false;
+  private wakeScheduled = false;
+  /** Groups published since the last acknowledgement, and how many of them wake the committer at once. */
+  private publishedSinceAck = 0;
+  private wakeAtGroups = 1;
   private commitMsEwma = 0.1;
-  private lastCommitMs = 0;
-  private jsMsPerRecordEwma = 0.001;
-  private measuring = false;
-  private wokenAtMs = 0;
-  private wokenRecords = 1;
-  private syncRequested = false;
-  private closed = false;
+  private jsMsPerGroupEwma = 0.001;
+  private measuringJs = false;
+  private acknowledgedAtMs = 0;
+  private acknowledgedGroups = 1;
+  private rotating = false;
+  private closing = false;
+  private stopped: (() => void) | undefined;
+  private readonly worker: Worker | undefined;
+  private readonly inline: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly segments: SegmentSet,
     private readonly options: ResolvedLogOptions,
     nextLsn: number,
+    writePosition: number,
     private readonly hooks: WriterHooks,
   ) {
     this.nextLsn = nextLsn;
     this.writtenLsn = nextLsn - 1;
     this.durableLsn = nextLsn - 1;
+    this.acknowledgeWhen = options.sync === "always" ? Control.durable : Control.written;
+    const ring = CommitRing.create(nextPowerOfTwo(Math.max(RING_BYTES_MIN, 4 * options.batchBytesMax)));
+    this.ring = ring;
+    const control = ring.control;
+    Atomics.store(control, Control.state, CommitterState.running);
+    Atomics.store(control, Control.segmentBytes, options.segmentBytes);
+    Atomics.store(control, Control.fd, segments.handle.descriptor ?? -1);
+    ring.writePosition(writePosition);
+    ring.writeLsn(Control.writtenLsnLow, nextLsn - 1);
+    ring.writeLsn(Control.durableLsnLow, nextLsn - 1);
+    const config = { sync: options.sync, batchBytesMax: options.batchBytesMax, nextLsn };
+    if (segments.handle.descriptor !== undefined) {
+      this.worker = startCommitThread({ buffers: ring.buffers, config });
+      this.worker.unref();
+      this.worker.on("error", (error) => this.fail(error));
+    } else {
+      this.inline = new Committer(ring, this.inlineIo(), config).run();
+    }
     if (options.sync === "interval") {
       this.timer = setInterval(() => this.requestSync(), options.syncIntervalMs);
       this.timer.unref();
@@ -129,227 +198,304 @@ export class GroupCommitWriter {
     return this.options.sync === "always" ? this.durableLsn : this.writtenLsn;
   }
 
-  /** Sequences records into the open batch; the promise resolves when the batch is committed. */
-  enqueue(payloads: readonly Uint8Array[]): Promise<void> {
-    if (this.failure !== undefined) throw this.failure;
-    if (this.closed) throw new LogbookError("LOGBOOK_CLOSED", "the log is closed");
-    let total = 0;
-    for (const payload of payloads) total += recordBytes(payload.byteLength);
-    if (FRAME_HEADER_BYTES + total > this.options.batchBytesMax) {
-      throw new LogbookError(
-        "LOGBOOK_RECORD_TOO_LARGE",
-        `${payloads.length === 1 ? "record" : "batch"} of ${total} bytes exceeds batchBytesMax ${this.options.batchBytesMax}`,
+  get stats(): WriterStats {
+    const s = this.ring.stats;
+    return {
+      ...this.counters,
+      commits: s[Stat.frames] ?? 0,
+      fsyncs: s[Stat.fsyncs] ?? 0,
+      commitMsTotal: s[Stat.commitMsTotal] ?? 0,
+      commitMsMax: s[Stat.commitMsMax] ?? 0,
+    };
+  }
+
+  /**
+   * Sequences `payloads` as one group (all in one frame: atomic) and resolves the LSN of the
+   * first once the group is acknowledged. Rejects, without sequencing anything, when the log
+   * has failed or is closed, the group is too large, or too much is waiting.
+   */
+  append(payloads: readonly Uint8Array[]): Promise<number> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.closing) return Promise.reject(new LogbookError("LOGBOOK_CLOSED", "the log is closed"));
+    let bytes = 0;
+    for (const payload of payloads) bytes += recordBytes(payload.byteLength);
+    if (FRAME_HEADER_BYTES + bytes > this.options.batchBytesMax) {
+      return Promise.reject(
+        new LogbookError(
+          "LOGBOOK_RECORD_TOO_LARGE",
+          `${payloads.length === 1 ? "record" : "batch"} of ${bytes} bytes exceeds batchBytesMax ${this.options.batchBytesMax}`,
+        ),
       );
     }
-    if (this.stats.pendingBytes + total > this.options.pendingBytesMax) {
-      throw new LogbookError(
-        "LOGBOOK_OVERLOADED",
-        `${this.stats.pendingBytes} bytes are waiting to be written; pendingBytesMax is ${this.options.pendingBytesMax}`,
+    if (this.counters.pendingBytes + bytes > this.options.pendingBytesMax) {
+      return Promise.reject(
+        new LogbookError(
+          "LOGBOOK_OVERLOADED",
+          `${this.counters.pendingBytes} bytes are waiting to be written; pendingBytesMax is ${this.options.pendingBytesMax}`,
+        ),
       );
     }
-    if (this.nextLsn + payloads.length > LSN_MAX) throw new LogbookError("LOGBOOK_INVALID_LSN", "LSNs are exhausted");
-    let batch = this.open;
-    if (batch === undefined || batch.bytes + total > this.options.batchBytesMax) {
-      if (batch !== undefined) this.sealed.push(batch);
-      batch = this.newBatch();
-      this.open = batch;
-    }
-    for (const payload of payloads) {
-      batch.bytes += encodeRecord(batch.buffer, batch.view, batch.bytes, this.nextLsn, payload);
-      this.nextLsn++;
-    }
-    batch.count += payloads.length;
-    this.stats.appends++;
-    this.stats.records += payloads.length;
-    this.stats.recordBytes += total;
-    this.stats.pendingBytes += total;
-    this.schedule(batch);
-    return batch.done;
+    if (this.nextLsn + payloads.length > LSN_MAX)
+      return Promise.reject(new LogbookError("LOGBOOK_INVALID_LSN", "LSNs are exhausted"));
+    this.counters.appends++;
+    this.counters.pendingBytes += bytes;
+    return new Promise((resolve, reject) => {
+      // Appends wait in memory, in order, while the ring is full.
+      if (this.overflow.length > 0 || !this.publish(payloads, bytes, resolve, reject)) {
+        this.overflow.push({ payloads, bytes, resolve, reject });
+        this.watch();
+      }
+    });
   }
 
   waitFor(lsn: number, level: WaitLevel): Promise<void> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     if ((level === "durable" ? this.durableLsn : this.writtenLsn) >= lsn) return Promise.resolve();
-    if (lsn > this.lastLsn) {
+    if (lsn > this.lastLsn + this.overflowRecords()) {
       return Promise.reject(new LogbookError("LOGBOOK_INVALID_LSN", `LSN ${lsn} has not been appended`, { lsn }));
     }
+    const waiting = new Promise<void>((resolve, reject) => this.waiters.push({ lsn, level, resolve, reject }));
     if (level === "durable") this.requestSync();
-    return new Promise((resolve, reject) => this.waiters.push({ lsn, level, resolve, reject }));
-  }
-
-  /** Commits everything appended so far, makes it durable, and refuses further appends. */
-  async close(): Promise<void> {
-    this.closed = true;
-    if (this.timer !== undefined) clearInterval(this.timer);
-    if (this.failure === undefined && this.lastLsn > this.durableLsn) {
-      await this.waitFor(this.lastLsn, "durable").catch(() => undefined);
-    }
-    while (this.busy) await new Promise((resolve) => setImmediate(resolve));
+    this.watch();
+    return waiting;
   }
 
   requestSync(): void {
-    this.syncRequested = true;
-    this.dispatch();
+    if (this.failure !== undefined || this.options.sync === "always") return;
+    Atomics.store(this.ring.control, Control.command, Command.sync);
+    this.ring.wakeCommitter();
+    this.watch();
   }
 
-  private newBatch(): Batch {
-    const buffer = this.pool.pop() ?? new Uint8Array(new SharedArrayBuffer(this.options.batchBytesMax));
-    let resolve!: () => void;
-    let reject!: (error: LogbookError) => void;
-    const done = new Promise<void>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    // A batch nobody awaits (all its appenders gave up) must not raise an unhandled rejection.
-    done.catch(() => undefined);
-    return {
-      buffer,
-      view: new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength),
-      bytes: FRAME_HEADER_BYTES,
-      firstLsn: this.nextLsn,
-      count: 0,
-      done,
-      resolve,
-      reject,
-    };
-  }
-
-  /** Starts the next commit (or a requested sync) unless one is in flight. */
-  private dispatch(): void {
-    if (this.busy || this.failure !== undefined) return;
-    if (this.syncRequested && this.durableLsn < this.writtenLsn) {
-      // A requested sync goes before further batches, or steady load would starve it.
-      this.busy = true;
-      this.syncActive().then(this.afterSync, (error: unknown) => this.fail(error, undefined));
-      return;
+  /** Commits everything appended so far, makes it durable, stops the committer. */
+  async close(): Promise<void> {
+    this.closing = true;
+    if (this.timer !== undefined) clearInterval(this.timer);
+    if (this.failure === undefined) {
+      const target = this.lastLsn + this.overflowRecords();
+      if (target > this.durableLsn) await this.waitFor(target, "durable").catch(() => undefined);
     }
-    this.syncRequested = false;
-    const batch = this.sealed.shift() ?? this.takeOpen();
-    if (batch === undefined) return;
-    this.busy = true;
-    this.commit(batch).then(
-      () => this.afterCommit(batch),
-      (error: unknown) => this.fail(error, batch),
-    );
-  }
-
-  private readonly afterSync = (): void => {
-    this.busy = false;
-    this.settleWaiters();
-    this.dispatch();
-  };
-
-  private readonly onImmediate = (): void => {
-    this.scheduled = false;
-    this.dispatch();
-  };
-
-  /** Called by enqueue: dispatch now, or once this turn of the event loop has appended all it will. */
-  private schedule(batch: Batch): void {
-    if (this.busy) return;
-    if (batch.count >= this.dispatchAtRecords || this.sealed.length > 0) {
-      this.dispatch();
-    } else if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(this.onImmediate);
+    if (this.failure === undefined) {
+      const stopped = new Promise<void>((resolve) => {
+        this.stopped = resolve;
+      });
+      Atomics.store(this.ring.control, Control.command, Command.stop);
+      this.ring.wakeCommitter();
+      this.watch();
+      await stopped;
     }
+    this.worker?.ref();
+    await this.worker?.terminate();
+    await this.inline;
   }
 
-  private takeOpen(): Batch | undefined {
-    const batch = this.open;
-    this.open = undefined;
-    return batch;
-  }
-
-  private async commit(batch: Batch): Promise<void> {
-    assert(batch.count >= 1, "a committed batch holds records");
-    assert(batch.firstLsn === this.writtenLsn + 1, "frames are written in LSN order");
-    encodeFrameHeader(batch.buffer, batch.view, 0, batch.bytes, batch.firstLsn, batch.count);
-    if (!this.segments.fits(batch.bytes)) {
-      await this.segments.rotate(batch.firstLsn);
-      // Rotation fdatasyncs the old segment, so everything written before is durable now.
-      this.advanceDurable(this.writtenLsn);
+  private overflowRecords(): number {
+    let records = 0;
+    for (const item of this.overflow.drain()) {
+      records += item.payloads.length;
+      this.overflow.push(item);
     }
-    const durable = this.options.sync === "always";
-    const startedMs = performance.now();
-    await this.segments.handle.write(batch.buffer.subarray(0, batch.bytes), this.segments.writePosition, {
-      datasync: durable,
-    });
-    const durationMs = performance.now() - startedMs;
-    this.segments.advance(batch.bytes);
-    this.writtenLsn = batch.firstLsn + batch.count - 1;
-    if (durable) this.advanceDurable(this.writtenLsn);
-    const stats = this.stats;
-    stats.commits++;
-    if (durable) stats.fsyncs++;
-    stats.commitMsTotal += durationMs;
-    if (durationMs > stats.commitMsMax) stats.commitMsMax = durationMs;
-    stats.pendingBytes -= batch.bytes - FRAME_HEADER_BYTES;
-    this.commitMsEwma += EWMA_WEIGHT * (durationMs - this.commitMsEwma);
-    this.lastCommitMs = durationMs;
+    return records;
+  }
+
+  /** Encodes a group into the ring and publishes it; false when the ring has no room now. */
+  private publish(
+    payloads: readonly Uint8Array[],
+    bytes: number,
+    resolve: (firstLsn: number) => void,
+    reject: (error: unknown) => void,
+  ): boolean {
+    if (this.pending.length >= GROUP_SLOTS) return false;
+    const start = this.allocate(bytes);
+    if (start < 0) return false;
+    const ring = this.ring;
+    const firstLsn = this.nextLsn;
+    let offset = start;
+    for (const payload of payloads) offset += encodeRecord(ring.ring, ring.ringView, offset, this.nextLsn++, payload);
+    const slot = CommitRing.slot(this.published);
+    ring.groups[slot] = start;
+    ring.groups[slot + 1] = offset;
+    ring.groups[slot + 2] = payloads.length;
+    this.published = (this.published + 1) | 0;
+    Atomics.store(ring.control, Control.published, this.published);
+    if (++this.publishedSinceAck >= this.wakeAtGroups) ring.wakeCommitter();
+    else this.wakeSoon();
+    this.ringHead = offset;
+    this.pending.push({ firstLsn, lastLsn: this.nextLsn - 1, start, bytes, resolve, reject });
+    this.counters.records += payloads.length;
+    this.counters.recordBytes += bytes;
+    this.watch();
+    return true;
   }
 
   /**
-   * A commit finished and its writers are about to be woken. If their JavaScript (appending
-   * again, mostly) costs more than an I/O, the batch that filled meanwhile is dispatched first,
-   * so its I/O overlaps with that JavaScript; and if none filled, the next dispatch happens
-   * once only enough of them have appended that the rest take an I/O's time to follow. If
-   * their JavaScript is cheap, the filled batch waits for them instead and all go in one
-   * commit: one fsync for everyone, as at low concurrency. (bench/log.ts, c=256: this took
-   * records/s from ~0.6 M to ~1 M; at c=16 splitting would halve the batch for no gain.)
+   * Wakes an idle committer once this turn of the event loop has appended all it will. Woken
+   * at the first append of a burst, it would commit that one alone and make the rest wait a
+   * whole fsync (bench: c=16 fell from ~16 to ~8 records per fsync). `wakeAtGroups` wakes it
+   * earlier when that is better (see `planWake`). A busy committer needs no wake: it takes
+   * everything published when its fsync returns.
    */
-  private afterCommit(batch: Batch): void {
-    this.busy = false;
-    const records = batch.count;
-    const wakeMs = records * this.jsMsPerRecordEwma;
-    const waiting = (this.open?.count ?? 0) + this.sealed.length;
-    if (wakeMs > this.commitMsEwma) {
-      this.dispatchAtRecords = Math.max(1, Math.ceil(records - this.commitMsEwma / this.jsMsPerRecordEwma));
-      if (waiting > 0) this.dispatch();
-    } else {
-      this.dispatchAtRecords = (this.open?.count ?? 0) + records;
-      if (waiting > 0 && !this.scheduled) {
-        this.scheduled = true;
-        setImmediate(this.onImmediate);
-      }
+  private wakeSoon(): void {
+    if (this.wakeScheduled) return;
+    this.wakeScheduled = true;
+    setImmediate(this.wakeNow);
+  }
+
+  private readonly wakeNow = (): void => {
+    this.wakeScheduled = false;
+    this.ring.wakeCommitter();
+  };
+
+  /** Finds `bytes` of contiguous free ring space after the live region; -1 when there is none. */
+  private allocate(bytes: number): number {
+    const size = this.ring.ringBytes;
+    const oldest = this.pending.peek();
+    if (oldest === undefined) return bytes <= size ? 0 : -1;
+    const tail = oldest.start;
+    const head = this.ringHead;
+    if (head > tail) {
+      if (head + bytes <= size) return head;
+      return bytes <= tail ? 0 : -1;
     }
-    this.pool.push(batch.buffer);
-    batch.resolve();
+    if (head < tail) return head + bytes <= tail ? head : -1;
+    return -1; // head === tail with groups live: full
+  }
+
+  /** Makes sure the committer's next event will be handled. */
+  private watch(): void {
+    if (this.watching || this.failure !== undefined) return;
+    this.watching = true;
+    this.worker?.ref();
+    const wait = Atomics.waitAsync(this.ring.control, Control.event, this.eventSeen);
+    if (wait.async) void wait.value.then(this.onEvent);
+    else queueMicrotask(this.onEvent);
+  }
+
+  private readonly onEvent = (): void => {
+    this.watching = false;
+    if (this.failure !== undefined) return;
+    const { ring } = this;
+    const control = ring.control;
+    this.eventSeen = Atomics.load(control, Control.event);
+    const state = Atomics.load(control, Control.state);
+    if (state === CommitterState.failed) {
+      this.fail(this.committerError());
+      return;
+    }
+    const writtenLsn = ring.readLsn(Control.writtenLsnLow);
+    if (writtenLsn > this.writtenLsn) this.writtenLsn = writtenLsn;
+    const durableLsn = ring.readLsn(Control.durableLsnLow);
+    if (durableLsn > this.durableLsn) {
+      this.durableLsn = durableLsn;
+      this.hooks.onDurable(durableLsn);
+    }
+    this.acknowledge(Atomics.load(control, this.acknowledgeWhen));
     this.settleWaiters();
-    this.hooks.onCommit({
-      firstLsn: batch.firstLsn,
-      lastLsn: batch.firstLsn + records - 1,
-      records,
-      bytes: batch.bytes,
-      durationMs: this.lastCommitMs,
-      durable: this.options.sync === "always",
-    });
-    if (!this.measuring) {
-      this.measuring = true;
-      this.wokenAtMs = performance.now();
-      this.wokenRecords = records;
+    this.drainOverflow();
+    if (state === CommitterState.needsSegment && !this.rotating) this.rotate();
+    if (state === CommitterState.stopped) {
+      this.stopped?.();
+      this.worker?.unref();
+      return;
+    }
+    const busy =
+      this.pending.length > 0 ||
+      this.overflow.length > 0 ||
+      this.rotating ||
+      this.waiters.length > 0 ||
+      this.stopped !== undefined ||
+      Atomics.load(control, Control.command) !== Command.none;
+    if (busy) this.watch();
+    else this.worker?.unref();
+  };
+
+  /** Resolves every group up to sequence `upTo`, oldest first. */
+  private acknowledge(upTo: number): void {
+    let count = (upTo - this.acknowledged) | 0;
+    if (count <= 0) return;
+    this.acknowledged = upTo;
+    this.planWake(count);
+    let first = 0;
+    let last = 0;
+    let records = 0;
+    while (count-- > 0) {
+      const group = this.pending.shift();
+      if (group === undefined) break;
+      if (first === 0) first = group.firstLsn;
+      last = group.lastLsn;
+      records += group.lastLsn - group.firstLsn + 1;
+      this.counters.pendingBytes -= group.bytes;
+      group.resolve(group.firstLsn);
+    }
+    if (records > 0) {
+      this.hooks.onCommit({
+        firstLsn: first,
+        lastLsn: last,
+        records,
+        durationMs: this.ring.stats[Stat.lastCommitMs] ?? 0,
+        durable: this.options.sync === "always",
+      });
+    }
+  }
+
+  /**
+   * `groups` writers are about to be woken, and most will append again at once. If their
+   * JavaScript costs less than a commit, the committer should wait for all of them (one fsync
+   * for everyone); if it costs more, it should start once only the first ones have appended,
+   * so that its I/O overlaps with the rest of that JavaScript (bench/log.ts: c=256 gains ~25%,
+   * c=1 and c=16 keep one fsync per burst).
+   */
+  private planWake(groups: number): void {
+    const commitMs = this.ring.stats[Stat.lastCommitMs] ?? this.commitMsEwma;
+    this.commitMsEwma += EWMA_WEIGHT * (commitMs - this.commitMsEwma);
+    const jsMs = groups * this.jsMsPerGroupEwma;
+    this.wakeAtGroups =
+      jsMs > this.commitMsEwma ? Math.max(1, Math.ceil(groups - this.commitMsEwma / this.jsMsPerGroupEwma)) : groups;
+    this.publishedSinceAck = 0;
+    if (!this.measuringJs) {
+      this.measuringJs = true;
+      this.acknowledgedAtMs = performance.now();
+      this.acknowledgedGroups = groups;
       setImmediate(this.measureJs);
     }
   }
 
-  /** Runs once the woken writers' JavaScript has run: samples its cost per record. */
+  /** Runs once the woken writers' JavaScript has run: samples its cost per group. */
   private readonly measureJs = (): void => {
-    this.measuring = false;
-    const perRecordMs = (performance.now() - this.wokenAtMs) / this.wokenRecords;
-    this.jsMsPerRecordEwma += EWMA_WEIGHT * (perRecordMs - this.jsMsPerRecordEwma);
+    this.measuringJs = false;
+    const perGroupMs = (performance.now() - this.acknowledgedAtMs) / this.acknowledgedGroups;
+    this.jsMsPerGroupEwma += EWMA_WEIGHT * (perGroupMs - this.jsMsPerGroupEwma);
   };
 
-  private async syncActive(): Promise<void> {
-    const target = this.writtenLsn;
-    await this.segments.handle.datasync();
-    this.stats.fsyncs++;
-    this.advanceDurable(target);
+  private drainOverflow(): void {
+    while (this.overflow.length > 0) {
+      const next = this.overflow.peek() as Overflow;
+      if (!this.publish(next.payloads, next.bytes, next.resolve, next.reject)) break;
+      this.overflow.shift();
+    }
   }
 
-  private advanceDurable(lsn: number): void {
-    if (lsn <= this.durableLsn) return;
-    this.durableLsn = lsn;
-    this.hooks.onDurable(lsn);
+  /** Starts a new segment for the committer, which waits meanwhile. */
+  private rotate(): void {
+    this.rotating = true;
+    const firstLsn = this.ring.readRotateLsn();
+    this.segments.rotate(firstLsn).then(
+      () => {
+        this.rotating = false;
+        if (this.failure !== undefined) return;
+        const control = this.ring.control;
+        // Rotation fdatasynced the old segment: everything written is durable now.
+        this.ring.writeLsn(Control.durableLsnLow, this.ring.readLsn(Control.writtenLsnLow));
+        Atomics.store(control, Control.durable, Atomics.load(control, Control.written));
+        Atomics.store(control, Control.fd, this.segments.handle.descriptor ?? -1);
+        this.ring.writePosition(SEGMENT_HEADER_BYTES);
+        Atomics.compareExchange(control, Control.state, CommitterState.needsSegment, CommitterState.running);
+        Atomics.notify(control, Control.state);
+        Atomics.add(control, Control.event, 1);
+        this.watch();
+      },
+      (error: unknown) => this.fail(error),
+    );
   }
 
   private settleWaiters(): void {
@@ -361,10 +507,44 @@ export class GroupCommitWriter {
       else waiting.push(waiter);
     }
     this.waiters = waiting;
+    if (this.waiters.some((w) => w.level === "durable" && w.lsn <= this.writtenLsn)) this.requestSync();
+  }
+
+  private committerError(): Error {
+    try {
+      const parsed = JSON.parse(this.ring.readError()) as { code?: string; syscall?: string; message?: string };
+      const error = new Error(parsed.message ?? "the writer thread failed") as NodeJS.ErrnoException;
+      if (parsed.code !== undefined) error.code = parsed.code;
+      if (parsed.syscall !== undefined) error.syscall = parsed.syscall;
+      return error;
+    } catch {
+      return new Error(this.ring.readError());
+    }
+  }
+
+  private inlineIo(): CommitterIo {
+    const control = this.ring.control;
+    return {
+      write: async (chunks, position, datasync) => {
+        const handle = this.segments.handle;
+        let at = position;
+        for (const chunk of chunks) {
+          await handle.write(chunk, at);
+          at += chunk.byteLength;
+        }
+        if (datasync) await handle.datasync();
+      },
+      datasync: () => this.segments.handle.datasync(),
+      wait: async (index, value) => {
+        const wait = Atomics.waitAsync(control, index, value);
+        if (wait.async) await wait.value;
+      },
+    };
   }
 
   /** Fail-stop: the log takes no more writes; whatever was not acknowledged never will be. */
-  private fail(cause: unknown, inFlight: Batch | undefined): void {
+  private fail(cause: unknown): void {
+    if (this.failure !== undefined) return;
     const code = errnoCode(cause);
     const error =
       cause instanceof LogbookError
@@ -374,17 +554,22 @@ export class GroupCommitWriter {
           : new LogbookError(
               "LOGBOOK_LOG_FAILED",
               `a log write or sync failed (${code ?? "unknown error"}); the log is read-only until reopened`,
-              {
-                cause,
-              },
+              { cause },
             );
     this.failure = error;
-    this.busy = false;
+    const control = this.ring.control;
+    // A committer that is still running must not write another byte.
+    Atomics.store(control, Control.state, CommitterState.failed);
+    Atomics.notify(control, Control.state);
+    Atomics.add(control, Control.wake, 1);
+    Atomics.notify(control, Control.wake);
     if (this.timer !== undefined) clearInterval(this.timer);
-    const pending = [inFlight, ...this.sealed.splice(0), this.takeOpen()];
-    for (const batch of pending) batch?.reject(error);
+    for (const group of this.pending.drain()) group.reject(error);
+    for (const item of this.overflow.drain()) item.reject(error);
     for (const waiter of this.waiters.splice(0)) waiter.reject(error);
-    this.stats.pendingBytes = 0;
+    this.counters.pendingBytes = 0;
+    this.stopped?.();
+    this.worker?.unref();
     this.hooks.onFailure(error);
   }
 }

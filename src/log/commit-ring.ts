@@ -1,0 +1,175 @@
+/**
+ * The memory shared between the appenders (main thread) and the committer (a writer thread,
+ * or an async loop on the main thread for file systems without a descriptor, such as the
+ * simulated disk). Appenders encode records into the ring and publish them as groups; the
+ * committer takes every group published when it is free, frames them, writes the frame and
+ * fdatasyncs it, and publishes how far it got. So the batch of a group commit is simply what
+ * was published while the previous fsync ran, and the committer never waits on the event
+ * loop: its next write starts as soon as its last fsync returns.
+ *
+ * A group is what one `append`/`appendBatch` call encoded: contiguous in the ring, never
+ * split across frames (that is what makes appendBatch atomic).
+ *
+ * Counters are Int32 sequence numbers that wrap; only their differences matter.
+ */
+import { assert } from "../assert.js";
+
+/** Control words (indices into `control`). */
+export const Control = {
+  /** Groups published by the appenders. */
+  published: 0,
+  /** Groups written to the OS by the committer. */
+  written: 1,
+  /** Groups made durable by the committer. */
+  durable: 2,
+  /** Bumped by the committer after every change the appenders must see; they wait on it. */
+  event: 3,
+  /** 1 while the committer is about to sleep or sleeps on `wake`. */
+  idle: 4,
+  /** Set by the appenders: `Command.*`. */
+  command: 5,
+  /** The committer's state: `CommitterState.*`. */
+  state: 6,
+  /** The file descriptor of the active segment (thread mode). */
+  fd: 7,
+  /** Write position in the active segment (u32 halves; segments stay far below 4 GiB). */
+  position: 8,
+  segmentBytes: 9,
+  /** First LSN of the frame that did not fit, when state is `needsSegment`. */
+  rotateLsnLow: 10,
+  rotateLsnHigh: 11,
+  /** Length of the error text when state is `failed`. */
+  errorBytes: 13,
+  /** Bumped by the appenders to wake an idle committer (it sleeps on this word). */
+  wake: 14,
+  /** Last LSN written and last LSN durable (u32 halves, low first). */
+  writtenLsnLow: 16,
+  writtenLsnHigh: 17,
+  durableLsnLow: 18,
+  durableLsnHigh: 19,
+} as const;
+export const CONTROL_WORDS = 24;
+
+export const Command = { none: 0, sync: 1, stop: 2 } as const;
+export const CommitterState = { running: 0, needsSegment: 1, failed: 2, stopped: 3 } as const;
+
+/** Statistics the committer keeps (Float64, read without locking: approximate by design). */
+export const Stat = {
+  frames: 0,
+  fsyncs: 1,
+  records: 2,
+  frameBytes: 3,
+  commitMsTotal: 4,
+  commitMsMax: 5,
+  lastCommitMs: 6,
+} as const;
+export const STAT_WORDS = 8;
+
+export const ERROR_TEXT_BYTES = 512;
+/** Groups that may be published but not yet committed; appends beyond wait in memory. */
+export const GROUP_SLOTS = 1 << 16;
+
+export interface CommitRingBuffers {
+  control: SharedArrayBuffer;
+  stats: SharedArrayBuffer;
+  /** Start offset, end offset and record count of each group slot. */
+  groups: SharedArrayBuffer;
+  ring: SharedArrayBuffer;
+  errorText: SharedArrayBuffer;
+}
+
+export class CommitRing {
+  readonly control: Int32Array;
+  readonly stats: Float64Array;
+  readonly groups: Int32Array;
+  readonly ring: Uint8Array;
+  readonly ringView: DataView;
+  readonly errorText: Uint8Array;
+
+  constructor(readonly buffers: CommitRingBuffers) {
+    this.control = new Int32Array(buffers.control);
+    this.stats = new Float64Array(buffers.stats);
+    this.groups = new Int32Array(buffers.groups);
+    this.ring = new Uint8Array(buffers.ring);
+    this.ringView = new DataView(buffers.ring);
+    this.errorText = new Uint8Array(buffers.errorText);
+    assert(this.groups.length === GROUP_SLOTS * 3, "three words per group slot");
+  }
+
+  static create(ringBytes: number): CommitRing {
+    return new CommitRing({
+      control: new SharedArrayBuffer(CONTROL_WORDS * 4),
+      stats: new SharedArrayBuffer(STAT_WORDS * 8),
+      groups: new SharedArrayBuffer(GROUP_SLOTS * 3 * 4),
+      ring: new SharedArrayBuffer(ringBytes),
+      errorText: new SharedArrayBuffer(ERROR_TEXT_BYTES),
+    });
+  }
+
+  get ringBytes(): number {
+    return this.ring.byteLength;
+  }
+
+  static slot(sequence: number): number {
+    return (sequence & (GROUP_SLOTS - 1)) * 3;
+  }
+
+  readPosition(): number {
+    return Atomics.load(this.control, Control.position) >>> 0;
+  }
+
+  writePosition(position: number): void {
+    assert(position >= 0 && position < 2 ** 32, "segment positions fit in 32 bits");
+    Atomics.store(this.control, Control.position, position | 0);
+  }
+
+  readLsn(lowIndex: number): number {
+    return (Atomics.load(this.control, lowIndex + 1) >>> 0) * 2 ** 32 + (Atomics.load(this.control, lowIndex) >>> 0);
+  }
+
+  writeLsn(lowIndex: number, lsn: number): void {
+    // High half first: a reader that sees the new low half may see an old high half only
+    // when the low half wrapped, which at one LSN per record takes 4 billion records.
+    Atomics.store(this.control, lowIndex + 1, Math.floor(lsn / 2 ** 32) | 0);
+    Atomics.store(this.control, lowIndex, (lsn % 2 ** 32) | 0);
+  }
+
+  readRotateLsn(): number {
+    return (
+      (Atomics.load(this.control, Control.rotateLsnHigh) >>> 0) * 2 ** 32 +
+      (Atomics.load(this.control, Control.rotateLsnLow) >>> 0)
+    );
+  }
+
+  writeRotateLsn(lsn: number): void {
+    Atomics.store(this.control, Control.rotateLsnLow, (lsn % 2 ** 32) | 0);
+    Atomics.store(this.control, Control.rotateLsnHigh, Math.floor(lsn / 2 ** 32) | 0);
+  }
+
+  /**
+   * Wakes the committer if it is idle. Race-free with its sleep: it sets `idle` before reading
+   * `wake` and re-checking its work, and the appenders change its work before reading `idle`.
+   */
+  wakeCommitter(): void {
+    if (Atomics.load(this.control, Control.idle) === 0) return;
+    Atomics.add(this.control, Control.wake, 1);
+    Atomics.notify(this.control, Control.wake);
+  }
+
+  /** Publishes an event to the appenders and wakes them. */
+  bumpEvent(): void {
+    Atomics.add(this.control, Control.event, 1);
+    Atomics.notify(this.control, Control.event);
+  }
+
+  setError(message: string): void {
+    const bytes = new TextEncoder().encode(message).subarray(0, ERROR_TEXT_BYTES);
+    this.errorText.set(bytes);
+    Atomics.store(this.control, Control.errorBytes, bytes.length);
+  }
+
+  readError(): string {
+    const length = Atomics.load(this.control, Control.errorBytes);
+    return new TextDecoder().decode(this.errorText.slice(0, length));
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * The committer: takes every group the appenders published, frames them (docs/format.md,
+ * "Frame"), writes the frame with one write and makes it durable with one fdatasync (sync
+ * `always`), then publishes how far it got. It runs on the log's writer thread
+ * (commit-thread.ts) for real disks, or as an async loop on the main thread for a file
+ * system without descriptors (the simulated disk): the same code either way.
+ *
+ * Invariants: frames are written in LSN order; a frame is written only after the previous
+ * one is durable (sync `always`), so at most one frame is ever torn by a crash, which is what
+ * recovery.ts relies on to tell a torn tail from damage; after a failed write or sync nothing
+ * more is written (fail-stop).
+ */
+import { assert } from "../assert.js";
+import { Command, type CommitRing, CommitterState, Control, Stat } from "./commit-ring.js";
+import { FRAME_HEADER_BYTES } from "./format.js";
+import { encodeFrameHeader } from "./frame.js";
+import type { SyncMode } from "./options.js";
+
+/** What the committer needs of the disk and of its thread. */
+export interface CommitterIo {
+  /** Writes all chunks contiguously at `position`, then fdatasyncs when asked. */
+  write(chunks: Uint8Array[], position: number, datasync: boolean): void | Promise<void>;
+  datasync(): void | Promise<void>;
+  /** Returns once control word `index` may no longer hold `value` (spurious returns are fine). */
+  wait(index: number, value: number): void | Promise<void>;
+}
+
+export interface CommitterConfig {
+  sync: SyncMode;
+  batchBytesMax: number;
+  /** LSN of the first record the appenders will publish. */
+  nextLsn: number;
+}
+
+export class Committer {
+  private consumed: number;
+  private nextLsn: number;
+  private readonly header = new Uint8Array(FRAME_HEADER_BYTES);
+  private readonly headerView = new DataView(this.header.buffer);
+  private readonly chunks: Uint8Array[] = [];
+
+  constructor(
+    private readonly ring: CommitRing,
+    private readonly io: CommitterIo,
+    private readonly config: CommitterConfig,
+  ) {
+    // The appenders may publish before this thread has even started: start from zero, as they do.
+    this.consumed = 0;
+    this.nextLsn = config.nextLsn;
+  }
+
+  async run(): Promise<void> {
+    const control = this.ring.control;
+    try {
+      for (;;) {
+        const state = Atomics.load(control, Control.state);
+        // Failed (here or on the main thread) or stopped: not another byte is written.
+        if (state === CommitterState.failed || state === CommitterState.stopped) return;
+        if (state === CommitterState.needsSegment) {
+          await this.io.wait(Control.state, CommitterState.needsSegment);
+          continue;
+        }
+        const command = Atomics.load(control, Control.command);
+        const published = Atomics.load(control, Control.published);
+        if (command === Command.sync) {
+          // A requested sync goes before more frames, or steady load would starve it.
+          await this.syncWritten();
+          Atomics.compareExchange(control, Control.command, Command.sync, Command.none);
+          this.ring.bumpEvent();
+          continue;
+        }
+        if (published !== this.consumed) {
+          await this.commitFrame(published);
+          continue;
+        }
+        if (command === Command.stop) {
+          await this.syncWritten();
+          Atomics.compareExchange(control, Control.state, CommitterState.running, CommitterState.stopped);
+          this.ring.bumpEvent();
+          return;
+        }
+        Atomics.store(control, Control.idle, 1);
+        const wake = Atomics.load(control, Control.wake);
+        if (
+          Atomics.load(control, Control.published) === this.consumed &&
+          Atomics.load(control, Control.command) === Command.none
+        ) {
+          await this.io.wait(Control.wake, wake);
+        }
+        Atomics.store(control, Control.idle, 0);
+      }
+    } catch (error) {
+      const e = error as NodeJS.ErrnoException;
+      this.ring.setError(JSON.stringify({ code: e.code, syscall: e.syscall, message: e.message }));
+      Atomics.store(control, Control.state, CommitterState.failed);
+      this.ring.bumpEvent();
+    }
+  }
+
+  private async syncWritten(): Promise<void> {
+    const control = this.ring.control;
+    const written = Atomics.load(control, Control.written);
+    if (written === Atomics.load(control, Control.durable)) return;
+    const writtenLsn = this.ring.readLsn(Control.writtenLsnLow);
+    await this.io.datasync();
+    this.ring.stats[Stat.fsyncs] = (this.ring.stats[Stat.fsyncs] ?? 0) + 1;
+    this.ring.writeLsn(Control.durableLsnLow, writtenLsn);
+    Atomics.store(control, Control.durable, written);
+  }
+
+  /** Frames every published group that fits one frame and the segment, writes and syncs it. */
+  private async commitFrame(published: number): Promise<void> {
+    const { ring, config, chunks } = this;
+    const groups = ring.groups;
+    const segmentBytes = Atomics.load(ring.control, Control.segmentBytes);
+    const position = ring.readPosition();
+    let sequence = this.consumed;
+    let frameBytes = FRAME_HEADER_BYTES;
+    let records = 0;
+    let chunkStart = -1;
+    let chunkEnd = -1;
+    chunks.length = 0;
+    chunks.push(this.header);
+    while (sequence !== published) {
+      const slot = (sequence & 0xffff) * 3;
+      const start = groups[slot] as number;
+      const end = groups[slot + 1] as number;
+      const bytes = end - start;
+      if (frameBytes + bytes > config.batchBytesMax || position + frameBytes + bytes > segmentBytes) break;
+      if (start !== chunkEnd) {
+        if (chunkEnd >= 0) chunks.push(ring.ring.subarray(chunkStart, chunkEnd));
+        chunkStart = start;
+      }
+      chunkEnd = end;
+      frameBytes += bytes;
+      records += groups[slot + 2] as number;
+      sequence = (sequence + 1) | 0;
+    }
+    if (records === 0) {
+      // The next group does not fit in this segment: the appenders start a new one.
+      ring.writeRotateLsn(this.nextLsn);
+      Atomics.compareExchange(ring.control, Control.state, CommitterState.running, CommitterState.needsSegment);
+      ring.bumpEvent();
+      return;
+    }
+    chunks.push(ring.ring.subarray(chunkStart, chunkEnd));
+    encodeFrameHeader(this.header, this.headerView, 0, frameBytes, this.nextLsn, records);
+    const durable = config.sync === "always";
+    const startedMs = performance.now();
+    await this.io.write(chunks, position, durable);
+    const durationMs = performance.now() - startedMs;
+    assert(position + frameBytes <= segmentBytes, "a frame never crosses the end of its segment");
+    ring.writePosition(position + frameBytes);
+    this.nextLsn += records;
+    this.consumed = sequence;
+    const stats = ring.stats;
+    stats[Stat.frames] = (stats[Stat.frames] ?? 0) + 1;
+    stats[Stat.records] = (stats[Stat.records] ?? 0) + records;
+    stats[Stat.frameBytes] = (stats[Stat.frameBytes] ?? 0) + frameBytes;
+    stats[Stat.commitMsTotal] = (stats[Stat.commitMsTotal] ?? 0) + durationMs;
+    stats[Stat.lastCommitMs] = durationMs;
+    if (durationMs > (stats[Stat.commitMsMax] ?? 0)) stats[Stat.commitMsMax] = durationMs;
+    ring.writeLsn(Control.writtenLsnLow, this.nextLsn - 1);
+    Atomics.store(ring.control, Control.written, sequence);
+    if (durable) {
+      stats[Stat.fsyncs] = (stats[Stat.fsyncs] ?? 0) + 1;
+      ring.writeLsn(Control.durableLsnLow, this.nextLsn - 1);
+      Atomics.store(ring.control, Control.durable, sequence);
+    }
+    ring.bumpEvent();
+  }
+}
