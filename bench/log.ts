@@ -4,14 +4,19 @@
  * commit for C closed-loop writers, i.e. a raw loop of node:fs synchronous calls that writes C
  * records' bytes (no framing) with one write and one fdatasync per batch, on a prewritten file.
  *
- * Options: --seconds N (per figure, default 5), --concurrency 1,16,256, --dir DIR (default: a
- * temp dir on the disk of the working directory), --json-only.
+ * Also measured in the same run, for context: Logbook with preallocation off (segments that
+ * grow as written, so every fdatasync also commits the file size), and the same ideal loop
+ * through node:fs/promises (each write and fdatasync a round trip through libuv's pool).
+ *
+ * Options: --seconds N (per figure, default 5), --concurrency 1,16,256, --dir DIR (default:
+ * bench-data/ under the working directory, so on its disk), --json-only.
  */
-import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+import { closeSync, fdatasyncSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+import { open as openAsync } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { Log } from "../src/index.js";
+import { type FileHandle, type FileSystem, Log, NodeFileSystem } from "../src/index.js";
 import { Histogram } from "./support/histogram.js";
 
 const RECORD_BYTES = 116;
@@ -27,6 +32,7 @@ const { values } = parseArgs({
 });
 const seconds = Number(values.seconds);
 const levels = values.concurrency.split(",").map(Number);
+mkdirSync(values.dir, { recursive: true });
 const root = mkdtempSync(join(values.dir, "log-"));
 
 interface Figure {
@@ -81,13 +87,76 @@ function measureCeiling(concurrency: number): Figure {
   };
 }
 
-async function measureLog(concurrency: number): Promise<Figure> {
-  const dir = join(root, `log-${concurrency}`);
-  const log = await Log.open(dir, { sync: "always" });
+/**
+ * node:fs without descriptors: the log then runs its committer on the event loop and writes
+ * through libuv's pool, the alternative to the writer thread that this bench keeps measuring.
+ */
+function eventLoopFileSystem(): FileSystem {
+  const inner = new NodeFileSystem();
+  const hide = (handle: FileHandle): FileHandle => ({
+    path: handle.path,
+    read: (buffer, position) => handle.read(buffer, position),
+    write: (data, position, options) => handle.write(data, position, options),
+    datasync: () => handle.datasync(),
+    sizeBytes: () => handle.sizeBytes(),
+    truncate: (bytes) => handle.truncate(bytes),
+    close: () => handle.close(),
+  });
+  return {
+    open: async (path, mode) => hide(await inner.open(path, mode)),
+    list: (directory) => inner.list(directory),
+    mkdir: (directory) => inner.mkdir(directory),
+    rename: (from, to) => inner.rename(from, to),
+    unlink: (path) => inner.unlink(path),
+    syncDirectory: (directory) => inner.syncDirectory(directory),
+    lockDirectory: (directory) => inner.lockDirectory(directory),
+  };
+}
+
+/** The same ideal loop through node:fs/promises: what a plain async Node writer gets. */
+async function measureAsyncCeiling(concurrency: number): Promise<Figure> {
+  const path = join(root, `async-${concurrency}.dat`);
+  closeSync(prewrittenFile(path));
+  const handle = await openAsync(path, "r+");
+  const batch = Buffer.alloc(RECORD_BYTES * concurrency, 0x61);
+  const latency = new Histogram();
+  let position = 0;
+  let batches = 0;
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  while (performance.now() < deadline) {
+    const t0 = performance.now();
+    if (position + batch.length > CEILING_FILE_BYTES) position = 0;
+    await handle.write(batch, 0, batch.length, position);
+    await handle.datasync();
+    position += batch.length;
+    batches++;
+    latency.record((performance.now() - t0) * 1000);
+  }
+  const elapsedS = (performance.now() - started) / 1000;
+  await handle.close();
+  rmSync(path);
+  const records = batches * concurrency;
+  return {
+    name: "node-async-ceiling",
+    concurrency,
+    recordsPerSecond: records / elapsedS,
+    megabytesPerSecond: (records * RECORD_BYTES) / elapsedS / 1e6,
+    p50Us: latency.percentile(50),
+    p99Us: latency.percentile(99),
+    recordsPerFsync: concurrency,
+  };
+}
+
+async function measureLog(concurrency: number, preallocate = true, thread = true): Promise<Figure> {
+  const dir = join(root, `log-${concurrency}-${preallocate}-${thread}`);
+  const log = await Log.open(dir, { sync: "always", preallocate, ...(thread ? {} : { fileSystem: eventLoopFileSystem() }) });
   const payload = new Uint8Array(RECORD_BYTES).fill(0x62);
   const latency = new Histogram();
-  // Let the background preallocation of the spare segment finish before timing.
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  // Time the steady state: the spare segment is zero-filled in the background after open.
+  for (let waitedMs = 0; preallocate && !log.stats().spareSegmentReady && waitedMs < 10_000; waitedMs += 50) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
   const before = log.stats();
   let stop = false;
   const started = performance.now();
@@ -109,7 +178,7 @@ async function measureLog(concurrency: number): Promise<Figure> {
   rmSync(dir, { recursive: true, force: true });
   const records = after.records - before.records;
   return {
-    name: "logbook",
+    name: !thread ? "logbook-event-loop-committer" : preallocate ? "logbook" : "logbook-growing-segments",
     concurrency,
     recordsPerSecond: records / elapsedS,
     megabytesPerSecond: (records * RECORD_BYTES) / elapsedS / 1e6,
@@ -128,21 +197,33 @@ console.log(`# ${RECORD_BYTES}-byte records, sync always, ${seconds} s per figur
 for (const concurrency of levels) {
   const ceiling = measureCeiling(concurrency);
   const log = await measureLog(concurrency);
+  const growing = await measureLog(concurrency, false);
+  const eventLoop = await measureLog(concurrency, true, false);
+  const asyncCeiling = await measureAsyncCeiling(concurrency);
   const ratio = log.recordsPerSecond / ceiling.recordsPerSecond;
-  for (const figure of [ceiling, log]) {
-    console.log(JSON.stringify({ bench: "log", ...figure, ...(figure === log ? { ratioToCeiling: ratio } : {}) }));
+  for (const figure of [ceiling, log, growing, eventLoop, asyncCeiling]) {
+    const ratioToCeiling = figure.recordsPerSecond / ceiling.recordsPerSecond;
+    console.log(JSON.stringify({ bench: "log", ...figure, ratioToCeiling }));
   }
+  const cell = (value: number, width: number, digits = 0) => value.toFixed(digits).padStart(width);
   rows.push(
-    `| ${String(concurrency).padStart(4)} | ${ceiling.recordsPerSecond.toFixed(0).padStart(9)} | ${log.recordsPerSecond
-      .toFixed(0)
-      .padStart(9)} | ${ratio.toFixed(2).padStart(5)} | ${log.megabytesPerSecond.toFixed(1).padStart(6)} | ${log.p50Us
-      .toFixed(0)
-      .padStart(6)} | ${log.p99Us.toFixed(0).padStart(6)} | ${log.recordsPerFsync.toFixed(1).padStart(7)} |`,
+    `| ${cell(concurrency, 4)} | ${cell(ceiling.recordsPerSecond, 9)} | ${cell(log.recordsPerSecond, 9)} | ${cell(ratio, 5, 2)} | ` +
+      `${cell(log.megabytesPerSecond, 6, 1)} | ${cell(log.p50Us, 6)} | ${cell(log.p99Us, 6)} | ${cell(log.recordsPerFsync, 9, 1)} | ` +
+      `${cell(growing.recordsPerSecond, 9)} | ${cell(eventLoop.recordsPerSecond, 10)} | ${cell(asyncCeiling.recordsPerSecond, 10)} |`,
   );
 }
 rmSync(root, { recursive: true, force: true });
 if (!values["json-only"]) {
-  console.log("\n|    c | ceiling/s | logbook/s | ratio |   MB/s | p50 µs | p99 µs | rec/fsync |");
-  console.log("|-----:|----------:|----------:|------:|-------:|-------:|-------:|--------:|");
+  console.log(
+    "\n|    c | ceiling/s | logbook/s | ratio |   MB/s | p50 µs | p99 µs | rec/fsync | growing/s | libuv-pool/s | async-fs/s |",
+  );
+  console.log(
+    "|-----:|----------:|----------:|------:|-------:|-------:|-------:|----------:|----------:|-----------:|-----------:|",
+  );
   for (const row of rows) console.log(row);
+  console.log("\nceiling: raw write+fdatasync of c records per batch, node:fs sync calls, prewritten file (same run)");
+  console.log(
+    "growing: Logbook with preallocate:false; libuv-pool: Logbook committing on the event loop through node:fs/promises",
+  );
+  console.log("async-fs: the ceiling loop through node:fs/promises (no framing, no per-record work)");
 }

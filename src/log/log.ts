@@ -32,6 +32,8 @@ export interface LogStats {
   commitMsMax: number;
   pendingBytes: number;
   segments: number;
+  /** A zero-filled file is ready to become the next segment (preallocation). */
+  spareSegmentReady: boolean;
   rotations: number;
   segmentsTruncated: number;
   failed: boolean;
@@ -263,6 +265,7 @@ export class Log extends EventEmitter<LogEvents> implements AsyncDisposable {
       commitMsMax: w?.commitMsMax ?? 0,
       pendingBytes: w?.pendingBytes ?? 0,
       segments: this.segments().length,
+      spareSegmentReady: this.segmentSet?.spareReady ?? false,
       rotations: this.segmentSet?.rotations ?? 0,
       segmentsTruncated: this.segmentsTruncated,
       failed: this.writer?.failure !== undefined,

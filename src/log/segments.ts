@@ -32,7 +32,7 @@ export class SegmentSet {
   private activeHandle: FileHandle;
   /** A zero-filled file being prepared (or ready) to become the next segment. */
   private spare: Promise<boolean> | undefined;
-  private spareReady = false;
+  private spareIsReady = false;
   rotations = 0;
 
   constructor(
@@ -58,6 +58,11 @@ export class SegmentSet {
 
   get handle(): FileHandle {
     return this.activeHandle;
+  }
+
+  /** Whether a zero-filled spare is ready for the next rotation. */
+  get spareReady(): boolean {
+    return this.spareIsReady;
   }
 
   get firstLsn(): number {
@@ -113,7 +118,7 @@ export class SegmentSet {
     for (const segment of removed) {
       if (this.config.preallocate && this.spare === undefined) {
         await fs.rename(segment.path, join(directory, SPARE_SEGMENT_NAME));
-        this.spareReady = true;
+        this.spareIsReady = true;
         this.spare = Promise.resolve(true);
       } else {
         await fs.unlink(segment.path);
@@ -133,8 +138,8 @@ export class SegmentSet {
     const { fs, directory } = this.config;
     const ready = this.spare === undefined ? false : await this.spare.catch(() => false);
     this.spare = undefined;
-    if (ready && this.spareReady) {
-      this.spareReady = false;
+    if (ready && this.spareIsReady) {
+      this.spareIsReady = false;
       await fs.rename(join(directory, SPARE_SEGMENT_NAME), path);
       return fs.open(path, "write");
     }
@@ -147,7 +152,7 @@ export class SegmentSet {
     if (this.spare !== undefined) return;
     this.spare = this.writeSpare().then(
       () => {
-        this.spareReady = true;
+        this.spareIsReady = true;
         return true;
       },
       () => false,
