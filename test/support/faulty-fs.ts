@@ -3,6 +3,7 @@
  * fdatasync that returns EIO (after writing, so the data may or may not be there), a write
  * that fails with ENOSPC or EIO after writing part of its data.
  */
+import { closeSync, openSync } from "node:fs";
 import type { DirectoryLock, FileHandle, FileSystem, OpenMode, WriteOptions } from "../../src/io/file-system.js";
 
 export type FaultKind = "datasync-eio" | "write-enospc" | "write-eio";
@@ -20,6 +21,13 @@ export class FaultyFileSystem implements FileSystem {
   private kind: FaultKind | undefined;
   /** Only files whose path ends with this are faulted (default: segments). */
   pathSuffix = ".log";
+  /**
+   * What handles offer as `descriptor` (which makes the log commit on its writer thread):
+   * nothing (commits go through `write`/`datasync` here, where faults are injected), the real
+   * one, or a descriptor of /dev/full, so that the writer thread's own writes fail with ENOSPC.
+   */
+  descriptors: "none" | "real" | "dev-full" = "none";
+  private devFull: number | undefined;
   faultsInjected = 0;
 
   constructor(private readonly inner: FileSystem) {}
@@ -62,7 +70,18 @@ export class FaultyFileSystem implements FileSystem {
   lockDirectory(directory: string): Promise<DirectoryLock> {
     return this.inner.lockDirectory(directory);
   }
+  descriptorFor(inner: FileHandle): number | undefined {
+    if (this.descriptors === "real") return inner.descriptor;
+    if (this.descriptors === "dev-full" && inner.path.endsWith(this.pathSuffix)) {
+      this.devFull ??= openSync("/dev/full", "w");
+      return this.devFull;
+    }
+    return undefined;
+  }
+
   async close(): Promise<void> {
+    if (this.devFull !== undefined) closeSync(this.devFull);
+    this.devFull = undefined;
     await this.inner.close?.();
   }
 }
@@ -74,6 +93,9 @@ class FaultyHandle implements FileHandle {
   ) {}
   get path(): string {
     return this.inner.path;
+  }
+  get descriptor(): number | undefined {
+    return this.fs.descriptorFor(this.inner);
   }
   read(buffer: Uint8Array, position: number): Promise<number> {
     return this.inner.read(buffer, position);
