@@ -147,6 +147,18 @@ export class Log extends EventEmitter<LogEvents> implements AsyncDisposable {
     }
   }
 
+  /**
+   * Sequences records atomically and returns their first LSN at once, before they are
+   * committed; `committed` resolves (with that LSN) once they are acknowledged. For layers
+   * that must know a write's LSN when they order it (the store's conditional writes).
+   * Throws LogbookError when nothing could be sequenced.
+   */
+  sequence(payloads: readonly Uint8Array[]): { firstLsn: number; committed: Promise<number> } {
+    if (!Array.isArray(payloads) || payloads.length === 0) throw new TypeError("sequence takes a non-empty array of Uint8Array");
+    for (const payload of payloads) checkPayload(payload);
+    return this.requireWriter().sequence(payloads);
+  }
+
   /** Appends records atomically: after a crash, all of them are in the log or none is. */
   async appendBatch(payloads: readonly Uint8Array[]): Promise<number[]> {
     if (!Array.isArray(payloads)) throw new TypeError("appendBatch takes an array of Uint8Array");

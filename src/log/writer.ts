@@ -10,6 +10,7 @@
  * any write or sync error, every pending and later append rejects and nothing more is written.
  */
 import { Worker } from "node:worker_threads";
+import { assert } from "../assert.js";
 import { errnoCode, LogbookError } from "../errors.js";
 import { Command, CommitRing, CommitterState, Control, GROUP_SLOTS, Stat } from "./commit-ring.js";
 import { Committer, type CommitterIo } from "./committer.js";
@@ -60,6 +61,7 @@ interface PendingGroup {
 interface Overflow {
   payloads: readonly Uint8Array[];
   bytes: number;
+  firstLsn: number;
   resolve: (firstLsn: number) => void;
   reject: (error: unknown) => void;
 }
@@ -135,6 +137,8 @@ export class GroupCommitWriter {
   private readonly counters = { appends: 0, records: 0, recordBytes: 0, pendingBytes: 0 };
   private readonly acknowledgeWhen: number;
   private ringHead = 0;
+  /** LSN of the next record to publish (behind `nextLsn` while appends wait in overflow). */
+  private publishedNextLsn: number;
   private published = 0;
   private acknowledged = 0;
   private eventSeen = 0;
@@ -163,6 +167,7 @@ export class GroupCommitWriter {
     private readonly hooks: WriterHooks,
   ) {
     this.nextLsn = nextLsn;
+    this.publishedNextLsn = nextLsn;
     this.writtenLsn = nextLsn - 1;
     this.durableLsn = nextLsn - 1;
     this.acknowledgeWhen = options.sync === "always" ? Control.durable : Control.written;
@@ -210,48 +215,55 @@ export class GroupCommitWriter {
   }
 
   /**
-   * Sequences `payloads` as one group (all in one frame: atomic) and resolves the LSN of the
-   * first once the group is acknowledged. Rejects, without sequencing anything, when the log
-   * has failed or is closed, the group is too large, or too much is waiting.
+   * Sequences `payloads` as one group (all in one frame: atomic): their LSNs are assigned now,
+   * in call order, and `committed` resolves once the group is acknowledged. Throws, without
+   * sequencing anything, when the log has failed or is closed, the group is too large, or too
+   * much is waiting.
    */
-  append(payloads: readonly Uint8Array[]): Promise<number> {
-    if (this.failure !== undefined) return Promise.reject(this.failure);
-    if (this.closing) return Promise.reject(new LogbookError("LOGBOOK_CLOSED", "the log is closed"));
+  sequence(payloads: readonly Uint8Array[]): { firstLsn: number; committed: Promise<number> } {
+    if (this.failure !== undefined) throw this.failure;
+    if (this.closing) throw new LogbookError("LOGBOOK_CLOSED", "the log is closed");
     let bytes = 0;
     for (const payload of payloads) bytes += recordBytes(payload.byteLength);
     if (FRAME_HEADER_BYTES + bytes > this.options.batchBytesMax) {
-      return Promise.reject(
-        new LogbookError(
-          "LOGBOOK_RECORD_TOO_LARGE",
-          `${payloads.length === 1 ? "record" : "batch"} of ${bytes} bytes exceeds batchBytesMax ${this.options.batchBytesMax}`,
-        ),
+      throw new LogbookError(
+        "LOGBOOK_RECORD_TOO_LARGE",
+        `${payloads.length === 1 ? "record" : "batch"} of ${bytes} bytes exceeds batchBytesMax ${this.options.batchBytesMax}`,
       );
     }
     if (this.counters.pendingBytes + bytes > this.options.pendingBytesMax) {
-      return Promise.reject(
-        new LogbookError(
-          "LOGBOOK_OVERLOADED",
-          `${this.counters.pendingBytes} bytes are waiting to be written; pendingBytesMax is ${this.options.pendingBytesMax}`,
-        ),
+      throw new LogbookError(
+        "LOGBOOK_OVERLOADED",
+        `${this.counters.pendingBytes} bytes are waiting to be written; pendingBytesMax is ${this.options.pendingBytesMax}`,
       );
     }
-    if (this.nextLsn + payloads.length > LSN_MAX)
-      return Promise.reject(new LogbookError("LOGBOOK_INVALID_LSN", "LSNs are exhausted"));
+    if (this.nextLsn + payloads.length > LSN_MAX) throw new LogbookError("LOGBOOK_INVALID_LSN", "LSNs are exhausted");
+    const firstLsn = this.nextLsn;
+    this.nextLsn += payloads.length;
     this.counters.appends++;
     this.counters.pendingBytes += bytes;
-    return new Promise((resolve, reject) => {
-      // Appends wait in memory, in order, while the ring is full.
-      if (this.overflow.length > 0 || !this.publish(payloads, bytes, resolve, reject)) {
-        this.overflow.push({ payloads, bytes, resolve, reject });
+    const committed = new Promise<number>((resolve, reject) => {
+      // Appends wait in memory, in order, while the ring is full; their LSNs are already theirs.
+      if (this.overflow.length > 0 || !this.publish(payloads, bytes, firstLsn, resolve, reject)) {
+        this.overflow.push({ payloads, bytes, firstLsn, resolve, reject });
         this.watch();
       }
     });
+    return { firstLsn, committed };
+  }
+
+  append(payloads: readonly Uint8Array[]): Promise<number> {
+    try {
+      return this.sequence(payloads).committed;
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   waitFor(lsn: number, level: WaitLevel): Promise<void> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     if ((level === "durable" ? this.durableLsn : this.writtenLsn) >= lsn) return Promise.resolve();
-    if (lsn > this.lastLsn + this.overflowRecords()) {
+    if (lsn > this.lastLsn) {
       return Promise.reject(new LogbookError("LOGBOOK_INVALID_LSN", `LSN ${lsn} has not been appended`, { lsn }));
     }
     const waiting = new Promise<void>((resolve, reject) => this.waiters.push({ lsn, level, resolve, reject }));
@@ -272,7 +284,7 @@ export class GroupCommitWriter {
     this.closing = true;
     if (this.timer !== undefined) clearInterval(this.timer);
     if (this.failure === undefined) {
-      const target = this.lastLsn + this.overflowRecords();
+      const target = this.lastLsn;
       if (target > this.durableLsn) await this.waitFor(target, "durable").catch(() => undefined);
     }
     if (this.failure === undefined) {
@@ -289,29 +301,23 @@ export class GroupCommitWriter {
     await this.inline;
   }
 
-  private overflowRecords(): number {
-    let records = 0;
-    for (const item of this.overflow.drain()) {
-      records += item.payloads.length;
-      this.overflow.push(item);
-    }
-    return records;
-  }
-
   /** Encodes a group into the ring and publishes it; false when the ring has no room now. */
   private publish(
     payloads: readonly Uint8Array[],
     bytes: number,
+    firstLsn: number,
     resolve: (firstLsn: number) => void,
     reject: (error: unknown) => void,
   ): boolean {
     if (this.pending.length >= GROUP_SLOTS) return false;
     const start = this.allocate(bytes);
     if (start < 0) return false;
+    assert(firstLsn === this.publishedNextLsn, "groups are published in LSN order");
     const ring = this.ring;
-    const firstLsn = this.nextLsn;
     let offset = start;
-    for (const payload of payloads) offset += encodeRecord(ring.ring, ring.ringView, offset, this.nextLsn++, payload);
+    let lsn = firstLsn;
+    for (const payload of payloads) offset += encodeRecord(ring.ring, ring.ringView, offset, lsn++, payload);
+    this.publishedNextLsn = lsn;
     const slot = CommitRing.slot(this.published);
     ring.groups[slot] = start;
     ring.groups[slot + 1] = offset;
@@ -321,7 +327,7 @@ export class GroupCommitWriter {
     if (++this.publishedSinceAck >= this.wakeAtGroups) ring.wakeCommitter();
     else this.wakeSoon();
     this.ringHead = offset;
-    this.pending.push({ firstLsn, lastLsn: this.nextLsn - 1, start, bytes, resolve, reject });
+    this.pending.push({ firstLsn, lastLsn: lsn - 1, start, bytes, resolve, reject });
     this.counters.records += payloads.length;
     this.counters.recordBytes += bytes;
     this.watch();
@@ -470,7 +476,7 @@ export class GroupCommitWriter {
   private drainOverflow(): void {
     while (this.overflow.length > 0) {
       const next = this.overflow.peek() as Overflow;
-      if (!this.publish(next.payloads, next.bytes, next.resolve, next.reject)) break;
+      if (!this.publish(next.payloads, next.bytes, next.firstLsn, next.resolve, next.reject)) break;
       this.overflow.shift();
     }
   }

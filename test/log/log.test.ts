@@ -182,6 +182,45 @@ describe("Log", () => {
     );
   });
 
+  test("appends beyond the ring wait in memory, keep their call-order LSNs, and all commit", async () => {
+    await using log = await Log.open(dir, { segmentBytes: 1 << 20, batchBytesMax: 8192 });
+    const payload = (i: number) => new Uint8Array(4000).fill(i % 251);
+    // 600 × 4 KB is more than the 1 MiB ring: most of these wait in the overflow queue.
+    const sequenced = Array.from({ length: 600 }, (_, i) => log.sequence([payload(i)]));
+    assert.deepEqual(
+      sequenced.map((s) => s.firstLsn),
+      Array.from({ length: 600 }, (_, i) => i + 1),
+    );
+    assert.deepEqual(
+      await Promise.all(sequenced.map((s) => s.committed)),
+      Array.from({ length: 600 }, (_, i) => i + 1),
+    );
+    let i = 0;
+    for await (const record of log.read()) assert.equal(record.payload[0], i++ % 251);
+    assert.equal(i, 600);
+  });
+
+  test("beyond pendingBytesMax appends reject with LOGBOOK_OVERLOADED and nothing is sequenced", async () => {
+    await using log = await Log.open(dir, { ...SMALL, pendingBytesMax: 32 * 1024 });
+    const accepted: Promise<number>[] = [];
+    let overloaded = 0;
+    for (let i = 0; i < 40; i++) {
+      try {
+        accepted.push(log.sequence([new Uint8Array(2000)]).committed);
+      } catch (error) {
+        assert.ok(isLogbookError(error, "LOGBOOK_OVERLOADED"));
+        overloaded++;
+      }
+    }
+    assert.ok(overloaded > 0);
+    const lsns = await Promise.all(accepted);
+    assert.deepEqual(
+      lsns,
+      Array.from({ length: lsns.length }, (_, i) => i + 1),
+    );
+    assert.equal(log.lastLsn, lsns.length);
+  });
+
   test("bad input gets typed errors", async () => {
     await assert.rejects(Log.open(dir, { sync: "sometimes" as never }), (e) => isLogbookError(e, "LOGBOOK_INVALID_OPTION"));
     await assert.rejects(Log.open(dir, { segmentBytes: 100 }), (e) => isLogbookError(e, "LOGBOOK_INVALID_OPTION"));
