@@ -8,3 +8,16 @@ export type { LogRecord, ReadOptions } from "./log/reader.js";
 export type { DamageReport, RecoveryReport, TornTailReport } from "./log/recovery.js";
 export type { SegmentInfo } from "./log/segments.js";
 export type { CommitInfo, WaitLevel } from "./log/writer.js";
+export type { CheckpointInfo } from "./store/checkpoint.js";
+export type { Key, KeyEncoding, ValueEncoding } from "./store/encoding.js";
+export type { StoreRecoveryReport } from "./store/recovery.js";
+export {
+  type BatchOperation,
+  type BatchOptions,
+  type ScanOptions,
+  Store,
+  type StoreEntry,
+  type StoreOptions,
+  type StoreStats,
+  type WriteOptions as StoreWriteOptions,
+} from "./store/store.js";

@@ -253,6 +253,10 @@ export class Log extends EventEmitter<LogEvents> implements AsyncDisposable {
     return this.writer?.failure;
   }
 
+  get isReadOnly(): boolean {
+    return this.writer === undefined;
+  }
+
   get isClosed(): boolean {
     return this.closed;
   }

@@ -1,0 +1,197 @@
+/**
+ * Checkpoint data files (docs/format.md, "Checkpoint file"): the whole state at one LSN, as
+ * sorted entries in checksummed blocks. Written from a snapshot while writers go on; installed
+ * by fsync, rename and directory fsync; verified block by block when loaded.
+ */
+import { join } from "node:path";
+import { LogbookError } from "../errors.js";
+import type { FileSystem } from "../io/file-system.js";
+import { crc32Range } from "../log/checksum.js";
+import { SortedState } from "./state.js";
+
+export const CHECKPOINT_MAGIC = "LBCKPT01";
+export const CHECKPOINT_END_MAGIC = "LBCKEND1";
+export const CHECKPOINT_HEADER_BYTES = 64;
+export const CHECKPOINT_FOOTER_BYTES = 32;
+export const BLOCK_HEADER_BYTES = 16;
+/** Blocks are cut once they reach this size (an entry larger than it gets a block of its own). */
+export const BLOCK_BYTES_TARGET = 64 * 1024;
+const FORMAT_VERSION = 1;
+const TWO_POW_32 = 2 ** 32;
+
+export function checkpointName(lsn: number): string {
+  return `checkpoint-${String(lsn).padStart(20, "0")}.dat`;
+}
+
+export function parseCheckpointName(name: string): number | undefined {
+  const match = /^checkpoint-(\d{20})\.dat$/.exec(name);
+  return match ? Number(match[1]) : undefined;
+}
+
+export interface CheckpointInfo {
+  file: string;
+  lsn: number;
+  entries: number;
+  bytes: number;
+}
+
+function writeU64(buffer: Buffer, value: number, offset: number): void {
+  buffer.writeUInt32LE(value % TWO_POW_32, offset);
+  buffer.writeUInt32LE(Math.floor(value / TWO_POW_32), offset + 4);
+}
+
+function readU64(buffer: Buffer, offset: number): number {
+  return buffer.readUInt32LE(offset + 4) * TWO_POW_32 + buffer.readUInt32LE(offset);
+}
+
+/**
+ * Writes `snapshot` (the state exactly as of `lsn`) to `<dir>/<name>.tmp`, fdatasyncs it and
+ * renames it into place, then fsyncs the directory. A crash before the rename leaves only a
+ * .tmp file, which the next open removes; after it, a complete file that no manifest names yet.
+ */
+export async function writeCheckpoint(
+  fs: FileSystem,
+  directory: string,
+  snapshot: SortedState,
+  lsn: number,
+): Promise<CheckpointInfo> {
+  const name = checkpointName(lsn);
+  const temporary = join(directory, `${name}.tmp`);
+  if ((await fs.list(directory)).includes(`${name}.tmp`)) await fs.unlink(temporary);
+  const handle = await fs.open(temporary, "create");
+  let position = CHECKPOINT_HEADER_BYTES;
+  let entries = 0;
+  let blocks = 0;
+  try {
+    let block = Buffer.allocUnsafe(BLOCK_BYTES_TARGET + BLOCK_HEADER_BYTES);
+    let used = BLOCK_HEADER_BYTES;
+    let blockEntries = 0;
+    const flush = async () => {
+      if (blockEntries === 0) return;
+      block.writeUInt32LE(used - BLOCK_HEADER_BYTES, 0);
+      block.writeUInt32LE(blockEntries, 4);
+      block.writeUInt32LE(crc32Range(block, BLOCK_HEADER_BYTES, used), 8);
+      block.writeUInt32LE(0, 12);
+      await handle.write(block.subarray(0, used), position);
+      position += used;
+      blocks++;
+      used = BLOCK_HEADER_BYTES;
+      blockEntries = 0;
+    };
+    for (const [key, entry] of snapshot.entries(undefined, false)) {
+      const size = 4 + key.length + 4 + entry.value.length + 8;
+      if (used + size > block.byteLength) {
+        await flush();
+        if (BLOCK_HEADER_BYTES + size > block.byteLength) block = Buffer.allocUnsafe(BLOCK_HEADER_BYTES + size);
+      }
+      block.writeUInt32LE(key.length, used);
+      used += 4;
+      used += block.write(key, used, "latin1");
+      block.writeUInt32LE(entry.value.length, used);
+      used += 4;
+      used += block.write(entry.value, used, "latin1");
+      writeU64(block, entry.version, used);
+      used += 8;
+      blockEntries++;
+      entries++;
+      if (used >= BLOCK_BYTES_TARGET) await flush();
+    }
+    await flush();
+    const footer = Buffer.alloc(CHECKPOINT_FOOTER_BYTES);
+    footer.write(CHECKPOINT_END_MAGIC, 0, "latin1");
+    writeU64(footer, entries, 8);
+    footer.writeUInt32LE(blocks, 16);
+    footer.writeUInt32LE(crc32Range(footer, 0, 28), 28);
+    await handle.write(footer, position);
+    position += CHECKPOINT_FOOTER_BYTES;
+    const header = Buffer.alloc(CHECKPOINT_HEADER_BYTES);
+    header.write(CHECKPOINT_MAGIC, 0, "latin1");
+    header.writeUInt16LE(FORMAT_VERSION, 8);
+    header.writeUInt16LE(CHECKPOINT_HEADER_BYTES, 10);
+    writeU64(header, lsn, 16);
+    writeU64(header, entries, 24);
+    header.writeUInt32LE(blocks, 32);
+    writeU64(header, Date.now(), 40);
+    header.writeUInt32LE(crc32Range(header, 0, 60), 60);
+    await handle.write(header, 0, { datasync: true });
+  } finally {
+    await handle.close();
+  }
+  await fs.rename(temporary, join(directory, name));
+  await fs.syncDirectory(directory);
+  return { file: name, lsn, entries, bytes: position };
+}
+
+function damaged(path: string, offset: number, reason: string): LogbookError {
+  return new LogbookError("LOGBOOK_CORRUPTION", `checkpoint ${path}: ${reason} (offset ${offset})`, { file: path, offset });
+}
+
+/** Loads and verifies a checkpoint: every block's checksum, key order, counts, header and footer. */
+export async function readCheckpoint(
+  fs: FileSystem,
+  path: string,
+): Promise<{ state: SortedState; lsn: number; entries: number }> {
+  const handle = await fs.open(path, "read");
+  let bytes: Buffer;
+  try {
+    const size = await handle.sizeBytes();
+    bytes = Buffer.allocUnsafe(size);
+    const read = await handle.read(bytes, 0);
+    if (read !== size) throw damaged(path, read, "shorter than its size");
+  } finally {
+    await handle.close();
+  }
+  if (bytes.byteLength < CHECKPOINT_HEADER_BYTES + CHECKPOINT_FOOTER_BYTES) throw damaged(path, 0, "too short");
+  if (bytes.toString("latin1", 0, 8) !== CHECKPOINT_MAGIC) throw damaged(path, 0, "no checkpoint magic");
+  if (bytes.readUInt32LE(60) !== crc32Range(bytes, 0, 60)) throw damaged(path, 0, "header checksum mismatch");
+  if (bytes.readUInt16LE(8) !== FORMAT_VERSION) throw damaged(path, 8, "unsupported format version");
+  const lsn = readU64(bytes, 16);
+  const entries = readU64(bytes, 24);
+  const blocks = bytes.readUInt32LE(32);
+  const footerAt = bytes.byteLength - CHECKPOINT_FOOTER_BYTES;
+  if (bytes.toString("latin1", footerAt, footerAt + 8) !== CHECKPOINT_END_MAGIC) throw damaged(path, footerAt, "no end magic");
+  if (bytes.readUInt32LE(footerAt + 28) !== crc32Range(bytes, footerAt, footerAt + 28))
+    throw damaged(path, footerAt, "footer checksum mismatch");
+  if (readU64(bytes, footerAt + 8) !== entries || bytes.readUInt32LE(footerAt + 16) !== blocks) {
+    throw damaged(path, footerAt, "footer disagrees with header");
+  }
+  const state = SortedState.empty();
+  let offset = CHECKPOINT_HEADER_BYTES;
+  let seen = 0;
+  let previousKey: string | undefined;
+  for (let b = 0; b < blocks; b++) {
+    if (offset + BLOCK_HEADER_BYTES > footerAt) throw damaged(path, offset, "block runs past the footer");
+    const payloadBytes = bytes.readUInt32LE(offset);
+    const blockEntries = bytes.readUInt32LE(offset + 4);
+    const start = offset + BLOCK_HEADER_BYTES;
+    const end = start + payloadBytes;
+    if (end > footerAt) throw damaged(path, offset, "block runs past the footer");
+    if (bytes.readUInt32LE(offset + 8) !== crc32Range(bytes, start, end)) throw damaged(path, offset, "block checksum mismatch");
+    let at = start;
+    for (let i = 0; i < blockEntries; i++) {
+      if (at + 4 > end) throw damaged(path, at, "entry runs past its block");
+      const keyLength = bytes.readUInt32LE(at);
+      at += 4;
+      if (at + keyLength + 4 > end) throw damaged(path, at, "entry runs past its block");
+      const key = bytes.toString("latin1", at, at + keyLength);
+      at += keyLength;
+      const valueLength = bytes.readUInt32LE(at);
+      at += 4;
+      if (at + valueLength + 8 > end) throw damaged(path, at, "entry runs past its block");
+      const value = bytes.toString("latin1", at, at + valueLength);
+      at += valueLength;
+      const version = readU64(bytes, at);
+      at += 8;
+      if (previousKey !== undefined && !(previousKey < key)) throw damaged(path, at, "keys out of order");
+      if (version < 1 || version > lsn) throw damaged(path, at, "entry version outside the checkpoint");
+      state.set(key, { value, version });
+      previousKey = key;
+    }
+    if (at !== end) throw damaged(path, at, "bytes after the last entry of a block");
+    seen += blockEntries;
+    offset = end;
+  }
+  if (offset !== footerAt) throw damaged(path, offset, "bytes between the last block and the footer");
+  if (seen !== entries) throw damaged(path, footerAt, "entry count mismatch");
+  return { state, lsn, entries };
+}

@@ -1,0 +1,82 @@
+/**
+ * The store's log record (docs/format.md, "Store operation record"): one atomic write of one
+ * or more puts and deletes. Conditions (ifVersion) are checked before a write is sequenced and
+ * are not logged: replay applies what was decided.
+ *
+ *   0  u8   format (1)
+ *   1  u8   kind (1 = write)
+ *   2  u16  reserved, zero
+ *   4  u32  operation count (at least 1)
+ *   8  operations, each:
+ *        u8 type (1 = put, 2 = delete), u32 key bytes, key,
+ *        put only: u32 value bytes, value
+ */
+import { LogbookError } from "../errors.js";
+
+export type Operation = { type: "put"; key: string; value: string } | { type: "delete"; key: string };
+
+const FORMAT = 1;
+const KIND_WRITE = 1;
+const TYPE_PUT = 1;
+const TYPE_DELETE = 2;
+const HEADER_BYTES = 8;
+
+/** Keys and values are binary strings (encoding.ts): one char per byte. */
+export function encodeOperations(operations: readonly Operation[]): Uint8Array {
+  let size = HEADER_BYTES;
+  for (const op of operations) size += 1 + 4 + op.key.length + (op.type === "put" ? 4 + op.value.length : 0);
+  const bytes = Buffer.allocUnsafe(size);
+  bytes[0] = FORMAT;
+  bytes[1] = KIND_WRITE;
+  bytes.writeUInt16LE(0, 2);
+  bytes.writeUInt32LE(operations.length, 4);
+  let offset = HEADER_BYTES;
+  for (const op of operations) {
+    bytes[offset++] = op.type === "put" ? TYPE_PUT : TYPE_DELETE;
+    bytes.writeUInt32LE(op.key.length, offset);
+    offset += 4;
+    offset += bytes.write(op.key, offset, "latin1");
+    if (op.type === "put") {
+      bytes.writeUInt32LE(op.value.length, offset);
+      offset += 4;
+      offset += bytes.write(op.value, offset, "latin1");
+    }
+  }
+  return bytes;
+}
+
+function malformed(lsn: number, reason: string): LogbookError {
+  return new LogbookError("LOGBOOK_CORRUPTION", `log record ${lsn} is not a store operation: ${reason}`, { lsn });
+}
+
+export function decodeOperations(payload: Uint8Array, lsn: number): Operation[] {
+  const bytes = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+  if (bytes.byteLength < HEADER_BYTES) throw malformed(lsn, "too short");
+  if (bytes[0] !== FORMAT || bytes[1] !== KIND_WRITE) throw malformed(lsn, `unknown format ${bytes[0]}/${bytes[1]}`);
+  const count = bytes.readUInt32LE(4);
+  if (count < 1) throw malformed(lsn, "no operation");
+  const operations: Operation[] = [];
+  let offset = HEADER_BYTES;
+  const take = (length: number): string => {
+    if (offset + length > bytes.byteLength) throw malformed(lsn, "truncated");
+    const text = bytes.toString("latin1", offset, offset + length);
+    offset += length;
+    return text;
+  };
+  const u32 = (): number => {
+    if (offset + 4 > bytes.byteLength) throw malformed(lsn, "truncated");
+    const value = bytes.readUInt32LE(offset);
+    offset += 4;
+    return value;
+  };
+  for (let i = 0; i < count; i++) {
+    if (offset >= bytes.byteLength) throw malformed(lsn, "truncated");
+    const type = bytes[offset++];
+    const key = take(u32());
+    if (type === TYPE_PUT) operations.push({ type: "put", key, value: take(u32()) });
+    else if (type === TYPE_DELETE) operations.push({ type: "delete", key });
+    else throw malformed(lsn, `unknown operation type ${type}`);
+  }
+  if (offset !== bytes.byteLength) throw malformed(lsn, "bytes after the last operation");
+  return operations;
+}

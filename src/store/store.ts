@@ -1,0 +1,418 @@
+/**
+ * The key-value store on the log: the front door of src/store.
+ *
+ * A write is checked and sequenced at once (its LSN is its version), logged, and applied to
+ * the in-memory state only once the log acknowledges it; so readers never see a write before
+ * it is durable under the sync mode, and writes become visible in LSN order. Conditions are
+ * checked against every write sequenced before, durable or not (the pending overlay), so of
+ * two racing conditional writes on one version exactly one wins.
+ */
+import { join, resolve as resolvePath } from "node:path";
+import { LogbookError } from "../errors.js";
+import type { FileSystem } from "../io/file-system.js";
+import { NodeFileSystem } from "../io/node-file-system.js";
+import { Log } from "../log/log.js";
+import type { LogOptions } from "../log/options.js";
+import { type CheckpointInfo, writeCheckpoint } from "./checkpoint.js";
+import {
+  internalToKey,
+  internalToValue,
+  type Key,
+  type KeyEncoding,
+  keyToInternal,
+  prefixEnd,
+  type ValueEncoding,
+  valueToInternal,
+} from "./encoding.js";
+import { type Manifest, writeManifest } from "./manifest.js";
+import { encodeOperations, type Operation } from "./operation.js";
+import { applyOperations, recoverStore, type StoreRecoveryReport } from "./recovery.js";
+import type { SortedState } from "./state.js";
+
+export interface StoreOptions
+  extends Pick<LogOptions, "sync" | "syncIntervalMs" | "segmentBytes" | "batchBytesMax" | "fileSystem"> {
+  valueEncoding?: ValueEncoding;
+  keyEncoding?: KeyEncoding;
+  keyBytesMax?: number;
+  valueBytesMax?: number;
+  /** Start a checkpoint once this many log bytes were written since the last one (0: never automatically). */
+  checkpointEveryBytes?: number;
+  readOnly?: boolean;
+}
+
+export interface WriteOptions {
+  /** Compare-and-set: the key's current version must be this (0: the key must not exist). */
+  ifVersion?: number;
+}
+
+export type BatchOperation<V = unknown> = { type: "put"; key: Key; value: V } | { type: "delete"; key: Key };
+
+export interface BatchOptions {
+  /** Conditions on any keys (not only those written): key → expected version. */
+  ifVersions?: Iterable<[Key, number]> | Record<string, number>;
+}
+
+export interface StoreEntry<V = unknown> {
+  key: Key;
+  value: V;
+  version: number;
+}
+
+export interface ScanOptions {
+  prefix?: Key;
+  gt?: Key;
+  gte?: Key;
+  lt?: Key;
+  lte?: Key;
+  limit?: number;
+  reverse?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface StoreStats {
+  keys: number;
+  /** Bytes of keys and values held, and an estimate of the memory they take with their overhead. */
+  keyValueBytes: number;
+  memoryEstimateBytes: number;
+  appliedLsn: number;
+  pendingWrites: number;
+  checkpoints: number;
+  lastCheckpoint: (CheckpointInfo & { atMs: number; durationMs: number }) | undefined;
+  checkpointRunning: boolean;
+  logBytesSinceCheckpoint: number;
+  recovery: StoreRecoveryReport;
+}
+
+const DEFAULT_KEY_BYTES_MAX = 4096;
+const DEFAULT_VALUE_BYTES_MAX = 1024 * 1024;
+const DEFAULT_CHECKPOINT_EVERY_BYTES = 64 * 1024 * 1024;
+/** Measured overhead of one key in memory beyond its key and value bytes (bench/store.ts, 1 M keys). */
+const ENTRY_OVERHEAD_BYTES_ESTIMATE = 90;
+
+interface Pending {
+  lsn: number;
+  exists: boolean;
+}
+
+function invalidOption(message: string): LogbookError {
+  return new LogbookError("LOGBOOK_INVALID_OPTION", message);
+}
+
+export class Store implements AsyncDisposable {
+  readonly directory: string;
+  private readonly fs: FileSystem;
+  private readonly log: Log;
+  private state: SortedState;
+  private appliedLsn: number;
+  private manifest: Manifest;
+  private readonly pending = new Map<string, Pending>();
+  private readonly valueEncoding: ValueEncoding;
+  private readonly keyEncoding: KeyEncoding;
+  private readonly keyBytesMax: number;
+  private readonly valueBytesMax: number;
+  private readonly checkpointEveryBytes: number;
+  private readonly recoveryReport: StoreRecoveryReport;
+  private keyValueBytes = 0;
+  private logBytesAtCheckpoint = 0;
+  private checkpointing: Promise<CheckpointInfo | undefined> | undefined;
+  private checkpointAgain = false;
+  private lastCheckpoint: StoreStats["lastCheckpoint"];
+  private checkpointError: unknown;
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    directory: string,
+    fs: FileSystem,
+    log: Log,
+    recovered: Awaited<ReturnType<typeof recoverStore>>,
+    options: StoreOptions,
+  ) {
+    this.directory = directory;
+    this.fs = fs;
+    this.log = log;
+    this.state = recovered.state;
+    this.appliedLsn = recovered.appliedLsn;
+    this.manifest = recovered.manifest;
+    this.recoveryReport = recovered.report;
+    this.valueEncoding = options.valueEncoding ?? "json";
+    this.keyEncoding = options.keyEncoding ?? "utf8";
+    this.keyBytesMax = options.keyBytesMax ?? DEFAULT_KEY_BYTES_MAX;
+    this.valueBytesMax = options.valueBytesMax ?? DEFAULT_VALUE_BYTES_MAX;
+    this.checkpointEveryBytes = options.checkpointEveryBytes ?? DEFAULT_CHECKPOINT_EVERY_BYTES;
+    for (const [key, entry] of this.state.entries(undefined, false)) this.keyValueBytes += key.length + entry.value.length;
+    this.logBytesAtCheckpoint = 0;
+  }
+
+  static async open(directory: string, options: StoreOptions = {}): Promise<Store> {
+    if (typeof directory !== "string" || directory.length === 0) throw new TypeError("directory must be a non-empty string");
+    Store.checkOptions(options);
+    const path = resolvePath(directory);
+    const fs = options.fileSystem ?? new NodeFileSystem();
+    const readOnly = options.readOnly === true;
+    if (!readOnly) await fs.mkdir(path);
+    const log = await Log.open(join(path, "log"), {
+      fileSystem: fs,
+      readOnly,
+      create: !readOnly,
+      ...(options.sync === undefined ? {} : { sync: options.sync }),
+      ...(options.syncIntervalMs === undefined ? {} : { syncIntervalMs: options.syncIntervalMs }),
+      ...(options.segmentBytes === undefined ? {} : { segmentBytes: options.segmentBytes }),
+      ...(options.batchBytesMax === undefined ? {} : { batchBytesMax: options.batchBytesMax }),
+    });
+    try {
+      const recovered = await recoverStore(fs, path, log);
+      return new Store(path, fs, log, recovered, options);
+    } catch (error) {
+      await log.close();
+      throw error;
+    }
+  }
+
+  private static checkOptions(options: StoreOptions): void {
+    if (typeof options !== "object" || options === null) throw invalidOption("options must be an object");
+    const { valueEncoding, keyEncoding } = options;
+    if (valueEncoding !== undefined && !["json", "utf8", "binary"].includes(valueEncoding)) {
+      throw invalidOption(`valueEncoding must be json, utf8 or binary, got ${String(valueEncoding)}`);
+    }
+    if (keyEncoding !== undefined && !["utf8", "binary"].includes(keyEncoding)) {
+      throw invalidOption(`keyEncoding must be utf8 or binary, got ${String(keyEncoding)}`);
+    }
+    for (const name of ["keyBytesMax", "valueBytesMax", "checkpointEveryBytes"] as const) {
+      const value = options[name];
+      if (value !== undefined && (!Number.isSafeInteger(value) || value < 0))
+        throw invalidOption(`${name} must be a non-negative integer`);
+    }
+  }
+
+  /** Writes `value` under `key`; resolves with the new version once durable and applied. */
+  put(key: Key, value: unknown, options: WriteOptions = {}): Promise<number> {
+    return this.write([{ type: "put", key, value }], options.ifVersion === undefined ? [] : [[key, options.ifVersion]]);
+  }
+
+  /** Deletes `key` (a no-op write when it is absent); resolves with the write's LSN. */
+  delete(key: Key, options: WriteOptions = {}): Promise<number> {
+    return this.write([{ type: "delete", key }], options.ifVersion === undefined ? [] : [[key, options.ifVersion]]);
+  }
+
+  /** Applies all operations atomically, or none (a failed condition rejects the whole batch). */
+  batch(operations: readonly BatchOperation[], options: BatchOptions = {}): Promise<number> {
+    if (!Array.isArray(operations)) return Promise.reject(new TypeError("batch takes an array of operations"));
+    const conditions: [Key, number][] = [];
+    const given = options.ifVersions;
+    if (given !== undefined) {
+      const pairs = Symbol.iterator in Object(given) ? [...(given as Iterable<[Key, number]>)] : Object.entries(given);
+      for (const [key, version] of pairs) conditions.push([key, version]);
+    }
+    return this.write(operations, conditions);
+  }
+
+  private async write(operations: readonly BatchOperation[], conditions: [Key, number][]): Promise<number> {
+    if (operations.length === 0) throw new LogbookError("LOGBOOK_INVALID_ARGUMENT", "a write needs at least one operation");
+    const encoded: Operation[] = operations.map((op) => {
+      if (typeof op !== "object" || op === null) throw new TypeError("an operation must be an object");
+      const key = keyToInternal(op.key, this.keyBytesMax);
+      if (op.type === "put")
+        return { type: "put", key, value: valueToInternal(op.value, this.valueEncoding, this.valueBytesMax) };
+      if (op.type === "delete") return { type: "delete", key };
+      throw new TypeError(`unknown operation type ${String((op as { type: unknown }).type)}`);
+    });
+    // Conditions are checked and the write sequenced in one synchronous step: nothing can come between.
+    for (const [key, expected] of conditions) {
+      if (!Number.isSafeInteger(expected) || expected < 0) {
+        throw new LogbookError("LOGBOOK_INVALID_ARGUMENT", `ifVersion must be a non-negative integer, got ${String(expected)}`);
+      }
+      const internal = keyToInternal(key, this.keyBytesMax);
+      const current = this.currentVersion(internal);
+      if (current !== expected) {
+        throw new LogbookError("LOGBOOK_CONFLICT", `version of key is ${current}, expected ${expected}`, {
+          key: typeof key === "string" ? key : Buffer.from(key).toString("hex"),
+          currentVersion: current,
+        });
+      }
+    }
+    const { firstLsn: lsn, committed } = this.log.sequence([encodeOperations(encoded)]);
+    for (const op of encoded) this.pending.set(op.key, { lsn, exists: op.type === "put" });
+    try {
+      await committed;
+    } catch (error) {
+      // Fail-stop: nothing after this is acknowledged, so no pending write will ever apply.
+      this.pending.clear();
+      throw error;
+    }
+    this.apply(encoded, lsn);
+    return lsn;
+  }
+
+  /** The version a condition is checked against: the latest sequenced write, durable or not. */
+  private currentVersion(key: string): number {
+    const pending = this.pending.get(key);
+    if (pending !== undefined) return pending.exists ? pending.lsn : 0;
+    return this.state.get(key)?.version ?? 0;
+  }
+
+  private apply(operations: Operation[], lsn: number): void {
+    for (const op of operations) {
+      const before = this.state.get(op.key);
+      if (before !== undefined) this.keyValueBytes -= op.key.length + before.value.length;
+      if (op.type === "put") this.keyValueBytes += op.key.length + op.value.length;
+      if (this.pending.get(op.key)?.lsn === lsn) this.pending.delete(op.key);
+    }
+    applyOperations(this.state, operations, lsn);
+    this.appliedLsn = lsn;
+    this.maybeCheckpoint();
+  }
+
+  getSync(key: Key): { value: unknown; version: number } | undefined {
+    const entry = this.state.get(keyToInternal(key, this.keyBytesMax));
+    if (entry === undefined) return undefined;
+    return { value: internalToValue(entry.value, this.valueEncoding), version: entry.version };
+  }
+
+  async get(key: Key): Promise<{ value: unknown; version: number } | undefined> {
+    return this.getSync(key);
+  }
+
+  /** Entries in key order (byte order of their UTF-8 or binary form) within the bounds, from a snapshot. */
+  async *scan(options: ScanOptions = {}): AsyncGenerator<StoreEntry> {
+    const { limit = Number.POSITIVE_INFINITY, reverse = false, signal } = options;
+    if (limit !== Number.POSITIVE_INFINITY && (!Number.isSafeInteger(limit) || limit < 0)) {
+      throw new LogbookError("LOGBOOK_INVALID_ARGUMENT", "limit must be a non-negative integer");
+    }
+    const bound = (key: Key | undefined) => (key === undefined ? undefined : keyToInternal(key, this.keyBytesMax));
+    let lower = bound(options.gte);
+    let lowerInclusive = true;
+    const gt = bound(options.gt);
+    if (gt !== undefined && (lower === undefined || gt >= lower)) {
+      lower = gt;
+      lowerInclusive = false;
+    }
+    let upper = bound(options.lte);
+    let upperInclusive = true;
+    const lt = bound(options.lt);
+    if (lt !== undefined && (upper === undefined || lt <= upper)) {
+      upper = lt;
+      upperInclusive = false;
+    }
+    const prefix = bound(options.prefix);
+    if (prefix !== undefined) {
+      if (lower === undefined || prefix > lower) {
+        lower = prefix;
+        lowerInclusive = true;
+      }
+      const end = prefixEnd(prefix);
+      if (end !== undefined && (upper === undefined || end <= upper)) {
+        upper = end;
+        upperInclusive = false;
+      }
+    }
+    const snapshot = this.state.snapshot();
+    let count = 0;
+    for (const [key, entry] of snapshot.entries(reverse ? upper : lower, reverse)) {
+      if (count >= limit) return;
+      if (signal?.aborted) throw new LogbookError("LOGBOOK_ABORTED", "scan was aborted", { cause: signal.reason });
+      const aboveLower = lower === undefined || key > lower || (lowerInclusive && key === lower);
+      const belowUpper = upper === undefined || key < upper || (upperInclusive && key === upper);
+      if (reverse ? !aboveLower : !belowUpper) return;
+      if (reverse ? !belowUpper : !aboveLower) continue;
+      count++;
+      yield {
+        key: internalToKey(key, this.keyEncoding),
+        value: internalToValue(entry.value, this.valueEncoding),
+        version: entry.version,
+      };
+    }
+  }
+
+  /**
+   * Writes the state as of the last applied write to a checkpoint file, installs it in the
+   * manifest, and frees the log segments that only the previous checkpoint still needed.
+   * Writers go on meanwhile. Resolves with the checkpoint (undefined when read-only).
+   */
+  checkpoint(): Promise<CheckpointInfo | undefined> {
+    if (this.log.isReadOnly) return Promise.reject(new LogbookError("LOGBOOK_READ_ONLY", "the store is open read-only"));
+    if (this.checkpointing !== undefined) {
+      // One at a time; a request during one gets the next one, which covers its writes.
+      this.checkpointAgain = true;
+      return this.checkpointing.then(() => this.checkpoint());
+    }
+    this.checkpointAgain = false;
+    const running = this.checkpointOnce().finally(() => {
+      this.checkpointing = undefined;
+    });
+    this.checkpointing = running;
+    return running;
+  }
+
+  private async checkpointOnce(): Promise<CheckpointInfo> {
+    const startedMs = performance.now();
+    const lsn = this.appliedLsn;
+    const snapshot = this.state.snapshot();
+    const logBytes = this.log.stats().recordBytes;
+    const info = await writeCheckpoint(this.fs, this.directory, snapshot, lsn);
+    const previous = this.manifest.checkpoints[0];
+    const manifest: Manifest = { ...this.manifest, checkpoints: previous === undefined ? [info] : [info, previous] };
+    await writeManifest(this.fs, this.directory, manifest);
+    const dropped = this.manifest.checkpoints.filter((c) => !manifest.checkpoints.some((k) => k.file === c.file));
+    this.manifest = manifest;
+    for (const old of dropped) await this.fs.unlink(join(this.directory, old.file));
+    if (dropped.length > 0) await this.fs.syncDirectory(this.directory);
+    // Keep the log from the previous checkpoint on, so that a damaged newest one can fall back to it.
+    if (previous !== undefined) await this.log.truncateBefore(previous.lsn + 1);
+    this.logBytesAtCheckpoint = logBytes;
+    this.lastCheckpoint = { ...info, atMs: Date.now(), durationMs: performance.now() - startedMs };
+    return info;
+  }
+
+  private maybeCheckpoint(): void {
+    if (this.checkpointEveryBytes === 0 || this.checkpointing !== undefined || this.closing !== undefined) return;
+    if (this.log.stats().recordBytes - this.logBytesAtCheckpoint < this.checkpointEveryBytes) return;
+    this.checkpoint().catch((error: unknown) => {
+      this.checkpointError = error;
+    });
+  }
+
+  get recovery(): StoreRecoveryReport {
+    return this.recoveryReport;
+  }
+
+  /** The error of the last automatic checkpoint that failed, if any. */
+  get lastCheckpointError(): unknown {
+    return this.checkpointError;
+  }
+
+  stats(): StoreStats {
+    return {
+      keys: this.state.size,
+      keyValueBytes: this.keyValueBytes,
+      memoryEstimateBytes: this.keyValueBytes + this.state.size * ENTRY_OVERHEAD_BYTES_ESTIMATE,
+      appliedLsn: this.appliedLsn,
+      pendingWrites: this.pending.size,
+      checkpoints: this.manifest.checkpoints.length,
+      lastCheckpoint: this.lastCheckpoint,
+      checkpointRunning: this.checkpointing !== undefined,
+      logBytesSinceCheckpoint: this.log.stats().recordBytes - this.logBytesAtCheckpoint,
+      recovery: this.recoveryReport,
+    };
+  }
+
+  /** The log under the store, for inspection (its stats, LSNs). */
+  get logStats() {
+    return this.log.stats();
+  }
+
+  get checkpointLsn(): number {
+    return this.manifest.checkpoints[0]?.lsn ?? 0;
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.checkpointing?.catch(() => undefined);
+      await this.log.close();
+    })();
+    return this.closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
