@@ -49,9 +49,13 @@ test("the core log has zero runtime dependencies: src/io and src/log import node
     }
   }
   const pkg = JSON.parse(readFileSync("package.json", "utf8"));
-  assert.deepEqual(Object.keys(pkg.dependencies ?? {}), ["commander"], "only the CLI has a runtime dependency");
+  assert.deepEqual(
+    Object.keys(pkg.dependencies ?? {}).sort(),
+    ["commander", "sorted-btree"],
+    "only the CLI (commander) and the store's sorted state (sorted-btree) have runtime dependencies",
+  );
 });
 
 test("the public surface is what index.ts lists", () => {
-  assert.deepEqual(Object.keys(api).sort(), ["Log", "LogbookError", "NodeFileSystem", "isLogbookError"]);
+  assert.deepEqual(Object.keys(api).sort(), ["Log", "LogbookError", "NodeFileSystem", "Store", "isLogbookError"]);
 });

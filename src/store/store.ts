@@ -115,7 +115,6 @@ export class Store implements AsyncDisposable {
   private keyValueBytes = 0;
   private logBytesAtCheckpoint = 0;
   private checkpointing: Promise<CheckpointInfo | undefined> | undefined;
-  private checkpointAgain = false;
   private lastCheckpoint: StoreStats["lastCheckpoint"];
   private checkpointError: unknown;
   private closing: Promise<void> | undefined;
@@ -332,10 +331,11 @@ export class Store implements AsyncDisposable {
     if (this.log.isReadOnly) return Promise.reject(new LogbookError("LOGBOOK_READ_ONLY", "the store is open read-only"));
     if (this.checkpointing !== undefined) {
       // One at a time; a request during one gets the next one, which covers its writes.
-      this.checkpointAgain = true;
-      return this.checkpointing.then(() => this.checkpoint());
+      return this.checkpointing.then(
+        () => this.checkpoint(),
+        () => this.checkpoint(),
+      );
     }
-    this.checkpointAgain = false;
     const running = this.checkpointOnce().finally(() => {
       this.checkpointing = undefined;
     });
