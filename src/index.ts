@@ -4,7 +4,7 @@ export type { DirectoryLock, FileHandle, FileSystem, OpenMode, WriteOptions } fr
 export { NodeFileSystem } from "./io/node-file-system.js";
 export { Log, type LogEvents, type LogStats } from "./log/log.js";
 export type { LogOptions, RecoveryMode, SyncMode } from "./log/options.js";
-export type { LogRecord, ReadOptions } from "./log/reader.js";
+export type { LogRecord, ReadBatchesOptions, ReadOptions } from "./log/reader.js";
 export type { DamageReport, RecoveryReport, TornTailReport } from "./log/recovery.js";
 export type { SegmentInfo } from "./log/segments.js";
 export type { CommitInfo, WaitLevel } from "./log/writer.js";

@@ -6,6 +6,7 @@ import { Command, CommanderError } from "commander";
 import { LogbookError } from "../errors.js";
 import { registerLogCommands } from "./log-commands.js";
 import { registerStartCommand } from "./start-command.js";
+import { registerStoreCommands } from "./store-commands.js";
 
 const program = new Command()
   .name("logbook")
@@ -13,6 +14,7 @@ const program = new Command()
   .showHelpAfterError()
   .exitOverride();
 registerLogCommands(program);
+registerStoreCommands(program);
 registerStartCommand(program);
 
 try {

@@ -8,7 +8,7 @@ import { errnoCode, LogbookError } from "../errors.js";
 import type { DirectoryLock, FileSystem } from "../io/file-system.js";
 import { NodeFileSystem } from "../io/node-file-system.js";
 import { type LogOptions, payloadBytesMax, type ResolvedLogOptions, resolveLogOptions } from "./options.js";
-import { type LogRecord, type ReadOptions, type ReadSource, readFrames } from "./reader.js";
+import { type LogRecord, type ReadBatchesOptions, type ReadOptions, type ReadSource, readFrames } from "./reader.js";
 import { type DamageReport, type RecoveryReport, recoverLog } from "./recovery.js";
 import { formatLogId } from "./segment-header.js";
 import { type SegmentInfo, SegmentSet } from "./segments.js";
@@ -179,8 +179,8 @@ export class Log extends EventEmitter<LogEvents> implements AsyncDisposable {
   }
 
   /** Frame by frame: as `read`, with fewer awaits per record (replay uses it). */
-  readBatches(options: ReadOptions = {}): AsyncGenerator<LogRecord[]> {
-    return readFrames(this.readSource(), options.from, false, options.signal);
+  readBatches(options: ReadBatchesOptions = {}): AsyncGenerator<LogRecord[]> {
+    return readFrames(this.readSource(), options.from, false, options.signal, options.copyPayloads ?? true);
   }
 
   /**
@@ -242,6 +242,11 @@ export class Log extends EventEmitter<LogEvents> implements AsyncDisposable {
   /** The last LSN acknowledged under the sync mode: readers see records up to here. */
   get committedLsn(): number {
     return this.writer?.committedLsn ?? this.recoveryReport.lastLsn;
+  }
+
+  /** Bytes of records appended since open (framing excluded): what checkpoint policies count. */
+  get appendedBytes(): number {
+    return this.writer?.recordBytes ?? 0;
   }
 
   get recovery(): RecoveryReport {

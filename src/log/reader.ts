@@ -39,6 +39,14 @@ export interface ReadOptions {
   signal?: AbortSignal;
 }
 
+export interface ReadBatchesOptions extends ReadOptions {
+  /**
+   * false: payloads are views into a reused buffer, valid only until the next batch is
+   * requested (no copy: for consumers that decode at once, such as replay). Default true.
+   */
+  copyPayloads?: boolean;
+}
+
 function aborted(signal: AbortSignal): LogbookError {
   return new LogbookError("LOGBOOK_ABORTED", "reading was aborted", { cause: signal.reason });
 }
@@ -58,6 +66,7 @@ export async function* readFrames(
   from: number | undefined,
   follow: boolean,
   signal: AbortSignal | undefined,
+  copyPayloads = true,
 ): AsyncGenerator<LogRecord[]> {
   const first = source.segments()[0]?.firstLsn ?? 1;
   let lsn = from ?? first;
@@ -99,7 +108,9 @@ export async function* readFrames(
           const records: LogRecord[] = [];
           const bytes = reader.bytes;
           forEachRecord(reader.view, check.bufferOffset, check.recordCount, (recordLsn, start, end) => {
-            if (recordLsn >= lsn && recordLsn <= committed) records.push({ lsn: recordLsn, payload: bytes.slice(start, end) });
+            if (recordLsn >= lsn && recordLsn <= committed) {
+              records.push({ lsn: recordLsn, payload: copyPayloads ? bytes.slice(start, end) : bytes.subarray(start, end) });
+            }
           });
           position += check.frameBytes;
           expected += check.recordCount;

@@ -10,7 +10,12 @@ export type Key = string | Uint8Array;
 export type KeyEncoding = "utf8" | "binary";
 export type ValueEncoding = "json" | "utf8" | "binary";
 
+/** Pure ASCII: its UTF-8 bytes are its chars, so it is its own binary string (no conversion). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the whole ASCII range is meant
+const ASCII = /^[\u0000-\u007f]*$/;
+
 export function keyToInternal(key: unknown, keyBytesMax: number): string {
+  if (typeof key === "string" && key.length <= keyBytesMax && ASCII.test(key)) return key;
   let bytes: Buffer;
   if (typeof key === "string") {
     if (!key.isWellFormed())
@@ -28,6 +33,7 @@ export function keyToInternal(key: unknown, keyBytesMax: number): string {
 }
 
 export function internalToKey(internal: string, encoding: KeyEncoding): Key {
+  if (encoding === "utf8" && ASCII.test(internal)) return internal;
   const bytes = Buffer.from(internal, "latin1");
   return encoding === "utf8" ? bytes.toString("utf8") : new Uint8Array(bytes);
 }
@@ -39,6 +45,7 @@ export function valueToInternal(value: unknown, encoding: ValueEncoding, valueBy
     bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
   } else if (encoding === "utf8") {
     if (typeof value !== "string") throw new TypeError("with valueEncoding utf8 a value must be a string");
+    if (value.length <= valueBytesMax && ASCII.test(value)) return value;
     if (!value.isWellFormed()) throw new LogbookError("LOGBOOK_INVALID_ARGUMENT", "a string value must be well-formed UTF-16");
     bytes = Buffer.from(value, "utf8");
   } else {
@@ -65,9 +72,8 @@ export function valueToInternal(value: unknown, encoding: ValueEncoding, valueBy
 }
 
 export function internalToValue(internal: string, encoding: ValueEncoding): unknown {
-  const bytes = Buffer.from(internal, "latin1");
-  if (encoding === "binary") return new Uint8Array(bytes);
-  const text = bytes.toString("utf8");
+  if (encoding === "binary") return new Uint8Array(Buffer.from(internal, "latin1"));
+  const text = ASCII.test(internal) ? internal : Buffer.from(internal, "latin1").toString("utf8");
   return encoding === "utf8" ? text : JSON.parse(text);
 }
 

@@ -49,34 +49,68 @@ function malformed(lsn: number, reason: string): LogbookError {
   return new LogbookError("LOGBOOK_CORRUPTION", `log record ${lsn} is not a store operation: ${reason}`, { lsn });
 }
 
-export function decodeOperations(payload: Uint8Array, lsn: number): Operation[] {
+/** What decoding a record does with each operation (replay applies them directly). */
+export interface OperationVisitor {
+  put(key: string, value: string): void;
+  delete(key: string): void;
+}
+
+/**
+ * Decodes a record and hands each operation to `visit`, in order, with no intermediate
+ * objects (replay decodes every record). Throws LOGBOOK_CORRUPTION before visiting anything
+ * when the record is malformed.
+ */
+export function visitOperations(payload: Uint8Array, lsn: number, visit: OperationVisitor): void {
   const bytes = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
-  if (bytes.byteLength < HEADER_BYTES) throw malformed(lsn, "too short");
+  checkOperations(bytes, lsn);
+  const count = bytes.readUInt32LE(4);
+  let offset = HEADER_BYTES;
+  for (let i = 0; i < count; i++) {
+    const type = bytes[offset];
+    const keyLength = bytes.readUInt32LE(offset + 1);
+    offset += 5;
+    const key = bytes.toString("latin1", offset, offset + keyLength);
+    offset += keyLength;
+    if (type === TYPE_PUT) {
+      const valueLength = bytes.readUInt32LE(offset);
+      offset += 4;
+      visit.put(key, bytes.toString("latin1", offset, offset + valueLength));
+      offset += valueLength;
+    } else {
+      visit.delete(key);
+    }
+  }
+}
+
+/** Validates the structure of a record completely, so that visiting it cannot stop halfway. */
+function checkOperations(bytes: Buffer, lsn: number): void {
+  const end = bytes.byteLength;
+  if (end < HEADER_BYTES) throw malformed(lsn, "too short");
   if (bytes[0] !== FORMAT || bytes[1] !== KIND_WRITE) throw malformed(lsn, `unknown format ${bytes[0]}/${bytes[1]}`);
   const count = bytes.readUInt32LE(4);
   if (count < 1) throw malformed(lsn, "no operation");
-  const operations: Operation[] = [];
   let offset = HEADER_BYTES;
-  const take = (length: number): string => {
-    if (offset + length > bytes.byteLength) throw malformed(lsn, "truncated");
-    const text = bytes.toString("latin1", offset, offset + length);
-    offset += length;
-    return text;
-  };
-  const u32 = (): number => {
-    if (offset + 4 > bytes.byteLength) throw malformed(lsn, "truncated");
-    const value = bytes.readUInt32LE(offset);
-    offset += 4;
-    return value;
-  };
   for (let i = 0; i < count; i++) {
-    if (offset >= bytes.byteLength) throw malformed(lsn, "truncated");
-    const type = bytes[offset++];
-    const key = take(u32());
-    if (type === TYPE_PUT) operations.push({ type: "put", key, value: take(u32()) });
-    else if (type === TYPE_DELETE) operations.push({ type: "delete", key });
-    else throw malformed(lsn, `unknown operation type ${type}`);
+    if (offset + 5 > end) throw malformed(lsn, "truncated");
+    const type = bytes[offset];
+    offset += 5 + bytes.readUInt32LE(offset + 1);
+    if (offset > end) throw malformed(lsn, "truncated");
+    if (type === TYPE_PUT) {
+      if (offset + 4 > end) throw malformed(lsn, "truncated");
+      offset += 4 + bytes.readUInt32LE(offset);
+      if (offset > end) throw malformed(lsn, "truncated");
+    } else if (type !== TYPE_DELETE) {
+      throw malformed(lsn, `unknown operation type ${type}`);
+    }
   }
-  if (offset !== bytes.byteLength) throw malformed(lsn, "bytes after the last operation");
+  if (offset !== end) throw malformed(lsn, "bytes after the last operation");
+}
+
+export function decodeOperations(payload: Uint8Array, lsn: number): Operation[] {
+  const operations: Operation[] = [];
+  visitOperations(payload, lsn, {
+    put: (key, value) => operations.push({ type: "put", key, value }),
+    delete: (key) => operations.push({ type: "delete", key }),
+  });
   return operations;
 }

@@ -9,7 +9,7 @@ import type { FileSystem } from "../io/file-system.js";
 import type { Log } from "../log/log.js";
 import { parseCheckpointName, readCheckpoint } from "./checkpoint.js";
 import { emptyManifest, MANIFEST_NAME, type Manifest, readManifest } from "./manifest.js";
-import { decodeOperations } from "./operation.js";
+import { type decodeOperations, visitOperations } from "./operation.js";
 import { SortedState } from "./state.js";
 
 export interface StoreRecoveryReport {
@@ -71,9 +71,16 @@ export async function recoverStore(fs: FileSystem, directory: string, log: Log):
     }
     state = SortedState.empty();
   }
-  for await (const records of log.readBatches({ from: appliedLsn + 1 })) {
+  let replayLsn = 0;
+  const replayState = state;
+  const apply = {
+    put: (key: string, value: string) => replayState.set(key, { value, version: replayLsn }),
+    delete: (key: string) => replayState.delete(key),
+  };
+  for await (const records of log.readBatches({ from: appliedLsn + 1, copyPayloads: false })) {
     for (const record of records) {
-      applyOperations(state, decodeOperations(record.payload, record.lsn), record.lsn);
+      replayLsn = record.lsn;
+      visitOperations(record.payload, record.lsn, apply);
       report.recordsReplayed++;
       report.bytesReplayed += record.payload.byteLength;
       appliedLsn = record.lsn;

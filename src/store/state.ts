@@ -14,7 +14,7 @@ export interface Entry {
 
 // sorted-btree is CommonJS with its class on `default` (seen from ESM: `default.default`).
 type Tree = btree.default<string, Entry>;
-type TreeClass = new (entries: undefined, compare: (a: string, b: string) => number) => Tree;
+type TreeClass = new (entries: undefined, compare: (a: string, b: string) => number, maxNodeSize?: number) => Tree;
 const moduleValue = btree as unknown as { default: TreeClass | { default: TreeClass } };
 const BTree: TreeClass = "default" in moduleValue.default ? moduleValue.default.default : moduleValue.default;
 

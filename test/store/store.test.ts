@@ -202,6 +202,19 @@ describe("Store", () => {
     await assert.rejects(Store.open(dir, SMALL), (e) => isLogbookError(e, "LOGBOOK_CORRUPTION"));
   });
 
+  test("with sync none a checkpoint first makes the log durable up to it, then truncates", async () => {
+    {
+      await using db = await Store.open(dir, { ...SMALL, sync: "none" });
+      for (let round = 0; round < 3; round++) {
+        await Promise.all(Array.from({ length: 100 }, (_, i) => db.put(`k${i}`, round)));
+        const info = await db.checkpoint();
+        assert.ok(db.logStats.durableLsn >= (info?.lsn ?? 0));
+      }
+    }
+    await using db = await Store.open(dir, SMALL);
+    assert.equal(db.getSync("k99")?.value, 2);
+  });
+
   test("automatic checkpoints run by log bytes written", async () => {
     await using db = await Store.open(dir, { ...SMALL, checkpointEveryBytes: 4096 });
     for (let i = 0; i < 100; i++) await db.put(`k${i}`, "x".repeat(100));

@@ -1,0 +1,296 @@
+/**
+ * npm run bench:store — durable puts (16-byte key, 100-byte value, sync on every write) at
+ * concurrency 1, 16 and 256, and random gets, for Logbook's Store and, in the same run, its
+ * peers with their durable settings (../shared/DESIGN.md §8):
+ *   lmdb          open({ overlappingSync: false }), await put()
+ *   classic-level put(k, v, { sync: true }), UV_THREADPOOL_SIZE=128 at c >= 16
+ *   better-sqlite3 journal_mode=WAL, synchronous=FULL, one statement per transaction
+ * Each (system, concurrency) runs in a child process of its own (so the thread pool size can
+ * be set, and memory does not carry over). Then, for Logbook: recovery of a large log
+ * (records/s, MB/s), a checkpoint of 1 million keys (time, size), memory per key.
+ *
+ * Options: --seconds N (per figure, default 5), --concurrency 1,16,256, --systems a,b,
+ * --recovery-mib N (default 1024), --keys N (default 1000000), --dir DIR, --json-only.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { Log, Store } from "../src/index.js";
+import { Histogram } from "./support/histogram.js";
+
+const KEY_BYTES = 16;
+const VALUE_BYTES = 100;
+const GET_KEYS = 100_000;
+const SYSTEMS = ["logbook", "lmdb", "classic-level", "better-sqlite3"] as const;
+type System = (typeof SYSTEMS)[number];
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: "string", default: "5" },
+    concurrency: { type: "string", default: "1,16,256" },
+    systems: { type: "string", default: SYSTEMS.join(",") },
+    "recovery-mib": { type: "string", default: "1024" },
+    keys: { type: "string", default: "1000000" },
+    dir: { type: "string", default: "bench-data" },
+    "json-only": { type: "boolean", default: false },
+    one: { type: "string" },
+  },
+});
+const seconds = Number(values.seconds);
+
+function keyFor(i: number): string {
+  return `key-${String(i).padStart(KEY_BYTES - 4, "0")}`;
+}
+const VALUE = "v".repeat(VALUE_BYTES);
+
+interface Driver {
+  put(key: string, value: string): Promise<unknown>;
+  get(key: string): Promise<unknown> | unknown;
+  close(): Promise<void>;
+  /** Records per fsync, where the system can tell. */
+  recordsPerFsync?(): number;
+}
+
+async function openDriver(system: System, dir: string): Promise<Driver> {
+  if (system === "logbook") {
+    const db = await Store.open(dir, { valueEncoding: "utf8", checkpointEveryBytes: 0 });
+    return {
+      put: (k, v) => db.put(k, v),
+      get: (k) => db.getSync(k),
+      close: () => db.close(),
+      recordsPerFsync: () => db.logStats.records / Math.max(1, db.logStats.fsyncs),
+    };
+  }
+  if (system === "lmdb") {
+    const { open } = await import("lmdb");
+    const db = open({ path: dir, overlappingSync: false });
+    return { put: (k, v) => db.put(k, v), get: (k) => db.get(k), close: () => db.close() };
+  }
+  if (system === "classic-level") {
+    const { ClassicLevel } = await import("classic-level");
+    const db = new ClassicLevel<string, string>(dir);
+    await db.open();
+    return { put: (k, v) => db.put(k, v, { sync: true }), get: (k) => db.get(k), close: () => db.close() };
+  }
+  const { default: Database } = await import("better-sqlite3");
+  mkdirSync(dir, { recursive: true });
+  const db = new Database(join(dir, "db.sqlite"));
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = FULL");
+  db.exec("CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, v TEXT) WITHOUT ROWID");
+  const put = db.prepare("INSERT INTO kv (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v");
+  const get = db.prepare("SELECT v FROM kv WHERE k = ?");
+  return {
+    put: async (k, v) => put.run(k, v),
+    get: (k) => (get.get(k) as { v: string } | undefined)?.v,
+    close: async () => {
+      db.close();
+    },
+  };
+}
+
+/** Runs in a child: durable puts from `concurrency` closed-loop writers, then random gets. */
+async function runOne(system: System, concurrency: number, root: string): Promise<void> {
+  const dir = join(root, `${system}-${concurrency}`);
+  const db = await openDriver(system, dir);
+  const latency = new Histogram();
+  let next = 0;
+  let stop = false;
+  const timer = setTimeout(() => {
+    stop = true;
+  }, seconds * 1000);
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (!stop) {
+        const t0 = performance.now();
+        await db.put(keyFor(next++ % GET_KEYS), VALUE);
+        latency.record((performance.now() - t0) * 1000);
+      }
+    }),
+  );
+  clearTimeout(timer);
+  const putSeconds = (performance.now() - started) / 1000;
+  const puts = latency.count;
+  // Gets over keys that exist (the puts above wrote them, cycling).
+  const existing = Math.min(puts, GET_KEYS);
+  let gets = 0;
+  const getStarted = performance.now();
+  const getDeadline = getStarted + Math.min(2000, seconds * 500);
+  while (performance.now() < getDeadline) {
+    for (let i = 0; i < 1000; i++) await db.get(keyFor((gets++ * 7919) % existing));
+  }
+  const getSeconds = (performance.now() - getStarted) / 1000;
+  const recordsPerFsync = db.recordsPerFsync?.();
+  await db.close();
+  rmSync(dir, { recursive: true, force: true });
+  console.log(
+    JSON.stringify({
+      bench: "store",
+      figure: "puts",
+      system,
+      concurrency,
+      putsPerSecond: puts / putSeconds,
+      p50Us: latency.percentile(50),
+      p99Us: latency.percentile(99),
+      getsPerSecond: gets / getSeconds,
+      ...(recordsPerFsync === undefined ? {} : { recordsPerFsync }),
+    }),
+  );
+}
+
+async function measureRecovery(root: string, mebibytes: number): Promise<Record<string, number>> {
+  const dir = join(root, "recovery");
+  {
+    // Load quickly with sync "none"; what is measured is the reopen.
+    const db = await Store.open(dir, { sync: "none", valueEncoding: "utf8", checkpointEveryBytes: 0 });
+    const target = mebibytes * 1024 * 1024;
+    let i = 0;
+    while (db.logStats.recordBytes < target) {
+      const batch: Promise<number>[] = [];
+      for (let j = 0; j < 1000; j++, i++) batch.push(db.put(keyFor(i % 1_000_000), VALUE));
+      await Promise.all(batch);
+    }
+    await db.close();
+  }
+  const logBytes = statDirBytes(join(dir, "log"));
+  const startedMs = performance.now();
+  const db = await Store.open(dir, { valueEncoding: "utf8", checkpointEveryBytes: 0 });
+  const seconds = (performance.now() - startedMs) / 1000;
+  const report = db.recovery;
+  await db.close();
+  const verifyStarted = performance.now();
+  const log = await Log.open(join(dir, "log"), { readOnly: true, verifyOnOpen: "full" });
+  const verifySeconds = (performance.now() - verifyStarted) / 1000;
+  const scanned = log.recovery.scannedBytes;
+  await log.close();
+  rmSync(dir, { recursive: true, force: true });
+  return {
+    logBytes,
+    records: report.recordsReplayed,
+    openSeconds: seconds,
+    recordsPerSecond: report.recordsReplayed / seconds,
+    megabytesPerSecond: report.bytesReplayed / 1e6 / seconds,
+    logMegabytesPerSecond: scanned / 1e6 / seconds,
+    verifyGigabytesPerSecond: scanned / 1e9 / verifySeconds,
+  };
+}
+
+function statDirBytes(dir: string): number {
+  let total = 0;
+  for (const name of (spawnSync("ls", [dir], { encoding: "utf8" }).stdout ?? "").split("\n")) {
+    if (name) total += statSync(join(dir, name)).size;
+  }
+  return total;
+}
+
+async function measureCheckpointAndMemory(root: string, keys: number): Promise<Record<string, number>> {
+  const dir = join(root, "checkpoint");
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const heapBefore = process.memoryUsage().heapUsed;
+  const db = await Store.open(dir, { sync: "none", valueEncoding: "utf8", checkpointEveryBytes: 0 });
+  for (let i = 0; i < keys; i += 1000) {
+    const batch: Promise<number>[] = [];
+    for (let j = i; j < Math.min(keys, i + 1000); j++) batch.push(db.put(keyFor(j), VALUE));
+    await Promise.all(batch);
+  }
+  await db.checkpoint(); // Whatever the writers left around (buffers) is settled before measuring.
+  gc?.();
+  const heapAfter = process.memoryUsage().heapUsed;
+  const started = performance.now();
+  const info = await db.checkpoint();
+  const checkpointSeconds = (performance.now() - started) / 1000;
+  const keyValueBytes = db.stats().keyValueBytes;
+  await db.close();
+  rmSync(dir, { recursive: true, force: true });
+  const heapBytes = heapAfter - heapBefore;
+  return {
+    keys,
+    checkpointSeconds,
+    checkpointBytes: info?.bytes ?? 0,
+    heapBytesPerKey: heapBytes / keys,
+    keyValueBytesPerKey: keyValueBytes / keys,
+    overheadBytesPerKey: (heapBytes - keyValueBytes) / keys,
+  };
+}
+
+async function main(): Promise<void> {
+  if (values.one !== undefined) {
+    const [system, concurrency, root] = values.one.split(",");
+    await runOne(system as System, Number(concurrency), root as string);
+    return;
+  }
+  mkdirSync(values.dir, { recursive: true });
+  const root = mkdtempSync(join(values.dir, "store-"));
+  const systems = values.systems.split(",") as System[];
+  const levels = values.concurrency.split(",").map(Number);
+  console.log(`# bench:store — ${process.argv.slice(2).join(" ")}`);
+  console.log(
+    `# node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GiB, dir ${root}`,
+  );
+  console.log(`# ${KEY_BYTES}-byte keys, ${VALUE_BYTES}-byte values, durable puts, ${seconds} s per figure, closed-loop writers`);
+  const results: Record<string, Record<number, { puts: number; gets: number; p50: number; p99: number }>> = {};
+  const self = fileURLToPath(import.meta.url);
+  for (const concurrency of levels) {
+    for (const system of systems) {
+      const env = { ...process.env, ...(system === "classic-level" && concurrency >= 16 ? { UV_THREADPOOL_SIZE: "128" } : {}) };
+      const child = spawnSync(
+        process.execPath,
+        ["--import", "tsx", self, "--seconds", String(seconds), "--one", `${system},${concurrency},${root}`],
+        { env, encoding: "utf8", timeout: (seconds * 4 + 60) * 1000 },
+      );
+      const line = child.stdout.split("\n").find((l) => l.startsWith("{"));
+      if (line === undefined) {
+        console.log(JSON.stringify({ bench: "store", system, concurrency, error: child.stderr.slice(-500) }));
+        continue;
+      }
+      console.log(line);
+      const figure = JSON.parse(line);
+      results[system] ??= {};
+      (results[system] as Record<number, unknown>)[concurrency] = {
+        puts: figure.putsPerSecond,
+        gets: figure.getsPerSecond,
+        p50: figure.p50Us,
+        p99: figure.p99Us,
+      };
+    }
+  }
+  const recovery = await measureRecovery(root, Number(values["recovery-mib"]));
+  console.log(JSON.stringify({ bench: "store", figure: "recovery", ...recovery }));
+  const checkpoint = await measureCheckpointAndMemory(root, Number(values.keys));
+  console.log(JSON.stringify({ bench: "store", figure: "checkpoint-and-memory", ...checkpoint }));
+  rmSync(root, { recursive: true, force: true });
+  if (values["json-only"]) return;
+  console.log("\ndurable puts/s (p99 µs) and gets/s; ratio = logbook / best peer, same run");
+  console.log(`| system | ${levels.map((c) => `c=${c}`).join(" | ")} | gets/s |`);
+  console.log(`|---|${levels.map(() => "---:").join("|")}|---:|`);
+  for (const system of systems) {
+    const row = results[system] ?? {};
+    const cells = levels.map((c) => (row[c] ? `${row[c].puts.toFixed(0)} (${row[c].p99.toFixed(0)})` : "-"));
+    console.log(`| ${system} | ${cells.join(" | ")} | ${row[levels[0] as number]?.gets.toFixed(0) ?? "-"} |`);
+  }
+  const ratios = levels.map((c) => {
+    const ours = results.logbook?.[c]?.puts ?? 0;
+    const best = Math.max(...systems.filter((s) => s !== "logbook").map((s) => results[s]?.[c]?.puts ?? 0));
+    return best > 0 ? (ours / best).toFixed(2) : "-";
+  });
+  const bestGets = Math.max(...systems.filter((s) => s !== "logbook").map((s) => results[s]?.[levels[0] as number]?.gets ?? 0));
+  const ourGets = results.logbook?.[levels[0] as number]?.gets ?? 0;
+  console.log(`| ratio | ${ratios.join(" | ")} | ${bestGets > 0 ? (ourGets / bestGets).toFixed(2) : "-"} |`);
+  console.log(
+    `\nrecovery: ${(recovery.logBytes ?? 0) / 2 ** 20} MiB of log, ${recovery.records} records in ${recovery.openSeconds?.toFixed(2)} s: ` +
+      `${recovery.recordsPerSecond?.toFixed(0)} records/s, ${recovery.logMegabytesPerSecond?.toFixed(0)} MB/s of log; ` +
+      `log verify scan ${recovery.verifyGigabytesPerSecond?.toFixed(2)} GB/s`,
+  );
+  console.log(
+    `checkpoint of ${checkpoint.keys} keys: ${checkpoint.checkpointSeconds?.toFixed(2)} s, ${((checkpoint.checkpointBytes ?? 0) / 2 ** 20).toFixed(1)} MiB; ` +
+      `memory ${checkpoint.heapBytesPerKey?.toFixed(0)} bytes/key of which ${checkpoint.keyValueBytesPerKey?.toFixed(0)} are key and value: ` +
+      `overhead ${checkpoint.overheadBytesPerKey?.toFixed(0)} bytes/key`,
+  );
+}
+
+await main();
