@@ -2,7 +2,7 @@
  * `logbook log inspect|dump|verify|repair DIR`: parsing and printing only; the work is the Log's.
  */
 import { readdir, stat } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import type { Command } from "commander";
 import { LogbookError } from "../errors.js";
 import { Log } from "../log/log.js";
@@ -193,8 +193,4 @@ export function registerLogCommands(program: Command): void {
     .option("--mode <mode>", "tolerate-tail or point-in-time", "tolerate-tail")
     .option("--json", "print JSON")
     .action((dir: string, options) => repair(resolve(dir), options));
-}
-
-export function dataDirectoryLog(directory: string): string {
-  return join(directory, "log");
 }

@@ -87,7 +87,7 @@ const DEFAULT_KEY_BYTES_MAX = 4096;
 const DEFAULT_VALUE_BYTES_MAX = 1024 * 1024;
 const DEFAULT_CHECKPOINT_EVERY_BYTES = 64 * 1024 * 1024;
 /** Measured overhead of one key in memory beyond its key and value bytes (bench/store.ts, 1 M keys). */
-const ENTRY_OVERHEAD_BYTES_ESTIMATE = 90;
+const ENTRY_OVERHEAD_BYTES_ESTIMATE = 117;
 
 interface Pending {
   lsn: number;

@@ -98,7 +98,7 @@ describe("logbook log CLI", () => {
     assert.equal(run("log", "repair", dir, "--mode", "salvage").code, 2);
   });
 
-  test("start creates and then recovers the log of a data directory", () => {
+  test("start creates and then recovers the store of a data directory", () => {
     const first = run("start", "--data-dir", `${dir}/data`, "--json");
     assert.equal(first.code, 0, first.stderr);
     assert.equal(JSON.parse(first.stdout).created, true);
