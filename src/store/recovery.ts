@@ -44,6 +44,16 @@ export async function recoverStore(fs: FileSystem, directory: string, log: Log):
   await removeLeftovers(fs, directory, manifest, log.isReadOnly);
   let state: SortedState | undefined;
   let appliedLsn = 0;
+  const newest = manifest.checkpoints[0];
+  if (newest !== undefined && newest.lsn > log.lastLsn) {
+    // Checkpoints are installed only once the log is durable up to them: a log that ends
+    // before one has lost records, and new writes would reuse their LSNs as versions.
+    throw new LogbookError(
+      "LOGBOOK_CORRUPTION",
+      `the log in ${directory} ends at LSN ${log.lastLsn}, before checkpoint ${newest.file} at LSN ${newest.lsn}`,
+      { file: directory, lsn: newest.lsn },
+    );
+  }
   for (const checkpoint of manifest.checkpoints) {
     if (log.firstLsn > checkpoint.lsn + 1) {
       report.skippedCheckpoints.push({ file: checkpoint.file, reason: "the log no longer holds the records after it" });

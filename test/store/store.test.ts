@@ -215,6 +215,19 @@ describe("Store", () => {
     assert.equal(db.getSync("k99")?.value, 2);
   });
 
+  test("a log that ends before the newest checkpoint (a lost log) fails open instead of reusing LSNs", async () => {
+    {
+      await using db = await Store.open(dir, SMALL);
+      for (let i = 0; i < 10; i++) await db.put(`k${i}`, i);
+      await db.checkpoint();
+    }
+    await rm(join(dir, "log"), { recursive: true });
+    await assert.rejects(
+      Store.open(dir, SMALL),
+      (e) => isLogbookError(e, "LOGBOOK_CORRUPTION") && /ends at LSN 0/.test(e.message),
+    );
+  });
+
   test("automatic checkpoints run by log bytes written", async () => {
     await using db = await Store.open(dir, { ...SMALL, checkpointEveryBytes: 4096 });
     for (let i = 0; i < 100; i++) await db.put(`k${i}`, "x".repeat(100));
