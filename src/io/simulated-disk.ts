@@ -1,0 +1,330 @@
+/**
+ * A simulated disk for crash testing: an in-memory FileSystem that keeps, per file, what a
+ * reader sees now and what would survive a power cut, and per directory, which names would
+ * survive. Seeded, so that a run is reproducible.
+ *
+ * The model (../shared/DESIGN.md §6):
+ * - `write` changes what readers see; only `datasync` makes a file's data (and size) durable.
+ * - A created, renamed or unlinked name is durable only after `syncDirectory` of its directory.
+ * - `crash()` loses what was not made durable, as the seed picks: all of it, all of it kept,
+ *   or any subset of the dirty 512-byte sectors (torn and reordered writes).
+ * After a crash, the FileSystem views handed out before it are dead: every call throws EIO,
+ * so a Log left running from before the crash cannot touch what survived.
+ */
+import { dirname } from "node:path";
+import { LogbookError } from "../errors.js";
+import type { DirectoryLock, FileHandle, FileSystem, OpenMode, WriteOptions } from "./file-system.js";
+
+export const SECTOR_BYTES = 512;
+
+/** A small seeded PRNG (mulberry32): the same seed gives the same run. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+class Inode {
+  data: Uint8Array;
+  size: number;
+  durable: Uint8Array;
+  durableSize: number;
+  /** Sectors written since the last datasync. */
+  dirty = new Set<number>();
+
+  constructor(data = new Uint8Array(0), size = 0) {
+    this.data = data;
+    this.size = size;
+    this.durable = data.slice(0, size);
+    this.durableSize = size;
+  }
+
+  ensure(bytes: number): void {
+    if (bytes <= this.data.byteLength) return;
+    const grown = new Uint8Array(Math.max(bytes, this.data.byteLength * 2));
+    grown.set(this.data.subarray(0, this.size));
+    this.data = grown;
+  }
+}
+
+function errno(code: string, syscall: string, path: string): NodeJS.ErrnoException {
+  const error = new Error(`${code}: ${syscall} '${path}' (simulated disk)`) as NodeJS.ErrnoException;
+  error.code = code;
+  error.syscall = syscall;
+  error.path = path;
+  return error;
+}
+
+export interface CrashReport {
+  filesTorn: number;
+  sectorsKept: number;
+  sectorsLost: number;
+  namesLost: number;
+}
+
+export class SimulatedDisk {
+  private names = new Map<string, Inode>();
+  private durableNames = new Map<string, Inode>();
+  private directories = new Set<string>(["/"]);
+  private durableDirectories = new Set<string>(["/"]);
+  private locks = new Set<string>();
+  private epoch = 0;
+  private readonly random: () => number;
+  crashes = 0;
+  operations = 0;
+  /** The power goes out when this many operations have run (the one that would be next fails). */
+  private crashAtOperation: number | undefined;
+  /** Reports of the crashes scheduled with `crashAfter`, in order. */
+  readonly scheduledCrashes: CrashReport[] = [];
+
+  constructor(readonly seed: number) {
+    this.random = seededRandom(seed);
+  }
+
+  /** A FileSystem on this disk, valid until the next crash. */
+  view(): FileSystem {
+    return new SimulatedFileSystem(this, this.epoch);
+  }
+
+  /** Cuts the power: keeps what was durable, and of the rest what the seed picks. */
+  crash(): CrashReport {
+    this.crashAtOperation = undefined;
+    this.epoch++;
+    this.crashes++;
+    this.locks.clear();
+    const report: CrashReport = { filesTorn: 0, sectorsKept: 0, sectorsLost: 0, namesLost: 0 };
+    const survivors = new Map<Inode, Inode>();
+    const mode = this.random();
+    for (const inode of new Set([...this.names.values(), ...this.durableNames.values()])) {
+      const after = new Inode(inode.durable.slice(0, inode.durableSize), inode.durableSize);
+      after.data = new Uint8Array(Math.max(inode.durableSize, 1));
+      after.data.set(inode.durable.subarray(0, inode.durableSize));
+      // Dirty sectors: all lost, all kept, or a subset, each sector whole (no torn sector).
+      for (const sector of inode.dirty) {
+        const keep = mode < 0.3 ? false : mode < 0.45 ? true : this.random() < 0.5;
+        if (!keep) {
+          report.sectorsLost++;
+          continue;
+        }
+        report.sectorsKept++;
+        const start = sector * SECTOR_BYTES;
+        const end = Math.min(start + SECTOR_BYTES, inode.size);
+        if (end <= start) continue;
+        after.ensure(end);
+        after.data.set(inode.data.subarray(start, end), start);
+        after.size = Math.max(after.size, end);
+      }
+      if (inode.dirty.size > 0) report.filesTorn++;
+      after.durable = after.data.slice(0, after.size);
+      after.durableSize = after.size;
+      survivors.set(inode, after);
+    }
+    const names = new Map<string, Inode>();
+    for (const [path, inode] of this.durableNames) names.set(path, survivors.get(inode) as Inode);
+    report.namesLost = [...this.names.keys()].filter((path) => !this.durableNames.has(path)).length;
+    this.names = names;
+    this.durableNames = new Map(names);
+    this.directories = new Set(this.durableDirectories);
+    return report;
+  }
+
+  // The operations below are called through a view, which checks its epoch first.
+
+  /** Cuts the power just before the operation after `operations` more have run. */
+  crashAfter(operations: number): void {
+    this.crashAtOperation = this.operations + operations;
+  }
+
+  get crashPending(): boolean {
+    return this.crashAtOperation !== undefined;
+  }
+
+  check(epoch: number, syscall: string, path: string): void {
+    if (epoch !== this.epoch) throw errno("EIO", syscall, path);
+    if (this.crashAtOperation !== undefined && this.operations >= this.crashAtOperation) {
+      this.crashAtOperation = undefined;
+      this.scheduledCrashes.push(this.crash());
+      throw errno("EIO", syscall, path);
+    }
+    this.operations++;
+  }
+
+  open(path: string, mode: OpenMode): Inode {
+    const existing = this.names.get(path);
+    if (mode === "create") {
+      if (existing !== undefined) throw errno("EEXIST", "open", path);
+      if (!this.directories.has(dirname(path))) throw errno("ENOENT", "open", path);
+      const inode = new Inode();
+      this.names.set(path, inode);
+      return inode;
+    }
+    if (existing === undefined) throw errno("ENOENT", "open", path);
+    return existing;
+  }
+
+  list(directory: string): string[] {
+    const prefix = directory.endsWith("/") ? directory : `${directory}/`;
+    const names: string[] = [];
+    for (const path of [...this.names.keys(), ...this.directories]) {
+      if (path.startsWith(prefix) && !path.slice(prefix.length).includes("/") && path.length > prefix.length) {
+        names.push(path.slice(prefix.length));
+      }
+    }
+    return names.sort();
+  }
+
+  mkdir(directory: string): void {
+    const parts = directory.split("/").filter(Boolean);
+    let path = "";
+    for (const part of parts) {
+      path += `/${part}`;
+      this.directories.add(path);
+    }
+  }
+
+  rename(from: string, to: string): void {
+    const inode = this.names.get(from);
+    if (inode === undefined) throw errno("ENOENT", "rename", from);
+    this.names.delete(from);
+    this.names.set(to, inode);
+  }
+
+  unlink(path: string): void {
+    if (!this.names.delete(path)) throw errno("ENOENT", "unlink", path);
+  }
+
+  syncDirectory(directory: string): void {
+    if (!this.directories.has(directory)) throw errno("ENOENT", "fsync", directory);
+    // The directory's own entry in its parent becomes durable with the parent's sync; here
+    // a synced directory makes its children's names durable, and itself known.
+    this.durableDirectories.add(directory);
+    for (const child of this.directories) if (dirname(child) === directory) this.durableDirectories.add(child);
+    for (const path of [...this.durableNames.keys()]) {
+      if (dirname(path) === directory && !this.names.has(path)) this.durableNames.delete(path);
+    }
+    for (const [path, inode] of this.names) if (dirname(path) === directory) this.durableNames.set(path, inode);
+  }
+
+  lock(directory: string): void {
+    if (this.locks.has(directory)) {
+      throw new LogbookError("LOGBOOK_LOCKED", `${directory} is open by another Logbook writer`, { file: directory });
+    }
+    if (!this.directories.has(directory)) throw errno("ENOENT", "lock", directory);
+    this.locks.add(directory);
+  }
+
+  unlock(directory: string): void {
+    this.locks.delete(directory);
+  }
+
+  isCurrent(epoch: number): boolean {
+    return epoch === this.epoch;
+  }
+
+  exists(path: string): boolean {
+    return this.names.has(path);
+  }
+}
+
+class SimulatedHandle implements FileHandle {
+  constructor(
+    readonly path: string,
+    private readonly inode: Inode,
+    private readonly disk: SimulatedDisk,
+    private readonly epoch: number,
+    private readonly writable: boolean,
+  ) {}
+
+  async read(buffer: Uint8Array, position: number): Promise<number> {
+    this.disk.check(this.epoch, "read", this.path);
+    const end = Math.min(this.inode.size, position + buffer.byteLength);
+    if (end <= position) return 0;
+    buffer.set(this.inode.data.subarray(position, end));
+    return end - position;
+  }
+
+  async write(data: Uint8Array, position: number, options: WriteOptions = {}): Promise<void> {
+    this.disk.check(this.epoch, "write", this.path);
+    if (!this.writable) throw errno("EBADF", "write", this.path);
+    const inode = this.inode;
+    const end = position + data.byteLength;
+    inode.ensure(end);
+    inode.data.set(data, position);
+    inode.size = Math.max(inode.size, end);
+    for (let sector = Math.floor(position / SECTOR_BYTES); sector * SECTOR_BYTES < end; sector++) inode.dirty.add(sector);
+    if (options.datasync === true) await this.datasync();
+  }
+
+  async datasync(): Promise<void> {
+    this.disk.check(this.epoch, "fdatasync", this.path);
+    const inode = this.inode;
+    inode.durable = inode.data.slice(0, inode.size);
+    inode.durableSize = inode.size;
+    inode.dirty.clear();
+  }
+
+  async sizeBytes(): Promise<number> {
+    this.disk.check(this.epoch, "fstat", this.path);
+    return this.inode.size;
+  }
+
+  async truncate(sizeBytes: number): Promise<void> {
+    this.disk.check(this.epoch, "ftruncate", this.path);
+    this.inode.size = sizeBytes;
+  }
+
+  async close(): Promise<void> {
+    // Closing a handle from before a crash is allowed: it only lets go of the object.
+  }
+}
+
+class SimulatedFileSystem implements FileSystem {
+  constructor(
+    private readonly disk: SimulatedDisk,
+    private readonly epoch: number,
+  ) {}
+
+  async open(path: string, mode: OpenMode): Promise<FileHandle> {
+    this.disk.check(this.epoch, "open", path);
+    const inode = this.disk.open(path, mode);
+    return new SimulatedHandle(path, inode, this.disk, this.epoch, mode !== "read");
+  }
+  async list(directory: string): Promise<string[]> {
+    this.disk.check(this.epoch, "readdir", directory);
+    return this.disk.list(directory);
+  }
+  async mkdir(directory: string): Promise<void> {
+    this.disk.check(this.epoch, "mkdir", directory);
+    this.disk.mkdir(directory);
+  }
+  async rename(fromPath: string, toPath: string): Promise<void> {
+    this.disk.check(this.epoch, "rename", fromPath);
+    this.disk.rename(fromPath, toPath);
+  }
+  async unlink(path: string): Promise<void> {
+    this.disk.check(this.epoch, "unlink", path);
+    this.disk.unlink(path);
+  }
+  async syncDirectory(directory: string): Promise<void> {
+    this.disk.check(this.epoch, "fsync", directory);
+    this.disk.syncDirectory(directory);
+  }
+  async lockDirectory(directory: string): Promise<DirectoryLock> {
+    this.disk.check(this.epoch, "lock", directory);
+    this.disk.lock(directory);
+    let released = false;
+    return {
+      release: async () => {
+        if (released) return;
+        released = true;
+        // A lock taken before a crash died with it: never release the lock of a later holder.
+        if (this.disk.isCurrent(this.epoch)) this.disk.unlock(directory);
+      },
+    };
+  }
+}
