@@ -210,7 +210,9 @@ async function measureCheckpointAndMemory(root: string, keys: number): Promise<R
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();
   const heapBefore = process.memoryUsage().heapUsed;
+  const loadStarted = performance.now();
   const db = await Store.open(dir, { valueEncoding: "utf8", checkpointEveryBytes: 0 });
+  const loadSeconds = (performance.now() - loadStarted) / 1000;
   gc?.();
   const heapBytes = process.memoryUsage().heapUsed - heapBefore;
   const keyValueBytes = db.stats().keyValueBytes;
@@ -221,6 +223,7 @@ async function measureCheckpointAndMemory(root: string, keys: number): Promise<R
     keys: loaded,
     checkpointSeconds,
     checkpointBytes,
+    loadSeconds,
     heapBytesPerKey: heapBytes / loaded,
     keyValueBytesPerKey: keyValueBytes / loaded,
     overheadBytesPerKey: (heapBytes - keyValueBytes) / loaded,
@@ -296,7 +299,8 @@ async function main(): Promise<void> {
       `log verify scan ${recovery.verifyGigabytesPerSecond?.toFixed(2)} GB/s`,
   );
   console.log(
-    `checkpoint of ${checkpoint.keys} keys: ${checkpoint.checkpointSeconds?.toFixed(2)} s, ${((checkpoint.checkpointBytes ?? 0) / 2 ** 20).toFixed(1)} MiB; ` +
+    `checkpoint of ${checkpoint.keys} keys: ${checkpoint.checkpointSeconds?.toFixed(2)} s, ${((checkpoint.checkpointBytes ?? 0) / 2 ** 20).toFixed(1)} MiB, ` +
+      `opened again in ${checkpoint.loadSeconds?.toFixed(2)} s; ` +
       `memory ${checkpoint.heapBytesPerKey?.toFixed(0)} bytes/key of which ${checkpoint.keyValueBytesPerKey?.toFixed(0)} are key and value: ` +
       `overhead ${checkpoint.overheadBytesPerKey?.toFixed(0)} bytes/key`,
   );

@@ -155,7 +155,8 @@ export async function readCheckpoint(
   if (readU64(bytes, footerAt + 8) !== entries || bytes.readUInt32LE(footerAt + 16) !== blocks) {
     throw damaged(path, footerAt, "footer disagrees with header");
   }
-  const state = SortedState.empty();
+  const keys: string[] = [];
+  const entryList: { value: string; version: number }[] = [];
   let offset = CHECKPOINT_HEADER_BYTES;
   let seen = 0;
   let previousKey: string | undefined;
@@ -184,7 +185,8 @@ export async function readCheckpoint(
       at += 8;
       if (previousKey !== undefined && !(previousKey < key)) throw damaged(path, at, "keys out of order");
       if (version < 1 || version > lsn) throw damaged(path, at, "entry version outside the checkpoint");
-      state.set(key, { value, version });
+      keys.push(key);
+      entryList.push({ value, version });
       previousKey = key;
     }
     if (at !== end) throw damaged(path, at, "bytes after the last entry of a block");
@@ -193,5 +195,6 @@ export async function readCheckpoint(
   }
   if (offset !== footerAt) throw damaged(path, offset, "bytes between the last block and the footer");
   if (seen !== entries) throw damaged(path, footerAt, "entry count mismatch");
-  return { state, lsn, entries };
+  // Keys were checked to strictly increase: the tree can be built in one pass.
+  return { state: SortedState.fromSorted(keys, entryList), lsn, entries };
 }

@@ -4,6 +4,7 @@
  * snapshot without stopping writers.
  */
 import * as btree from "sorted-btree";
+import { bulkLoad } from "sorted-btree/extended/bulkLoad.js";
 
 export interface Entry {
   /** Encoded value, one char per byte. */
@@ -18,8 +19,11 @@ type TreeClass = new (entries: undefined, compare: (a: string, b: string) => num
 const moduleValue = btree as unknown as { default: TreeClass | { default: TreeClass } };
 const BTree: TreeClass = "default" in moduleValue.default ? moduleValue.default.default : moduleValue.default;
 
+/** sorted-btree's default node size. */
+const NODE_ENTRIES_MAX = 32;
+
 /** Byte order: binary strings compare char by char, and each char is one byte. */
-function compareKeys(a: string, b: string): number {
+export function compareKeys(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
@@ -28,6 +32,15 @@ export class SortedState {
 
   static empty(): SortedState {
     return new SortedState(new BTree(undefined, compareKeys));
+  }
+
+  /**
+   * Builds the state from keys in strictly increasing byte order, in one pass, with full
+   * leaves: several times faster than inserting one by one, and fuller nodes take less memory.
+   */
+  static fromSorted(keys: string[], entries: Entry[]): SortedState {
+    if (keys.length === 0) return SortedState.empty();
+    return new SortedState(bulkLoad(keys, entries, NODE_ENTRIES_MAX, compareKeys, 1) as unknown as Tree);
   }
 
   get size(): number {
