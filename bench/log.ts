@@ -16,7 +16,8 @@ import { open as openAsync } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { type FileHandle, type FileSystem, Log, NodeFileSystem } from "../src/index.js";
+import { type FileSystem, Log, NodeFileSystem } from "../src/index.js";
+import { wrapFileSystem } from "../test/support/wrap-fs.js";
 import { Histogram } from "./support/histogram.js";
 
 const RECORD_BYTES = 116;
@@ -92,25 +93,7 @@ function measureCeiling(concurrency: number): Figure {
  * through libuv's pool, the alternative to the writer thread that this bench keeps measuring.
  */
 function eventLoopFileSystem(): FileSystem {
-  const inner = new NodeFileSystem();
-  const hide = (handle: FileHandle): FileHandle => ({
-    path: handle.path,
-    read: (buffer, position) => handle.read(buffer, position),
-    write: (data, position, options) => handle.write(data, position, options),
-    datasync: () => handle.datasync(),
-    sizeBytes: () => handle.sizeBytes(),
-    truncate: (bytes) => handle.truncate(bytes),
-    close: () => handle.close(),
-  });
-  return {
-    open: async (path, mode) => hide(await inner.open(path, mode)),
-    list: (directory) => inner.list(directory),
-    mkdir: (directory) => inner.mkdir(directory),
-    rename: (from, to) => inner.rename(from, to),
-    unlink: (path) => inner.unlink(path),
-    syncDirectory: (directory) => inner.syncDirectory(directory),
-    lockDirectory: (directory) => inner.lockDirectory(directory),
-  };
+  return wrapFileSystem(new NodeFileSystem());
 }
 
 /** The same ideal loop through node:fs/promises: what a plain async Node writer gets. */

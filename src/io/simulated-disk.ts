@@ -225,10 +225,6 @@ export class SimulatedDisk {
   isCurrent(epoch: number): boolean {
     return epoch === this.epoch;
   }
-
-  exists(path: string): boolean {
-    return this.names.has(path);
-  }
 }
 
 class SimulatedHandle implements FileHandle {

@@ -105,12 +105,3 @@ function checkOperations(bytes: Buffer, lsn: number): void {
   }
   if (offset !== end) throw malformed(lsn, "bytes after the last operation");
 }
-
-export function decodeOperations(payload: Uint8Array, lsn: number): Operation[] {
-  const operations: Operation[] = [];
-  visitOperations(payload, lsn, {
-    put: (key, value) => operations.push({ type: "put", key, value }),
-    delete: (key) => operations.push({ type: "delete", key }),
-  });
-  return operations;
-}

@@ -9,7 +9,7 @@ import type { FileSystem } from "../io/file-system.js";
 import type { Log } from "../log/log.js";
 import { parseCheckpointName, readCheckpoint } from "./checkpoint.js";
 import { emptyManifest, MANIFEST_NAME, type Manifest, readManifest } from "./manifest.js";
-import { type decodeOperations, visitOperations } from "./operation.js";
+import { visitOperations } from "./operation.js";
 import { SortedState } from "./state.js";
 
 export interface StoreRecoveryReport {
@@ -99,13 +99,6 @@ export async function recoverStore(fs: FileSystem, directory: string, log: Log):
   report.keys = state.size;
   report.durationMs = performance.now() - startedMs;
   return { state, appliedLsn: Math.max(appliedLsn, log.committedLsn), manifest, report };
-}
-
-export function applyOperations(state: SortedState, operations: ReturnType<typeof decodeOperations>, lsn: number): void {
-  for (const op of operations) {
-    if (op.type === "put") state.set(op.key, { value: op.value, version: lsn });
-    else state.delete(op.key);
-  }
 }
 
 /** Temporary files of an interrupted checkpoint, and checkpoints no manifest names any more. */

@@ -23,7 +23,7 @@ const BTree: TreeClass = "default" in moduleValue.default ? moduleValue.default.
 const NODE_ENTRIES_MAX = 32;
 
 /** Byte order: binary strings compare char by char, and each char is one byte. */
-export function compareKeys(a: string, b: string): number {
+function compareKeys(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 

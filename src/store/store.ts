@@ -26,7 +26,7 @@ import {
 } from "./encoding.js";
 import { type Manifest, writeManifest } from "./manifest.js";
 import { encodeOperations, type Operation } from "./operation.js";
-import { applyOperations, recoverStore, type StoreRecoveryReport } from "./recovery.js";
+import { recoverStore, type StoreRecoveryReport } from "./recovery.js";
 import type { SortedState } from "./state.js";
 
 export interface StoreOptions
@@ -256,10 +256,14 @@ export class Store implements AsyncDisposable {
     for (const op of operations) {
       const before = this.state.get(op.key);
       if (before !== undefined) this.keyValueBytes -= op.key.length + before.value.length;
-      if (op.type === "put") this.keyValueBytes += op.key.length + op.value.length;
+      if (op.type === "put") {
+        this.keyValueBytes += op.key.length + op.value.length;
+        this.state.set(op.key, { value: op.value, version: lsn });
+      } else {
+        this.state.delete(op.key);
+      }
       if (this.pending.get(op.key)?.lsn === lsn) this.pending.delete(op.key);
     }
-    applyOperations(this.state, operations, lsn);
     this.appliedLsn = lsn;
     this.maybeCheckpoint();
   }

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { type FileHandle, type FileSystem, Log, type LogOptions } from "../../src/index.js";
+import { type FileSystem, Log, type LogOptions } from "../../src/index.js";
 import { type CrashReport, SimulatedDisk, seededRandom } from "../../src/io/simulated-disk.js";
+import { wrapFileSystem } from "../support/wrap-fs.js";
 
 const SEEDS = Number(process.env.LOGBOOK_SIM_SEEDS ?? 600);
 const CYCLES = 3;
@@ -23,26 +24,13 @@ type Breakage = "none" | "skip-fdatasync" | "skip-directory-fsync";
 
 /** A deliberately broken disk layer, to show the simulation catches what it claims to. */
 function broken(fs: FileSystem, breakage: Breakage): FileSystem {
-  if (breakage === "none") return fs;
-  const wrap = (handle: FileHandle): FileHandle => ({
-    path: handle.path,
-    read: (buffer, position) => handle.read(buffer, position),
-    write: (data, position, options) =>
-      breakage === "skip-fdatasync" ? handle.write(data, position) : handle.write(data, position, options),
-    datasync: () => (breakage === "skip-fdatasync" ? Promise.resolve() : handle.datasync()),
-    sizeBytes: () => handle.sizeBytes(),
-    truncate: (bytes) => handle.truncate(bytes),
-    close: () => handle.close(),
-  });
-  return {
-    open: async (path, mode) => wrap(await fs.open(path, mode)),
-    list: (directory) => fs.list(directory),
-    mkdir: (directory) => fs.mkdir(directory),
-    rename: (from, to) => fs.rename(from, to),
-    unlink: (path) => fs.unlink(path),
-    syncDirectory: (directory) => (breakage === "skip-directory-fsync" ? Promise.resolve() : fs.syncDirectory(directory)),
-    lockDirectory: (directory) => fs.lockDirectory(directory),
-  };
+  if (breakage === "skip-fdatasync") {
+    return wrapFileSystem(fs, {
+      handle: (inner) => ({ write: (data, position) => inner.write(data, position), datasync: async () => undefined }),
+    });
+  }
+  if (breakage === "skip-directory-fsync") return wrapFileSystem(fs, { syncDirectory: async () => undefined });
+  return fs;
 }
 
 /** Opens, checks every acknowledged record, runs a random workload, cuts the power; three times. */
