@@ -168,6 +168,8 @@ export async function readCheckpoint(
     const end = start + payloadBytes;
     if (end > footerAt) throw damaged(path, offset, "block runs past the footer");
     if (bytes.readUInt32LE(offset + 8) !== crc32Range(bytes, start, end)) throw damaged(path, offset, "block checksum mismatch");
+    // Outside the checksum, so required to be zero: no bit of the file goes unchecked.
+    if (bytes.readUInt32LE(offset + 12) !== 0) throw damaged(path, offset, "block reserved word is not zero");
     let at = start;
     for (let i = 0; i < blockEntries; i++) {
       if (at + 4 > end) throw damaged(path, at, "entry runs past its block");
