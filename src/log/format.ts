@@ -7,8 +7,10 @@ import { assert } from "../assert.js";
 /** Segment files are named `<firstLsn as 20 decimal digits>.log`. */
 export const SEGMENT_SUFFIX = ".log";
 export const SEGMENT_NAME_DIGITS = 20;
-/** A preallocated, zero-filled file waiting to become the next segment. */
-export const SPARE_SEGMENT_NAME = "spare.log.tmp";
+/** A preallocated, zero-filled (or recycled) file ready to become the next segment. */
+export const SPARE_SEGMENT_NAME = "spare.log";
+/** The spare while it is being zero-filled; renamed to SPARE_SEGMENT_NAME once complete. */
+export const SPARE_SEGMENT_TEMPORARY_NAME = "spare.log.tmp";
 /** Bytes kept aside before a repair: `<segment>.<offset>.broken`. */
 export const BROKEN_SUFFIX = ".broken";
 

@@ -92,6 +92,7 @@ export class Log extends EventEmitter<LogEvents> implements AsyncDisposable {
       { fs, directory, logId: recovered.logId, segmentBytes: options.segmentBytes, preallocate: options.preallocate },
       recovered.segments,
       recovered.activeHandle,
+      recovered.spareOnDisk,
     );
     this.writer = new GroupCommitWriter(this.segmentSet, options, recovered.nextLsn, recovered.tailPosition, {
       onCommit: (info) => {

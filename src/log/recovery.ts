@@ -19,6 +19,7 @@ import {
   LOG_ID_BYTES,
   SEGMENT_HEADER_BYTES,
   SPARE_SEGMENT_NAME,
+  SPARE_SEGMENT_TEMPORARY_NAME,
 } from "./format.js";
 import type { RecoveryMode, ResolvedLogOptions } from "./options.js";
 import {
@@ -79,6 +80,8 @@ export interface RecoveredLog {
   activeHandle: FileHandle;
   tailPosition: number;
   nextLsn: number;
+  /** A complete spare segment from an earlier run is in the directory. */
+  spareOnDisk: boolean;
   report: RecoveryReport;
 }
 
@@ -111,7 +114,10 @@ export async function recoverLog(fs: FileSystem, directory: string, options: Res
     setAside: [],
   };
   const mutable = !options.readOnly && options.recovery !== "strict";
-  if (!options.readOnly && names.includes(SPARE_SEGMENT_NAME)) await fs.unlink(join(directory, SPARE_SEGMENT_NAME));
+  // A spare that was still being zero-filled may be incomplete; a complete one is kept for the next rotation.
+  if (!options.readOnly && names.includes(SPARE_SEGMENT_TEMPORARY_NAME)) {
+    await fs.unlink(join(directory, SPARE_SEGMENT_TEMPORARY_NAME));
+  }
 
   // A newest segment with no valid header is an unfinished rotation (or creation): nothing in it
   // was acknowledged, since records are acknowledged only after the header is durable.
@@ -205,6 +211,7 @@ export async function recoverLog(fs: FileSystem, directory: string, options: Res
     activeHandle,
     tailPosition,
     nextLsn: expected,
+    spareOnDisk: names.includes(SPARE_SEGMENT_NAME),
     report,
   };
 }
@@ -428,6 +435,7 @@ async function createLog(
     activeHandle: handle,
     tailPosition: SEGMENT_HEADER_BYTES,
     nextLsn: 1,
+    spareOnDisk: false,
     report,
   };
 }

@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import { assert } from "../assert.js";
 import type { FileHandle, FileSystem } from "../io/file-system.js";
-import { SPARE_SEGMENT_NAME } from "./format.js";
+import { SPARE_SEGMENT_NAME, SPARE_SEGMENT_TEMPORARY_NAME } from "./format.js";
 import { encodeSegmentHeader, segmentName } from "./segment-header.js";
 
 export interface SegmentInfo {
@@ -39,11 +39,18 @@ export class SegmentSet {
     private readonly config: SegmentSetConfig,
     segments: SegmentInfo[],
     activeHandle: FileHandle,
+    /** A complete spare from an earlier run is on disk (recovery keeps it). */
+    spareOnDisk = false,
   ) {
     assert(segments.length >= 1, "a log has an active segment");
     this.list = segments;
     this.activeHandle = activeHandle;
-    if (config.preallocate) this.prepareSpare();
+    if (spareOnDisk) {
+      this.spareIsReady = true;
+      this.spare = Promise.resolve(true);
+    } else if (config.preallocate) {
+      this.prepareSpare();
+    }
   }
 
   get segments(): readonly SegmentInfo[] {
@@ -161,9 +168,9 @@ export class SegmentSet {
 
   private async writeSpare(): Promise<void> {
     const { fs, directory, segmentBytes } = this.config;
-    const path = join(directory, SPARE_SEGMENT_NAME);
+    const path = join(directory, SPARE_SEGMENT_TEMPORARY_NAME);
     const names = await fs.list(directory);
-    if (names.includes(SPARE_SEGMENT_NAME)) await fs.unlink(path);
+    if (names.includes(SPARE_SEGMENT_TEMPORARY_NAME)) await fs.unlink(path);
     const handle = await fs.open(path, "create");
     try {
       const zeros = new Uint8Array(Math.min(ZERO_CHUNK_BYTES, segmentBytes));
@@ -177,5 +184,7 @@ export class SegmentSet {
     } finally {
       await handle.close();
     }
+    // Complete: only now may a later open reuse it (an unsynced rename just means zero-filling again).
+    await fs.rename(path, join(directory, SPARE_SEGMENT_NAME));
   }
 }

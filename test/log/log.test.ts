@@ -257,6 +257,20 @@ describe("Log", () => {
     await assert.rejects(log.append(bytes("no")), (e) => isLogbookError(e, "LOGBOOK_READ_ONLY"));
   });
 
+  test("a complete spare segment is kept across reopen and used by the next rotation", async () => {
+    const { readdir } = await import("node:fs/promises");
+    {
+      await using log = await Log.open(dir, SMALL);
+      while (!log.stats().spareSegmentReady) await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    assert.ok((await readdir(dir)).includes("spare.log"));
+    await using log = await Log.open(dir, SMALL);
+    assert.equal(log.stats().spareSegmentReady, true, "ready at once: not zero-filled again");
+    for (let i = 0; i < 40; i++) await log.append(new Uint8Array(3000));
+    assert.ok(log.stats().rotations >= 1);
+    assert.equal((await readdir(dir)).filter((name) => name.endsWith(".tmp")).length <= 1, true);
+  });
+
   test("without preallocation segments grow as written and everything still reads back", async () => {
     {
       await using log = await Log.open(dir, { ...SMALL, preallocate: false });
