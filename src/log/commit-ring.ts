@@ -13,6 +13,7 @@
  * Counters are Int32 sequence numbers that wrap; only their differences matter.
  */
 import { assert } from "../assert.js";
+import { TWO_POW_32 } from "./format.js";
 
 /** Control words (indices into `control`). */
 export const Control = {
@@ -119,31 +120,19 @@ export class CommitRing {
   }
 
   writePosition(position: number): void {
-    assert(position >= 0 && position < 2 ** 32, "segment positions fit in 32 bits");
+    assert(position >= 0 && position < TWO_POW_32, "segment positions fit in 32 bits");
     Atomics.store(this.control, Control.position, position | 0);
   }
 
   readLsn(lowIndex: number): number {
-    return (Atomics.load(this.control, lowIndex + 1) >>> 0) * 2 ** 32 + (Atomics.load(this.control, lowIndex) >>> 0);
+    return (Atomics.load(this.control, lowIndex + 1) >>> 0) * TWO_POW_32 + (Atomics.load(this.control, lowIndex) >>> 0);
   }
 
   writeLsn(lowIndex: number, lsn: number): void {
     // High half first: a reader that sees the new low half may see an old high half only
     // when the low half wrapped, which at one LSN per record takes 4 billion records.
-    Atomics.store(this.control, lowIndex + 1, Math.floor(lsn / 2 ** 32) | 0);
-    Atomics.store(this.control, lowIndex, (lsn % 2 ** 32) | 0);
-  }
-
-  readRotateLsn(): number {
-    return (
-      (Atomics.load(this.control, Control.rotateLsnHigh) >>> 0) * 2 ** 32 +
-      (Atomics.load(this.control, Control.rotateLsnLow) >>> 0)
-    );
-  }
-
-  writeRotateLsn(lsn: number): void {
-    Atomics.store(this.control, Control.rotateLsnLow, (lsn % 2 ** 32) | 0);
-    Atomics.store(this.control, Control.rotateLsnHigh, Math.floor(lsn / 2 ** 32) | 0);
+    Atomics.store(this.control, lowIndex + 1, Math.floor(lsn / TWO_POW_32) | 0);
+    Atomics.store(this.control, lowIndex, (lsn % TWO_POW_32) | 0);
   }
 
   /**

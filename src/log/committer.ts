@@ -138,7 +138,7 @@ export class Committer {
     }
     if (records === 0) {
       // The next group does not fit in this segment: the appenders start a new one.
-      ring.writeRotateLsn(this.nextLsn);
+      ring.writeLsn(Control.rotateLsnLow, this.nextLsn);
       Atomics.compareExchange(ring.control, Control.state, CommitterState.running, CommitterState.needsSegment);
       ring.bumpEvent();
       return;

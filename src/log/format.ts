@@ -32,6 +32,9 @@ export const RECORD_CRC_COVERAGE_START = 4;
 /** Frames and records start on multiples of this, so a damaged region can be scanned past. */
 export const ALIGNMENT_BYTES = 8;
 
+/** u64 fields are stored as two u32 halves, low first: value = high * TWO_POW_32 + low. */
+export const TWO_POW_32 = 2 ** 32;
+
 /** LSNs are JavaScript numbers; the format stores u64 but the API stops at 2^53. */
 export const LSN_MAX = Number.MAX_SAFE_INTEGER;
 

@@ -21,6 +21,7 @@ import {
   FRAME_MAGIC,
   RECORD_HEADER_BYTES,
   recordBytes,
+  TWO_POW_32,
 } from "./format.js";
 import { checkRecord, type RecordDamage, readRecordLsn, readRecordPayloadBytes } from "./record.js";
 
@@ -31,7 +32,6 @@ const OFFSET_FIRST_LSN_HIGH = 12;
 const OFFSET_RECORD_COUNT = 16;
 const OFFSET_RESERVED_A = 20;
 const OFFSET_RESERVED_B = 24;
-const TWO_POW_32 = 2 ** 32;
 
 export function encodeFrameHeader(
   bytes: Uint8Array,

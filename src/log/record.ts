@@ -8,13 +8,12 @@
  */
 import { assert } from "../assert.js";
 import { crc32Range } from "./checksum.js";
-import { LSN_MAX, RECORD_CRC_COVERAGE_START, RECORD_HEADER_BYTES, recordBytes } from "./format.js";
+import { LSN_MAX, RECORD_CRC_COVERAGE_START, RECORD_HEADER_BYTES, recordBytes, TWO_POW_32 } from "./format.js";
 
 const OFFSET_CRC = 0;
 const OFFSET_LENGTH = 4;
 const OFFSET_LSN_LOW = 8;
 const OFFSET_LSN_HIGH = 12;
-const TWO_POW_32 = 2 ** 32;
 
 export const RecordDamage = {
   truncated: "record runs past the end of its frame",

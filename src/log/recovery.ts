@@ -30,12 +30,12 @@ import {
   sameLogId,
   segmentName,
 } from "./segment-header.js";
-import { SegmentReader } from "./segment-reader.js";
+import { READ_CHUNK_BYTES, SegmentReader } from "./segment-reader.js";
 import type { SegmentInfo } from "./segments.js";
+import { writeZeros } from "./zero-fill.js";
 
 /** A run of zeros this long after a torn frame is taken as the end of what the crash left behind. */
 const TORN_EXTENT_ZERO_RUN_BYTES = 4096;
-const ZERO_CHUNK_BYTES = 1024 * 1024;
 
 export interface TornTailReport {
   file: string;
@@ -361,10 +361,7 @@ async function clearTail(
     }
     await fs.syncDirectory(directory);
     // Only once the original bytes are safe aside are they cleared.
-    const zeros = new Uint8Array(Math.min(ZERO_CHUNK_BYTES, bytes.byteLength));
-    for (let at = offset; at < end; at += zeros.byteLength) {
-      await handle.write(zeros.subarray(0, Math.min(zeros.byteLength, end - at)), at);
-    }
+    await writeZeros(handle, offset, end);
     await handle.datasync();
     return { file: segment.path, offset, bytes: bytes.byteLength, reason: reason ?? "cut at damage", keptAs };
   } finally {
@@ -378,7 +375,7 @@ async function clearTail(
  */
 async function tornExtentEnd(handle: FileHandle, offset: number, limit: number, toEnd: boolean): Promise<number> {
   if (toEnd) return limit;
-  const window = new Uint8Array(ZERO_CHUNK_BYTES);
+  const window = new Uint8Array(READ_CHUNK_BYTES);
   let zeroRunStart = -1;
   for (let base = offset + FRAME_HEADER_BYTES; base < limit; base += window.byteLength) {
     const read = await handle.read(window.subarray(0, Math.min(window.byteLength, limit - base)), base);
@@ -412,10 +409,7 @@ async function createLog(
   const handle = await fs.open(path, "create");
   try {
     if (options.preallocate) {
-      const zeros = new Uint8Array(Math.min(ZERO_CHUNK_BYTES, options.segmentBytes));
-      for (let at = 0; at < options.segmentBytes; at += zeros.byteLength) {
-        await handle.write(zeros.subarray(0, Math.min(zeros.byteLength, options.segmentBytes - at)), at);
-      }
+      await writeZeros(handle, 0, options.segmentBytes);
     }
     // A crash before this header is durable leaves a headerless segment: the next open starts over.
     await handle.write(encodeSegmentHeader({ logId, firstLsn: 1, previousFirstLsn: 0, createdAtMs: Date.now() }), 0, {

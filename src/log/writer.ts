@@ -496,7 +496,7 @@ export class GroupCommitWriter {
   /** Starts a new segment for the committer, which waits meanwhile. */
   private rotate(): void {
     this.rotating = true;
-    const firstLsn = this.ring.readRotateLsn();
+    const firstLsn = this.ring.readLsn(Control.rotateLsnLow);
     this.segments.rotate(firstLsn).then(
       () => {
         this.rotating = false;
