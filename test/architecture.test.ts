@@ -51,9 +51,15 @@ test("the core log has zero runtime dependencies: src/io and src/log import node
   const pkg = JSON.parse(readFileSync("package.json", "utf8"));
   assert.deepEqual(
     Object.keys(pkg.dependencies ?? {}).sort(),
-    ["commander", "sorted-btree"],
-    "only the CLI (commander) and the store's sorted state (sorted-btree) have runtime dependencies",
+    ["commander", "fastify", "pino", "sorted-btree", "typebox"],
+    "runtime dependencies: the CLI (commander), the store's sorted state (sorted-btree), the server (fastify, pino, typebox)",
   );
+  for (const file of files("src").filter((f) => /src\/store\//.test(f))) {
+    for (const specifier of imports(file)) {
+      const allowed = specifier.startsWith(".") || specifier.startsWith("node:") || specifier === "sorted-btree";
+      assert.ok(allowed, `${file} imports ${specifier}`);
+    }
+  }
 });
 
 test("the public surface is what index.ts lists", () => {

@@ -5,7 +5,7 @@
 import { Command, CommanderError } from "commander";
 import { LogbookError } from "../errors.js";
 import { registerLogCommands } from "./log-commands.js";
-import { registerStartCommand } from "./start-command.js";
+import { registerServeCommand } from "./serve-command.js";
 import { registerStoreCommands } from "./store-commands.js";
 
 const program = new Command()
@@ -15,7 +15,7 @@ const program = new Command()
   .exitOverride();
 registerLogCommands(program);
 registerStoreCommands(program);
-registerStartCommand(program);
+registerServeCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -245,6 +245,15 @@ export class Store implements AsyncDisposable {
     return lsn;
   }
 
+  /**
+   * The version a condition would be checked against now: that of the latest write sequenced
+   * on `key`, durable or not (0: absent). Reading it and then writing with `ifVersion` in the
+   * same synchronous step cannot be raced by another write.
+   */
+  versionOf(key: Key): number {
+    return this.currentVersion(keyToInternal(key, this.keyBytesMax));
+  }
+
   /** The version a condition is checked against: the latest sequenced write, durable or not. */
   private currentVersion(key: string): number {
     const pending = this.pending.get(key);
@@ -409,6 +418,19 @@ export class Store implements AsyncDisposable {
   /** The log under the store, for inspection (its stats, LSNs). */
   get logStats() {
     return this.log.stats();
+  }
+
+  /** Why the store can no longer write (its log failed: fsync error, disk full), if it can't. */
+  get failure(): LogbookError | undefined {
+    return this.log.failure;
+  }
+
+  get isReadOnly(): boolean {
+    return this.log.isReadOnly;
+  }
+
+  get isClosed(): boolean {
+    return this.closing !== undefined;
   }
 
   get checkpointLsn(): number {

@@ -83,7 +83,7 @@ describe("logbook log CLI", () => {
   });
 
   test("every command has --help, and bad input gets a clear error and a non-zero exit", () => {
-    for (const command of [[], ["log"], ["log", "inspect"], ["log", "dump"], ["log", "verify"], ["log", "repair"], ["start"]]) {
+    for (const command of [[], ["log"], ["log", "inspect"], ["log", "dump"], ["log", "verify"], ["log", "repair"], ["serve"]]) {
       const help = run(...command, "--help");
       assert.equal(help.code, 0, command.join(" "));
       assert.match(help.stdout, /Usage: logbook/);
@@ -96,13 +96,5 @@ describe("logbook log CLI", () => {
     assert.match(badLsn.stderr, /LOGBOOK_INVALID_LSN/);
     assert.notEqual(run("log", "frobnicate", dir).code, 0);
     assert.equal(run("log", "repair", dir, "--mode", "salvage").code, 2);
-  });
-
-  test("start creates and then recovers the store of a data directory", () => {
-    const first = run("start", "--data-dir", `${dir}/data`, "--json");
-    assert.equal(first.code, 0, first.stderr);
-    assert.equal(JSON.parse(first.stdout).created, true);
-    const second = JSON.parse(run("start", "--data-dir", `${dir}/data`, "--json").stdout);
-    assert.equal(second.created, false);
   });
 });

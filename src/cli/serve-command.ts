@@ -1,0 +1,101 @@
+/**
+ * `logbook serve`: the server on a data directory (what `npm start` runs). Settings come from
+ * flags, then LOGBOOK_* environment variables, then an optional JSON config file, then the
+ * defaults. Tokens are never taken from flags, where `ps` would show them.
+ */
+import { type Command, InvalidArgumentError, Option } from "commander";
+import {
+  type ConfigInput,
+  DEFAULT_CONFIG,
+  readConfigFile,
+  resolveConfig,
+  type ServerConfig,
+  tokensFromEnvironment,
+} from "../server/config.js";
+import { LogbookServer } from "../server/server.js";
+
+function integer(text: string): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value)) throw new InvalidArgumentError("must be a whole number");
+  return value;
+}
+
+type Setting = [flag: string, key: keyof ServerConfig, description: string, parse?: (text: string) => unknown];
+
+const SETTINGS: Setting[] = [
+  ["--data-dir <dir>", "dataDir", "data directory (created if missing)"],
+  ["--host <host>", "host", "address to listen on (non-loopback needs tokens)"],
+  ["--port <port>", "port", "port to listen on (0: any free one)", integer],
+  ["--sync <mode>", "sync", "when a write is acknowledged: always | interval | none"],
+  ["--sync-interval-ms <ms>", "syncIntervalMs", "fdatasync period with --sync interval", integer],
+  ["--tls-cert <file>", "tlsCert", "PEM certificate: serve HTTPS"],
+  ["--tls-key <file>", "tlsKey", "PEM private key of --tls-cert"],
+  ["--tls-ca <file>", "tlsCa", "PEM CA: require client certificates it signed (mutual TLS)"],
+  ["--body-bytes-max <bytes>", "bodyBytesMax", "largest request body", integer],
+  ["--key-bytes-max <bytes>", "keyBytesMax", "longest key, in UTF-8 bytes", integer],
+  ["--batch-operations-max <n>", "batchOperationsMax", "most operations in one batch", integer],
+  ["--list-limit-max <n>", "listLimitMax", "most keys in one list page", integer],
+  ["--in-flight-writes-max <n>", "inFlightWritesMax", "writes in flight before 429", integer],
+  ["--in-flight-bytes-max <bytes>", "inFlightBytesMax", "bytes of writes in flight before 429", integer],
+  ["--headers-timeout-ms <ms>", "headersTimeoutMs", "time to receive a request's headers", integer],
+  ["--request-timeout-ms <ms>", "requestTimeoutMs", "time to receive a whole request", integer],
+  ["--idle-timeout-ms <ms>", "idleTimeoutMs", "a silent connection is closed after this", integer],
+  ["--keep-alive-timeout-ms <ms>", "keepAliveTimeoutMs", "an idle keep-alive connection is closed after this", integer],
+  ["--connections-max <n>", "connectionsMax", "open connections at most", integer],
+  ["--idempotency-ttl-ms <ms>", "idempotencyTtlMs", "how long an Idempotency-Key is remembered", integer],
+  ["--checkpoint-every-bytes <bytes>", "checkpointEveryBytes", "checkpoint after this many log bytes (0: never)", integer],
+  ["--log-level <level>", "logLevel", "fatal | error | warn | info | debug | trace | silent"],
+];
+
+function environmentName(key: string): string {
+  return `LOGBOOK_${key.replace(/[A-Z]/g, (letter) => `_${letter}`).toUpperCase()}`;
+}
+
+export function registerServeCommand(program: Command): void {
+  const command = program
+    .command("serve")
+    .description("serve the store of a data directory over HTTP (see docs/http.md)")
+    .addOption(new Option("--config <file>", "JSON config file (any setting, camelCase, and tokens)").env("LOGBOOK_CONFIG"))
+    .addOption(
+      new Option("--tokens-file <file>", "JSON list of { token, tenant, access } (or set LOGBOOK_TOKENS=tenant:token,…)").env(
+        "LOGBOOK_TOKENS_FILE",
+      ),
+    )
+    .addOption(new Option("--no-checkpoint-on-exit", "do not checkpoint when stopping"));
+  for (const [flag, key, description, parse] of SETTINGS) {
+    const option = new Option(flag, `${description} (default ${JSON.stringify(DEFAULT_CONFIG[key])})`).env(environmentName(key));
+    if (parse !== undefined) option.argParser(parse);
+    command.addOption(option);
+  }
+  command.action(async (flags: Record<string, unknown>) => {
+    const fromFile: ConfigInput = typeof flags.config === "string" ? readConfigFile(flags.config) : {};
+    const fromEnvironment: ConfigInput = {};
+    const tokens = tokensFromEnvironment(process.env.LOGBOOK_TOKENS);
+    if (tokens !== undefined) fromEnvironment.tokens = tokens;
+    const fromFlags: ConfigInput = {};
+    for (const [, key] of SETTINGS) if (flags[key] !== undefined) fromFlags[key] = flags[key];
+    if (typeof flags.tokensFile === "string") fromFlags.tokensFile = flags.tokensFile;
+    // Commander sets checkpointOnExit to true unless --no-checkpoint-on-exit: only "false" is a choice.
+    if (flags.checkpointOnExit === false) fromFlags.checkpointOnExit = false;
+    const config = resolveConfig(fromFile, fromEnvironment, fromFlags);
+    const server = await LogbookServer.start(config);
+    await new Promise<void>((resolve) => {
+      let stopping = false;
+      const stop = (signal: NodeJS.Signals) => {
+        if (stopping) {
+          server.logger.warn({ signal }, "second signal: exiting without a clean shutdown");
+          process.exit(1);
+        }
+        stopping = true;
+        server.logger.info({ signal }, "stopping: draining requests, then closing the store");
+        server.close().then(resolve, (error: unknown) => {
+          server.logger.error({ err: error }, "shutdown failed");
+          process.exitCode = 1;
+          resolve();
+        });
+      };
+      process.once("SIGTERM", stop);
+      process.once("SIGINT", stop);
+    });
+  });
+}

@@ -1,0 +1,160 @@
+/**
+ * The server's configuration: defaults, then an optional JSON config file, then environment
+ * variables and flags (the CLI merges those two, flags first). Validated by one schema, so a
+ * typo in a file is an error that names the field, not a silently ignored setting.
+ */
+import { readFileSync } from "node:fs";
+import Type, { type Static } from "typebox";
+import Value from "typebox/value";
+import { LogbookError } from "../errors.js";
+import { parseTokenList, type TokenConfig } from "./auth.js";
+
+const TokenSchema = Type.Object(
+  {
+    token: Type.String(),
+    tenant: Type.String(),
+    access: Type.Optional(Type.Union([Type.Literal("read"), Type.Literal("read-write")])),
+  },
+  { additionalProperties: false },
+);
+
+const Integer = (minimum: number, maximum = Number.MAX_SAFE_INTEGER) => Type.Integer({ minimum, maximum });
+
+export const ServerConfigSchema = Type.Object(
+  {
+    dataDir: Type.String({ minLength: 1 }),
+    host: Type.String({ minLength: 1 }),
+    port: Integer(0, 65535),
+    sync: Type.Union([Type.Literal("always"), Type.Literal("interval"), Type.Literal("none")]),
+    syncIntervalMs: Integer(1),
+    tokens: Type.Array(TokenSchema),
+    tlsCert: Type.Optional(Type.String()),
+    tlsKey: Type.Optional(Type.String()),
+    tlsCa: Type.Optional(Type.String()),
+    bodyBytesMax: Integer(1, 64 * 1024 * 1024),
+    keyBytesMax: Integer(1, 64 * 1024),
+    batchOperationsMax: Integer(1, 100_000),
+    listLimitMax: Integer(1, 100_000),
+    inFlightWritesMax: Integer(1),
+    inFlightBytesMax: Integer(1),
+    headersTimeoutMs: Integer(1),
+    requestTimeoutMs: Integer(1),
+    idleTimeoutMs: Integer(1),
+    keepAliveTimeoutMs: Integer(1),
+    connectionsMax: Integer(1),
+    idempotencyTtlMs: Integer(1),
+    idempotencySweepMs: Integer(1),
+    checkpointEveryBytes: Integer(0),
+    checkpointOnExit: Type.Boolean(),
+    logLevel: Type.Union([
+      Type.Literal("fatal"),
+      Type.Literal("error"),
+      Type.Literal("warn"),
+      Type.Literal("info"),
+      Type.Literal("debug"),
+      Type.Literal("trace"),
+      Type.Literal("silent"),
+    ]),
+  },
+  { additionalProperties: false },
+);
+
+export type ServerConfig = Static<typeof ServerConfigSchema>;
+
+export const DEFAULT_CONFIG: ServerConfig = {
+  dataDir: "data",
+  host: "127.0.0.1",
+  port: 7070,
+  sync: "always",
+  syncIntervalMs: 100,
+  tokens: [],
+  bodyBytesMax: 1024 * 1024,
+  keyBytesMax: 1024,
+  batchOperationsMax: 1000,
+  listLimitMax: 1000,
+  inFlightWritesMax: 8192,
+  inFlightBytesMax: 64 * 1024 * 1024,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  idleTimeoutMs: 60_000,
+  keepAliveTimeoutMs: 5_000,
+  connectionsMax: 10_000,
+  idempotencyTtlMs: 24 * 60 * 60 * 1000,
+  idempotencySweepMs: 60_000,
+  checkpointEveryBytes: 64 * 1024 * 1024,
+  checkpointOnExit: true,
+  logLevel: "info",
+};
+
+/** Config as it arrives from a file, the environment or flags: any subset, not yet checked. */
+export type ConfigInput = Partial<Record<keyof ServerConfig, unknown>> & { tokensFile?: unknown };
+
+/** Merges inputs over the defaults (later ones win) and checks the result. */
+export function resolveConfig(...inputs: ConfigInput[]): ServerConfig {
+  const merged: Record<string, unknown> = { ...DEFAULT_CONFIG };
+  for (const input of inputs) {
+    for (const [name, value] of Object.entries(input)) {
+      if (value === undefined) continue;
+      if (name === "tokensFile") merged.tokens = readTokensFile(String(value));
+      else merged[name] = value;
+    }
+  }
+  const errors = [...Value.Errors(ServerConfigSchema, merged)];
+  if (errors.length > 0) {
+    const described = errors.slice(0, 5).map((error) => {
+      const field = error.instancePath.replace(/^\//, "").replaceAll("/", ".") || "(config)";
+      const extra = (error.params as { additionalProperties?: string[] }).additionalProperties;
+      return extra === undefined ? `${field}: ${error.message}` : `unknown setting ${extra.join(", ")}`;
+    });
+    throw new LogbookError("LOGBOOK_INVALID_OPTION", `invalid server configuration: ${described.join("; ")}`);
+  }
+  const config = merged as ServerConfig;
+  if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
+    throw new LogbookError("LOGBOOK_INVALID_OPTION", "TLS needs both a certificate and a key (--tls-cert and --tls-key)");
+  }
+  if (config.tlsCa !== undefined && config.tlsCert === undefined) {
+    throw new LogbookError("LOGBOOK_INVALID_OPTION", "mutual TLS (--tls-ca) needs --tls-cert and --tls-key too");
+  }
+  return config;
+}
+
+/** A JSON config file: an object with any of the settings (camelCase), tokens included. */
+export function readConfigFile(path: string): ConfigInput {
+  const parsed = readJson(path, "config file");
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new LogbookError("LOGBOOK_INVALID_OPTION", `config file ${path} must hold a JSON object`);
+  }
+  return parsed as ConfigInput;
+}
+
+/** A tokens file: `[{ token, tenant, access? }]` or `{ "tokens": [...] }`. */
+export function readTokensFile(path: string): TokenConfig[] {
+  const parsed = readJson(path, "tokens file");
+  const list = Array.isArray(parsed) ? parsed : (parsed as { tokens?: unknown })?.tokens;
+  if (!Array.isArray(list)) throw new LogbookError("LOGBOOK_INVALID_OPTION", `tokens file ${path} must list tokens`);
+  return list as TokenConfig[];
+}
+
+export function tokensFromEnvironment(text: string | undefined): TokenConfig[] | undefined {
+  return text === undefined || text.trim() === "" ? undefined : parseTokenList(text);
+}
+
+function readJson(path: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new LogbookError("LOGBOOK_INVALID_OPTION", `cannot read the ${what} ${path}`, { cause: error });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new LogbookError("LOGBOOK_INVALID_OPTION", `the ${what} ${path} is not valid JSON`, { cause: error });
+  }
+}
+
+const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost", "::ffff:127.0.0.1"]);
+
+export function isLoopback(host: string): boolean {
+  return LOOPBACK.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
+}

@@ -1,0 +1,105 @@
+/**
+ * Errors as the HTTP API reports them: a status and a JSON body `{ error: { code, message } }`
+ * whose `code` is stable (clients branch on it, never on the message).
+ */
+import { isLogbookError } from "../errors.js";
+
+export type HttpErrorCode =
+  | "LOGBOOK_BAD_REQUEST"
+  | "LOGBOOK_UNAUTHORIZED"
+  | "LOGBOOK_FORBIDDEN"
+  | "LOGBOOK_NOT_FOUND"
+  | "LOGBOOK_METHOD_NOT_ALLOWED"
+  | "LOGBOOK_TIMEOUT"
+  | "LOGBOOK_CONFLICT"
+  | "LOGBOOK_PRECONDITION_FAILED"
+  | "LOGBOOK_BODY_TOO_LARGE"
+  | "LOGBOOK_BATCH_TOO_LARGE"
+  | "LOGBOOK_KEY_TOO_LONG"
+  | "LOGBOOK_UNSUPPORTED_MEDIA_TYPE"
+  | "LOGBOOK_IDEMPOTENCY_MISMATCH"
+  | "LOGBOOK_OVERLOADED"
+  | "LOGBOOK_UNAVAILABLE"
+  | "LOGBOOK_INTERNAL";
+
+export interface HttpErrorBody {
+  error: { code: HttpErrorCode; message: string; key?: string; currentVersion?: number };
+}
+
+export class HttpError extends Error {
+  readonly statusCode: number;
+  readonly code: HttpErrorCode;
+  readonly headers: Record<string, string>;
+  readonly details: { key?: string; currentVersion?: number };
+
+  constructor(
+    statusCode: number,
+    code: HttpErrorCode,
+    message: string,
+    options: { headers?: Record<string, string>; key?: string; currentVersion?: number; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "HttpError";
+    this.statusCode = statusCode;
+    this.code = code;
+    this.headers = options.headers ?? {};
+    this.details = {};
+    if (options.key !== undefined) this.details.key = options.key;
+    if (options.currentVersion !== undefined) this.details.currentVersion = options.currentVersion;
+  }
+
+  body(): HttpErrorBody {
+    return { error: { code: this.code, message: this.message, ...this.details } };
+  }
+}
+
+/** Fastify's own errors (body parsing, limits, routing) by their code, as ours. */
+const FRAMEWORK_ERRORS: Record<string, [number, HttpErrorCode]> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: [413, "LOGBOOK_BODY_TOO_LARGE"],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, "LOGBOOK_UNSUPPORTED_MEDIA_TYPE"],
+  FST_ERR_CTP_INVALID_TYPE: [415, "LOGBOOK_UNSUPPORTED_MEDIA_TYPE"],
+  FST_ERR_CTP_EMPTY_TYPE: [415, "LOGBOOK_UNSUPPORTED_MEDIA_TYPE"],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, "LOGBOOK_BAD_REQUEST"],
+  FST_ERR_CTP_EMPTY_JSON_BODY: [400, "LOGBOOK_BAD_REQUEST"],
+  FST_ERR_CTP_INVALID_JSON_BODY: [400, "LOGBOOK_BAD_REQUEST"],
+  FST_ERR_VALIDATION: [400, "LOGBOOK_BAD_REQUEST"],
+  FST_ERR_BAD_URL: [400, "LOGBOOK_BAD_REQUEST"],
+  FST_ERR_ASYNC_CONSTRAINT: [400, "LOGBOOK_BAD_REQUEST"],
+};
+
+/** Any error a handler can meet, as the HttpError to answer with. */
+export function toHttpError(error: unknown): HttpError {
+  if (error instanceof HttpError) return error;
+  if (isLogbookError(error)) {
+    switch (error.code) {
+      case "LOGBOOK_CONFLICT":
+        return new HttpError(409, "LOGBOOK_CONFLICT", error.message, {
+          ...(error.key === undefined ? {} : { key: error.key }),
+          ...(error.currentVersion === undefined ? {} : { currentVersion: error.currentVersion }),
+        });
+      case "LOGBOOK_INVALID_ARGUMENT":
+        return new HttpError(400, "LOGBOOK_BAD_REQUEST", error.message);
+      case "LOGBOOK_OVERLOADED":
+        return new HttpError(429, "LOGBOOK_OVERLOADED", error.message, { headers: { "retry-after": "1" } });
+      case "LOGBOOK_LOG_FAILED":
+      case "LOGBOOK_NO_SPACE":
+      case "LOGBOOK_IO":
+      case "LOGBOOK_CLOSED":
+      case "LOGBOOK_READ_ONLY":
+        return new HttpError(503, "LOGBOOK_UNAVAILABLE", `the store cannot take writes: ${error.message}`, {
+          headers: { "retry-after": "5" },
+        });
+      default:
+        return new HttpError(500, "LOGBOOK_INTERNAL", "internal error", { cause: error });
+    }
+  }
+  if (typeof error === "object" && error !== null) {
+    const { code, statusCode, message } = error as { code?: unknown; statusCode?: unknown; message?: unknown };
+    const known = typeof code === "string" ? FRAMEWORK_ERRORS[code] : undefined;
+    if (known !== undefined) return new HttpError(known[0], known[1], String(message));
+    if (typeof statusCode === "number" && statusCode >= 400 && statusCode < 500) {
+      return new HttpError(statusCode, statusCode === 413 ? "LOGBOOK_BODY_TOO_LARGE" : "LOGBOOK_BAD_REQUEST", String(message));
+    }
+  }
+  return new HttpError(500, "LOGBOOK_INTERNAL", "internal error", { cause: error });
+}

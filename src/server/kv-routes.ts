@@ -1,0 +1,360 @@
+/**
+ * The key-value routes: `/v1/kv/{key}` (PUT, GET, DELETE), `/v1/kv` (list), `/v1/kv:batch`.
+ *
+ * Every key is a tenant's key (namespace.ts); every write goes through one path, `mutate`,
+ * which applies backpressure, idempotency and conditions the same way for all routes.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import Type from "typebox";
+import { isLogbookError } from "../errors.js";
+import type { BatchOperation, Store } from "../store/store.js";
+import type { Admission } from "./admission.js";
+import type { Principal } from "./auth.js";
+import { HttpError, toHttpError } from "./http-error.js";
+import { decodeRecord, encodeRecord, fingerprint, InFlight, parseIdempotencyKey, type RecordedResponse } from "./idempotency.js";
+import { checkKey, dataPrefix, idempotencyPrefix, type KeyRules, keyFromPath } from "./namespace.js";
+
+export interface KvRouteOptions extends KeyRules {
+  store: Store;
+  admission: Admission;
+  batchOperationsMax: number;
+  listLimitMax: number;
+  idempotencyTtlMs: number;
+  now?: () => number;
+}
+
+declare module "fastify" {
+  interface FastifyRequest {
+    principal: Principal;
+    /** The request body as sent (JSON text), when it had one. */
+    bodyText: string | undefined;
+  }
+}
+
+const KV_PATH = "/v1/kv/";
+
+const BatchSchema = Type.Object(
+  {
+    operations: Type.Array(
+      Type.Union([
+        Type.Object(
+          {
+            type: Type.Literal("put"),
+            key: Type.String({ minLength: 1 }),
+            value: Type.Unknown(),
+            ifVersion: Type.Optional(Type.Integer({ minimum: 0 })),
+          },
+          { additionalProperties: false },
+        ),
+        Type.Object(
+          {
+            type: Type.Literal("delete"),
+            key: Type.String({ minLength: 1 }),
+            ifVersion: Type.Optional(Type.Integer({ minimum: 0 })),
+          },
+          { additionalProperties: false },
+        ),
+      ]),
+      { minItems: 1 },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+type BatchBody = {
+  operations: (
+    | { type: "put"; key: string; value: unknown; ifVersion?: number }
+    | { type: "delete"; key: string; ifVersion?: number }
+  )[];
+};
+
+const ListQuerySchema = Type.Object(
+  {
+    prefix: Type.Optional(Type.String()),
+    start: Type.Optional(Type.String()),
+    end: Type.Optional(Type.String()),
+    limit: Type.Optional(Type.Integer({ minimum: 1 })),
+    reverse: Type.Optional(Type.Boolean()),
+    cursor: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
+type ListQuery = { prefix?: string; start?: string; end?: string; limit?: number; reverse?: boolean; cursor?: string };
+
+/** One write as the routes describe it to `mutate`. */
+interface Mutation {
+  operations: BatchOperation[];
+  /**
+   * The conditions, evaluated when the write is applied (not when a recorded response is
+   * replayed), in the same synchronous step as its sequencing. May throw (404 for a delete).
+   */
+  conditions: () => [string, number][];
+  /** Status to answer a failed condition with: 412 for If-Match headers, 409 for batch versions. */
+  conflictStatus: 409 | 412;
+  /** The response body, without `version` (added from the write's LSN). */
+  body: Record<string, unknown>;
+  /** Bytes the write will take in flight (for backpressure). */
+  bytes: number;
+  /** Whether the response carries the version as ETag (single-key routes). */
+  etag: boolean;
+}
+
+function etagOf(version: number): string {
+  return `"${version}"`;
+}
+
+/** An entity tag as a version: `"12"` (or, leniently, `12`). */
+function versionFromTag(tag: string, header: string): number {
+  const text = tag.startsWith('"') && tag.endsWith('"') && tag.length >= 2 ? tag.slice(1, -1) : tag;
+  if (!/^\d{1,16}$/.test(text) || !Number.isSafeInteger(Number(text))) {
+    throw new HttpError(400, "LOGBOOK_BAD_REQUEST", `${header} must be one entity tag holding a version, like "12", or *`);
+  }
+  return Number(text);
+}
+
+function singleHeader(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  if (Array.isArray(value)) throw new HttpError(400, "LOGBOOK_BAD_REQUEST", `${name} must be given once`);
+  return value;
+}
+
+function requireWrite(request: FastifyRequest): void {
+  if (request.principal.access !== "read-write") {
+    throw new HttpError(403, "LOGBOOK_FORBIDDEN", "this token may only read");
+  }
+}
+
+function keyOfRequest(request: FastifyRequest, rules: KeyRules): string {
+  const url = request.url;
+  const query = url.indexOf("?");
+  return keyFromPath(url.slice(KV_PATH.length, query === -1 ? undefined : query), rules);
+}
+
+function requireBody(request: FastifyRequest): string {
+  if (request.bodyText === undefined) {
+    if (request.headers["content-type"] === undefined) {
+      throw new HttpError(415, "LOGBOOK_UNSUPPORTED_MEDIA_TYPE", "the body must be JSON (Content-Type: application/json)");
+    }
+    throw new HttpError(400, "LOGBOOK_BAD_REQUEST", "the body must be a JSON value");
+  }
+  return request.bodyText;
+}
+
+export function registerKvRoutes(app: FastifyInstance, options: KvRouteOptions): void {
+  const { store, admission } = options;
+  const now = options.now ?? Date.now;
+  const inFlight = new InFlight<RecordedResponse>();
+
+  /** Applies a write at most once per idempotency key, under backpressure, and answers it. */
+  async function mutate(request: FastifyRequest, reply: FastifyReply, mutation: Mutation): Promise<void> {
+    const tenant = request.principal.tenant;
+    const idempotencyKey = parseIdempotencyKey(request.headers["idempotency-key"]);
+    let result: RecordedResponse;
+    if (idempotencyKey === undefined) {
+      result = await apply(mutation, tenant);
+    } else {
+      const storageKey = idempotencyPrefix(tenant) + idempotencyKey;
+      const print = fingerprint([
+        request.method,
+        request.url,
+        singleHeader(request, "if-match"),
+        singleHeader(request, "if-none-match"),
+        request.bodyText,
+      ]);
+      const mismatch = () =>
+        new HttpError(422, "LOGBOOK_IDEMPOTENCY_MISMATCH", "this Idempotency-Key was used with a different request");
+      const recorded = store.getSync(storageKey);
+      const previous = recorded === undefined ? undefined : decodeRecord(recorded.value as string, recorded.version, now());
+      const running = inFlight.get(storageKey);
+      if (previous !== undefined) {
+        if (previous.f !== print) throw mismatch();
+        reply.header("idempotent-replayed", "true");
+        result = previous;
+      } else if (running !== undefined) {
+        if (running.fingerprint !== print) throw mismatch();
+        result = await running.done;
+        reply.header("idempotent-replayed", "true");
+      } else {
+        result = await inFlight.run(storageKey, print, () =>
+          apply(mutation, tenant, {
+            key: storageKey,
+            value: encodeRecord({ f: print, s: 200, b: mutation.body, e: now() + options.idempotencyTtlMs }),
+          }),
+        );
+      }
+    }
+    if (mutation.etag) reply.header("etag", etagOf(result.version));
+    reply
+      .code(result.status)
+      .type("application/json")
+      .send(JSON.stringify({ ...result.body, version: result.version }));
+  }
+
+  async function apply(mutation: Mutation, tenant: string, record?: { key: string; value: string }): Promise<RecordedResponse> {
+    const operations = record === undefined ? mutation.operations : [...mutation.operations, { type: "put" as const, ...record }];
+    const bytes = mutation.bytes + (record === undefined ? 0 : record.key.length + record.value.length);
+    const conditions = mutation.conditions();
+    try {
+      const version = await admission.run(bytes, () => store.batch(operations, { ifVersions: conditions }));
+      return { status: 200, body: mutation.body, version };
+    } catch (error) {
+      if (isLogbookError(error, "LOGBOOK_CONFLICT")) {
+        const prefix = dataPrefix(tenant);
+        const key = error.key?.startsWith(prefix) ? error.key.slice(prefix.length) : undefined;
+        throw new HttpError(
+          mutation.conflictStatus,
+          mutation.conflictStatus === 412 ? "LOGBOOK_PRECONDITION_FAILED" : "LOGBOOK_CONFLICT",
+          `the key's version is ${error.currentVersion ?? 0}, not the one the request expected`,
+          {
+            ...(key === undefined ? {} : { key }),
+            ...(error.currentVersion === undefined ? {} : { currentVersion: error.currentVersion }),
+          },
+        );
+      }
+      throw toHttpError(error);
+    }
+  }
+
+  /** The version an If-Match / If-None-Match pair asks for, or undefined for an unconditional write. */
+  function headerCondition(request: FastifyRequest, storageKey: string): number | undefined {
+    const ifMatch = singleHeader(request, "if-match")?.trim();
+    const ifNoneMatch = singleHeader(request, "if-none-match")?.trim();
+    if (ifMatch !== undefined && ifNoneMatch !== undefined) {
+      throw new HttpError(400, "LOGBOOK_BAD_REQUEST", "give If-Match or If-None-Match, not both");
+    }
+    if (ifNoneMatch !== undefined) {
+      if (ifNoneMatch !== "*") throw new HttpError(400, "LOGBOOK_BAD_REQUEST", "on a write, If-None-Match must be *");
+      return 0;
+    }
+    if (ifMatch === undefined) return undefined;
+    if (ifMatch === "*") {
+      // "Any current version": read and checked in the same synchronous step as the write.
+      const current = store.versionOf(storageKey);
+      if (current === 0) {
+        throw new HttpError(412, "LOGBOOK_PRECONDITION_FAILED", "the key does not exist", { currentVersion: 0 });
+      }
+      return current;
+    }
+    return versionFromTag(ifMatch, "If-Match");
+  }
+
+  app.put("/v1/kv/*", async (request, reply) => {
+    requireWrite(request);
+    const key = keyOfRequest(request, options);
+    const text = requireBody(request);
+    const storageKey = dataPrefix(request.principal.tenant) + key;
+    const condition = headerCondition(request, storageKey);
+    await mutate(request, reply, {
+      operations: [{ type: "put", key: storageKey, value: text }],
+      conditions: () => (condition === undefined ? [] : [[storageKey, condition]]),
+      conflictStatus: 412,
+      body: { key },
+      bytes: storageKey.length + text.length,
+      etag: true,
+    });
+  });
+
+  app.delete("/v1/kv/*", async (request, reply) => {
+    requireWrite(request);
+    const key = keyOfRequest(request, options);
+    const storageKey = dataPrefix(request.principal.tenant) + key;
+    const condition = headerCondition(request, storageKey);
+    await mutate(request, reply, {
+      operations: [{ type: "delete", key: storageKey }],
+      conditions: () => {
+        if (condition !== undefined) return [[storageKey, condition]];
+        // Unconditional: the key must exist now. (A recorded retry answers as the first time
+        // did, although the key is gone: conditions are not evaluated on a replay.)
+        const current = store.versionOf(storageKey);
+        if (current === 0) throw new HttpError(404, "LOGBOOK_NOT_FOUND", "no such key");
+        return [[storageKey, current]];
+      },
+      conflictStatus: 412,
+      body: { key, deleted: true },
+      bytes: storageKey.length,
+      etag: true,
+    });
+  });
+
+  app.get("/v1/kv/*", async (request, reply) => {
+    const key = keyOfRequest(request, options);
+    const entry = store.getSync(dataPrefix(request.principal.tenant) + key);
+    if (entry === undefined) throw new HttpError(404, "LOGBOOK_NOT_FOUND", "no such key");
+    const tag = etagOf(entry.version);
+    reply.header("etag", tag);
+    const ifNoneMatch = singleHeader(request, "if-none-match");
+    if (ifNoneMatch !== undefined && (ifNoneMatch.trim() === "*" || ifNoneMatch.split(",").some((t) => t.trim() === tag))) {
+      return reply.code(304).send();
+    }
+    return reply.type("application/json").send(entry.value as string);
+  });
+
+  app.post("/v1/kv::batch", { schema: { body: BatchSchema } }, async (request, reply) => {
+    requireWrite(request);
+    const { operations } = request.body as BatchBody;
+    if (operations.length > options.batchOperationsMax) {
+      throw new HttpError(413, "LOGBOOK_BATCH_TOO_LARGE", `a batch holds at most ${options.batchOperationsMax} operations`);
+    }
+    const prefix = dataPrefix(request.principal.tenant);
+    const conditions: [string, number][] = [];
+    let bytes = 0;
+    const batch: BatchOperation[] = operations.map((op) => {
+      const storageKey = prefix + checkKey(op.key, options);
+      if (op.ifVersion !== undefined) conditions.push([storageKey, op.ifVersion]);
+      bytes += storageKey.length;
+      if (op.type === "delete") return { type: "delete", key: storageKey };
+      const value = JSON.stringify(op.value);
+      bytes += value.length;
+      return { type: "put", key: storageKey, value };
+    });
+    await mutate(request, reply, {
+      operations: batch,
+      conditions: () => conditions,
+      conflictStatus: 409,
+      body: {},
+      bytes,
+      etag: false,
+    });
+  });
+
+  app.get("/v1/kv", { schema: { querystring: ListQuerySchema } }, async (request, reply) => {
+    const query = request.query as ListQuery;
+    const limit = Math.min(query.limit ?? 100, options.listLimitMax);
+    const reverse = query.reverse ?? false;
+    const namespace = dataPrefix(request.principal.tenant);
+    const bound = (key: string | undefined) => (key === undefined ? undefined : namespace + key);
+    const range: { gte?: string; lt?: string; gt?: string } = {};
+    const start = bound(query.start);
+    const end = bound(query.end);
+    if (start !== undefined) range.gte = start;
+    if (end !== undefined) range.lt = end;
+    if (query.cursor !== undefined) {
+      const after = namespace + cursorKey(query.cursor);
+      // The cursor narrows the range past the last key of the previous page, in the scan's direction.
+      if (reverse) range.lt = range.lt === undefined || after < range.lt ? after : range.lt;
+      else range.gt = after;
+    }
+    const items: string[] = [];
+    let last: string | undefined;
+    let more = false;
+    for await (const entry of store.scan({ prefix: namespace + (query.prefix ?? ""), ...range, reverse, limit: limit + 1 })) {
+      if (items.length === limit) {
+        more = true;
+        break;
+      }
+      last = (entry.key as string).slice(namespace.length);
+      items.push(`{"key":${JSON.stringify(last)},"value":${entry.value as string},"version":${entry.version}}`);
+    }
+    const cursor = more && last !== undefined ? JSON.stringify(Buffer.from(last, "utf8").toString("base64url")) : "null";
+    reply.type("application/json").send(`{"items":[${items.join(",")}],"cursor":${cursor}}`);
+  });
+}
+
+function cursorKey(cursor: string): string {
+  const key = /^[A-Za-z0-9_-]*$/.test(cursor) ? Buffer.from(cursor, "base64url").toString("utf8") : "";
+  if (key.length === 0 || !key.isWellFormed() || Buffer.from(key, "utf8").toString("base64url") !== cursor) {
+    throw new HttpError(400, "LOGBOOK_BAD_REQUEST", "the cursor is not one this server gave out");
+  }
+  return key;
+}

@@ -1,0 +1,167 @@
+/**
+ * A running Logbook server: the store of a data directory behind the HTTP API, with the
+ * lifecycle a service needs (listen, drain, make durable, checkpoint, close).
+ */
+import { readFileSync } from "node:fs";
+import { createServer as createHttpServer, type Server, type ServerOptions } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
+import type { AddressInfo } from "node:net";
+import { resolve } from "node:path";
+import type { FastifyInstance } from "fastify";
+import { type Logger, pino } from "pino";
+import { LogbookError } from "../errors.js";
+import type { FileSystem } from "../io/file-system.js";
+import { Store } from "../store/store.js";
+import { Admission } from "./admission.js";
+import { buildApp } from "./app.js";
+import { Authenticator } from "./auth.js";
+import { isLoopback, type ServerConfig } from "./config.js";
+import { IdempotencySweeper } from "./idempotency-sweeper.js";
+
+/** Namespaced keys carry a short prefix (`k/<tenant>/`) on top of what clients may send. */
+const NAMESPACE_BYTES_MAX = 2 + 64 + 1;
+
+export interface StartOptions {
+  logger?: Logger;
+  /** The disk under the store (tests substitute a faulty or slow one). */
+  fileSystem?: FileSystem;
+}
+
+export class LogbookServer {
+  private accepting = true;
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    readonly config: ServerConfig,
+    readonly store: Store,
+    readonly app: FastifyInstance<Server>,
+    readonly logger: Logger,
+    private readonly sweeper: IdempotencySweeper,
+  ) {}
+
+  static async start(config: ServerConfig, options: StartOptions = {}): Promise<LogbookServer> {
+    const authenticator = new Authenticator(config.tokens);
+    if (!authenticator.enabled && !isLoopback(config.host)) {
+      throw new LogbookError(
+        "LOGBOOK_INVALID_OPTION",
+        `no tokens are configured, so the server only listens on loopback, not on ${config.host} (configure tokens first)`,
+      );
+    }
+    const logger =
+      options.logger ??
+      pino({ level: config.logLevel, base: { service: "logbook" }, redact: ["req.headers.authorization", "tokens"] });
+    const tls = readTls(config);
+    const store = await Store.open(resolve(config.dataDir), {
+      sync: config.sync,
+      syncIntervalMs: config.syncIntervalMs,
+      valueEncoding: "utf8",
+      keyBytesMax: config.keyBytesMax + NAMESPACE_BYTES_MAX,
+      valueBytesMax: Math.max(config.bodyBytesMax, 64 * 1024),
+      checkpointEveryBytes: config.checkpointEveryBytes,
+      ...(options.fileSystem === undefined ? {} : { fileSystem: options.fileSystem }),
+    });
+    let server: LogbookServer | undefined;
+    try {
+      const admission = new Admission(config);
+      const app = buildApp({
+        store,
+        authenticator,
+        admission,
+        logger,
+        bodyBytesMax: config.bodyBytesMax,
+        keyBytesMax: config.keyBytesMax,
+        batchOperationsMax: config.batchOperationsMax,
+        listLimitMax: config.listLimitMax,
+        idempotencyTtlMs: config.idempotencyTtlMs,
+        isAccepting: () => server?.accepting ?? false,
+        serverFactory: (handler) => {
+          const http: ServerOptions = {
+            headersTimeout: config.headersTimeoutMs,
+            requestTimeout: config.requestTimeoutMs,
+            keepAliveTimeout: config.keepAliveTimeoutMs,
+            // Node checks the two timeouts above only this often (30 s by default).
+            connectionsCheckingInterval: Math.max(100, Math.min(1000, config.headersTimeoutMs / 2)),
+          };
+          const created =
+            tls === undefined
+              ? createHttpServer(http, handler)
+              : createHttpsServer({ ...http, ...tls, handshakeTimeout: config.headersTimeoutMs }, handler);
+          created.setTimeout(config.idleTimeoutMs);
+          created.maxConnections = config.connectionsMax;
+          return created;
+        },
+      });
+      const sweeper = new IdempotencySweeper(store, config.idempotencySweepMs, (error) =>
+        logger.warn({ err: error }, "sweeping expired idempotency keys failed"),
+      );
+      server = new LogbookServer(config, store, app, logger, sweeper);
+      await app.listen({ host: config.host, port: config.port });
+      sweeper.start();
+      logger.info(
+        {
+          address: server.url,
+          config: { ...config, tokens: `${config.tokens.length} configured` },
+          recovery: { ...store.recovery, log: store.logStats.recovery },
+        },
+        "logbook is serving",
+      );
+      return server;
+    } catch (error) {
+      await server?.app.close().catch(() => undefined);
+      await store.close();
+      throw error;
+    }
+  }
+
+  get address(): AddressInfo {
+    return this.app.server.address() as AddressInfo;
+  }
+
+  get url(): string {
+    const { address, port, family } = this.address;
+    const host = family === "IPv6" ? `[${address}]` : address;
+    return `${this.config.tlsCert === undefined ? "http" : "https"}://${host}:${port}`;
+  }
+
+  /**
+   * Stops accepting, lets requests in flight finish, makes the log durable, checkpoints if
+   * configured, and closes the store. Idempotent.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.accepting = false;
+      await this.sweeper.stop();
+      await this.app.close();
+      if (this.config.checkpointOnExit && this.store.failure === undefined) {
+        try {
+          await this.store.checkpoint();
+        } catch (error) {
+          this.logger.error({ err: error }, "the checkpoint at shutdown failed; the log still holds every write");
+        }
+      }
+      await this.store.close();
+      this.logger.info({ appliedLsn: this.store.stats().appliedLsn }, "logbook stopped");
+    })();
+    return this.closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+function readTls(
+  config: ServerConfig,
+): { cert: Buffer; key: Buffer; ca?: Buffer; requestCert?: boolean; rejectUnauthorized?: boolean } | undefined {
+  if (config.tlsCert === undefined || config.tlsKey === undefined) return undefined;
+  const read = (path: string, what: string) => {
+    try {
+      return readFileSync(path);
+    } catch (error) {
+      throw new LogbookError("LOGBOOK_INVALID_OPTION", `cannot read the TLS ${what} ${path}`, { cause: error });
+    }
+  };
+  const tls = { cert: read(config.tlsCert, "certificate"), key: read(config.tlsKey, "key") };
+  if (config.tlsCa === undefined) return tls;
+  return { ...tls, ca: read(config.tlsCa, "CA certificate"), requestCert: true, rejectUnauthorized: true };
+}
