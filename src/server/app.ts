@@ -6,7 +6,7 @@
 
 import { isUtf8 } from "node:buffer";
 import type { Server } from "node:http";
-import Fastify, { type FastifyInstance, type FastifyServerFactory, LogController } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerFactory, LogController } from "fastify";
 import type { Logger } from "pino";
 import type { Store } from "../store/store.js";
 import type { Admission } from "./admission.js";
@@ -40,6 +40,11 @@ export function buildApp(options: AppOptions): FastifyInstance<Server> {
     serverFactory: options.serverFactory,
     bodyLimit: options.bodyBytesMax,
     return503OnClosing: true,
+    // The router's own refusals (a URL that is not valid percent-encoding) in our error shape.
+    frameworkErrors: (error, _request, reply) => {
+      const http = toHttpError(error);
+      (reply as unknown as FastifyReply).code(http.statusCode).type("application/json").send(JSON.stringify(http.body()));
+    },
     forceCloseConnections: "idle",
     routerOptions: {
       // Keys are read from the raw URL; the router only has to let long ones through.
@@ -67,7 +72,11 @@ export function buildApp(options: AppOptions): FastifyInstance<Server> {
   });
 
   app.addHook("onRequest", async (request) => {
-    if (!request.url.startsWith("/v1/")) return;
+    // Only origin-form targets ("/path"): an absolute URI ("http://host/path") is routed by
+    // path too, so checks that look at the URL would see something other than the route.
+    if (!request.url.startsWith("/")) throw new HttpError(400, "LOGBOOK_BAD_REQUEST", "the request target must be a path");
+    // Every route needs a token but those marked public (health); unknown routes included.
+    if ((request.routeOptions.config as { public?: boolean }).public === true) return;
     request.principal = authenticator.authenticate(singleAuthorization(request.headers.authorization));
     if (MUTATING.has(request.method)) {
       // Refuse before the body is read: a write we can't take should cost us nothing.
@@ -94,8 +103,8 @@ export function buildApp(options: AppOptions): FastifyInstance<Server> {
     reply.code(404).type("application/json").send(JSON.stringify(body));
   });
 
-  app.get("/healthz", async () => ({ status: "ok" }));
-  app.get("/readyz", async (_request, reply) => {
+  app.get("/healthz", { config: { public: true } }, async () => ({ status: "ok" }));
+  app.get("/readyz", { config: { public: true } }, async (_request, reply) => {
     const failure = store.failure;
     const reason = !options.isAccepting()
       ? "shutting down"

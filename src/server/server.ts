@@ -16,6 +16,7 @@ import { Admission } from "./admission.js";
 import { buildApp } from "./app.js";
 import { Authenticator } from "./auth.js";
 import { isLoopback, type ServerConfig } from "./config.js";
+import { HttpError } from "./http-error.js";
 import { IdempotencySweeper } from "./idempotency-sweeper.js";
 
 /** Namespaced keys carry a short prefix (`k/<tenant>/`) on top of what clients may send. */
@@ -86,6 +87,19 @@ export class LogbookServer {
             tls === undefined
               ? createHttpServer(http, handler)
               : createHttpsServer({ ...http, ...tls, handshakeTimeout: config.headersTimeoutMs }, handler);
+          // A client that asks before sending a body we would refuse is told so at once,
+          // rather than invited to upload it (Node answers 100 Continue by default).
+          created.on("checkContinue", (request, response) => {
+            const declared = Number(request.headers["content-length"]);
+            if (Number.isFinite(declared) && declared > config.bodyBytesMax) {
+              const body = new HttpError(413, "LOGBOOK_BODY_TOO_LARGE", `a body is at most ${config.bodyBytesMax} bytes`).body();
+              response.writeHead(413, { "content-type": "application/json; charset=utf-8", connection: "close" });
+              response.end(JSON.stringify(body));
+              return;
+            }
+            response.writeContinue();
+            handler(request, response);
+          });
           created.setTimeout(config.idleTimeoutMs);
           created.maxConnections = config.connectionsMax;
           return created;

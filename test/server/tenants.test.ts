@@ -72,6 +72,22 @@ test("path tricks stay inside the tenant: encoded slashes, dot segments, the sto
   }
 });
 
+test("no route is reachable without a token, whatever the spelling of the request target", async () => {
+  for (const path of [
+    "http://127.0.0.1/v1/kv/secret",
+    "HTTP://x/v1/kv",
+    "//v1/kv/secret",
+    "/V1/kv/secret",
+    "/v1/kv",
+    "/nothing",
+  ]) {
+    const reply = await rawStatus(port, path);
+    assert.ok(reply.status === 400 || reply.status === 401, `${path}: ${reply.status} ${reply.body}`);
+    assert.doesNotMatch(reply.body, /beta:|acme/, path);
+  }
+  assert.equal((await rawStatus(port, "/healthz")).status, 200);
+});
+
 test("lists never cross the namespace, whatever the prefix, range or cursor", async () => {
   await s.call("PUT", "/v1/kv/mine", { json: "acme:mine", token: ACME });
   const queries = [
