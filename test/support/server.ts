@@ -39,10 +39,16 @@ export async function startTestServer(
 ): Promise<TestServer> {
   const temp = options.dir === undefined ? await tempDir("logbook-server-") : undefined;
   const dir = options.dir ?? (temp?.path as string);
-  const server = await LogbookServer.start(
-    resolveConfig({ dataDir: dir, host: "127.0.0.1", port: 0, idempotencySweepMs: 60_000, ...config }),
-    { logger: pino({ level: "silent" }), ...(options.fileSystem === undefined ? {} : { fileSystem: options.fileSystem }) },
-  );
+  let server: LogbookServer;
+  try {
+    server = await LogbookServer.start(
+      resolveConfig({ dataDir: dir, host: "127.0.0.1", port: 0, idempotencySweepMs: 60_000, ...config }),
+      { logger: pino({ level: "silent" }), ...(options.fileSystem === undefined ? {} : { fileSystem: options.fileSystem }) },
+    );
+  } catch (error) {
+    await temp?.cleanup();
+    throw error;
+  }
   const url = server.url;
   return {
     server,
