@@ -66,7 +66,7 @@ test("SIGKILL under load: after a restart every write that got a 2xx is there, a
               } else if (id === 0) {
                 const current = await call(server.url, "GET", "/v1/kv/counter");
                 const n = current.status === 404 ? 0 : (current.json as number);
-                const condition =
+                const condition: Record<string, string> =
                   current.status === 404 ? { "if-none-match": "*" } : { "if-match": current.headers.get("etag") as string };
                 counterUnanswered++;
                 const reply = await call(server.url, "PUT", "/v1/kv/counter", { json: n + 1, headers: condition });
