@@ -61,12 +61,18 @@ export function registerServeCommand(program: Command): void {
         "LOGBOOK_TOKENS_FILE",
       ),
     )
-    .addOption(new Option("--no-checkpoint-on-exit", "do not checkpoint when stopping"));
+    .addOption(new Option("--no-checkpoint-on-exit", "do not checkpoint when stopping"))
+    .addOption(new Option("--no-metrics", "no /metrics (Prometheus)"))
+    .addOption(new Option("--no-access-log", "no log line per request"));
   for (const [flag, key, description, parse] of SETTINGS) {
     const option = new Option(flag, `${description} (default ${JSON.stringify(DEFAULT_CONFIG[key])})`).env(environmentName(key));
     if (parse !== undefined) option.argParser(parse);
     command.addOption(option);
   }
+  command.addHelpText(
+    "after",
+    "\nTracing: set OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_TRACES_EXPORTER=otlp|console) to send OpenTelemetry spans.\n",
+  );
   command.action(async (flags: Record<string, unknown>) => {
     const fromFile: ConfigInput = typeof flags.config === "string" ? readConfigFile(flags.config) : {};
     const fromEnvironment: ConfigInput = {};
@@ -77,6 +83,8 @@ export function registerServeCommand(program: Command): void {
     if (typeof flags.tokensFile === "string") fromFlags.tokensFile = flags.tokensFile;
     // Commander sets checkpointOnExit to true unless --no-checkpoint-on-exit: only "false" is a choice.
     if (flags.checkpointOnExit === false) fromFlags.checkpointOnExit = false;
+    if (flags.metrics === false) fromFlags.metrics = false;
+    if (flags.accessLog === false) fromFlags.accessLog = false;
     const config = resolveConfig(fromFile, fromEnvironment, fromFlags);
     const server = await LogbookServer.start(config);
     await new Promise<void>((resolve) => {

@@ -63,6 +63,7 @@ export const Stat = {
   commitMsTotal: 4,
   commitMsMax: 5,
   lastCommitMs: 6,
+  lastFsyncMs: 7,
 } as const;
 export const STAT_WORDS = 8;
 

@@ -36,6 +36,8 @@ export interface LogStats {
   spareSegmentReady: boolean;
   rotations: number;
   segmentsTruncated: number;
+  /** Bytes allocated to segment files: whole preallocated segments, and the spare when ready. */
+  diskBytes: number;
   failed: boolean;
   failureCode: string | undefined;
   recovery: RecoveryReport;
@@ -290,6 +292,7 @@ export class Log extends EventEmitter<LogEvents> implements AsyncDisposable {
       spareSegmentReady: this.segmentSet?.spareReady ?? false,
       rotations: this.segmentSet?.rotations ?? 0,
       segmentsTruncated: this.segmentsTruncated,
+      diskBytes: (this.segments().length + (this.segmentSet?.spareReady ? 1 : 0)) * this.options.segmentBytes,
       failed: this.writer?.failure !== undefined,
       failureCode: this.writer?.failure?.code,
       recovery: this.recoveryReport,

@@ -28,6 +28,8 @@ export interface CommitInfo {
   records: number;
   /** Duration of the last frame's write (and fdatasync, with sync `always`). */
   durationMs: number;
+  /** Of which the fdatasync (0 unless sync `always`). */
+  fsyncMs: number;
   /** Whether acknowledgement means durable (sync `always`). */
   durable: boolean;
 }
@@ -449,6 +451,7 @@ export class GroupCommitWriter {
         lastLsn: last,
         records,
         durationMs: this.ring.stats[Stat.lastCommitMs] ?? 0,
+        fsyncMs: this.ring.stats[Stat.lastFsyncMs] ?? 0,
         durable: this.options.sync === "always",
       });
     }

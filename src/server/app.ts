@@ -5,14 +5,25 @@
  */
 
 import { isUtf8 } from "node:buffer";
-import type { Server } from "node:http";
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerFactory, LogController } from "fastify";
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, Server } from "node:http";
+import type { Context, Span } from "@opentelemetry/api";
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerFactory,
+  LogController,
+} from "fastify";
 import type { Logger } from "pino";
 import type { Store } from "../store/store.js";
 import type { Admission } from "./admission.js";
 import type { Authenticator } from "./auth.js";
 import { HttpError, toHttpError } from "./http-error.js";
 import { registerKvRoutes } from "./kv-routes.js";
+import type { Metrics } from "./metrics.js";
+import { registerStatusRoutes, type StatusWindow } from "./status-page.js";
+import { type RecentCommits, Tracing } from "./tracing.js";
 
 export interface AppOptions {
   store: Store;
@@ -27,6 +38,29 @@ export interface AppOptions {
   idempotencyTtlMs: number;
   /** False once shutdown began: /readyz says so before the listener closes. */
   isAccepting: () => boolean;
+  /** Prometheus metrics, or undefined when switched off. */
+  metrics: Metrics | undefined;
+  tracing: Tracing;
+  recentCommits: RecentCommits;
+  statusWindow: StatusWindow;
+  /** One JSON log line per request. */
+  accessLog: boolean;
+}
+
+declare module "fastify" {
+  interface FastifyRequest {
+    startedMs: number;
+    requestSpan: Span | undefined;
+    traceContext: Context | undefined;
+    /** Whether the request's metrics and log line were taken (it may end by response or abort). */
+    observed: boolean;
+  }
+}
+
+/** A client's X-Request-Id when it is a sensible one, else a fresh UUID. */
+function correlationIdOf(request: IncomingMessage): string {
+  const given = request.headers["x-request-id"];
+  return typeof given === "string" && /^[\x21-\x7e]{1,128}$/.test(given) ? given : randomUUID();
 }
 
 const MUTATING = new Set(["PUT", "POST", "DELETE", "PATCH"]);
@@ -35,8 +69,9 @@ export function buildApp(options: AppOptions): FastifyInstance<Server> {
   const { store, authenticator, admission } = options;
   const app = Fastify({
     loggerInstance: options.logger,
-    // Per-request lines come from our own hook (issue 6); Fastify's two per request cost throughput.
-    logController: new LogController({ disableRequestLogging: true }),
+    // One line per request comes from our onResponse hook; Fastify's own two would double it.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: "correlationId" }),
+    genReqId: correlationIdOf,
     serverFactory: options.serverFactory,
     bodyLimit: options.bodyBytesMax,
     return503OnClosing: true,
@@ -54,6 +89,57 @@ export function buildApp(options: AppOptions): FastifyInstance<Server> {
 
   app.decorateRequest("principal", undefined as never);
   app.decorateRequest("bodyText", undefined);
+  app.decorateRequest("startedMs", 0);
+  app.decorateRequest("requestSpan", undefined);
+  app.decorateRequest("traceContext", undefined);
+  app.decorateRequest("observed", false);
+  const { metrics, tracing } = options;
+
+  // Observation first, so that every request (refused ones too) is counted, traced and logged.
+  app.addHook("onRequest", async (request, reply) => {
+    request.startedMs = performance.now();
+    reply.header("x-request-id", request.id);
+    metrics?.requestStarted();
+    if (tracing.enabled) {
+      const started = tracing.startRequest(request.method, request.routeOptions.url ?? "unmatched", request.headers);
+      if (started !== undefined) {
+        request.requestSpan = started.span;
+        request.traceContext = started.context;
+        reply.headers(tracing.responseHeaders(started.context));
+      }
+    }
+  });
+  const observe = (request: FastifyRequest, status: number) => {
+    if (request.observed) return;
+    request.observed = true;
+    const latencyMs = performance.now() - request.startedMs;
+    const route = request.routeOptions.url ?? "unmatched";
+    if (metrics !== undefined) {
+      metrics.requestEnded();
+      metrics.observeRequest(route, request.method, status, latencyMs / 1000);
+    }
+    const tenantId = request.principal?.tenant;
+    if (request.requestSpan !== undefined) {
+      tracing.endRequest(request.requestSpan, status, tenantId === undefined ? {} : { "logbook.tenant": tenantId });
+    }
+    options.statusWindow.request(status);
+    if (options.accessLog) {
+      request.log.info(
+        {
+          tenantId,
+          route,
+          method: request.method,
+          status,
+          latencyMs: Math.round(latencyMs * 1000) / 1000,
+          ...(request.requestSpan === undefined ? {} : { traceId: Tracing.traceIdOf(request.requestSpan) }),
+        },
+        "request",
+      );
+    }
+  };
+  app.addHook("onResponse", async (request, reply) => observe(request, reply.statusCode));
+  // A client that goes away before its answer: logged with the status nginx made familiar.
+  app.addHook("onRequestAbort", async (request) => observe(request, 499));
 
   // JSON bodies are checked (strict UTF-8, valid JSON) and kept as sent: a PUT stores the
   // client's bytes as they are, and a retry's fingerprint covers them exactly.
@@ -117,9 +203,17 @@ export function buildApp(options: AppOptions): FastifyInstance<Server> {
     return { status: "ready", appliedLsn: store.stats().appliedLsn };
   });
 
+  registerStatusRoutes(app, { store, window: options.statusWindow, metrics });
+  if (metrics !== undefined) {
+    app.get("/metrics", { config: { public: true } }, async (_request, reply) => {
+      reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    });
+  }
   registerKvRoutes(app, {
     store,
     admission,
+    tracing,
+    recentCommits: options.recentCommits,
     keyBytesMax: options.keyBytesMax,
     batchOperationsMax: options.batchOperationsMax,
     listLimitMax: options.listLimitMax,

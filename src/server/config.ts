@@ -46,6 +46,8 @@ export const ServerConfigSchema = Type.Object(
     idempotencySweepMs: Integer(1),
     checkpointEveryBytes: Integer(0),
     checkpointOnExit: Type.Boolean(),
+    metrics: Type.Boolean(),
+    accessLog: Type.Boolean(),
     logLevel: Type.Union([
       Type.Literal("fatal"),
       Type.Literal("error"),
@@ -83,6 +85,8 @@ export const DEFAULT_CONFIG: ServerConfig = {
   idempotencySweepMs: 60_000,
   checkpointEveryBytes: 64 * 1024 * 1024,
   checkpointOnExit: true,
+  metrics: true,
+  accessLog: true,
   logLevel: "info",
 };
 

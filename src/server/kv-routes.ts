@@ -13,10 +13,13 @@ import type { Principal } from "./auth.js";
 import { HttpError, toHttpError } from "./http-error.js";
 import { decodeRecord, encodeRecord, fingerprint, InFlight, parseIdempotencyKey, type RecordedResponse } from "./idempotency.js";
 import { checkKey, dataPrefix, idempotencyPrefix, type KeyRules, keyFromPath } from "./namespace.js";
+import type { RecentCommits, Tracing } from "./tracing.js";
 
 export interface KvRouteOptions extends KeyRules {
   store: Store;
   admission: Admission;
+  tracing: Tracing;
+  recentCommits: RecentCommits;
   batchOperationsMax: number;
   listLimitMax: number;
   idempotencyTtlMs: number;
@@ -152,7 +155,7 @@ export function registerKvRoutes(app: FastifyInstance, options: KvRouteOptions):
     const idempotencyKey = parseIdempotencyKey(request.headers["idempotency-key"]);
     let result: RecordedResponse;
     if (idempotencyKey === undefined) {
-      result = await apply(mutation, tenant);
+      result = await apply(request, mutation, tenant);
     } else {
       const storageKey = idempotencyPrefix(tenant) + idempotencyKey;
       const print = fingerprint([
@@ -177,7 +180,7 @@ export function registerKvRoutes(app: FastifyInstance, options: KvRouteOptions):
         reply.header("idempotent-replayed", "true");
       } else {
         result = await inFlight.run(storageKey, print, () =>
-          apply(mutation, tenant, {
+          apply(request, mutation, tenant, {
             key: storageKey,
             value: encodeRecord({ f: print, s: 200, b: mutation.body, e: now() + options.idempotencyTtlMs }),
           }),
@@ -191,12 +194,22 @@ export function registerKvRoutes(app: FastifyInstance, options: KvRouteOptions):
       .send(JSON.stringify({ ...result.body, version: result.version }));
   }
 
-  async function apply(mutation: Mutation, tenant: string, record?: { key: string; value: string }): Promise<RecordedResponse> {
+  async function apply(
+    request: FastifyRequest,
+    mutation: Mutation,
+    tenant: string,
+    record?: { key: string; value: string },
+  ): Promise<RecordedResponse> {
     const operations = record === undefined ? mutation.operations : [...mutation.operations, { type: "put" as const, ...record }];
     const bytes = mutation.bytes + (record === undefined ? 0 : record.key.length + record.value.length);
     const conditions = mutation.conditions();
     try {
-      const version = await admission.run(bytes, () => store.batch(operations, { ifVersions: conditions }));
+      const write = () => store.batch(operations, { ifVersions: conditions });
+      const version = await admission.run(bytes, () =>
+        options.tracing.enabled
+          ? options.tracing.traceWrite(request.traceContext, operations.length, write, (lsn) => options.recentCommits.find(lsn))
+          : write(),
+      );
       return { status: 200, body: mutation.body, version };
     } catch (error) {
       if (isLogbookError(error, "LOGBOOK_CONFLICT")) {

@@ -18,12 +18,21 @@ import { Authenticator } from "./auth.js";
 import { isLoopback, type ServerConfig } from "./config.js";
 import { HttpError } from "./http-error.js";
 import { IdempotencySweeper } from "./idempotency-sweeper.js";
+import { createMetrics } from "./metrics.js";
+import { StatusWindow } from "./status-page.js";
+import { RecentCommits, startSdk, Tracing, tracingRequested } from "./tracing.js";
 
 /** Namespaced keys carry a short prefix (`k/<tenant>/`) on top of what clients may send. */
 const NAMESPACE_BYTES_MAX = 2 + 64 + 1;
 
 export interface StartOptions {
   logger?: Logger;
+  /**
+   * Tracing on or off regardless of the environment (tests register their own provider).
+   * By default it is on when the OTEL_* variables configure an exporter, and the SDK is
+   * started here.
+   */
+  tracing?: boolean;
   /** The disk under the store (tests substitute a faulty or slow one). */
   fileSystem?: FileSystem;
 }
@@ -38,6 +47,7 @@ export class LogbookServer {
     readonly app: FastifyInstance<Server>,
     readonly logger: Logger,
     private readonly sweeper: IdempotencySweeper,
+    private readonly stopSdk: (() => Promise<void>) | undefined,
   ) {}
 
   static async start(config: ServerConfig, options: StartOptions = {}): Promise<LogbookServer> {
@@ -62,8 +72,23 @@ export class LogbookServer {
       ...(options.fileSystem === undefined ? {} : { fileSystem: options.fileSystem }),
     });
     let server: LogbookServer | undefined;
+    let stopSdk: (() => Promise<void>) | undefined;
     try {
       const admission = new Admission(config);
+      let tracingOn = options.tracing;
+      if (tracingOn === undefined && tracingRequested(process.env)) {
+        stopSdk = await startSdk();
+        tracingOn = true;
+      }
+      const tracing = new Tracing(tracingOn === true);
+      const recentCommits = new RecentCommits();
+      if (tracing.enabled) store.on("commit", (info) => recentCommits.add(info));
+      const metrics = config.metrics ? createMetrics(store, admission) : undefined;
+      store.on("checkpoint", (info) => logger.info({ checkpoint: info }, "checkpoint written"));
+      store.on("checkpointFailed", (error) => logger.error({ err: error }, "checkpoint failed; the log still holds every write"));
+      store.on("failure", (error) =>
+        logger.error({ err: error, code: error.code }, "the log failed: writes are refused until a restart; reads go on"),
+      );
       const app = buildApp({
         store,
         authenticator,
@@ -75,6 +100,11 @@ export class LogbookServer {
         listLimitMax: config.listLimitMax,
         idempotencyTtlMs: config.idempotencyTtlMs,
         isAccepting: () => server?.accepting ?? false,
+        metrics,
+        tracing,
+        recentCommits,
+        statusWindow: new StatusWindow(),
+        accessLog: config.accessLog,
         serverFactory: (handler) => {
           const http: ServerOptions = {
             headersTimeout: config.headersTimeoutMs,
@@ -108,7 +138,7 @@ export class LogbookServer {
       const sweeper = new IdempotencySweeper(store, config.idempotencySweepMs, (error) =>
         logger.warn({ err: error }, "sweeping expired idempotency keys failed"),
       );
-      server = new LogbookServer(config, store, app, logger, sweeper);
+      server = new LogbookServer(config, store, app, logger, sweeper, stopSdk);
       await app.listen({ host: config.host, port: config.port });
       sweeper.start();
       logger.info(
@@ -116,12 +146,14 @@ export class LogbookServer {
           address: server.url,
           config: { ...config, tokens: `${config.tokens.length} configured` },
           recovery: { ...store.recovery, log: store.logStats.recovery },
+          tracing: tracing.enabled,
         },
         "logbook is serving",
       );
       return server;
     } catch (error) {
       await server?.app.close().catch(() => undefined);
+      await stopSdk?.().catch(() => undefined);
       await store.close();
       throw error;
     }
@@ -154,6 +186,7 @@ export class LogbookServer {
         }
       }
       await this.store.close();
+      await this.stopSdk?.().catch((error: unknown) => this.logger.warn({ err: error }, "flushing traces failed"));
       this.logger.info({ appliedLsn: this.store.stats().appliedLsn }, "logbook stopped");
     })();
     return this.closing;

@@ -7,12 +7,14 @@
  * checked against every write sequenced before, durable or not (the pending overlay), so of
  * two racing conditional writes on one version exactly one wins.
  */
+import { EventEmitter } from "node:events";
 import { join, resolve as resolvePath } from "node:path";
 import { LogbookError } from "../errors.js";
 import type { FileSystem } from "../io/file-system.js";
 import { NodeFileSystem } from "../io/node-file-system.js";
 import { Log } from "../log/log.js";
 import type { LogOptions } from "../log/options.js";
+import type { CommitInfo } from "../log/writer.js";
 import { type CheckpointInfo, writeCheckpoint } from "./checkpoint.js";
 import {
   internalToKey,
@@ -76,7 +78,10 @@ export interface StoreStats {
   memoryEstimateBytes: number;
   appliedLsn: number;
   pendingWrites: number;
+  /** Checkpoints kept in the manifest (the newest and its fallback). */
   checkpoints: number;
+  /** Checkpoints written since the store was opened. */
+  checkpointsWritten: number;
   lastCheckpoint: (CheckpointInfo & { atMs: number; durationMs: number }) | undefined;
   checkpointRunning: boolean;
   logBytesSinceCheckpoint: number;
@@ -98,7 +103,18 @@ function invalidOption(message: string): LogbookError {
   return new LogbookError("LOGBOOK_INVALID_OPTION", message);
 }
 
-export class Store implements AsyncDisposable {
+export interface StoreEvents {
+  /** A group commit of the log was acknowledged (its records are about to be applied). */
+  commit: [CommitInfo];
+  /** A checkpoint was installed. */
+  checkpoint: [CheckpointInfo & { durationMs: number }];
+  /** A checkpoint failed; the log still holds everything, and the next one retries. */
+  checkpointFailed: [unknown];
+  /** The log failed: the store takes no more writes until it is reopened. */
+  failure: [LogbookError];
+}
+
+export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable {
   readonly directory: string;
   private readonly fs: FileSystem;
   private readonly log: Log;
@@ -117,6 +133,7 @@ export class Store implements AsyncDisposable {
   private checkpointing: Promise<CheckpointInfo | undefined> | undefined;
   private lastCheckpoint: StoreStats["lastCheckpoint"];
   private checkpointError: unknown;
+  private checkpointCount = 0;
   private closing: Promise<void> | undefined;
 
   private constructor(
@@ -126,6 +143,7 @@ export class Store implements AsyncDisposable {
     recovered: Awaited<ReturnType<typeof recoverStore>>,
     options: StoreOptions,
   ) {
+    super();
     this.directory = directory;
     this.fs = fs;
     this.log = log;
@@ -140,6 +158,12 @@ export class Store implements AsyncDisposable {
     this.checkpointEveryBytes = options.checkpointEveryBytes ?? DEFAULT_CHECKPOINT_EVERY_BYTES;
     for (const [key, entry] of this.state.entries(undefined, false)) this.keyValueBytes += key.length + entry.value.length;
     this.logBytesAtCheckpoint = 0;
+    log.on("commit", (info) => {
+      if (this.listenerCount("commit") > 0) this.emit("commit", info);
+    });
+    log.on("failure", (error) => {
+      if (this.listenerCount("failure") > 0) this.emit("failure", error);
+    });
   }
 
   static async open(directory: string, options: StoreOptions = {}): Promise<Store> {
@@ -380,6 +404,8 @@ export class Store implements AsyncDisposable {
     if (previous !== undefined) await this.log.truncateBefore(previous.lsn + 1);
     this.logBytesAtCheckpoint = logBytes;
     this.lastCheckpoint = { ...info, atMs: Date.now(), durationMs: performance.now() - startedMs };
+    this.checkpointCount++;
+    if (this.listenerCount("checkpoint") > 0) this.emit("checkpoint", { ...info, durationMs: this.lastCheckpoint.durationMs });
     return info;
   }
 
@@ -388,6 +414,7 @@ export class Store implements AsyncDisposable {
     if (this.log.appendedBytes - this.logBytesAtCheckpoint < this.checkpointEveryBytes) return;
     this.checkpoint().catch((error: unknown) => {
       this.checkpointError = error;
+      if (this.listenerCount("checkpointFailed") > 0) this.emit("checkpointFailed", error);
     });
   }
 
@@ -408,6 +435,7 @@ export class Store implements AsyncDisposable {
       appliedLsn: this.appliedLsn,
       pendingWrites: this.pending.size,
       checkpoints: this.manifest.checkpoints.length,
+      checkpointsWritten: this.checkpointCount,
       lastCheckpoint: this.lastCheckpoint,
       checkpointRunning: this.checkpointing !== undefined,
       logBytesSinceCheckpoint: this.log.appendedBytes - this.logBytesAtCheckpoint,

@@ -1,0 +1,171 @@
+/**
+ * Prometheus metrics (prom-client), one registry per server. Request metrics are observed per
+ * request; log and store figures are read from their stats when scraped (nothing on the hot
+ * path), except the per-commit histograms (fsync latency, records per fsync), fed by the
+ * store's commit events: at most one observation per group commit, not per write.
+ */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { Store } from "../store/store.js";
+import type { Admission } from "./admission.js";
+
+export interface Metrics {
+  registry: Registry;
+  observeRequest(route: string, method: string, status: number, seconds: number): void;
+  requestStarted(): void;
+  requestEnded(): void;
+}
+
+const LATENCY_BUCKETS_SECONDS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+const RECORDS_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096];
+
+/** A counter whose value is a running total kept elsewhere, read at scrape time. */
+function totalCounter(registry: Registry, name: string, help: string, read: () => number): void {
+  new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(read());
+    },
+  });
+}
+
+function gauge(registry: Registry, name: string, help: string, read: () => number): void {
+  new Gauge({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.set(read());
+    },
+  });
+}
+
+export function createMetrics(store: Store, admission: Admission, options: { processMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  if (options.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: "logbook_" });
+
+  const requests = new Counter({
+    name: "logbook_http_requests_total",
+    help: "HTTP requests answered, by route, method and status",
+    labelNames: ["route", "method", "status"] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: "logbook_http_request_duration_seconds",
+    help: "Time from a request's arrival to its answer, by route, method and status",
+    labelNames: ["route", "method", "status"] as const,
+    buckets: LATENCY_BUCKETS_SECONDS,
+    registers: [registry],
+  });
+  const inFlight = new Gauge({ name: "logbook_http_requests_in_flight", help: "Requests being handled", registers: [registry] });
+  const rejections = new Counter({
+    name: "logbook_http_rejections_total",
+    help: "Writes refused: overloaded (429) or unavailable after a log failure (503)",
+    labelNames: ["reason"] as const,
+    registers: [registry],
+  });
+  rejections.inc({ reason: "overloaded" }, 0);
+  rejections.inc({ reason: "unavailable" }, 0);
+  gauge(registry, "logbook_http_writes_in_flight", "Writes sequenced and not yet durable", () => admission.inFlight.writes);
+  gauge(
+    registry,
+    "logbook_http_write_bytes_in_flight",
+    "Bytes of writes sequenced and not yet durable",
+    () => admission.inFlight.bytes,
+  );
+
+  const fsyncSeconds = new Histogram({
+    name: "logbook_log_fsync_duration_seconds",
+    help: "fdatasync latency of the log's group commits",
+    buckets: LATENCY_BUCKETS_SECONDS,
+    registers: [registry],
+  });
+  const commitSeconds = new Histogram({
+    name: "logbook_log_commit_duration_seconds",
+    help: "Write plus fdatasync of one group commit",
+    buckets: LATENCY_BUCKETS_SECONDS,
+    registers: [registry],
+  });
+  const recordsPerCommit = new Histogram({
+    name: "logbook_log_records_per_fsync",
+    help: "Records made durable by one group commit (its batch size)",
+    buckets: RECORDS_BUCKETS,
+    registers: [registry],
+  });
+  store.on("commit", (info) => {
+    commitSeconds.observe(info.durationMs / 1000);
+    recordsPerCommit.observe(info.records);
+    if (info.durable) fsyncSeconds.observe(info.fsyncMs / 1000);
+  });
+  const log = () => store.logStats;
+  totalCounter(registry, "logbook_log_appends_total", "Records appended to the log", () => log().records);
+  totalCounter(registry, "logbook_log_appended_bytes_total", "Record bytes appended to the log", () => log().recordBytes);
+  totalCounter(registry, "logbook_log_fsyncs_total", "fdatasyncs of the log", () => log().fsyncs);
+  totalCounter(registry, "logbook_log_commits_total", "Group commits of the log", () => log().commits);
+  gauge(registry, "logbook_log_durable_lsn", "The last LSN made durable", () => log().durableLsn);
+  gauge(registry, "logbook_log_last_lsn", "The last LSN handed out", () => log().lastLsn);
+  gauge(registry, "logbook_log_segments", "Segment files of the log", () => log().segments);
+  gauge(registry, "logbook_log_disk_bytes", "Bytes allocated to the log's segment files (and its spare)", () => log().diskBytes);
+  gauge(registry, "logbook_log_failed", "1 once the log has failed (fsync error, disk full): writes are refused", () =>
+    store.failure === undefined ? 0 : 1,
+  );
+
+  const checkpointSeconds = new Histogram({
+    name: "logbook_store_checkpoint_duration_seconds",
+    help: "Time to write and install a checkpoint",
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [registry],
+  });
+  store.on("checkpoint", (info) => checkpointSeconds.observe(info.durationMs / 1000));
+  const stats = () => store.stats();
+  gauge(registry, "logbook_store_keys", "Keys in the store (idempotency records included)", () => stats().keys);
+  gauge(
+    registry,
+    "logbook_store_memory_bytes",
+    "Estimated memory of the keys and values held",
+    () => stats().memoryEstimateBytes,
+  );
+  gauge(registry, "logbook_store_applied_lsn", "The last LSN applied to the visible state", () => stats().appliedLsn);
+  totalCounter(registry, "logbook_store_checkpoints_total", "Checkpoints written since start", () => stats().checkpointsWritten);
+  gauge(registry, "logbook_store_checkpoint_age_seconds", "Seconds since the last checkpoint (since start when none yet)", () => {
+    const last = stats().lastCheckpoint;
+    return ((last === undefined ? Date.now() - startedAtMs : Date.now() - last.atMs) / 1000) | 0;
+  });
+  gauge(registry, "logbook_store_checkpoint_lsn", "LSN of the newest checkpoint", () => store.checkpointLsn);
+  gauge(
+    registry,
+    "logbook_store_log_bytes_since_checkpoint",
+    "Log bytes written since the last checkpoint",
+    () => stats().logBytesSinceCheckpoint,
+  );
+  const recovery = store.recovery;
+  const logRecovery = store.logStats.recovery;
+  gauge(
+    registry,
+    "logbook_store_recovery_duration_seconds",
+    "Time the last start took to recover (log and store)",
+    () => (recovery.durationMs + logRecovery.durationMs) / 1000,
+  );
+  gauge(
+    registry,
+    "logbook_store_recovery_records_replayed",
+    "Records replayed from the log at the last start",
+    () => recovery.recordsReplayed,
+  );
+  const startedAtMs = Date.now();
+
+  return {
+    registry,
+    observeRequest(route, method, status, seconds) {
+      const labels = { route, method, status: String(status) };
+      requests.inc(labels);
+      duration.observe(labels, seconds);
+      if (status === 429) rejections.inc({ reason: "overloaded" });
+      else if (status === 503) rejections.inc({ reason: "unavailable" });
+    },
+    requestStarted: () => inFlight.inc(),
+    requestEnded: () => inFlight.dec(),
+  };
+}

@@ -1,0 +1,187 @@
+/**
+ * The status page: `GET /` is one self-contained HTML page (no build step, no external
+ * assets) that polls `GET /status.json` every second and shows the live state as numbers and
+ * small charts. The JSON's figures come from the same sources as /metrics.
+ */
+import type { FastifyInstance } from "fastify";
+import type { CommitInfo } from "../log/writer.js";
+import type { Store } from "../store/store.js";
+import type { Metrics } from "./metrics.js";
+
+const COMMITS_KEPT = 2048;
+
+/** Recent group commits and request counts, for figures "over the last seconds". */
+export class StatusWindow {
+  private readonly commitMs = new Float64Array(COMMITS_KEPT);
+  private readonly commitRecords = new Uint32Array(COMMITS_KEPT);
+  private commits = 0;
+  requests = 0;
+  errors = 0;
+
+  commit(info: CommitInfo): void {
+    const slot = this.commits % COMMITS_KEPT;
+    this.commitMs[slot] = info.durationMs;
+    this.commitRecords[slot] = info.records;
+    this.commits++;
+  }
+
+  request(status: number): void {
+    this.requests++;
+    if (status >= 500) this.errors++;
+  }
+
+  /** Commit latency percentiles and batch sizes over the kept commits. */
+  commitFigures(): { count: number; p50Ms: number; p99Ms: number; batchMean: number; batchMax: number } {
+    const count = Math.min(this.commits, COMMITS_KEPT);
+    if (count === 0) return { count: 0, p50Ms: 0, p99Ms: 0, batchMean: 0, batchMax: 0 };
+    const latencies = Array.from(this.commitMs.subarray(0, count)).sort((a, b) => a - b);
+    let records = 0;
+    let batchMax = 0;
+    for (let i = 0; i < count; i++) {
+      const n = this.commitRecords[i] as number;
+      records += n;
+      if (n > batchMax) batchMax = n;
+    }
+    const at = (q: number) => latencies[Math.min(count - 1, Math.floor(q * count))] as number;
+    return { count, p50Ms: at(0.5), p99Ms: at(0.99), batchMean: records / count, batchMax };
+  }
+}
+
+export interface StatusOptions {
+  store: Store;
+  window: StatusWindow;
+  metrics: Metrics | undefined;
+}
+
+export function registerStatusRoutes(app: FastifyInstance, options: StatusOptions): void {
+  const { store, window } = options;
+  const startedAtMs = Date.now();
+  store.on("commit", (info) => window.commit(info));
+
+  app.get("/status.json", { config: { public: true } }, async () => {
+    const stats = store.stats();
+    const log = store.logStats;
+    const last = stats.lastCheckpoint;
+    return {
+      timeMs: Date.now(),
+      uptimeSeconds: Math.round((Date.now() - startedAtMs) / 1000),
+      durableLsn: log.durableLsn,
+      lastLsn: log.lastLsn,
+      appliedLsn: stats.appliedLsn,
+      logRecords: log.records,
+      commits: log.commits,
+      fsyncs: log.fsyncs,
+      recentCommits: window.commitFigures(),
+      requests: window.requests,
+      serverErrors: window.errors,
+      keys: stats.keys,
+      memoryBytes: stats.memoryEstimateBytes,
+      checkpointLsn: store.checkpointLsn,
+      checkpointAgeSeconds: Math.round((Date.now() - (last?.atMs ?? startedAtMs)) / 1000),
+      checkpointsWritten: stats.checkpointsWritten,
+      logBytesSinceCheckpoint: stats.logBytesSinceCheckpoint,
+      diskBytes: log.diskBytes,
+      segments: log.segments,
+      failed: store.failure?.code ?? null,
+      metrics: options.metrics !== undefined,
+    };
+  });
+
+  app.get("/", { config: { public: true } }, async (_request, reply) => {
+    reply.type("text/html; charset=utf-8").header("cache-control", "no-store").send(PAGE);
+  });
+}
+
+const PAGE = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Logbook</title>
+<style>
+  body { font: 14px/1.4 system-ui, sans-serif; margin: 24px; color: #1d2733; background: #f6f7f9; }
+  h1 { font-size: 20px; margin: 0 0 4px; }
+  .sub { color: #5b6776; margin-bottom: 16px; }
+  .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(200px, 1fr)); gap: 12px; }
+  .card { background: #fff; border: 1px solid #dde2e8; border-radius: 6px; padding: 12px; }
+  .label { color: #5b6776; font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
+  .value { font-size: 22px; font-variant-numeric: tabular-nums; margin-top: 2px; }
+  canvas { width: 100%; height: 48px; margin-top: 6px; }
+  .bad { color: #b3261e; }
+</style>
+</head>
+<body>
+<h1>Logbook</h1>
+<div class="sub">live state, updated every second · <span id="state">connecting…</span> · <a href="/metrics">/metrics</a></div>
+<div class="grid">
+  <div class="card"><div class="label">durable LSN</div><div class="value" id="durable-lsn">–</div></div>
+  <div class="card"><div class="label">writes / s</div><div class="value" id="writes-per-second">–</div><canvas id="chart-writes"></canvas></div>
+  <div class="card"><div class="label">commit latency p50 / p99 (ms)</div><div class="value" id="commit-latency">–</div><canvas id="chart-latency"></canvas></div>
+  <div class="card"><div class="label">group commit size (mean / max)</div><div class="value" id="batch-size">–</div><canvas id="chart-batch"></canvas></div>
+  <div class="card"><div class="label">checkpoint age</div><div class="value" id="checkpoint-age">–</div></div>
+  <div class="card"><div class="label">log since checkpoint</div><div class="value" id="log-since-checkpoint">–</div></div>
+  <div class="card"><div class="label">disk (log segments)</div><div class="value" id="disk-bytes">–</div></div>
+  <div class="card"><div class="label">keys</div><div class="value" id="keys">–</div></div>
+  <div class="card"><div class="label">memory (estimate)</div><div class="value" id="memory">–</div></div>
+</div>
+<script>
+"use strict";
+const history = { writes: [], latency: [], batch: [] };
+let previous;
+let updates = 0;
+const $ = (id) => document.getElementById(id);
+function bytes(n) {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
+  return (i === 0 ? n : n.toFixed(1)) + " " + units[i];
+}
+function spark(id, values) {
+  const canvas = $(id);
+  const width = canvas.width = canvas.clientWidth * devicePixelRatio;
+  const height = canvas.height = canvas.clientHeight * devicePixelRatio;
+  const g = canvas.getContext("2d");
+  g.clearRect(0, 0, width, height);
+  if (values.length < 2) return;
+  const max = Math.max(...values, 1e-9);
+  g.strokeStyle = "#2f6fd6"; g.lineWidth = 2 * devicePixelRatio; g.beginPath();
+  values.forEach((v, i) => {
+    const x = (i / (values.length - 1)) * width, y = height - (v / max) * (height - 4) - 2;
+    i === 0 ? g.moveTo(x, y) : g.lineTo(x, y);
+  });
+  g.stroke();
+}
+function push(list, value) { list.push(value); if (list.length > 60) list.shift(); }
+async function refresh() {
+  try {
+    const response = await fetch("/status.json", { cache: "no-store" });
+    const s = await response.json();
+    const seconds = previous === undefined ? 0 : (s.timeMs - previous.timeMs) / 1000;
+    const writes = seconds > 0 ? Math.max(0, (s.logRecords - previous.logRecords) / seconds) : 0;
+    previous = s;
+    $("durable-lsn").textContent = String(s.durableLsn);
+    $("writes-per-second").textContent = Math.round(writes).toLocaleString("en-US");
+    $("commit-latency").textContent = s.recentCommits.p50Ms.toFixed(2) + " / " + s.recentCommits.p99Ms.toFixed(2);
+    $("batch-size").textContent = s.recentCommits.batchMean.toFixed(1) + " / " + s.recentCommits.batchMax;
+    $("checkpoint-age").textContent = s.checkpointAgeSeconds + " s";
+    $("log-since-checkpoint").textContent = bytes(s.logBytesSinceCheckpoint);
+    $("disk-bytes").textContent = bytes(s.diskBytes) + " · " + s.segments + " segments";
+    $("keys").textContent = s.keys.toLocaleString("en-US");
+    $("memory").textContent = bytes(s.memoryBytes);
+    push(history.writes, writes); push(history.latency, s.recentCommits.p99Ms); push(history.batch, s.recentCommits.batchMean);
+    spark("chart-writes", history.writes); spark("chart-latency", history.latency); spark("chart-batch", history.batch);
+    updates++;
+    document.body.dataset.updates = String(updates);
+    $("state").textContent = s.failed ? "log FAILED: " + s.failed : "up " + s.uptimeSeconds + " s";
+    $("state").className = s.failed ? "bad" : "";
+  } catch (error) {
+    $("state").textContent = "unreachable";
+    $("state").className = "bad";
+  }
+}
+refresh();
+setInterval(refresh, 1000);
+</script>
+</body>
+</html>
+`;

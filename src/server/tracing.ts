@@ -1,0 +1,146 @@
+/**
+ * OpenTelemetry tracing through `@opentelemetry/api`. The SDK (with its OTLP exporter) is
+ * loaded only when the standard OTEL_* variables ask for it; otherwise `enabled` is false and
+ * the server does not create a single span object, so tracing off costs one boolean test.
+ *
+ * Spans of a write: the request (SERVER), the store write, and under it the log's group commit
+ * the write joined (with its batch size) and that commit's fdatasync. A group commit serves
+ * many requests, so each request gets its own copy of those two spans, timed from the commit.
+ */
+import { type Context, context, propagation, type Span, SpanKind, SpanStatusCode, type Tracer, trace } from "@opentelemetry/api";
+import type { CommitInfo } from "../log/writer.js";
+
+const TRACER_NAME = "logbook";
+
+/** What the environment asks for: an exporter is configured and the SDK is not disabled. */
+export function tracingRequested(env: NodeJS.ProcessEnv): boolean {
+  if (env.OTEL_SDK_DISABLED === "true") return false;
+  const exporter = env.OTEL_TRACES_EXPORTER;
+  if (exporter !== undefined) return exporter.split(",").some((name) => name.trim() !== "none" && name.trim() !== "");
+  return env.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT !== undefined;
+}
+
+/** Starts the OpenTelemetry SDK as the OTEL_* variables configure it; resolves with its shutdown. */
+export async function startSdk(): Promise<() => Promise<void>> {
+  const { NodeSDK } = await import("@opentelemetry/sdk-node");
+  const sdk = new NodeSDK({ serviceName: process.env.OTEL_SERVICE_NAME ?? "logbook", instrumentations: [] });
+  sdk.start();
+  return () => sdk.shutdown();
+}
+
+/** Wall-clock milliseconds for a performance.now() reading (span times are wall clock). */
+function wallMs(performanceMs: number): number {
+  return performance.timeOrigin + performanceMs;
+}
+
+export interface CommitObservation extends CommitInfo {
+  /** performance.now() when the commit was seen acknowledged. */
+  seenMs: number;
+}
+
+export class Tracing {
+  private readonly tracer: Tracer | undefined;
+
+  constructor(readonly enabled: boolean) {
+    this.tracer = enabled ? trace.getTracer(TRACER_NAME) : undefined;
+  }
+
+  /** The request's span, child of the caller's `traceparent` when it sent one. */
+  startRequest(method: string, route: string, headers: Record<string, unknown>): { span: Span; context: Context } | undefined {
+    if (this.tracer === undefined) return undefined;
+    const parent = propagation.extract(context.active(), headers);
+    const span = this.tracer.startSpan(
+      `${method} ${route}`,
+      { kind: SpanKind.SERVER, attributes: { "http.request.method": method, "http.route": route } },
+      parent,
+    );
+    return { span, context: trace.setSpan(parent, span) };
+  }
+
+  endRequest(span: Span, status: number, extra: Record<string, string | number>): void {
+    span.setAttributes({ "http.response.status_code": status, ...extra });
+    if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+    span.end();
+  }
+
+  /** Headers that carry the request's trace context back to the client (`traceparent`). */
+  responseHeaders(requestContext: Context): Record<string, string> {
+    const carrier: Record<string, string> = {};
+    propagation.inject(requestContext, carrier);
+    return carrier;
+  }
+
+  /**
+   * Runs a store write under a span, and records under it the group commit that made it
+   * durable (found by LSN among the recent ones) with its fsync.
+   */
+  async traceWrite<T extends number>(
+    parent: Context | undefined,
+    operations: number,
+    write: () => Promise<T>,
+    commitOf: (lsn: number) => CommitObservation | undefined,
+  ): Promise<T> {
+    if (this.tracer === undefined || parent === undefined) return write();
+    const span = this.tracer.startSpan("logbook.store.write", { attributes: { "logbook.operations": operations } }, parent);
+    try {
+      const lsn = await write();
+      span.setAttribute("logbook.lsn", lsn);
+      const commit = commitOf(lsn);
+      if (commit !== undefined) this.recordCommit(trace.setSpan(parent, span), commit);
+      return lsn;
+    } catch (error) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+
+  private recordCommit(parent: Context, commit: CommitObservation): void {
+    const tracer = this.tracer as Tracer;
+    const endMs = wallMs(commit.seenMs);
+    const group = tracer.startSpan(
+      "logbook.log.group_commit",
+      {
+        startTime: endMs - commit.durationMs,
+        attributes: {
+          "logbook.commit.records": commit.records,
+          "logbook.commit.first_lsn": commit.firstLsn,
+          "logbook.commit.last_lsn": commit.lastLsn,
+        },
+      },
+      parent,
+    );
+    if (commit.durable) {
+      const fsync = tracer.startSpan("logbook.log.fsync", { startTime: endMs - commit.fsyncMs }, trace.setSpan(parent, group));
+      fsync.end(endMs);
+    }
+    group.end(endMs);
+  }
+
+  /** The trace id of a request's span, for its log line. */
+  static traceIdOf(span: Span | undefined): string | undefined {
+    return span?.spanContext().traceId;
+  }
+}
+
+/** The last few group commits, so a write can find the one that covered its LSN. */
+export class RecentCommits {
+  private readonly commits: CommitObservation[] = [];
+
+  constructor(private readonly capacity = 64) {}
+
+  add(info: CommitInfo): void {
+    if (this.commits.length === this.capacity) this.commits.shift();
+    this.commits.push({ ...info, seenMs: performance.now() });
+  }
+
+  find(lsn: number): CommitObservation | undefined {
+    for (let i = this.commits.length - 1; i >= 0; i--) {
+      const commit = this.commits[i] as CommitObservation;
+      if (commit.firstLsn <= lsn && lsn <= commit.lastLsn) return commit;
+      if (commit.lastLsn < lsn) return undefined;
+    }
+    return undefined;
+  }
+}
