@@ -2,7 +2,7 @@
  * A Logbook server in this process on 127.0.0.1 and a free port, on a fresh data directory,
  * with a small client for it. Closed (and its directory removed) by `stop`.
  */
-import { pino } from "pino";
+import { type Logger, pino } from "pino";
 import type { FileSystem } from "../../src/io/file-system.js";
 import { type ConfigInput, resolveConfig } from "../../src/server/config.js";
 import { LogbookServer } from "../../src/server/server.js";
@@ -35,7 +35,7 @@ export interface Reply {
 
 export async function startTestServer(
   config: ConfigInput = {},
-  options: { fileSystem?: FileSystem; dir?: string } = {},
+  options: { fileSystem?: FileSystem; dir?: string; logger?: Logger; tracing?: boolean } = {},
 ): Promise<TestServer> {
   const temp = options.dir === undefined ? await tempDir("logbook-server-") : undefined;
   const dir = options.dir ?? (temp?.path as string);
@@ -43,7 +43,11 @@ export async function startTestServer(
   try {
     server = await LogbookServer.start(
       resolveConfig({ dataDir: dir, host: "127.0.0.1", port: 0, idempotencySweepMs: 60_000, ...config }),
-      { logger: pino({ level: "silent" }), ...(options.fileSystem === undefined ? {} : { fileSystem: options.fileSystem }) },
+      {
+        logger: options.logger ?? pino({ level: "silent" }),
+        tracing: options.tracing ?? false,
+        ...(options.fileSystem === undefined ? {} : { fileSystem: options.fileSystem }),
+      },
     );
   } catch (error) {
     await temp?.cleanup();
