@@ -41,7 +41,8 @@ test("the status page shows the live state and matches /metrics", {
     page.on("pageerror", (error) => errors.push(error.message));
     await page.goto(s.url, { waitUntil: "load" });
     assert.equal(await page.title(), "Logbook");
-    await page.waitForFunction(() => Number(document.body.dataset.updates ?? 0) >= 1, undefined, { timeout: 10_000 });
+    // Page-side expressions are strings: this file is compiled without the DOM's types.
+    await page.waitForFunction("Number(document.body.dataset.updates ?? 0) >= 1", undefined, { timeout: 10_000 });
     const shown = Number(await page.textContent("#durable-lsn"));
     const metrics = (await s.call("GET", "/metrics")).text;
     const durable = Number(/^logbook_log_durable_lsn (\d+)$/m.exec(metrics)?.[1]);
@@ -52,10 +53,10 @@ test("the status page shows the live state and matches /metrics", {
 
     // It updates: more writes show up without a reload.
     for (let i = 10; i < 30; i++) await s.call("PUT", `/v1/kv/p${i}`, { json: i });
-    await page.waitForFunction((before) => Number(document.getElementById("durable-lsn")?.textContent) > before, shown, {
+    await page.waitForFunction(`Number(document.getElementById("durable-lsn")?.textContent) > ${shown}`, undefined, {
       timeout: 10_000,
     });
-    await page.waitForFunction(() => document.getElementById("keys")?.textContent === "30", undefined, { timeout: 10_000 });
+    await page.waitForFunction(`document.getElementById("keys")?.textContent === "30"`, undefined, { timeout: 10_000 });
     assert.deepEqual(errors, [], "no script errors");
   } finally {
     await browser.close();
