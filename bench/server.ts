@@ -12,6 +12,7 @@
  */
 import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
 import { closeSync, fdatasyncSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -59,23 +60,49 @@ function freePort(): Promise<number> {
   });
 }
 
-async function startLogbook(dir: string): Promise<{ child: ChildProcess; url: string }> {
+/**
+ * `observability`: "default" as `npm start` runs it (metrics and access log on, tracing off),
+ * "on" (plus tracing to an OTLP endpoint), "off" (no metrics, no tracing, no access log).
+ */
+async function startLogbook(
+  dir: string,
+  observability: "default" | "on" | "off" = "default",
+  otlpUrl?: string,
+): Promise<{ child: ChildProcess; url: string }> {
   const port = await freePort();
+  const flags = observability === "off" ? ["--no-metrics", "--no-access-log"] : [];
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of Object.keys(env)) if (name.startsWith("OTEL_")) delete env[name];
+  if (observability === "on" && otlpUrl !== undefined) {
+    env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = `${otlpUrl}/v1/traces`;
+    env.OTEL_TRACES_EXPORTER = "otlp";
+    env.OTEL_METRICS_EXPORTER = "none";
+    env.OTEL_LOGS_EXPORTER = "none";
+    // Head sampling of 1%, the usual production setting (every request still carries a traceparent).
+    env.OTEL_TRACES_SAMPLER = "parentbased_traceidratio";
+    env.OTEL_TRACES_SAMPLER_ARG = "0.01";
+  }
+  // The server's log goes to a file, as in production; a pipe read by this busy process
+  // would throttle the server instead of measuring it.
+  const logFile = openSync(`${dir}.log`, "w");
   const child = spawn(
     process.execPath,
-    [MAIN, "serve", "--data-dir", dir, "--host", "127.0.0.1", "--port", String(port), "--no-checkpoint-on-exit"],
-    { stdio: ["ignore", "pipe", "inherit"] },
+    [MAIN, "serve", "--data-dir", dir, "--host", "127.0.0.1", "--port", String(port), "--no-checkpoint-on-exit", ...flags],
+    { stdio: ["ignore", logFile, "inherit"], env },
   );
-  await new Promise<void>((resolve, reject) => {
-    let buffered = "";
-    child.stdout?.on("data", (chunk: Buffer) => {
-      buffered += chunk.toString();
-      if (buffered.includes('"logbook is serving"')) resolve();
-    });
-    child.once("exit", (code) => reject(new Error(`logbook serve exited with ${code}`)));
-  });
-  child.stdout?.resume();
-  return { child, url: `http://127.0.0.1:${port}` };
+  closeSync(logFile);
+  const url = `http://127.0.0.1:${port}`;
+  for (let attempt = 0; ; attempt++) {
+    if (child.exitCode !== null) throw new Error(`logbook serve exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`${url}/readyz`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (attempt > 300) throw new Error("logbook serve did not start in 30 s");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return { child, url };
 }
 
 async function load(url: string, connections: number, operation: "put" | "get"): Promise<Figure> {
@@ -193,6 +220,60 @@ function runRedisBenchmark(port: number, connections: number, requests: number):
   };
 }
 
+/** An OTLP/HTTP endpoint that takes span batches and throws them away, counting bytes. */
+async function startOtlpSink(): Promise<{ url: string; bytes: () => number; close: () => void }> {
+  let received = 0;
+  const sink = createHttpServer((request, response) => {
+    request.on("data", (chunk: Buffer) => {
+      received += chunk.length;
+    });
+    request.on("end", () => response.writeHead(200, { "content-type": "application/x-protobuf" }).end());
+  });
+  await new Promise<void>((resolve) => sink.listen(0, "127.0.0.1", resolve));
+  const { port } = sink.address() as { port: number };
+  return { url: `http://127.0.0.1:${port}`, bytes: () => received, close: () => sink.close() };
+}
+
+/**
+ * Throughput with metrics, tracing (every request, exported over OTLP) and the access log all
+ * on, against all off; alternated twice at each concurrency, since the machine drifts.
+ */
+async function observabilityCost(root: string): Promise<void> {
+  const sink = await startOtlpSink();
+  try {
+    for (const connections of connectionCounts.filter((c) => c > 1)) {
+      const totals = { on: 0, off: 0, default: 0 };
+      for (let round = 0; round < 2; round++) {
+        for (const mode of round === 0 ? (["off", "default", "on"] as const) : (["on", "default", "off"] as const)) {
+          const server = await startLogbook(join(root, `obs-${mode}-${connections}-${round}`), mode, sink.url);
+          try {
+            const figure = await load(server.url, connections, "put");
+            totals[mode] += figure.requestsPerSecond;
+            report({ ...figure, system: `logbook, observability ${mode === "default" ? "metrics + access log" : mode}` });
+          } finally {
+            server.child.kill("SIGKILL");
+          }
+        }
+      }
+      const ratio = totals.on / totals.off;
+      observability.push({ connections, ratio, defaultRatio: totals.default / totals.off });
+      console.log(
+        JSON.stringify({
+          bench: "server",
+          figure: "observability-on-vs-off",
+          connections,
+          ratio: Number(ratio.toFixed(3)),
+          otlpBytes: sink.bytes(),
+        }),
+      );
+    }
+  } finally {
+    sink.close();
+  }
+}
+
+const observability: { connections: number; ratio: number; defaultRatio: number }[] = [];
+
 async function main(): Promise<void> {
   mkdirSync(values.dir as string, { recursive: true });
   const root = mkdtempSync(join(values.dir as string, "server-"));
@@ -213,6 +294,8 @@ async function main(): Promise<void> {
     }
     await fetch(`${logbook.url}/v1/kv/hot`, { method: "PUT", headers: { "content-type": "application/json" }, body: VALUE });
     report(await load(logbook.url, 64, "get"));
+    logbook.child.kill("SIGKILL");
+    await observabilityCost(root);
   } finally {
     logbook.child.kill("SIGKILL");
     redis?.child.kill("SIGKILL");
@@ -240,6 +323,11 @@ async function main(): Promise<void> {
         connections: peer.connections,
         ratio: Number(ratio.toFixed(3)),
       }),
+    );
+  }
+  for (const { connections, ratio } of observability) {
+    console.log(
+      `c=${connections}: observability on / off = ${ratio.toFixed(3)} (cost ${((1 - ratio) * 100).toFixed(1)}% of throughput)`,
     );
   }
 }

@@ -51,7 +51,19 @@ test("the core log has zero runtime dependencies: src/io and src/log import node
   const pkg = JSON.parse(readFileSync("package.json", "utf8"));
   assert.deepEqual(
     Object.keys(pkg.dependencies ?? {}).sort(),
-    ["@opentelemetry/api", "@opentelemetry/sdk-node", "commander", "fastify", "pino", "prom-client", "sorted-btree", "typebox"],
+    [
+      "@opentelemetry/api",
+      "@opentelemetry/core",
+      "@opentelemetry/exporter-trace-otlp-http",
+      "@opentelemetry/resources",
+      "@opentelemetry/sdk-trace-base",
+      "commander",
+      "fastify",
+      "pino",
+      "prom-client",
+      "sorted-btree",
+      "typebox",
+    ],
     "runtime dependencies: the CLI (commander), the store's sorted state (sorted-btree), the server (fastify, pino, typebox, prom-client, OpenTelemetry)",
   );
   for (const file of files("src").filter((f) => /src\/store\//.test(f))) {

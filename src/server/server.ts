@@ -60,7 +60,13 @@ export class LogbookServer {
     }
     const logger =
       options.logger ??
-      pino({ level: config.logLevel, base: { service: "logbook" }, redact: ["req.headers.authorization", "tokens"] });
+      pino(
+        { level: config.logLevel, base: { service: "logbook" }, redact: ["req.headers.authorization", "tokens"] },
+        // Written asynchronously: lines that come while a write is in flight go out together in
+        // the next one, so a line per request does not cost a blocking write(2) per request.
+        // pino flushes what is left synchronously when the process exits.
+        pino.destination({ dest: 1, sync: false }),
+      );
     const tls = readTls(config);
     const store = await Store.open(resolve(config.dataDir), {
       sync: config.sync,

@@ -4,6 +4,7 @@
  * log lines (correlation ids, no tokens, no values).
  */
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { Writable } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { propagation, trace } from "@opentelemetry/api";
@@ -79,6 +80,16 @@ describe("metrics", () => {
       assert.match(name, /^logbook_[a-z0-9_]+$/, name);
       assert.doesNotMatch(name, /_(ms|milliseconds|kb|mb)(_|$)/, `${name}: base units only`);
     }
+  });
+
+  test("the Grafana dashboard and the alert rules use only metrics that exist", async () => {
+    const text = (await s.call("GET", "/metrics")).text;
+    const families = new Set([...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]));
+    const docs = readFileSync("docs/grafana-dashboard.json", "utf8") + readFileSync("docs/prometheus-alerts.yml", "utf8");
+    JSON.parse(readFileSync("docs/grafana-dashboard.json", "utf8"));
+    const used = new Set([...docs.matchAll(/\blogbook_[a-z0-9_]+/g)].map((m) => m[0].replace(/_(bucket|sum|count)$/, "")));
+    assert.ok(used.size >= 15);
+    for (const name of used) assert.ok(families.has(name), `${name} is used in docs/ but not exported`);
   });
 
   test("429s are counted as overloaded", async () => {
