@@ -11,7 +11,7 @@
  * --json-only.
  */
 import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
-import { closeSync, fdatasyncSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+import { closeSync, fdatasyncSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
 import { join } from "node:path";
@@ -238,41 +238,81 @@ async function startOtlpSink(): Promise<{ url: string; bytes: () => number; clos
  * Throughput with metrics, tracing (every request, exported over OTLP) and the access log all
  * on, against all off; alternated twice at each concurrency, since the machine drifts.
  */
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 1/100 s
+}
+
+/**
+ * The cost of observability: metrics + access log (the default), and those plus tracing
+ * (1% head sampling, exported over OTLP/HTTP) against all off. Throughput on this shared
+ * machine drifts by tens of percent between runs, so the steadier figure is the server's own
+ * CPU time per request (from /proc), which is what observability adds; both are printed.
+ * Three rounds, the order of the modes rotated each round.
+ */
 async function observabilityCost(root: string): Promise<void> {
   const sink = await startOtlpSink();
+  const modes = ["off", "default", "on"] as const;
   try {
     for (const connections of connectionCounts.filter((c) => c > 1)) {
-      const totals = { on: 0, off: 0, default: 0 };
-      for (let round = 0; round < 2; round++) {
-        for (const mode of round === 0 ? (["off", "default", "on"] as const) : (["on", "default", "off"] as const)) {
+      const totals = {
+        off: { requests: 0, rps: 0, cpu: 0 },
+        default: { requests: 0, rps: 0, cpu: 0 },
+        on: { requests: 0, rps: 0, cpu: 0 },
+      };
+      for (let round = 0; round < 3; round++) {
+        for (let i = 0; i < modes.length; i++) {
+          const mode = modes[(i + round) % modes.length] as (typeof modes)[number];
           const server = await startLogbook(join(root, `obs-${mode}-${connections}-${round}`), mode, sink.url);
           try {
+            const cpuBefore = cpuSeconds(server.child.pid as number);
             const figure = await load(server.url, connections, "put");
-            totals[mode] += figure.requestsPerSecond;
+            const cpu = cpuSeconds(server.child.pid as number) - cpuBefore;
+            const requests = figure.requestsPerSecond * seconds;
+            totals[mode].requests += requests;
+            totals[mode].rps += figure.requestsPerSecond;
+            totals[mode].cpu += cpu;
             report({ ...figure, system: `logbook, observability ${mode === "default" ? "metrics + access log" : mode}` });
+            console.log(
+              JSON.stringify({
+                bench: "server",
+                figure: "server-cpu-per-request",
+                mode,
+                connections,
+                cpuMicroseconds: Math.round((cpu / requests) * 1e6),
+              }),
+            );
           } finally {
             server.child.kill("SIGKILL");
           }
         }
       }
-      const ratio = totals.on / totals.off;
-      observability.push({ connections, ratio, defaultRatio: totals.default / totals.off });
-      console.log(
-        JSON.stringify({
-          bench: "server",
-          figure: "observability-on-vs-off",
-          connections,
-          ratio: Number(ratio.toFixed(3)),
-          otlpBytes: sink.bytes(),
-        }),
-      );
+      const cpuPerRequest = (mode: (typeof modes)[number]) => totals[mode].cpu / totals[mode].requests;
+      const result = {
+        connections,
+        throughputOn: totals.on.rps / totals.off.rps,
+        throughputDefault: totals.default.rps / totals.off.rps,
+        cpuOffMicroseconds: cpuPerRequest("off") * 1e6,
+        cpuDefaultMicroseconds: cpuPerRequest("default") * 1e6,
+        cpuOnMicroseconds: cpuPerRequest("on") * 1e6,
+      };
+      observability.push(result);
+      console.log(JSON.stringify({ bench: "server", figure: "observability-cost", ...result, otlpBytes: sink.bytes() }));
     }
   } finally {
     sink.close();
   }
 }
 
-const observability: { connections: number; ratio: number; defaultRatio: number }[] = [];
+const observability: {
+  connections: number;
+  throughputOn: number;
+  throughputDefault: number;
+  cpuOffMicroseconds: number;
+  cpuDefaultMicroseconds: number;
+  cpuOnMicroseconds: number;
+}[] = [];
 
 async function main(): Promise<void> {
   mkdirSync(values.dir as string, { recursive: true });
@@ -325,9 +365,13 @@ async function main(): Promise<void> {
       }),
     );
   }
-  for (const { connections, ratio } of observability) {
+  for (const o of observability) {
+    const cost = (micros: number) => `${((micros / o.cpuOffMicroseconds - 1) * 100).toFixed(1)}%`;
     console.log(
-      `c=${connections}: observability on / off = ${ratio.toFixed(3)} (cost ${((1 - ratio) * 100).toFixed(1)}% of throughput)`,
+      `c=${o.connections}: server CPU per request off ${o.cpuOffMicroseconds.toFixed(1)} µs, ` +
+        `metrics + access log ${o.cpuDefaultMicroseconds.toFixed(1)} µs (+${cost(o.cpuDefaultMicroseconds)}), ` +
+        `all on with 1% traces ${o.cpuOnMicroseconds.toFixed(1)} µs (+${cost(o.cpuOnMicroseconds)}); ` +
+        `throughput ratios ${o.throughputDefault.toFixed(2)} and ${o.throughputOn.toFixed(2)}`,
     );
   }
 }

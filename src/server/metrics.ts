@@ -155,13 +155,22 @@ export function createMetrics(store: Store, admission: Admission, options: { pro
     () => recovery.recordsReplayed,
   );
   const startedAtMs = Date.now();
+  const children = new Map<string, { count: { inc(): void }; duration: { observe(value: number): void } }>();
 
   return {
     registry,
     observeRequest(route, method, status, seconds) {
-      const labels = { route, method, status: String(status) };
-      requests.inc(labels);
-      duration.observe(labels, seconds);
+      // prom-client hashes a label object on every call; the few label sets there are get
+      // their children looked up once and kept.
+      const key = `${route}\u0000${method}\u0000${status}`;
+      let child = children.get(key);
+      if (child === undefined) {
+        const labels = { route, method, status: String(status) };
+        child = { count: requests.labels(labels), duration: duration.labels(labels) };
+        children.set(key, child);
+      }
+      child.count.inc();
+      child.duration.observe(seconds);
       if (status === 429) rejections.inc({ reason: "overloaded" });
       else if (status === 503) rejections.inc({ reason: "unavailable" });
     },
