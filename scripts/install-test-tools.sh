@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Debian packages some tests use, installed when missing and when we can (root, apt):
 #   chromium   the status page test (test/server/status-page.test.ts)
+#   xfsprogs   xfs_io and mkfs.xfs for real power cuts on loop devices (test/power/)
 # Tests that need a tool that could not be installed skip and say so.
 set -uo pipefail
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v xfs_io >/dev/null 2>&1 || missing+=(xfsprogs)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
   echo "install-test-tools: not root or no apt-get; tests needing ${missing[*]} will skip" >&2

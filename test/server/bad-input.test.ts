@@ -268,18 +268,18 @@ describe("bad input", () => {
       socket.on("close", () => clearInterval(timer));
     };
     const headers = request("PUT", "/v1/kv/slow", { ...json, "Content-Length": "20" }, "12345678901234567890");
+    // (headers alone are ~90 bytes: at a byte a second they would take 90 s to arrive)
     const headerEnd = headers.indexOf("\r\n\r\n") + 4;
     const bodyDrip = (socket: Socket) => {
       socket.write(headers.slice(0, headerEnd));
       drip(headers.slice(headerEnd))(socket);
     };
-    const started = performance.now();
+    // Each must be answered 408 or dropped within expectRaw's deadline (5 s), well before it
+    // could finish (20 s of body at a byte a second): the timeouts cut it off, not the client.
     await Promise.all([
       ...Array.from({ length: 5 }, (_, i) => expectRaw(`slow headers ${i}`, drip(headers), [408, "closed"])),
       ...Array.from({ length: 5 }, (_, i) => expectRaw(`slow body ${i}`, bodyDrip, [408, "closed"])),
     ]);
-    const elapsedMs = performance.now() - started;
-    assert.ok(elapsedMs < 5000, `slow clients were held ${elapsedMs.toFixed(0)} ms`);
   });
 
   test("a connection flood is capped and the server serves again once it passes", async () => {
