@@ -10,6 +10,15 @@
  *   or any subset of the dirty 512-byte sectors (torn and reordered writes).
  * After a crash, the FileSystem views handed out before it are dead: every call throws EIO,
  * so a Log left running from before the crash cannot touch what survived.
+ *
+ * Faults (`injectFaults`), each at a seed-chosen call, as Linux does them:
+ * - `fsync-eio`: fdatasync fails with EIO and the dirty pages are dropped from the cache's
+ *   accounting: readers still see the data, but it will never become durable, so a retried
+ *   fdatasync "succeeds" without it.
+ * - `write-eio`: a write fails with EIO and writes nothing.
+ * - `write-enospc`: a write stores a seed-chosen prefix of whole sectors, then fails with ENOSPC
+ *   (a short write on a full disk).
+ * - `read-eio`: a read fails with EIO.
  */
 import { dirname } from "node:path";
 import { LogbookError } from "../errors.js";
@@ -60,6 +69,15 @@ function errno(code: string, syscall: string, path: string): NodeJS.ErrnoExcepti
   return error;
 }
 
+export type DiskFault = "fsync-eio" | "write-eio" | "write-enospc" | "read-eio";
+export const DISK_FAULTS: readonly DiskFault[] = ["fsync-eio", "write-eio", "write-enospc", "read-eio"];
+
+const FAULTS_BY_SYSCALL: Record<string, readonly DiskFault[]> = {
+  fdatasync: ["fsync-eio"],
+  write: ["write-eio", "write-enospc"],
+  read: ["read-eio"],
+};
+
 export interface CrashReport {
   filesTorn: number;
   sectorsKept: number;
@@ -82,8 +100,37 @@ export class SimulatedDisk {
   /** Reports of the crashes scheduled with `crashAfter`, in order. */
   readonly scheduledCrashes: CrashReport[] = [];
 
+  private faultProbability = 0;
+  private faultKinds = new Set<DiskFault>();
+  /** Told of every fault and crash, for reproducing a failing seed step by step. */
+  trace: ((event: string) => void) | undefined;
+  /** Faults injected so far, by kind. */
+  readonly faultsInjected: Record<DiskFault, number> = { "fsync-eio": 0, "write-eio": 0, "write-enospc": 0, "read-eio": 0 };
+
   constructor(readonly seed: number) {
     this.random = seededRandom(seed);
+  }
+
+  /** From now on, each call of a matching kind fails with this probability (0: never). */
+  injectFaults(probability: number, kinds: readonly DiskFault[] = DISK_FAULTS): void {
+    this.faultProbability = probability;
+    this.faultKinds = new Set(kinds);
+  }
+
+  /** Whether the call about to run fails, and how (the seed decides). */
+  fault(syscall: string): DiskFault | undefined {
+    if (this.faultProbability === 0) return undefined;
+    const candidates = FAULTS_BY_SYSCALL[syscall]?.filter((kind) => this.faultKinds.has(kind));
+    if (candidates === undefined || candidates.length === 0 || this.random() >= this.faultProbability) return undefined;
+    const kind = candidates[Math.floor(this.random() * candidates.length)] as DiskFault;
+    this.faultsInjected[kind]++;
+    this.trace?.(`fault ${kind} at operation ${this.operations}`);
+    return kind;
+  }
+
+  /** A number in [0, 1) from the disk's seeded sequence. */
+  next(): number {
+    return this.random();
   }
 
   /** A FileSystem on this disk, valid until the next crash. */
@@ -93,6 +140,7 @@ export class SimulatedDisk {
 
   /** Cuts the power: keeps what was durable, and of the rest what the seed picks. */
   crash(): CrashReport {
+    this.trace?.(`power cut at operation ${this.operations}`);
     this.crashAtOperation = undefined;
     this.epoch++;
     this.crashes++;
@@ -146,6 +194,7 @@ export class SimulatedDisk {
 
   check(epoch: number, syscall: string, path: string): void {
     if (epoch !== this.epoch) throw errno("EIO", syscall, path);
+    this.trace?.(`${syscall} ${path}`);
     if (this.crashAtOperation !== undefined && this.operations >= this.crashAtOperation) {
       this.crashAtOperation = undefined;
       this.scheduledCrashes.push(this.crash());
@@ -238,6 +287,7 @@ class SimulatedHandle implements FileHandle {
 
   async read(buffer: Uint8Array, position: number): Promise<number> {
     this.disk.check(this.epoch, "read", this.path);
+    if (this.disk.fault("read") === "read-eio") throw errno("EIO", "read", this.path);
     const end = Math.min(this.inode.size, position + buffer.byteLength);
     if (end <= position) return 0;
     buffer.set(this.inode.data.subarray(position, end));
@@ -247,19 +297,44 @@ class SimulatedHandle implements FileHandle {
   async write(data: Uint8Array, position: number, options: WriteOptions = {}): Promise<void> {
     this.disk.check(this.epoch, "write", this.path);
     if (!this.writable) throw errno("EBADF", "write", this.path);
+    const fault = this.disk.fault("write");
+    if (fault === "write-eio") throw errno("EIO", "write", this.path);
+    if (fault === "write-enospc") {
+      const sectors = Math.floor(data.byteLength / SECTOR_BYTES);
+      const kept = Math.floor(this.disk.next() * (sectors + 1)) * SECTOR_BYTES;
+      if (kept > 0) this.store(data.subarray(0, kept), position);
+      throw errno("ENOSPC", "write", this.path);
+    }
+    this.store(data, position);
+    if (options.datasync === true) await this.datasync();
+  }
+
+  private store(data: Uint8Array, position: number): void {
     const inode = this.inode;
     const end = position + data.byteLength;
     inode.ensure(end);
     inode.data.set(data, position);
     inode.size = Math.max(inode.size, end);
     for (let sector = Math.floor(position / SECTOR_BYTES); sector * SECTOR_BYTES < end; sector++) inode.dirty.add(sector);
-    if (options.datasync === true) await this.datasync();
   }
 
   async datasync(): Promise<void> {
     this.disk.check(this.epoch, "fdatasync", this.path);
     const inode = this.inode;
-    inode.durable = inode.data.slice(0, inode.size);
+    if (this.disk.fault("fdatasync") === "fsync-eio") {
+      // Linux marks the failed pages clean: what they held stays readable but is never written.
+      inode.dirty.clear();
+      throw errno("EIO", "fdatasync", this.path);
+    }
+    // Only dirty sectors reach the device: pages dropped by a failed fdatasync never do.
+    const durable = new Uint8Array(inode.size);
+    durable.set(inode.durable.subarray(0, Math.min(inode.durableSize, inode.size)));
+    for (const sector of inode.dirty) {
+      const start = sector * SECTOR_BYTES;
+      const end = Math.min(start + SECTOR_BYTES, inode.size);
+      if (end > start) durable.set(inode.data.subarray(start, end), start);
+    }
+    inode.durable = durable;
     inode.durableSize = inode.size;
     inode.dirty.clear();
   }

@@ -49,6 +49,19 @@ export interface LogEvents {
   failure: [LogbookError];
 }
 
+/**
+ * A failure of the disk during open, as a typed error: what a caller can act on is the errno
+ * class (full disk, I/O error), not Node's error object. (An EIO from a read during recovery
+ * escaped untyped before; found by test/sim/log-faults.test.ts, seed 5.)
+ */
+function asOpenError(error: unknown, path: string): unknown {
+  if (error instanceof LogbookError || error instanceof TypeError) return error;
+  const code = errnoCode(error);
+  if (code === undefined) return error;
+  const message = `opening the log in ${path} failed: ${(error as Error).message}`;
+  return new LogbookError(code === "ENOSPC" ? "LOGBOOK_NO_SPACE" : "LOGBOOK_IO", message, { file: path, cause: error });
+}
+
 function checkPayload(payload: unknown): asserts payload is Uint8Array {
   if (!(payload instanceof Uint8Array)) throw new TypeError("a log payload must be a Uint8Array");
 }
@@ -136,7 +149,7 @@ export class Log extends EventEmitter<LogEvents> implements AsyncDisposable {
     } catch (error) {
       await lock?.release();
       if (ownsFileSystem) await fs.close?.();
-      throw error;
+      throw asOpenError(error, path);
     }
   }
 

@@ -98,6 +98,32 @@ interface ListedSegment extends SegmentInfo {
   sizeBytes: number;
 }
 
+/**
+ * Writes the active segment (header and frames) back over itself and fdatasyncs it, before any new
+ * record is appended after them. What recovery just read may be in the page cache only: after
+ * an fdatasync that failed with EIO, Linux drops the failed pages from its dirty accounting but
+ * keeps them readable, and no later fdatasync writes them ("fsyncgate"). A process that reopens
+ * without a power cut would then read records that are not durable, append after them, and a
+ * later power cut would leave a hole before acknowledged records. Rewriting marks those pages
+ * dirty again, so this fdatasync either makes them durable or fails. (Found by the fault
+ * simulation, test/sim/log-faults.test.ts, seed 4.) Costs one write of the active segment's
+ * used part per open.
+ */
+async function reassertDurable(handle: FileHandle, from: number, to: number): Promise<void> {
+  const chunk = new Uint8Array(Math.min(READ_CHUNK_BYTES, to - from));
+  for (let at = from; at < to; at += chunk.byteLength) {
+    const view = chunk.subarray(0, Math.min(chunk.byteLength, to - at));
+    let filled = 0;
+    while (filled < view.byteLength) {
+      const read = await handle.read(view.subarray(filled), at + filled);
+      if (read === 0) throw new Error(`the segment ended at ${at + filled} while rewriting up to ${to}`);
+      filled += read;
+    }
+    await handle.write(view, at);
+  }
+  await handle.datasync();
+}
+
 export async function recoverLog(fs: FileSystem, directory: string, options: ResolvedLogOptions): Promise<RecoveredLog> {
   const startedMs = performance.now();
   const names = await fs.list(directory);
@@ -204,6 +230,21 @@ export async function recoverLog(fs: FileSystem, directory: string, options: Res
   report.lastLsn = expected - 1;
   const active = segments[segments.length - 1] as ListedSegment;
   const activeHandle = await fs.open(active.path, options.readOnly ? "read" : "write");
+  if (!options.readOnly) {
+    try {
+      await reassertDurable(activeHandle, 0, tailPosition);
+      // The same for names: a segment created by a process whose directory fsync never ran
+      // (it failed first) is listed from the cache, and would vanish at a power cut with
+      // every record acknowledged into it from now on. (test/sim/log-faults.test.ts, seed 200.)
+      await fs.syncDirectory(directory);
+    } catch (error) {
+      await activeHandle.close().catch(() => undefined);
+      throw new LogbookError("LOGBOOK_IO", `cannot make the tail of ${active.path} durable: ${(error as Error).message}`, {
+        file: active.path,
+        cause: error,
+      });
+    }
+  }
   report.durationMs = performance.now() - startedMs;
   return {
     logId,
