@@ -9,7 +9,7 @@
  */
 import { EventEmitter } from "node:events";
 import { join, resolve as resolvePath } from "node:path";
-import { LogbookError } from "../errors.js";
+import { errnoCode, LogbookError } from "../errors.js";
 import type { FileSystem } from "../io/file-system.js";
 import { NodeFileSystem } from "../io/node-file-system.js";
 import { Log } from "../log/log.js";
@@ -97,6 +97,19 @@ const ENTRY_OVERHEAD_BYTES_ESTIMATE = 117;
 interface Pending {
   lsn: number;
   exists: boolean;
+}
+
+/**
+ * A disk failure as a typed error (LOGBOOK_IO, or LOGBOOK_NO_SPACE for ENOSPC) with the errno
+ * error as its cause. (A checkpoint's EIO escaped raw before: test/sim/store-faults.test.ts.)
+ */
+function asIoError(error: unknown, what: string): unknown {
+  if (error instanceof LogbookError) return error;
+  const code = errnoCode(error);
+  if (code === undefined) return error;
+  return new LogbookError(code === "ENOSPC" ? "LOGBOOK_NO_SPACE" : "LOGBOOK_IO", `${what}: ${(error as Error).message}`, {
+    cause: error,
+  });
 }
 
 function invalidOption(message: string): LogbookError {
@@ -376,9 +389,13 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
         () => this.checkpoint(),
       );
     }
-    const running = this.checkpointOnce().finally(() => {
-      this.checkpointing = undefined;
-    });
+    const running = this.checkpointOnce()
+      .catch((error: unknown) => {
+        throw asIoError(error, `the checkpoint of ${this.directory} failed`);
+      })
+      .finally(() => {
+        this.checkpointing = undefined;
+      });
     this.checkpointing = running;
     return running;
   }
