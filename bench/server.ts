@@ -220,6 +220,24 @@ function runRedisBenchmark(port: number, connections: number, requests: number):
   };
 }
 
+/**
+ * What any Node.js HTTP server can reach here: plain `node:http` in a child process that
+ * reads each PUT's body and answers a fixed JSON reply, doing no other work, under the same
+ * load. Logbook's server cannot pass this floor; when it is below Redis, so must Logbook be.
+ */
+async function nodeHttpFloor(connections: number): Promise<Figure> {
+  const port = await freePort();
+  const source = `require("node:http").createServer((q, r) => { q.resume(); q.on("end", () => { r.writeHead(200, { "content-type": "application/json" }); r.end('{"key":"k","version":1}'); }); }).listen(${port}, "127.0.0.1", () => console.log("ready"));`;
+  const child = spawn(process.execPath, ["-e", source], { stdio: ["ignore", "pipe", "inherit"] });
+  try {
+    await new Promise<void>((resolve) => child.stdout?.once("data", () => resolve()));
+    const figure = await load(`http://127.0.0.1:${port}`, connections, "put");
+    return { ...figure, system: "node:http doing nothing (floor)" };
+  } finally {
+    child.kill("SIGKILL");
+  }
+}
+
 /** An OTLP/HTTP endpoint that takes span batches and throws them away, counting bytes. */
 async function startOtlpSink(): Promise<{ url: string; bytes: () => number; close: () => void }> {
   let received = 0;
@@ -334,6 +352,7 @@ async function main(): Promise<void> {
     }
     await fetch(`${logbook.url}/v1/kv/hot`, { method: "PUT", headers: { "content-type": "application/json" }, body: VALUE });
     report(await load(logbook.url, 64, "get"));
+    report(await nodeHttpFloor(256));
     logbook.child.kill("SIGKILL");
     await observabilityCost(root);
   } finally {
