@@ -10,7 +10,7 @@
 import { randomBytes } from "node:crypto";
 import { dirname, join } from "node:path";
 import { assert } from "../assert.js";
-import { LogbookError } from "../errors.js";
+import { errnoCode, LogbookError } from "../errors.js";
 import type { FileHandle, FileSystem } from "../io/file-system.js";
 import {
   ALIGNMENT_BYTES,
@@ -239,7 +239,8 @@ export async function recoverLog(fs: FileSystem, directory: string, options: Res
       await fs.syncDirectory(directory);
     } catch (error) {
       await activeHandle.close().catch(() => undefined);
-      throw new LogbookError("LOGBOOK_IO", `cannot make the tail of ${active.path} durable: ${(error as Error).message}`, {
+      const code = errnoCode(error) === "ENOSPC" ? "LOGBOOK_NO_SPACE" : "LOGBOOK_IO";
+      throw new LogbookError(code, `cannot make the tail of ${active.path} durable: ${(error as Error).message}`, {
         file: active.path,
         cause: error,
       });
