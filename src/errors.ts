@@ -61,3 +61,18 @@ export function errnoCode(error: unknown): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * A failure of the disk as a typed error: LOGBOOK_NO_SPACE for ENOSPC, LOGBOOK_IO for any other
+ * errno, with the platform error as its `cause`; what a caller can act on is that class, not
+ * Node's error object. Errors that are already typed (or not from the platform) pass unchanged.
+ */
+export function asDiskError(error: unknown, what: string, fields: Omit<LogbookErrorFields, "cause"> = {}): unknown {
+  if (error instanceof LogbookError || error instanceof TypeError) return error;
+  const code = errnoCode(error);
+  if (code === undefined) return error;
+  return new LogbookError(code === "ENOSPC" ? "LOGBOOK_NO_SPACE" : "LOGBOOK_IO", `${what}: ${(error as Error).message}`, {
+    ...fields,
+    cause: error,
+  });
+}

@@ -4,7 +4,7 @@
  */
 import { EventEmitter } from "node:events";
 import { resolve as resolvePath } from "node:path";
-import { errnoCode, LogbookError } from "../errors.js";
+import { asDiskError, errnoCode, LogbookError } from "../errors.js";
 import type { DirectoryLock, FileSystem } from "../io/file-system.js";
 import { NodeFileSystem } from "../io/node-file-system.js";
 import { type LogOptions, payloadBytesMax, type ResolvedLogOptions, resolveLogOptions } from "./options.js";
@@ -47,19 +47,6 @@ export interface LogEvents {
   commit: [CommitInfo];
   durable: [number];
   failure: [LogbookError];
-}
-
-/**
- * A failure of the disk during open, as a typed error: what a caller can act on is the errno
- * class (full disk, I/O error), not Node's error object. (An EIO from a read during recovery
- * escaped untyped before; found by test/sim/log-faults.test.ts, seed 5.)
- */
-function asOpenError(error: unknown, path: string): unknown {
-  if (error instanceof LogbookError || error instanceof TypeError) return error;
-  const code = errnoCode(error);
-  if (code === undefined) return error;
-  const message = `opening the log in ${path} failed: ${(error as Error).message}`;
-  return new LogbookError(code === "ENOSPC" ? "LOGBOOK_NO_SPACE" : "LOGBOOK_IO", message, { file: path, cause: error });
 }
 
 function checkPayload(payload: unknown): asserts payload is Uint8Array {
@@ -149,7 +136,8 @@ export class Log extends EventEmitter<LogEvents> implements AsyncDisposable {
     } catch (error) {
       await lock?.release();
       if (ownsFileSystem) await fs.close?.();
-      throw asOpenError(error, path);
+      // (An EIO from a read during recovery escaped untyped before: test/sim/log-faults.test.ts, seed 5.)
+      throw asDiskError(error, `opening the log in ${path} failed`, { file: path });
     }
   }
 

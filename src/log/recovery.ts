@@ -10,7 +10,7 @@
 import { randomBytes } from "node:crypto";
 import { dirname, join } from "node:path";
 import { assert } from "../assert.js";
-import { errnoCode, LogbookError } from "../errors.js";
+import { asDiskError, LogbookError } from "../errors.js";
 import type { FileHandle, FileSystem } from "../io/file-system.js";
 import {
   ALIGNMENT_BYTES,
@@ -239,11 +239,7 @@ export async function recoverLog(fs: FileSystem, directory: string, options: Res
       await fs.syncDirectory(directory);
     } catch (error) {
       await activeHandle.close().catch(() => undefined);
-      const code = errnoCode(error) === "ENOSPC" ? "LOGBOOK_NO_SPACE" : "LOGBOOK_IO";
-      throw new LogbookError(code, `cannot make the tail of ${active.path} durable: ${(error as Error).message}`, {
-        file: active.path,
-        cause: error,
-      });
+      throw asDiskError(error, `cannot make the tail of ${active.path} durable`, { file: active.path });
     }
   }
   report.durationMs = performance.now() - startedMs;

@@ -9,7 +9,7 @@
  */
 import { EventEmitter } from "node:events";
 import { join, resolve as resolvePath } from "node:path";
-import { errnoCode, LogbookError } from "../errors.js";
+import { asDiskError, LogbookError } from "../errors.js";
 import type { FileSystem } from "../io/file-system.js";
 import { NodeFileSystem } from "../io/node-file-system.js";
 import { Log } from "../log/log.js";
@@ -97,19 +97,6 @@ const ENTRY_OVERHEAD_BYTES_ESTIMATE = 117;
 interface Pending {
   lsn: number;
   exists: boolean;
-}
-
-/**
- * A disk failure as a typed error (LOGBOOK_IO, or LOGBOOK_NO_SPACE for ENOSPC) with the errno
- * error as its cause. (A checkpoint's EIO escaped raw before: test/sim/store-faults.test.ts.)
- */
-function asIoError(error: unknown, what: string): unknown {
-  if (error instanceof LogbookError) return error;
-  const code = errnoCode(error);
-  if (code === undefined) return error;
-  return new LogbookError(code === "ENOSPC" ? "LOGBOOK_NO_SPACE" : "LOGBOOK_IO", `${what}: ${(error as Error).message}`, {
-    cause: error,
-  });
 }
 
 function invalidOption(message: string): LogbookError {
@@ -391,7 +378,8 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
     }
     const running = this.checkpointOnce()
       .catch((error: unknown) => {
-        throw asIoError(error, `the checkpoint of ${this.directory} failed`);
+        // (A checkpoint's EIO escaped raw before: test/sim/store-faults.test.ts.)
+        throw asDiskError(error, `the checkpoint of ${this.directory} failed`);
       })
       .finally(() => {
         this.checkpointing = undefined;

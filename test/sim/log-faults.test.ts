@@ -11,8 +11,9 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Log, LogbookError } from "../../src/index.js";
+import { Log } from "../../src/index.js";
 import { DISK_FAULTS, type DiskFault, SimulatedDisk, seededRandom } from "../../src/io/simulated-disk.js";
+import { assertTyped } from "../support/typed.js";
 
 const SEEDS = Number(process.env.LOGBOOK_FAULT_SEEDS ?? 700);
 const DIR = "/data/log";
@@ -20,10 +21,6 @@ const FAILURE_CODES = new Set(["LOGBOOK_LOG_FAILED", "LOGBOOK_IO", "LOGBOOK_NO_S
 
 function payloadFor(seed: number, writer: number, i: number): string {
   return `s${seed}-w${writer}-${i}`.padEnd(16 + ((writer * 31 + i * 7) % 700), "~");
-}
-
-function assertTyped(error: unknown, where: string): asserts error is LogbookError {
-  assert.ok(error instanceof LogbookError, `${where}: a ${(error as Error)?.name} escaped: ${(error as Error)?.message}`);
 }
 
 async function verify(log: Log, acknowledged: Map<number, string>, where: string): Promise<void> {

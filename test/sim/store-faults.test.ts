@@ -6,15 +6,12 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { LogbookError, Store, type StoreOptions } from "../../src/index.js";
+import { Store, type StoreOptions } from "../../src/index.js";
 import { DISK_FAULTS, SimulatedDisk, seededRandom } from "../../src/io/simulated-disk.js";
+import { assertTyped } from "../support/typed.js";
 
 const SEEDS = Number(process.env.LOGBOOK_FAULT_SEEDS ?? 700) >> 1;
 const DIR = "/data/store";
-
-function assertTyped(error: unknown, where: string): asserts error is LogbookError {
-  assert.ok(error instanceof LogbookError, `${where}: a ${(error as Error)?.name} escaped: ${(error as Error)?.message}`);
-}
 
 async function runSeed(seed: number, counts: { acknowledged: number; checkpoints: number; failedCheckpoints: number }) {
   const disk = new SimulatedDisk(seed);
