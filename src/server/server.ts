@@ -17,6 +17,7 @@ import { buildApp } from "./app.js";
 import { Authenticator } from "./auth.js";
 import { isLoopback, type ServerConfig } from "./config.js";
 import { HttpError } from "./http-error.js";
+import { IDEMPOTENCY_KEY_LENGTH_MAX } from "./idempotency.js";
 import { IdempotencySweeper } from "./idempotency-sweeper.js";
 import { createMetrics } from "./metrics.js";
 import { StatusWindow } from "./status-page.js";
@@ -79,7 +80,8 @@ export class LogbookServer {
       sync: config.sync,
       syncIntervalMs: config.syncIntervalMs,
       valueEncoding: "utf8",
-      keyBytesMax: config.keyBytesMax + NAMESPACE_BYTES_MAX,
+      // Idempotency records are keys too: up to 255 header characters, each at most 2 UTF-8 bytes.
+      keyBytesMax: Math.max(config.keyBytesMax, 2 * IDEMPOTENCY_KEY_LENGTH_MAX) + NAMESPACE_BYTES_MAX,
       valueBytesMax: Math.max(config.bodyBytesMax, 64 * 1024),
       checkpointEveryBytes: config.checkpointEveryBytes,
       ...(options.fileSystem === undefined ? {} : { fileSystem: options.fileSystem }),

@@ -219,6 +219,7 @@ describe("bad input", () => {
       ["If-Match and If-None-Match", put({ "If-Match": "*", "If-None-Match": "*", "Content-Length": "1" }, "1"), [400]],
       ["If-None-Match a tag on a write", put({ "If-None-Match": '"3"', "Content-Length": "1" }, "1"), [400]],
       ["Idempotency-Key of 1000 chars", put({ "Idempotency-Key": "k".repeat(1000), "Content-Length": "1" }, "1"), [400]],
+      ["Idempotency-Key of 255 chars, over keyBytesMax", put({ "Idempotency-Key": "i".repeat(255) }, "1"), [200]],
       ["Idempotency-Key with a quote inside", put({ "Idempotency-Key": 'a"b', "Content-Length": "1" }, "1"), [400]],
       [
         "content type json-ish",
