@@ -122,12 +122,6 @@ function singleHeader(request: FastifyRequest, name: string): string | undefined
   return value;
 }
 
-function requireWrite(request: FastifyRequest): void {
-  if (request.principal.access !== "read-write") {
-    throw new HttpError(403, "LOGBOOK_FORBIDDEN", "this token may only read");
-  }
-}
-
 function keyOfRequest(request: FastifyRequest, rules: KeyRules): string {
   const url = request.url;
   const query = url.indexOf("?");
@@ -229,8 +223,12 @@ export function registerKvRoutes(app: FastifyInstance, options: KvRouteOptions):
     }
   }
 
-  /** The version an If-Match / If-None-Match pair asks for, or undefined for an unconditional write. */
-  function headerCondition(request: FastifyRequest, storageKey: string): number | undefined {
+  /**
+   * What If-Match / If-None-Match ask of a write: a version, "exists" (If-Match: *), or nothing.
+   * Only parsed here; it is checked in `conditions`, so a replayed idempotent request is not
+   * judged again against a state its first application changed.
+   */
+  function headerCondition(request: FastifyRequest): number | "exists" | undefined {
     const ifMatch = singleHeader(request, "if-match")?.trim();
     const ifNoneMatch = singleHeader(request, "if-none-match")?.trim();
     if (ifMatch !== undefined && ifNoneMatch !== undefined) {
@@ -241,26 +239,26 @@ export function registerKvRoutes(app: FastifyInstance, options: KvRouteOptions):
       return 0;
     }
     if (ifMatch === undefined) return undefined;
-    if (ifMatch === "*") {
-      // "Any current version": read and checked in the same synchronous step as the write.
-      const current = store.versionOf(storageKey);
-      if (current === 0) {
-        throw new HttpError(412, "LOGBOOK_PRECONDITION_FAILED", "the key does not exist", { currentVersion: 0 });
-      }
-      return current;
-    }
-    return versionFromTag(ifMatch, "If-Match");
+    return ifMatch === "*" ? "exists" : versionFromTag(ifMatch, "If-Match");
+  }
+
+  /** A header condition as the store's: "exists" is read and checked in the write's own step. */
+  function storeConditions(storageKey: string, condition: number | "exists" | undefined): [string, number][] {
+    if (condition === undefined) return [];
+    if (condition !== "exists") return [[storageKey, condition]];
+    const current = store.versionOf(storageKey);
+    if (current === 0) throw new HttpError(412, "LOGBOOK_PRECONDITION_FAILED", "the key does not exist", { currentVersion: 0 });
+    return [[storageKey, current]];
   }
 
   app.put("/v1/kv/*", async (request, reply) => {
-    requireWrite(request);
     const key = keyOfRequest(request, options);
     const text = requireBody(request);
     const storageKey = dataPrefix(request.principal.tenant) + key;
-    const condition = headerCondition(request, storageKey);
+    const condition = headerCondition(request);
     await mutate(request, reply, {
       operations: [{ type: "put", key: storageKey, value: text }],
-      conditions: () => (condition === undefined ? [] : [[storageKey, condition]]),
+      conditions: () => storeConditions(storageKey, condition),
       conflictStatus: 412,
       body: { key },
       bytes: storageKey.length + text.length,
@@ -269,14 +267,13 @@ export function registerKvRoutes(app: FastifyInstance, options: KvRouteOptions):
   });
 
   app.delete("/v1/kv/*", async (request, reply) => {
-    requireWrite(request);
     const key = keyOfRequest(request, options);
     const storageKey = dataPrefix(request.principal.tenant) + key;
-    const condition = headerCondition(request, storageKey);
+    const condition = headerCondition(request);
     await mutate(request, reply, {
       operations: [{ type: "delete", key: storageKey }],
       conditions: () => {
-        if (condition !== undefined) return [[storageKey, condition]];
+        if (condition !== undefined) return storeConditions(storageKey, condition);
         // Unconditional: the key must exist now. (A recorded retry answers as the first time
         // did, although the key is gone: conditions are not evaluated on a replay.)
         const current = store.versionOf(storageKey);
@@ -303,8 +300,8 @@ export function registerKvRoutes(app: FastifyInstance, options: KvRouteOptions):
     return reply.type("application/json").send(entry.value as string);
   });
 
+  // Read-only tokens never get here with a write: the onRequest hook answers them 403 first.
   app.post("/v1/kv::batch", { schema: { body: BatchSchema } }, async (request, reply) => {
-    requireWrite(request);
     const { operations } = request.body as BatchBody;
     if (operations.length > options.batchOperationsMax) {
       throw new HttpError(413, "LOGBOOK_BATCH_TOO_LARGE", `a batch holds at most ${options.batchOperationsMax} operations`);

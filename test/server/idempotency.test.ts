@@ -79,6 +79,14 @@ describe("Idempotency-Key", () => {
     const again = await s.call("DELETE", "/v1/kv/idem-e", { headers: { "idempotency-key": "del-1" } });
     assert.equal(again.status, 200);
     assert.deepEqual(again.json, first.json);
+    // A conditional retry is not judged again against the state its first application made.
+    await s.call("PUT", "/v1/kv/idem-e2", { json: 1 });
+    const conditional = { "idempotency-key": "del-3", "if-match": "*" };
+    const once = await s.call("DELETE", "/v1/kv/idem-e2", { headers: conditional });
+    const replayed = await s.call("DELETE", "/v1/kv/idem-e2", { headers: conditional });
+    assert.equal(once.status, 200);
+    assert.equal(replayed.status, 200, "If-Match: * on a replayed delete of a key now gone");
+    assert.deepEqual(replayed.json, once.json);
     const missing = await s.call("DELETE", "/v1/kv/idem-never", { headers: { "idempotency-key": "del-2" } });
     assert.equal(missing.status, 404, "a first delete of a missing key is still a 404");
     const batch = { operations: [{ type: "put", key: "idem-f", value: 1, ifVersion: 0 }] };
