@@ -19,7 +19,7 @@ import type { Logger } from "pino";
 import type { Store } from "../store/store.js";
 import type { Admission } from "./admission.js";
 import type { Authenticator } from "./auth.js";
-import { HttpError, toHttpError } from "./http-error.js";
+import { HttpError, singleHeader, toHttpError } from "./http-error.js";
 import { registerKvRoutes } from "./kv-routes.js";
 import type { Metrics } from "./metrics.js";
 import { registerStatusRoutes, type StatusWindow } from "./status-page.js";
@@ -166,7 +166,7 @@ export function buildApp(options: AppOptions): FastifyInstance<Server> {
     if (!request.url.startsWith("/")) throw new HttpError(400, "LOGBOOK_BAD_REQUEST", "the request target must be a path");
     // Every route needs a token but those marked public (health); unknown routes included.
     if ((request.routeOptions.config as { public?: boolean }).public === true) return;
-    request.principal = authenticator.authenticate(singleAuthorization(request.headers.authorization));
+    request.principal = authenticator.authenticate(singleHeader(request.headers, "authorization"));
     if (MUTATING.has(request.method)) {
       // Refuse before the body is read: a write we can't take should cost us nothing.
       const failure = store.failure;
@@ -223,9 +223,4 @@ export function buildApp(options: AppOptions): FastifyInstance<Server> {
     idempotencyTtlMs: options.idempotencyTtlMs,
   });
   return app;
-}
-
-function singleAuthorization(value: string | string[] | undefined): string | undefined {
-  if (Array.isArray(value)) throw new HttpError(400, "LOGBOOK_BAD_REQUEST", "Authorization must be given once");
-  return value;
 }

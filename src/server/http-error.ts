@@ -53,6 +53,13 @@ export class HttpError extends Error {
   }
 }
 
+/** A request header that may be given at most once (a list of values is a 400). */
+export function singleHeader(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+  const value = headers[name];
+  if (Array.isArray(value)) throw new HttpError(400, "LOGBOOK_BAD_REQUEST", `${name} must be given once`);
+  return value;
+}
+
 /** Fastify's own errors (body parsing, limits, routing) by their code, as ours. */
 const FRAMEWORK_ERRORS: Record<string, [number, HttpErrorCode]> = {
   FST_ERR_CTP_BODY_TOO_LARGE: [413, "LOGBOOK_BODY_TOO_LARGE"],

@@ -34,9 +34,8 @@ export interface RecordedResponse {
 }
 
 /** The header's value, either a structured-field string (`"abc"`) or a bare token. */
-export function parseIdempotencyKey(header: string | string[] | undefined): string | undefined {
+export function parseIdempotencyKey(header: string | undefined): string | undefined {
   if (header === undefined) return undefined;
-  if (Array.isArray(header)) throw new HttpError(400, "LOGBOOK_BAD_REQUEST", "Idempotency-Key must be given once");
   let key = header.trim();
   if (key.length >= 2 && key.startsWith('"') && key.endsWith('"')) key = key.slice(1, -1);
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
@@ -89,9 +88,5 @@ export class InFlight<T> {
     const done = work().finally(() => this.running.delete(key));
     this.running.set(key, { fingerprint: print, done });
     return done;
-  }
-
-  get size(): number {
-    return this.running.size;
   }
 }

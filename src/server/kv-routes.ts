@@ -10,7 +10,7 @@ import { isLogbookError } from "../errors.js";
 import type { BatchOperation, Store } from "../store/store.js";
 import type { Admission } from "./admission.js";
 import type { Principal } from "./auth.js";
-import { HttpError, toHttpError } from "./http-error.js";
+import { HttpError, singleHeader, toHttpError } from "./http-error.js";
 import { decodeRecord, encodeRecord, fingerprint, InFlight, parseIdempotencyKey, type RecordedResponse } from "./idempotency.js";
 import { checkKey, dataPrefix, idempotencyPrefix, type KeyRules, keyFromPath } from "./namespace.js";
 import type { RecentCommits, Tracing } from "./tracing.js";
@@ -23,7 +23,6 @@ export interface KvRouteOptions extends KeyRules {
   batchOperationsMax: number;
   listLimitMax: number;
   idempotencyTtlMs: number;
-  now?: () => number;
 }
 
 declare module "fastify" {
@@ -116,12 +115,6 @@ function versionFromTag(tag: string, header: string): number {
   return Number(text);
 }
 
-function singleHeader(request: FastifyRequest, name: string): string | undefined {
-  const value = request.headers[name];
-  if (Array.isArray(value)) throw new HttpError(400, "LOGBOOK_BAD_REQUEST", `${name} must be given once`);
-  return value;
-}
-
 function keyOfRequest(request: FastifyRequest, rules: KeyRules): string {
   const url = request.url;
   const query = url.indexOf("?");
@@ -140,13 +133,12 @@ function requireBody(request: FastifyRequest): string {
 
 export function registerKvRoutes(app: FastifyInstance, options: KvRouteOptions): void {
   const { store, admission } = options;
-  const now = options.now ?? Date.now;
   const inFlight = new InFlight<RecordedResponse>();
 
   /** Applies a write at most once per idempotency key, under backpressure, and answers it. */
   async function mutate(request: FastifyRequest, reply: FastifyReply, mutation: Mutation): Promise<void> {
     const tenant = request.principal.tenant;
-    const idempotencyKey = parseIdempotencyKey(request.headers["idempotency-key"]);
+    const idempotencyKey = parseIdempotencyKey(singleHeader(request.headers, "idempotency-key"));
     let result: RecordedResponse;
     if (idempotencyKey === undefined) {
       result = await apply(request, mutation, tenant);
@@ -155,14 +147,14 @@ export function registerKvRoutes(app: FastifyInstance, options: KvRouteOptions):
       const print = fingerprint([
         request.method,
         request.url,
-        singleHeader(request, "if-match"),
-        singleHeader(request, "if-none-match"),
+        singleHeader(request.headers, "if-match"),
+        singleHeader(request.headers, "if-none-match"),
         request.bodyText,
       ]);
       const mismatch = () =>
         new HttpError(422, "LOGBOOK_IDEMPOTENCY_MISMATCH", "this Idempotency-Key was used with a different request");
       const recorded = store.getSync(storageKey);
-      const previous = recorded === undefined ? undefined : decodeRecord(recorded.value as string, recorded.version, now());
+      const previous = recorded === undefined ? undefined : decodeRecord(recorded.value as string, recorded.version, Date.now());
       const running = inFlight.get(storageKey);
       if (previous !== undefined) {
         if (previous.f !== print) throw mismatch();
@@ -176,7 +168,7 @@ export function registerKvRoutes(app: FastifyInstance, options: KvRouteOptions):
         result = await inFlight.run(storageKey, print, () =>
           apply(request, mutation, tenant, {
             key: storageKey,
-            value: encodeRecord({ f: print, s: 200, b: mutation.body, e: now() + options.idempotencyTtlMs }),
+            value: encodeRecord({ f: print, s: 200, b: mutation.body, e: Date.now() + options.idempotencyTtlMs }),
           }),
         );
       }
@@ -229,8 +221,8 @@ export function registerKvRoutes(app: FastifyInstance, options: KvRouteOptions):
    * judged again against a state its first application changed.
    */
   function headerCondition(request: FastifyRequest): number | "exists" | undefined {
-    const ifMatch = singleHeader(request, "if-match")?.trim();
-    const ifNoneMatch = singleHeader(request, "if-none-match")?.trim();
+    const ifMatch = singleHeader(request.headers, "if-match")?.trim();
+    const ifNoneMatch = singleHeader(request.headers, "if-none-match")?.trim();
     if (ifMatch !== undefined && ifNoneMatch !== undefined) {
       throw new HttpError(400, "LOGBOOK_BAD_REQUEST", "give If-Match or If-None-Match, not both");
     }
@@ -293,7 +285,7 @@ export function registerKvRoutes(app: FastifyInstance, options: KvRouteOptions):
     if (entry === undefined) throw new HttpError(404, "LOGBOOK_NOT_FOUND", "no such key");
     const tag = etagOf(entry.version);
     reply.header("etag", tag);
-    const ifNoneMatch = singleHeader(request, "if-none-match");
+    const ifNoneMatch = singleHeader(request.headers, "if-none-match");
     if (ifNoneMatch !== undefined && (ifNoneMatch.trim() === "*" || ifNoneMatch.split(",").some((t) => t.trim() === tag))) {
       return reply.code(304).send();
     }

@@ -59,7 +59,9 @@ export function createMetrics(store: Store, admission: Admission, options: { pro
     buckets: LATENCY_BUCKETS_SECONDS,
     registers: [registry],
   });
-  const inFlight = new Gauge({ name: "logbook_http_requests_in_flight", help: "Requests being handled", registers: [registry] });
+  // Counted in a plain number on the hot path; the gauge reads it when scraped.
+  let requestsInFlight = 0;
+  gauge(registry, "logbook_http_requests_in_flight", "Requests being handled", () => requestsInFlight);
   const rejections = new Counter({
     name: "logbook_http_rejections_total",
     help: "Writes refused: overloaded (429) or unavailable after a log failure (503)",
@@ -174,7 +176,11 @@ export function createMetrics(store: Store, admission: Admission, options: { pro
       if (status === 429) rejections.inc({ reason: "overloaded" });
       else if (status === 503) rejections.inc({ reason: "unavailable" });
     },
-    requestStarted: () => inFlight.inc(),
-    requestEnded: () => inFlight.dec(),
+    requestStarted: () => {
+      requestsInFlight++;
+    },
+    requestEnded: () => {
+      requestsInFlight--;
+    },
   };
 }
