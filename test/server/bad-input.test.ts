@@ -9,7 +9,7 @@ import type { Socket } from "node:net";
 import { connect } from "node:net";
 import { after, before, describe, test } from "node:test";
 import fc from "fast-check";
-import { type RawAnswer, rawExchange } from "../support/raw-http.js";
+import { type RawAnswer, rawExchange, rawRequest } from "../support/raw-http.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 
 const BODY_MAX = 1024;
@@ -18,12 +18,6 @@ let s: TestServer;
 let port: number;
 let cases = 0;
 const serverErrors: string[] = [];
-
-function request(method: string, path: string, headers: Record<string, string>, body = ""): string {
-  const lines = [`${method} ${path} HTTP/1.1`, "Host: 127.0.0.1", "Connection: close"];
-  for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
-  return `${lines.join("\r\n")}\r\n\r\n${body}`;
-}
 
 /** Sends a raw request and checks the answer is one of `expected` (a status, or "closed"). */
 async function expectRaw(name: string, raw: string | Buffer | ((socket: Socket) => void), expected: (number | "closed")[]) {
@@ -161,7 +155,7 @@ describe("bad input", () => {
     const put = (headers: Record<string, string>, body = "") => {
       const framed = Object.keys(headers).some((name) => /^(content-length|transfer-encoding)$/i.test(name));
       const length: Record<string, string> = framed || body === "" ? {} : { "Content-Length": String(Buffer.byteLength(body)) };
-      return request("PUT", "/v1/kv/raw", { ...json, ...length, ...headers }, body);
+      return rawRequest("PUT", "/v1/kv/raw", { ...json, ...length, ...headers }, body);
     };
     const big = "x".repeat(BODY_MAX * 10);
     const chunk = (text: string) => `${text.length.toString(16)}\r\n${text}\r\n`;
@@ -199,19 +193,19 @@ describe("bad input", () => {
       ["HTTP/9", "GET /healthz HTTP/9.9\r\nHost: x\r\n\r\n", [400, 505, "closed"]],
       ["header without colon", "GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n", [400, "closed"]],
       ["NUL in a header", "GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: a\u0000b\r\n\r\n", [400, "closed"]],
-      ["header over 16 KiB", request("GET", "/healthz", { "X-Big": "b".repeat(20_000) }), [431, 400, "closed"]],
+      ["header over 16 KiB", rawRequest("GET", "/healthz", { "X-Big": "b".repeat(20_000) }), [431, 400, "closed"]],
       [
         "2000 headers",
-        request("GET", "/healthz", Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`X-${i}`, "1"]))),
+        rawRequest("GET", "/healthz", Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`X-${i}`, "1"]))),
         [200, 431, 400, "closed"],
       ],
-      ["path over 16 KiB", request("GET", `/v1/kv/${"p".repeat(20_000)}`, {}), [414, 431, 400, "closed"]],
-      ["unknown method", request("FROB", "/v1/kv/a", {}), [400, 404, 405, "closed"]],
-      ["PATCH", request("PATCH", "/v1/kv/a", { ...json, "Content-Length": "1" }, "1"), [404, 405]],
-      ["TRACE", request("TRACE", "/v1/kv/a", {}), [400, 404, 405]],
+      ["path over 16 KiB", rawRequest("GET", `/v1/kv/${"p".repeat(20_000)}`, {}), [414, 431, 400, "closed"]],
+      ["unknown method", rawRequest("FROB", "/v1/kv/a", {}), [400, 404, 405, "closed"]],
+      ["PATCH", rawRequest("PATCH", "/v1/kv/a", { ...json, "Content-Length": "1" }, "1"), [404, 405]],
+      ["TRACE", rawRequest("TRACE", "/v1/kv/a", {}), [400, 404, 405]],
       ["CONNECT", "CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n\r\n", [400, 404, 405, "closed"]],
-      ["absolute URI", request("GET", "http://evil.example/v1/kv/a", {}), [400, 404]],
-      ["asterisk target", request("OPTIONS", "*", {}), [400, 404]],
+      ["absolute URI", rawRequest("GET", "http://evil.example/v1/kv/a", {}), [400, 404]],
+      ["asterisk target", rawRequest("OPTIONS", "*", {}), [400, 404]],
       ["If-Match list", put({ "If-Match": '"1", "2"', "Content-Length": "1" }, "1"), [400]],
       ["If-Match negative", put({ "If-Match": '"-1"', "Content-Length": "1" }, "1"), [400]],
       ["If-Match huge", put({ "If-Match": '"99999999999999999999"', "Content-Length": "1" }, "1"), [400]],
@@ -223,28 +217,28 @@ describe("bad input", () => {
       ["Idempotency-Key with a quote inside", put({ "Idempotency-Key": 'a"b', "Content-Length": "1" }, "1"), [400]],
       [
         "content type json-ish",
-        request("PUT", "/v1/kv/raw", { "Content-Type": "application/jsonx", "Content-Length": "1" }, "1"),
+        rawRequest("PUT", "/v1/kv/raw", { "Content-Type": "application/jsonx", "Content-Length": "1" }, "1"),
         [415],
       ],
       [
         "content type form",
-        request("PUT", "/v1/kv/raw", { "Content-Type": "application/x-www-form-urlencoded", "Content-Length": "3" }, "a=1"),
+        rawRequest("PUT", "/v1/kv/raw", { "Content-Type": "application/x-www-form-urlencoded", "Content-Length": "3" }, "a=1"),
         [415],
       ],
       [
         "content type multipart",
-        request("PUT", "/v1/kv/raw", { "Content-Type": "multipart/form-data; boundary=x", "Content-Length": "1" }, "1"),
+        rawRequest("PUT", "/v1/kv/raw", { "Content-Type": "multipart/form-data; boundary=x", "Content-Length": "1" }, "1"),
         [415],
       ],
-      ["content type empty", request("PUT", "/v1/kv/raw", { "Content-Type": "", "Content-Length": "1" }, "1"), [400, 415]],
-      ["no content type", request("PUT", "/v1/kv/raw", { "Content-Length": "1" }, "1"), [415]],
+      ["content type empty", rawRequest("PUT", "/v1/kv/raw", { "Content-Type": "", "Content-Length": "1" }, "1"), [400, 415]],
+      ["no content type", rawRequest("PUT", "/v1/kv/raw", { "Content-Length": "1" }, "1"), [415]],
       ["no body", put({ "Content-Length": "0" }), [400]],
       ["JSON with a BOM", put({ "Content-Length": "4" }, "\ufeff1"), [400]],
       ["deep nesting", put({}, `${"[".repeat(BODY_MAX * 5)}${"]".repeat(BODY_MAX * 5)}`), [413, "closed"]],
       ["proto pollution", put({}, '{"__proto__":{"polluted":1}}'), [200, 400]],
       [
         "duplicate Authorization",
-        request("GET", "/v1/kv/a", { Authorization: "Bearer a", authorization: "Bearer b" }),
+        rawRequest("GET", "/v1/kv/a", { Authorization: "Bearer a", authorization: "Bearer b" }),
         [400, 404],
       ],
       [
@@ -268,7 +262,7 @@ describe("bad input", () => {
       }, 1000);
       socket.on("close", () => clearInterval(timer));
     };
-    const headers = request("PUT", "/v1/kv/slow", { ...json, "Content-Length": "20" }, "12345678901234567890");
+    const headers = rawRequest("PUT", "/v1/kv/slow", { ...json, "Content-Length": "20" }, "12345678901234567890");
     // (headers alone are ~90 bytes: at a byte a second they would take 90 s to arrive)
     const headerEnd = headers.indexOf("\r\n\r\n") + 4;
     const bodyDrip = (socket: Socket) => {
@@ -306,7 +300,7 @@ describe("bad input", () => {
   });
 
   test("clients that disconnect mid-request leave the server serving", async () => {
-    const full = request("PUT", "/v1/kv/cut", { ...json, "Content-Length": "100" }, '"partial');
+    const full = rawRequest("PUT", "/v1/kv/cut", { ...json, "Content-Length": "100" }, '"partial');
     for (let i = 0; i < 30; i++) {
       cases++;
       await new Promise<void>((resolve) => {
@@ -323,7 +317,7 @@ describe("bad input", () => {
     cases++;
     await new Promise<void>((resolve) => {
       const socket = connect({ host: "127.0.0.1", port }, () => {
-        socket.end(request("PUT", "/v1/kv/gone", { ...json, "Content-Length": "1" }, "7"), () => {
+        socket.end(rawRequest("PUT", "/v1/kv/gone", { ...json, "Content-Length": "1" }, "7"), () => {
           socket.destroy();
           resolve();
         });

@@ -42,11 +42,16 @@ export function rawExchange(
   });
 }
 
-/** Resolves with the status of a raw request for `path` (method GET unless given). */
-export async function rawStatus(port: number, path: string, headers: Record<string, string> = {}, method = "GET", body = "") {
+/** The bytes of a request, exactly as given: no header is added but Host and Connection: close. */
+export function rawRequest(method: string, path: string, headers: Record<string, string>, body = ""): string {
   const lines = [`${method} ${path} HTTP/1.1`, "Host: 127.0.0.1", "Connection: close"];
-  if (body.length > 0) lines.push(`Content-Length: ${Buffer.byteLength(body)}`);
   for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
-  const answer = await rawExchange(port, `${lines.join("\r\n")}\r\n\r\n${body}`);
+  return `${lines.join("\r\n")}\r\n\r\n${body}`;
+}
+
+/** Resolves with the status of a raw request for `path` (method GET unless given; Content-Length added for a body). */
+export async function rawStatus(port: number, path: string, headers: Record<string, string> = {}, method = "GET", body = "") {
+  const length: Record<string, string> = body.length > 0 ? { "Content-Length": String(Buffer.byteLength(body)) } : {};
+  const answer = await rawExchange(port, rawRequest(method, path, { ...length, ...headers }, body));
   return { status: answer.status, body: answer.text.slice(answer.text.indexOf("\r\n\r\n") + 4) };
 }
