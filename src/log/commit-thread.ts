@@ -30,6 +30,7 @@ await new Committer(
     },
     // Sleeping at once beats busy-waiting here: spinning 20-300 µs before the futex wait was
     // slower at every concurrency on these 2-core machines (it takes the core the event loop needs).
+    nowMs: () => performance.now(),
     wait(index, value) {
       Atomics.wait(control, index, value);
     },

@@ -23,6 +23,8 @@ export interface CommitterIo {
   datasync(): void | Promise<void>;
   /** Returns once control word `index` may no longer hold `value` (spurious returns are fine). */
   wait(index: number, value: number): void | Promise<void>;
+  /** Monotonic milliseconds, for the commit and fsync timings (virtual on the simulated disk). */
+  nowMs(): number;
 }
 
 export interface CommitterConfig {
@@ -146,12 +148,12 @@ export class Committer {
     chunks.push(ring.ring.subarray(chunkStart, chunkEnd));
     encodeFrameHeader(this.header, this.headerView, 0, frameBytes, this.nextLsn, records);
     const durable = config.sync === "always";
-    const startedMs = performance.now();
+    const startedMs = this.io.nowMs();
     await this.io.write(chunks, position, false);
     // Timed apart from the write so that operators see the disk's own fsync latency.
-    const fsyncStartedMs = performance.now();
+    const fsyncStartedMs = this.io.nowMs();
     if (durable) await this.io.datasync();
-    const endedMs = performance.now();
+    const endedMs = this.io.nowMs();
     const durationMs = endedMs - startedMs;
     assert(position + frameBytes <= segmentBytes, "a frame never crosses the end of its segment");
     ring.writePosition(position + frameBytes);

@@ -3,6 +3,7 @@
  * they are refused with LOGBOOK_INVALID_OPTION before anything touches the disk.
  */
 import { LogbookError } from "../errors.js";
+import { type Clock, systemClock } from "../io/clock.js";
 import type { FileSystem } from "../io/file-system.js";
 import { FRAME_HEADER_BYTES, RECORD_HEADER_BYTES, SEGMENT_HEADER_BYTES } from "./format.js";
 
@@ -42,6 +43,8 @@ export interface LogOptions {
   create?: boolean;
   /** The disk; tests pass a simulated one. */
   fileSystem?: FileSystem;
+  /** Time; the simulated disk passes its virtual clock, so that a seed replays exactly. */
+  clock?: Clock;
 }
 
 export interface ResolvedLogOptions {
@@ -55,6 +58,7 @@ export interface ResolvedLogOptions {
   verifyOnOpen: "full" | "tail";
   readOnly: boolean;
   create: boolean;
+  clock: Clock;
 }
 
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
@@ -125,6 +129,7 @@ export function resolveLogOptions(options: LogOptions = {}): ResolvedLogOptions 
     verifyOnOpen: choiceOption("verifyOnOpen", options.verifyOnOpen, "full", ["full", "tail"]),
     readOnly: booleanOption("readOnly", options.readOnly, false) || recovery === "salvage",
     create: booleanOption("create", options.create, true),
+    clock: options.clock ?? systemClock,
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import { join } from "node:path";
 import { assert } from "../assert.js";
+import type { Clock } from "../io/clock.js";
 import type { FileHandle, FileSystem } from "../io/file-system.js";
 import { SPARE_SEGMENT_NAME, SPARE_SEGMENT_TEMPORARY_NAME } from "./format.js";
 import { encodeSegmentHeader, segmentName } from "./segment-header.js";
@@ -22,6 +23,7 @@ export interface SegmentSetConfig {
   logId: Uint8Array;
   segmentBytes: number;
   preallocate: boolean;
+  clock: Clock;
 }
 
 export class SegmentSet {
@@ -90,7 +92,7 @@ export class SegmentSet {
         logId: this.config.logId,
         firstLsn,
         previousFirstLsn: previous.firstLsn,
-        createdAtMs: Date.now(),
+        createdAtMs: this.config.clock.wallMs(),
       });
       // A crash before this write is durable leaves a segment with no valid header and no
       // record: recovery sets it aside, since nothing in it was ever acknowledged.

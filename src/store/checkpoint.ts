@@ -54,6 +54,7 @@ export async function writeCheckpoint(
   directory: string,
   snapshot: SortedState,
   lsn: number,
+  createdAtMs: number,
 ): Promise<CheckpointInfo> {
   const name = checkpointName(lsn);
   const temporary = join(directory, `${name}.tmp`);
@@ -111,7 +112,7 @@ export async function writeCheckpoint(
     writeU64(header, lsn, 16);
     writeU64(header, entries, 24);
     header.writeUInt32LE(blocks, 32);
-    writeU64(header, Date.now(), 40);
+    writeU64(header, createdAtMs, 40);
     header.writeUInt32LE(crc32Range(header, 0, 60), 60);
     await handle.write(header, 0, { datasync: true });
   } finally {

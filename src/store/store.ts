@@ -10,6 +10,7 @@
 import { EventEmitter } from "node:events";
 import { join, resolve as resolvePath } from "node:path";
 import { asDiskError, LogbookError } from "../errors.js";
+import { type Clock, systemClock } from "../io/clock.js";
 import type { FileSystem } from "../io/file-system.js";
 import { NodeFileSystem } from "../io/node-file-system.js";
 import { Log } from "../log/log.js";
@@ -32,7 +33,7 @@ import { recoverStore, type StoreRecoveryReport } from "./recovery.js";
 import type { SortedState } from "./state.js";
 
 export interface StoreOptions
-  extends Pick<LogOptions, "sync" | "syncIntervalMs" | "segmentBytes" | "batchBytesMax" | "fileSystem"> {
+  extends Pick<LogOptions, "sync" | "syncIntervalMs" | "segmentBytes" | "batchBytesMax" | "fileSystem" | "clock"> {
   valueEncoding?: ValueEncoding;
   keyEncoding?: KeyEncoding;
   keyBytesMax?: number;
@@ -117,6 +118,7 @@ export interface StoreEvents {
 export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable {
   readonly directory: string;
   private readonly fs: FileSystem;
+  private readonly clock: Clock;
   private readonly log: Log;
   private state: SortedState;
   private appliedLsn: number;
@@ -146,6 +148,7 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
     super();
     this.directory = directory;
     this.fs = fs;
+    this.clock = options.clock ?? systemClock;
     this.log = log;
     this.state = recovered.state;
     this.appliedLsn = recovered.appliedLsn;
@@ -184,6 +187,7 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
       ...(options.syncIntervalMs === undefined ? {} : { syncIntervalMs: options.syncIntervalMs }),
       ...(options.segmentBytes === undefined ? {} : { segmentBytes: options.segmentBytes }),
       ...(options.batchBytesMax === undefined ? {} : { batchBytesMax: options.batchBytesMax }),
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
     });
     try {
       const recovered = await recoverStore(fs, path, log);
@@ -389,7 +393,8 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
   }
 
   private async checkpointOnce(): Promise<CheckpointInfo> {
-    const startedMs = performance.now();
+    const clock = this.clock;
+    const startedMs = clock.monotonicMs();
     const lsn = this.appliedLsn;
     const snapshot = this.state.snapshot();
     const logBytes = this.log.appendedBytes;
@@ -397,7 +402,7 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
     // power cut could otherwise lose log records the checkpoint includes, and their LSNs
     // would be handed out again. (Found by bench:store, which loads with sync "none".)
     if (lsn > 0) await this.log.waitFor(lsn, "durable");
-    const info = await writeCheckpoint(this.fs, this.directory, snapshot, lsn);
+    const info = await writeCheckpoint(this.fs, this.directory, snapshot, lsn, clock.wallMs());
     const previous = this.manifest.checkpoints[0];
     const manifest: Manifest = { ...this.manifest, checkpoints: previous === undefined ? [info] : [info, previous] };
     await writeManifest(this.fs, this.directory, manifest);
@@ -408,7 +413,7 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
     // Keep the log from the previous checkpoint on, so that a damaged newest one can fall back to it.
     if (previous !== undefined) await this.log.truncateBefore(previous.lsn + 1);
     this.logBytesAtCheckpoint = logBytes;
-    this.lastCheckpoint = { ...info, atMs: Date.now(), durationMs: performance.now() - startedMs };
+    this.lastCheckpoint = { ...info, atMs: clock.wallMs(), durationMs: clock.monotonicMs() - startedMs };
     this.checkpointCount++;
     if (this.listenerCount("checkpoint") > 0) this.emit("checkpoint", { ...info, durationMs: this.lastCheckpoint.durationMs });
     return info;

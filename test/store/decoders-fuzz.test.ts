@@ -69,7 +69,7 @@ test("a mutated checkpoint file is refused with LOGBOOK_CORRUPTION or loads exac
   await disk.view().mkdir(DIR);
   const state = SortedState.empty();
   for (let i = 0; i < 300; i++) state.set(`key-${String(i).padStart(4, "0")}`, { value: "v".repeat(i % 50), version: i + 1 });
-  const info = await writeCheckpoint(disk.view(), DIR, state, 400);
+  const info = await writeCheckpoint(disk.view(), DIR, state, 400, Date.now());
   const path = `${DIR}/${info.file}`;
   const original = await readAll(disk, path);
   const expected = entriesOf(state);
