@@ -16,6 +16,10 @@ import { Command, CommitRing, CommitterState, Control, GROUP_SLOTS, Stat } from 
 import { Committer, type CommitterIo } from "./committer.js";
 import { FRAME_HEADER_BYTES, LSN_MAX, recordBytes, SEGMENT_HEADER_BYTES } from "./format.js";
 import type { ResolvedLogOptions } from "./options.js";
+
+/** Event-loop turns the main-thread committer polls before it sleeps (see inlineIo). */
+const INLINE_SPIN_TURNS = 64;
+
 import { encodeRecord } from "./record.js";
 import type { SegmentSet } from "./segments.js";
 
@@ -475,7 +479,7 @@ export class GroupCommitWriter {
     this.publishedSinceAck = 0;
     if (!this.measuringJs) {
       this.measuringJs = true;
-      this.acknowledgedAtMs = performance.now();
+      this.acknowledgedAtMs = this.options.clock.monotonicMs();
       this.acknowledgedGroups = groups;
       setImmediate(this.measureJs);
     }
@@ -484,7 +488,7 @@ export class GroupCommitWriter {
   /** Runs once the woken writers' JavaScript has run: samples its cost per group. */
   private readonly measureJs = (): void => {
     this.measuringJs = false;
-    const perGroupMs = (performance.now() - this.acknowledgedAtMs) / this.acknowledgedGroups;
+    const perGroupMs = (this.options.clock.monotonicMs() - this.acknowledgedAtMs) / this.acknowledgedGroups;
     this.jsMsPerGroupEwma += EWMA_WEIGHT * (perGroupMs - this.jsMsPerGroupEwma);
   };
 
@@ -556,7 +560,15 @@ export class GroupCommitWriter {
         if (datasync) await handle.datasync();
       },
       datasync: () => this.segments.handle.datasync(),
+      nowMs: () => this.options.clock.monotonicMs(),
       wait: async (index, value) => {
+        // Turn by turn first: waitAsync wakes through a V8 task whose order against setImmediate
+        // varies from run to run, and a simulated run must replay exactly from its seed. A
+        // committer idle for longer sleeps for real.
+        for (let turn = 0; turn < INLINE_SPIN_TURNS; turn++) {
+          if (Atomics.load(control, index) !== value) return;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
         const wait = Atomics.waitAsync(control, index, value);
         if (wait.async) await wait.value;
       },
