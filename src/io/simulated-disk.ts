@@ -6,8 +6,9 @@
  * The model (../shared/DESIGN.md §6):
  * - `write` changes what readers see; only `datasync` makes a file's data (and size) durable.
  * - A created, renamed or unlinked name is durable only after `syncDirectory` of its directory.
- * - `crash()` loses what was not made durable, as the seed picks: all of it, all of it kept,
- *   or any subset of the dirty 512-byte sectors (torn and reordered writes).
+ * - `crash()` loses what was not made durable, as the seed picks (or as asked): all of it, all
+ *   of it kept, a prefix of the dirty sectors, or any subset of them torn at 512-byte or
+ *   4-KiB boundaries (torn and reordered writes).
  * After a crash, the FileSystem views handed out before it are dead: every call throws EIO,
  * so a Log left running from before the crash cannot touch what survived.
  *
@@ -19,9 +20,17 @@
  * - `write-enospc`: a write stores a seed-chosen prefix of whole sectors, then fails with ENOSPC
  *   (a short write on a full disk).
  * - `read-eio`: a read fails with EIO.
+ * Latent faults (`LATENT_FAULTS`), which damage durable bytes without failing any call:
+ * - `bit-flip`: one bit of a file's durable bytes flips (media decay); readers see it too
+ *   unless the page cache holds a newer write of that sector.
+ * - `misdirected-write`: an fdatasync stores one dirty sector over an earlier sector of the
+ *   file instead of where it belongs, which keeps its old bytes. Readers see nothing wrong
+ *   until the cache is gone (a power cut).
+ * Time is virtual (`clock`): it advances with the disk's operations, so a seed replays exactly.
  */
 import { dirname } from "node:path";
 import { LogbookError } from "../errors.js";
+import type { Clock } from "./clock.js";
 import type { DirectoryLock, FileHandle, FileSystem, OpenMode, WriteOptions } from "./file-system.js";
 
 export const SECTOR_BYTES = 512;
@@ -69,14 +78,26 @@ function errno(code: string, syscall: string, path: string): NodeJS.ErrnoExcepti
   return error;
 }
 
-export type DiskFault = "fsync-eio" | "write-eio" | "write-enospc" | "read-eio";
+export type DiskFault = "fsync-eio" | "write-eio" | "write-enospc" | "read-eio" | "bit-flip" | "misdirected-write";
+/** Faults that fail a call: the code sees an error. */
 export const DISK_FAULTS: readonly DiskFault[] = ["fsync-eio", "write-eio", "write-enospc", "read-eio"];
+/** Faults that damage durable bytes silently: only checksums can see them. */
+export const LATENT_FAULTS: readonly DiskFault[] = ["bit-flip", "misdirected-write"];
 
 const FAULTS_BY_SYSCALL: Record<string, readonly DiskFault[]> = {
-  fdatasync: ["fsync-eio"],
-  write: ["write-eio", "write-enospc"],
-  read: ["read-eio"],
+  fdatasync: ["fsync-eio", "misdirected-write", "bit-flip"],
+  write: ["write-eio", "write-enospc", "bit-flip"],
+  read: ["read-eio", "bit-flip"],
 };
+
+export type CrashMode = "lose-all" | "keep-all" | "torn-512" | "prefix" | "torn-4096";
+export const CRASH_MODES: readonly CrashMode[] = ["lose-all", "keep-all", "torn-512", "prefix", "torn-4096"];
+
+/** Virtual milliseconds an operation takes; an fdatasync takes longer, as on a disk. */
+const OPERATION_MS = 0.005;
+const DATASYNC_MS = 0.2;
+/** 2026-01-01T00:00:00Z: virtual wall time starts here. */
+const VIRTUAL_EPOCH_MS = 1_767_225_600_000;
 
 export interface CrashReport {
   filesTorn: number;
@@ -105,10 +126,30 @@ export class SimulatedDisk {
   /** Told of every fault and crash, for reproducing a failing seed step by step. */
   trace: ((event: string) => void) | undefined;
   /** Faults injected so far, by kind. */
-  readonly faultsInjected: Record<DiskFault, number> = { "fsync-eio": 0, "write-eio": 0, "write-enospc": 0, "read-eio": 0 };
+  readonly faultsInjected: Record<DiskFault, number> = {
+    "fsync-eio": 0,
+    "write-eio": 0,
+    "write-enospc": 0,
+    "read-eio": 0,
+    "bit-flip": 0,
+    "misdirected-write": 0,
+  };
+  /** Where latent faults hit durable bytes, in order. */
+  readonly latentDamage: { kind: DiskFault; path: string; offset: number }[] = [];
+  private virtualMs = 0;
+  /** Time on this disk: it moves only as operations run. */
+  readonly clock: Clock = {
+    monotonicMs: () => this.virtualMs,
+    wallMs: () => VIRTUAL_EPOCH_MS + Math.floor(this.virtualMs),
+  };
 
   constructor(readonly seed: number) {
     this.random = seededRandom(seed);
+  }
+
+  /** Paths of the files with a name now, in a stable order. */
+  paths(): string[] {
+    return [...this.names.keys()].sort();
   }
 
   /** From now on, each call of a matching kind fails with this probability (0: never). */
@@ -123,9 +164,38 @@ export class SimulatedDisk {
     const candidates = FAULTS_BY_SYSCALL[syscall]?.filter((kind) => this.faultKinds.has(kind));
     if (candidates === undefined || candidates.length === 0 || this.random() >= this.faultProbability) return undefined;
     const kind = candidates[Math.floor(this.random() * candidates.length)] as DiskFault;
-    this.faultsInjected[kind]++;
-    this.trace?.(`fault ${kind} at operation ${this.operations}`);
+    if (kind === "bit-flip") {
+      this.flipBit();
+      return undefined;
+    }
+    // A misdirected write is counted when the fdatasync finds somewhere wrong to put it.
+    if (kind !== "misdirected-write") this.countFault(kind, "");
     return kind;
+  }
+
+  countFault(kind: DiskFault, where: string): void {
+    this.faultsInjected[kind]++;
+    this.trace?.(`fault ${kind} at operation ${this.operations}${where}`);
+  }
+
+  /** Flips one bit in the written part of a file's durable bytes, as decaying media would. */
+  flipBit(): boolean {
+    const candidates = [...this.durableNames].filter(([, inode]) => inode.durableSize > 0).sort(([a], [b]) => (a < b ? -1 : 1));
+    if (candidates.length === 0) return false;
+    const [path, inode] = candidates[Math.floor(this.random() * candidates.length)] as [string, Inode];
+    let written = inode.durableSize;
+    while (written > 0 && inode.durable[written - 1] === 0) written--;
+    if (written === 0) return false;
+    const offset = Math.floor(this.random() * written);
+    const mask = 1 << Math.floor(this.random() * 8);
+    inode.durable[offset] = (inode.durable[offset] as number) ^ mask;
+    // The cache holds the media's bytes unless a newer write of that sector is waiting in it.
+    if (!inode.dirty.has(Math.floor(offset / SECTOR_BYTES)) && offset < inode.size) {
+      inode.data[offset] = (inode.data[offset] as number) ^ mask;
+    }
+    this.latentDamage.push({ kind: "bit-flip", path, offset });
+    this.countFault("bit-flip", ` (${path} byte ${offset})`);
+    return true;
   }
 
   /** A number in [0, 1) from the disk's seeded sequence. */
@@ -138,23 +208,40 @@ export class SimulatedDisk {
     return new SimulatedFileSystem(this, this.epoch);
   }
 
-  /** Cuts the power: keeps what was durable, and of the rest what the seed picks. */
-  crash(): CrashReport {
-    this.trace?.(`power cut at operation ${this.operations}`);
+  /** Cuts the power: keeps what was durable, and of the rest what `mode` (or the seed) picks. */
+  crash(mode?: CrashMode): CrashReport {
+    this.trace?.(`power cut at operation ${this.operations}${mode === undefined ? "" : ` (${mode})`}`);
     this.crashAtOperation = undefined;
     this.epoch++;
     this.crashes++;
     this.locks.clear();
     const report: CrashReport = { filesTorn: 0, sectorsKept: 0, sectorsLost: 0, namesLost: 0 };
     const survivors = new Map<Inode, Inode>();
-    const mode = this.random();
+    const draw = this.random();
+    const chosen: CrashMode =
+      mode ??
+      (draw < 0.3 ? "lose-all" : draw < 0.45 ? "keep-all" : draw < 0.75 ? "torn-512" : draw < 0.87 ? "prefix" : "torn-4096");
     for (const inode of new Set([...this.names.values(), ...this.durableNames.values()])) {
       const after = new Inode(inode.durable.slice(0, inode.durableSize), inode.durableSize);
       after.data = new Uint8Array(Math.max(inode.durableSize, 1));
       after.data.set(inode.durable.subarray(0, inode.durableSize));
-      // Dirty sectors: all lost, all kept, or a subset, each sector whole (no torn sector).
-      for (const sector of inode.dirty) {
-        const keep = mode < 0.3 ? false : mode < 0.45 ? true : this.random() < 0.5;
+      // Dirty sectors: all lost, all kept, a prefix, or a subset, each sector (or 4-KiB page) whole.
+      const sectors = [...inode.dirty].sort((a, b) => a - b);
+      const prefixEnd = chosen === "prefix" ? Math.floor(this.random() * (sectors.length + 1)) : 0;
+      const pages = new Map<number, boolean>();
+      for (const [index, sector] of sectors.entries()) {
+        const page = Math.floor((sector * SECTOR_BYTES) / 4096);
+        if (chosen === "torn-4096" && !pages.has(page)) pages.set(page, this.random() < 0.5);
+        const keep =
+          chosen === "lose-all"
+            ? false
+            : chosen === "keep-all"
+              ? true
+              : chosen === "prefix"
+                ? index < prefixEnd
+                : chosen === "torn-4096"
+                  ? (pages.get(page) as boolean)
+                  : this.random() < 0.5;
         if (!keep) {
           report.sectorsLost++;
           continue;
@@ -188,6 +275,11 @@ export class SimulatedDisk {
     this.crashAtOperation = this.operations + operations;
   }
 
+  /** Moves virtual time on by an operation's duration. */
+  advance(ms: number): void {
+    this.virtualMs += ms;
+  }
+
   get crashPending(): boolean {
     return this.crashAtOperation !== undefined;
   }
@@ -195,6 +287,7 @@ export class SimulatedDisk {
   check(epoch: number, syscall: string, path: string): void {
     if (epoch !== this.epoch) throw errno("EIO", syscall, path);
     this.trace?.(`${syscall} ${path}`);
+    this.virtualMs += OPERATION_MS;
     if (this.crashAtOperation !== undefined && this.operations >= this.crashAtOperation) {
       this.crashAtOperation = undefined;
       this.scheduledCrashes.push(this.crash());
@@ -321,18 +414,38 @@ class SimulatedHandle implements FileHandle {
   async datasync(): Promise<void> {
     this.disk.check(this.epoch, "fdatasync", this.path);
     const inode = this.inode;
-    if (this.disk.fault("fdatasync") === "fsync-eio") {
+    this.disk.advance(DATASYNC_MS);
+    const fault = this.disk.fault("fdatasync");
+    if (fault === "fsync-eio") {
       // Linux marks the failed pages clean: what they held stays readable but is never written.
       inode.dirty.clear();
       throw errno("EIO", "fdatasync", this.path);
     }
+    // A misdirected sector lands over an earlier sector of the file; its own place keeps its old bytes.
+    const sectors = [...inode.dirty].sort((a, b) => a - b);
+    const lowest = sectors[0] ?? 0;
+    let misdirected: { from: number; to: number } | undefined;
+    if (fault === "misdirected-write" && lowest > 0) {
+      misdirected = {
+        from: sectors[Math.floor(this.disk.next() * sectors.length)] as number,
+        to: Math.floor(this.disk.next() * lowest),
+      };
+    }
     // Only dirty sectors reach the device: pages dropped by a failed fdatasync never do.
     const durable = new Uint8Array(inode.size);
     durable.set(inode.durable.subarray(0, Math.min(inode.durableSize, inode.size)));
-    for (const sector of inode.dirty) {
+    for (const sector of sectors) {
+      if (sector === misdirected?.from) continue;
       const start = sector * SECTOR_BYTES;
       const end = Math.min(start + SECTOR_BYTES, inode.size);
       if (end > start) durable.set(inode.data.subarray(start, end), start);
+    }
+    if (misdirected !== undefined) {
+      const start = misdirected.from * SECTOR_BYTES;
+      const bytes = inode.data.subarray(start, Math.min(start + SECTOR_BYTES, inode.size));
+      durable.set(bytes, misdirected.to * SECTOR_BYTES);
+      this.disk.latentDamage.push({ kind: "misdirected-write", path: this.path, offset: start });
+      this.disk.countFault("misdirected-write", ` (${this.path} sector ${misdirected.from} written at ${misdirected.to})`);
     }
     inode.durable = durable;
     inode.durableSize = inode.size;
