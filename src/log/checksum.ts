@@ -11,6 +11,8 @@ import { crc32 as zlibCrc32 } from "node:zlib";
 const TABLE_CRC_BYTES_MAX = 256;
 
 const TABLES = buildTables();
+/** The byte table of the CRC's linear part: TABLES[n] is the CRC register after byte n from zero. */
+export const CRC_BYTE_TABLE: Int32Array = TABLES.subarray(0, 256);
 
 function buildTables(): Int32Array {
   const tables = new Int32Array(256 * 8);

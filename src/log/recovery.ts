@@ -4,8 +4,10 @@
  * The writer has at most one frame that is written but not yet fdatasynced, always the last
  * one of the newest segment (it writes a frame only after the previous one is durable, and
  * starts a segment only after the previous one is). So an invalid frame is a torn tail exactly
- * when nothing valid follows it; if a valid frame with a later LSN follows, acknowledged data
- * was damaged, and the open is refused (LOGBOOK_CORRUPTION) in the default mode.
+ * when nothing valid follows it and it is not one flipped bit away from a valid frame (a torn
+ * write loses whole sectors; one wrong bit is damage to a frame that was written whole, see
+ * bit-flip.ts). Otherwise acknowledged data was damaged, and the open is refused
+ * (LOGBOOK_CORRUPTION) in the default mode.
  */
 import { randomBytes } from "node:crypto";
 import { dirname, join } from "node:path";
@@ -125,7 +127,7 @@ async function reassertDurable(handle: FileHandle, from: number, to: number): Pr
 }
 
 export async function recoverLog(fs: FileSystem, directory: string, options: ResolvedLogOptions): Promise<RecoveredLog> {
-  const startedMs = performance.now();
+  const startedMs = options.clock.monotonicMs();
   const names = await fs.list(directory);
   const listed = await listSegments(fs, directory, names);
   const report: RecoveryReport = {
@@ -208,7 +210,7 @@ export async function recoverLog(fs: FileSystem, directory: string, options: Res
     const successor = segments[index + 1];
     if (!isLast && !scan.damage.provenLater && successor !== undefined && successor.firstLsn === expected) continue;
     // Damage that is not a torn tail: refused, cut (point-in-time) or skipped (salvage, inside scanSegment).
-    if (!isLast || scan.damage.provenLater || options.recovery === "strict") {
+    if (!isLast || scan.damage.provenLater || scan.damage.flipped || options.recovery === "strict") {
       if (options.recovery === "point-in-time") {
         report.lostRange = { file: segment.path, offset: scan.damage.offset, reason: scan.damage.reason, fromLsn: expected };
         cutAt = index;
@@ -242,7 +244,7 @@ export async function recoverLog(fs: FileSystem, directory: string, options: Res
       throw asDiskError(error, `cannot make the tail of ${active.path} durable`, { file: active.path });
     }
   }
-  report.durationMs = performance.now() - startedMs;
+  report.durationMs = options.clock.monotonicMs() - startedMs;
   return {
     logId,
     segments: segments.map(({ firstLsn, name, path }) => ({ firstLsn, name, path })),
@@ -309,7 +311,8 @@ function checkHeaders(listed: ListedSegment[]): ListedSegment[] {
 interface SegmentScan {
   nextLsn: number;
   tailPosition: number;
-  damage?: { offset: number; reason: string; provenLater: boolean };
+  /** `provenLater`: a valid frame follows; `flipped`: the frame is one bit from valid. Either way, not a torn tail. */
+  damage?: { offset: number; reason: string; provenLater: boolean; flipped: boolean };
 }
 
 async function scanSegment(
@@ -333,7 +336,10 @@ async function scanSegment(
         continue;
       }
       if (check.kind === "end" || check.kind === "stale") return { nextLsn: expected, tailPosition: position };
-      const reason = check.kind === "damaged" ? check.reason : "frame could not be read";
+      // A frame one bit away from valid was whole once: not torn, whether or not anything follows.
+      const flipped = check.kind === "damaged" && (await reader.isOneBitFromValid(position, expected));
+      const damaged = check.kind === "damaged" ? check.reason : "frame could not be read";
+      const reason = flipped ? `${damaged}, one bit away from a valid frame (damaged after it was written)` : damaged;
       const later = await reader.findLaterFrame(position, expected);
       if (mode === "salvage" && later !== undefined) {
         report.skipped.push({ file: segment.path, offset: position, reason, fromLsn: expected });
@@ -344,7 +350,7 @@ async function scanSegment(
       return {
         nextLsn: expected,
         tailPosition: position,
-        damage: { offset: position, reason, provenLater: later !== undefined },
+        damage: { offset: position, reason, provenLater: later !== undefined, flipped },
       };
     }
   } finally {
@@ -352,13 +358,18 @@ async function scanSegment(
   }
 }
 
-/** A newest segment whose header is invalid but whose first frame checks was damaged, not torn. */
+/**
+ * A newest segment whose header is invalid but that holds any frame of its own was damaged, not
+ * torn: frames are written only once the header is durable. Anywhere, not only first: a
+ * misdirected write over sector 0 takes the header and the first frames with it (simulator).
+ */
 async function refuseIfFramesFollow(fs: FileSystem, segment: ListedSegment): Promise<void> {
   const handle = await fs.open(segment.path, "read");
   try {
     const reader = new SegmentReader(handle, segment.sizeBytes);
-    const check = await reader.checkAt(SEGMENT_HEADER_BYTES, segment.firstLsn);
-    if (check.kind === "valid") throw corruption(`${segment.header as string} but its records are intact`, segment.path, 0);
+    const first = await reader.checkAt(SEGMENT_HEADER_BYTES, segment.firstLsn);
+    const intact = first.kind === "valid" || (await reader.findLaterFrame(SEGMENT_HEADER_BYTES, segment.firstLsn)) !== undefined;
+    if (intact) throw corruption(`${segment.header as string} but records of its own follow`, segment.path, 0);
   } finally {
     await handle.close();
   }
@@ -450,7 +461,7 @@ async function createLog(
       await writeZeros(handle, 0, options.segmentBytes);
     }
     // A crash before this header is durable leaves a headerless segment: the next open starts over.
-    await handle.write(encodeSegmentHeader({ logId, firstLsn: 1, previousFirstLsn: 0, createdAtMs: Date.now() }), 0, {
+    await handle.write(encodeSegmentHeader({ logId, firstLsn: 1, previousFirstLsn: 0, createdAtMs: options.clock.wallMs() }), 0, {
       datasync: true,
     });
     await fs.syncDirectory(directory);
@@ -460,7 +471,7 @@ async function createLog(
   }
   report.created = true;
   report.segments = 1;
-  report.durationMs = performance.now() - startedMs;
+  report.durationMs = options.clock.monotonicMs() - startedMs;
   return {
     logId,
     segments: [{ firstLsn: 1, name, path }],

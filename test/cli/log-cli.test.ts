@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { Log } from "../../src/index.js";
 import { FRAME_HEADER_BYTES, RECORD_HEADER_BYTES, recordBytes, SEGMENT_HEADER_BYTES } from "../../src/log/format.js";
-import { flipBit, segmentFiles } from "../support/surgery.js";
+import { flipBit, segmentFiles, zeroRange } from "../support/surgery.js";
 import { bytes, tempDir } from "../support/temp.js";
 
 // The CLI is tested as users run it: the built executable (npm test builds first).
@@ -55,7 +55,8 @@ describe("logbook log CLI", () => {
   test("verify exits 0 on a clean log, 1 with file and offset on corruption, 3 on a torn tail", async () => {
     assert.equal(run("log", "verify", dir).code, 0);
     const [segment] = await segmentFiles(dir);
-    await flipBit(segment as string, SEGMENT_HEADER_BYTES + FRAME_BYTES * 4 + FRAME_HEADER_BYTES + RECORD_HEADER_BYTES);
+    // A torn write leaves sectors of old bytes (zeros here), not one flipped bit.
+    await zeroRange(segment as string, SEGMENT_HEADER_BYTES + FRAME_BYTES * 4 + FRAME_HEADER_BYTES + RECORD_HEADER_BYTES, 4);
     const torn = run("log", "verify", dir, "--json");
     assert.equal(torn.code, 3);
     assert.equal(JSON.parse(torn.stdout).status, "torn-tail");
@@ -69,7 +70,7 @@ describe("logbook log CLI", () => {
 
   test("repair is a dry run unless --yes, and keeps the original bytes aside", async () => {
     const [segment] = await segmentFiles(dir);
-    await flipBit(segment as string, SEGMENT_HEADER_BYTES + FRAME_BYTES * 4 + FRAME_HEADER_BYTES + RECORD_HEADER_BYTES);
+    await zeroRange(segment as string, SEGMENT_HEADER_BYTES + FRAME_BYTES * 4 + FRAME_HEADER_BYTES + RECORD_HEADER_BYTES, 4);
     const before = await readFile(segment as string);
     const dry = run("log", "repair", dir);
     assert.equal(dry.code, 0, dry.stderr);

@@ -76,10 +76,38 @@ describe("recovery on open", () => {
   test("a torn frame header at the tail is a torn tail too", async () => {
     await writeRecords(dir, 5);
     const [segment] = await segmentFiles(dir);
-    await flipBit(segment as string, frameOffset(5) + 4);
+    // Half of the header never reached the disk.
+    await zeroRange(segment as string, frameOffset(5) + 4, 12);
     await using log = await Log.open(dir, SMALL);
     assert.equal(log.lastLsn, 4);
     assert.ok(log.recovery.tornTail);
+  });
+
+  test("one flipped bit in the last frame is damage, not a torn tail: the open is refused, nothing is cut", async () => {
+    await writeRecords(dir, 5);
+    const [segment] = await segmentFiles(dir);
+    const original = await readFile(segment as string);
+    const last = frameOffset(5);
+    const record = last + FRAME_HEADER_BYTES;
+    // The frame header's magic, size and checksum; the record's checksum, length, LSN, payload and padding.
+    const places = [last, last + 5, last + 29, record, record + 4, record + 9, record + RECORD_HEADER_BYTES + 2];
+    const padding = record + RECORD_HEADER_BYTES + payloadFor(5).byteLength;
+    if (padding % 8 !== 0) places.push(padding);
+    for (const offset of places) {
+      for (const bit of [0, 5]) {
+        await writeFile(segment as string, original);
+        await flipBit(segment as string, offset, bit);
+        await assert.rejects(
+          Log.open(dir, SMALL),
+          (error) => isLogbookError(error, "LOGBOOK_CORRUPTION") && /one bit away/.test(error.message),
+          `bit ${bit} of byte ${offset - last} of the last frame`,
+        );
+      }
+    }
+    assert.deepEqual(
+      await readFile(segment as string),
+      original.map((b, i) => (i === places.at(-1) ? b ^ 32 : b)),
+    );
   });
 
   test("a flipped bit in a frame followed by valid frames fails open with LOGBOOK_CORRUPTION naming file and offset", async () => {
