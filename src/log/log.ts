@@ -91,7 +91,14 @@ export class Log extends EventEmitter<LogEvents> implements AsyncDisposable {
     this.staticSegments = recovered.segments;
     if (options.readOnly) return;
     this.segmentSet = new SegmentSet(
-      { fs, directory, logId: recovered.logId, segmentBytes: options.segmentBytes, preallocate: options.preallocate },
+      {
+        fs,
+        directory,
+        logId: recovered.logId,
+        segmentBytes: options.segmentBytes,
+        preallocate: options.preallocate,
+        clock: options.clock,
+      },
       recovered.segments,
       recovered.activeHandle,
       recovered.spareOnDisk,
@@ -202,7 +209,13 @@ export class Log extends EventEmitter<LogEvents> implements AsyncDisposable {
         lsn,
       });
     }
-    const removed = await (this.segmentSet as SegmentSet).truncateBefore(lsn);
+    let removed: number;
+    try {
+      removed = await (this.segmentSet as SegmentSet).truncateBefore(lsn);
+    } catch (error) {
+      // Typed like every disk error; the segments left on disk are counted in again at the next open.
+      throw asDiskError(error, `truncating the log before LSN ${lsn} failed`, { lsn });
+    }
     this.segmentsTruncated += removed;
     return removed;
   }

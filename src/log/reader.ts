@@ -4,7 +4,7 @@
  * returned as data (LOGBOOK_CORRUPTION), except in salvage mode, where damaged frames are
  * skipped and reported.
  */
-import { LogbookError } from "../errors.js";
+import { asDiskError, errnoCode, LogbookError } from "../errors.js";
 import type { FileHandle, FileSystem } from "../io/file-system.js";
 import { SEGMENT_HEADER_BYTES } from "./format.js";
 import { forEachRecord } from "./frame.js";
@@ -86,8 +86,18 @@ export async function* readFrames(
       if (segment === undefined || segment.firstLsn > lsn) {
         throw new LogbookError("LOGBOOK_TRUNCATED", `LSN ${lsn} is no longer in the log`, { lsn });
       }
-      handle = await source.fs.open(segment.path, "read");
-      const reader = new SegmentReader(handle, await handle.sizeBytes());
+      let sizeBytes: number;
+      try {
+        handle = await source.fs.open(segment.path, "read");
+        sizeBytes = await handle.sizeBytes();
+      } catch (error) {
+        // Freed by a truncation since the list was taken: what it held is no longer in the log.
+        if (errnoCode(error) === "ENOENT") {
+          throw new LogbookError("LOGBOOK_TRUNCATED", `LSN ${lsn} is no longer in the log`, { lsn, cause: error });
+        }
+        throw asDiskError(error, `cannot read ${segment.path}`, { file: segment.path });
+      }
+      const reader = new SegmentReader(handle, sizeBytes);
       let position = SEGMENT_HEADER_BYTES;
       let expected = segment.firstLsn;
       let retriedEnd = false;
