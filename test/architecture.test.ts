@@ -32,8 +32,8 @@ test("imports point down the layers only (cli → server → streams → store �
   }
 });
 
-test("the leaves (errors, assert) import nothing of ours", () => {
-  for (const leaf of ["src/errors.ts", "src/assert.ts"]) {
+test("the leaves (errors, assert, breakage) import nothing of ours", () => {
+  for (const leaf of ["src/errors.ts", "src/assert.ts", "src/breakage.ts"]) {
     assert.deepEqual(
       imports(leaf).filter((s) => s.startsWith(".")),
       [],

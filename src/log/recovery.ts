@@ -12,6 +12,7 @@
 import { randomBytes } from "node:crypto";
 import { dirname, join } from "node:path";
 import { assert } from "../assert.js";
+import { breakage } from "../breakage.js";
 import { asDiskError, LogbookError } from "../errors.js";
 import type { FileHandle, FileSystem } from "../io/file-system.js";
 import {
@@ -38,6 +39,8 @@ import { writeZeros } from "./zero-fill.js";
 
 /** A run of zeros this long after a torn frame is taken as the end of what the crash left behind. */
 const TORN_EXTENT_ZERO_RUN_BYTES = 4096;
+/** How far the deliberately broken variant `keepTornTail` (src/breakage.ts) skips. */
+const BROKEN_TAIL_SKIP_BYTES = 512;
 
 export interface TornTailReport {
   file: string;
@@ -221,7 +224,11 @@ export async function recoverLog(fs: FileSystem, directory: string, options: Res
       throw corruption(detail, segment.path, scan.damage.offset, expected);
     }
     report.tornTail = { file: segment.path, offset: scan.damage.offset, bytes: 0, reason: scan.damage.reason };
-    if (mutable) report.tornTail = await clearTail(fs, directory, segment, scan.damage.offset, scan.damage.reason);
+    if (breakage.keepTornTail && tailPosition + BROKEN_TAIL_SKIP_BYTES + FRAME_HEADER_BYTES < options.segmentBytes) {
+      tailPosition += BROKEN_TAIL_SKIP_BYTES; // the deliberate bug: append after the torn bytes, leave them
+    } else if (mutable) {
+      report.tornTail = await clearTail(fs, directory, segment, scan.damage.offset, scan.damage.reason);
+    }
   }
   if (cutAt >= 0) {
     for (const later of segments.splice(cutAt + 1)) {

@@ -6,7 +6,7 @@ import fc from "fast-check";
 import { isLogbookError, Log, type LogOptions } from "../../src/index.js";
 import { FRAME_HEADER_BYTES, RECORD_HEADER_BYTES, recordBytes, SEGMENT_HEADER_BYTES } from "../../src/log/format.js";
 import { segmentName } from "../../src/log/segment-header.js";
-import { flipBit, readBytes, segmentFiles, zeroRange, zeroSector } from "../support/surgery.js";
+import { flipBit, readBytes, segmentFiles, writeBytes, zeroRange, zeroSector } from "../support/surgery.js";
 import { bytes, tempDir, text } from "../support/temp.js";
 
 const SMALL: LogOptions = { segmentBytes: 64 * 1024, batchBytesMax: 16 * 1024 };
@@ -81,6 +81,28 @@ describe("recovery on open", () => {
     await using log = await Log.open(dir, SMALL);
     assert.equal(log.lastLsn, 4);
     assert.ok(log.recovery.tornTail);
+  });
+
+  // Found by the crash simulator (sim/, misdirected writes): both once lost acknowledged records in silence.
+  test("a newest segment whose first sector was overwritten is damage, not an unfinished rotation", async () => {
+    await writeRecords(dir, 10);
+    const [segment] = await segmentFiles(dir);
+    // Sector 0 (the header and the first frames) holds another sector's bytes.
+    await writeBytes(segment as string, 0, await readBytes(segment as string, 1024, 512));
+    await assert.rejects(Log.open(dir, SMALL), (error) => isLogbookError(error, "LOGBOOK_CORRUPTION"));
+    assert.deepEqual(
+      (await readdir(dir)).filter((n) => n.endsWith(".broken")),
+      [],
+      "nothing was set aside",
+    );
+  });
+
+  test("damage in the frame before a last frame whose header checks is not a torn tail", async () => {
+    await writeRecords(dir, 10);
+    const [segment] = await segmentFiles(dir);
+    await zeroRange(segment as string, frameOffset(9) + FRAME_HEADER_BYTES + RECORD_HEADER_BYTES, 8);
+    await zeroRange(segment as string, frameOffset(10) + FRAME_HEADER_BYTES + RECORD_HEADER_BYTES, 8);
+    await assert.rejects(Log.open(dir, SMALL), (error) => isLogbookError(error, "LOGBOOK_CORRUPTION") && error.lsn === 9);
   });
 
   test("one flipped bit in the last frame is damage, not a torn tail: the open is refused, nothing is cut", async () => {

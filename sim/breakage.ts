@@ -1,0 +1,69 @@
+/**
+ * Deliberately broken variants (issue "Crash simulation"): each must be caught by the sweep.
+ * Those that live in the disk layer are made by wrapping the simulated disk; those that live
+ * in the log's or store's own logic are switched on through src/breakage.ts.
+ */
+import { breakage as codeBreakage } from "../src/breakage.js";
+import type { FileSystem } from "../src/io/file-system.js";
+import { wrapFileSystem } from "../test/support/wrap-fs.js";
+
+export const BREAKAGES = [
+  "skip-fdatasync",
+  "skip-directory-fsync",
+  "ack-before-fdatasync",
+  "retry-fsync-after-eio",
+  "keep-torn-tail",
+  "free-log-before-manifest",
+] as const;
+export type Breakage = (typeof BREAKAGES)[number];
+
+export function breakFileSystem(fs: FileSystem, breakage: Breakage | undefined): FileSystem {
+  switch (breakage) {
+    case "skip-fdatasync":
+      return wrapFileSystem(fs, {
+        handle: (inner) => ({ write: (data, at) => inner.write(data, at), datasync: async () => undefined }),
+      });
+    case "skip-directory-fsync":
+      return wrapFileSystem(fs, { syncDirectory: async () => undefined });
+    case "ack-before-fdatasync":
+      // The fdatasync happens, but only after the caller was told it had.
+      return wrapFileSystem(fs, {
+        handle: (inner) => ({
+          write: async (data, at, options) => {
+            await inner.write(data, at);
+            if (options?.datasync === true) setImmediate(() => inner.datasync().catch(() => undefined));
+          },
+          datasync: async () => {
+            setImmediate(() => inner.datasync().catch(() => undefined));
+          },
+        }),
+      });
+    case "retry-fsync-after-eio":
+      // The PostgreSQL bug of 2018: after EIO the failed pages are clean, so the retry "succeeds".
+      return wrapFileSystem(fs, {
+        handle: (inner) => ({
+          datasync: async () => {
+            try {
+              await inner.datasync();
+            } catch {
+              await inner.datasync();
+            }
+          },
+        }),
+      });
+    default:
+      return fs;
+  }
+}
+
+/** Switches the code-level variants on for the duration of `run`. */
+export async function withBreakage<T>(breakage: Breakage | undefined, run: () => Promise<T>): Promise<T> {
+  codeBreakage.keepTornTail = breakage === "keep-torn-tail";
+  codeBreakage.freeLogBeforeManifest = breakage === "free-log-before-manifest";
+  try {
+    return await run();
+  } finally {
+    codeBreakage.keepTornTail = false;
+    codeBreakage.freeLogBeforeManifest = false;
+  }
+}

@@ -1,0 +1,82 @@
+/** What the simulator counts, and how a broken invariant is reported: with its seed. */
+import { isLogbookError } from "../src/index.js";
+import type { DiskFault } from "../src/io/simulated-disk.js";
+
+export class SimulationFailure extends Error {
+  constructor(
+    readonly seed: number,
+    message: string,
+    cause?: unknown,
+  ) {
+    super(`seed ${seed}: ${message}`, cause === undefined ? undefined : { cause });
+    this.name = "SimulationFailure";
+  }
+}
+
+export function check(condition: boolean, seed: number, message: string): asserts condition {
+  if (!condition) throw new SimulationFailure(seed, message);
+}
+
+/** Every error a caller sees must be a typed LogbookError with a stable code. */
+export function typed(error: unknown, seed: number, where: string): void {
+  if (!isLogbookError(error)) throw new SimulationFailure(seed, `${where}: untyped error ${String(error)}`, error);
+}
+
+export interface SimCounts {
+  runs: number;
+  crashes: number;
+  closes: number;
+  operations: number;
+  acknowledged: number;
+  rejected: number;
+  recordsChecked: number;
+  tornTails: number;
+  sectorsLost: number;
+  sectorsKept: number;
+  namesLost: number;
+  checkpoints: number;
+  /** Opens refused with LOGBOOK_CORRUPTION after latent damage (check 3's allowed outcome). */
+  refusedAsCorrupt: number;
+  faults: Record<DiskFault, number>;
+}
+
+export function emptyCounts(): SimCounts {
+  return {
+    runs: 1,
+    crashes: 0,
+    closes: 0,
+    operations: 0,
+    acknowledged: 0,
+    rejected: 0,
+    recordsChecked: 0,
+    tornTails: 0,
+    sectorsLost: 0,
+    sectorsKept: 0,
+    namesLost: 0,
+    checkpoints: 0,
+    refusedAsCorrupt: 0,
+    faults: { "fsync-eio": 0, "write-eio": 0, "write-enospc": 0, "read-eio": 0, "bit-flip": 0, "misdirected-write": 0 },
+  };
+}
+
+export function addCounts(total: SimCounts, run: SimCounts): SimCounts {
+  for (const key of Object.keys(total) as (keyof SimCounts)[]) {
+    if (key === "faults") for (const kind of Object.keys(run.faults) as DiskFault[]) total.faults[kind] += run.faults[kind];
+    else total[key] += run[key];
+  }
+  return total;
+}
+
+export function formatCounts(counts: SimCounts): string {
+  const faults = Object.entries(counts.faults)
+    .map(([kind, n]) => `${kind} ${n}`)
+    .join(", ");
+  const total = Object.values(counts.faults).reduce((a, b) => a + b, 0);
+  return (
+    `${counts.runs} runs, ${counts.crashes} power cuts and ${counts.closes} closes, ${counts.operations} disk operations; ` +
+    `${counts.acknowledged} acknowledged writes, ${counts.recordsChecked} records checked after recovery, ` +
+    `${counts.tornTails} torn tails cut, ${counts.sectorsLost} dirty sectors lost and ${counts.sectorsKept} kept, ` +
+    `${counts.namesLost} unsynced names lost, ${counts.checkpoints} checkpoints; ` +
+    `${total} faults injected (${faults}); ${counts.refusedAsCorrupt} opens refused as corrupt after latent damage`
+  );
+}

@@ -1,0 +1,225 @@
+/**
+ * One seeded run of the log on the simulated disk: cycles of open → check → concurrent
+ * appends, batches, reads and truncations under faults → a power cut (or a plain close) at a
+ * seed-chosen I/O call. After every recovery it checks (issue "Crash simulation"):
+ * 1. every record acknowledged under sync `always` is present and intact;
+ * 2. the log is a gap-free prefix of what was sequenced: no hole, no stranger;
+ * 3. damage is never returned as data: reads give the bytes written or a typed error, and
+ *    after latent damage (a flipped bit, a misdirected write) an open either passes 1 and 2
+ *    or refuses with LOGBOOK_CORRUPTION;
+ * 4. nothing is acknowledged after the log failed (fail-stop), and every error is typed.
+ * The same seed gives the same run: the disk, the workload and time all come from it.
+ */
+import { isLogbookError, Log, type LogOptions } from "../src/index.js";
+import {
+  type CrashMode,
+  DISK_FAULTS,
+  type DiskFault,
+  LATENT_FAULTS,
+  SimulatedDisk,
+  seededRandom,
+} from "../src/io/simulated-disk.js";
+import { type Breakage, breakFileSystem } from "./breakage.js";
+import { check, emptyCounts, type SimCounts, SimulationFailure, typed } from "./checks.js";
+
+const DIR = "/data/log";
+
+export interface LogSimulationOptions {
+  /** Groups of appends per cycle. */
+  steps: number;
+  /** Power cuts (or closes) and recoveries. */
+  cycles: number;
+  /** Inject failing calls: fdatasync/write/read EIO, ENOSPC after a short write. */
+  faults: boolean;
+  /** Inject silent damage: flipped bits, misdirected writes. */
+  latent: boolean;
+  /** After each cut, also open under a storm of faults: a typed error, or the truth. */
+  faultyOpens?: boolean;
+  /** A deliberately broken variant, to show the checks catch it. */
+  breakage?: Breakage;
+  /** Every cut uses this damage variant (default: the seed picks). */
+  crashMode?: CrashMode;
+  trace?: (event: string) => void;
+}
+
+function payloadFor(seed: number, lsn: number, salt: number): Uint8Array {
+  return new TextEncoder().encode(`s${seed}-l${lsn}-${salt}`.padEnd(20 + ((lsn * 37 + salt) % 300), "."));
+}
+
+const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+export async function simulateLog(seed: number, options: LogSimulationOptions): Promise<SimCounts> {
+  const disk = new SimulatedDisk(seed);
+  disk.trace = options.trace;
+  const random = seededRandom(seed ^ 0x5eed);
+  const counts = emptyCounts();
+  const logOptions: LogOptions = {
+    segmentBytes: 8192 + 64,
+    batchBytesMax: 4096,
+    preallocate: random() < 0.5,
+    sync: "always",
+    clock: disk.clock,
+  };
+  const open = () => Log.open(DIR, { ...logOptions, fileSystem: breakFileSystem(disk.view(), options.breakage) });
+  const written = new Map<number, string>();
+  const acknowledged = new Set<number>();
+  for (let cycle = 0; cycle <= options.cycles; cycle++) {
+    const where = `seed ${seed}, cycle ${cycle}`;
+    disk.injectFaults(0);
+    let log: Log;
+    try {
+      log = await open();
+    } catch (error) {
+      // Latent damage may make the log unopenable; that is the typed refusal check 3 allows.
+      if (disk.latentDamage.length > 0 && isLogbookError(error, "LOGBOOK_CORRUPTION")) {
+        counts.refusedAsCorrupt++;
+        break;
+      }
+      throw new SimulationFailure(seed, `${where}: open failed: ${String(error)}`, error);
+    }
+    if (log.recovery.tornTail) counts.tornTails++;
+    try {
+      await verifyLog(log, seed, written, acknowledged, where, counts);
+    } catch (error) {
+      await log.close().catch(() => undefined);
+      if (disk.latentDamage.length > 0 && isLogbookError(error, "LOGBOOK_CORRUPTION")) {
+        counts.refusedAsCorrupt++;
+        break;
+      }
+      throw error;
+    }
+    // What did not survive is forgotten: its LSNs will be handed out again.
+    for (const lsn of [...written.keys()]) if (lsn > log.lastLsn) written.delete(lsn);
+    if (cycle === options.cycles) {
+      await log.close();
+      break;
+    }
+    if (options.faults) disk.injectFaults(0.002 + random() * 0.02, DISK_FAULTS);
+    if (options.latent && (!options.faults || random() < 0.25)) injectLatent(disk, random);
+    const cut = random() < 0.85;
+    if (cut) disk.crashAfter(1 + Math.floor(random() * 60));
+    for (let step = 0; step < options.steps && !log.isClosed; step++) {
+      const groups = 1 + Math.floor(random() * 4);
+      for (let i = 0; i < groups; i++) {
+        const batch = random() < 0.2 ? 3 : 1;
+        const salt = Math.floor(random() * 1e9);
+        const next = log.lastLsn + 1;
+        const payloads = Array.from({ length: batch }, (_, k) => payloadFor(seed, next + k, salt));
+        let sequenced: ReturnType<Log["sequence"]>;
+        try {
+          sequenced = log.sequence(payloads);
+        } catch (error) {
+          typed(error, seed, `${where}: sequence`);
+          break;
+        }
+        payloads.forEach((payload, k) => written.set(sequenced.firstLsn + k, new TextDecoder().decode(payload)));
+        sequenced.committed.then(
+          (first) => {
+            // Fail-stop: once the log has failed, nothing more may be acknowledged.
+            check(log.failure === undefined, seed, `${where}: LSN ${first} acknowledged after the log failed`);
+            for (let k = 0; k < batch; k++) acknowledged.add(first + k);
+            counts.acknowledged += batch;
+          },
+          (error: unknown) => {
+            typed(error, seed, `${where}: append`);
+            counts.rejected += batch;
+          },
+        );
+      }
+      if (random() < 0.08 && log.durableLsn > 1) {
+        await log
+          .truncateBefore(1 + Math.floor(random() * log.durableLsn))
+          .catch((error) => typed(error, seed, `${where}: truncate`));
+      }
+      if (random() < 0.1 && acknowledged.size > 0) await readOne(log, seed, written, random, where);
+      const turns = Math.floor(random() * 4);
+      for (let t = 0; t < turns; t++) await turn();
+    }
+    for (let t = 0; t < 20 && disk.crashPending; t++) await turn();
+    disk.injectFaults(0);
+    if (cut) {
+      const report = disk.crashPending ? disk.crash(options.crashMode) : disk.scheduledCrashes.at(-1);
+      if (disk.crashPending || report === undefined) throw new SimulationFailure(seed, `${where}: no crash report`);
+      counts.crashes++;
+      counts.sectorsLost += report.sectorsLost;
+      counts.sectorsKept += report.sectorsKept;
+      counts.namesLost += report.namesLost;
+      // The log from before the cut sees only EIO now; let it stop.
+      await log.close().catch(() => undefined);
+    } else {
+      // A clean close after faults: the next open must cope with what the cache still holds.
+      await log.close().catch((error) => typed(error, seed, `${where}: close`));
+      counts.closes++;
+    }
+    // Opens under a storm of failing calls: each fails typed or recovers; the next clean open checks the result.
+    for (let attempt = 0; options.faultyOpens && attempt < 3; attempt++) {
+      disk.injectFaults(0.05 + random() * 0.3, DISK_FAULTS);
+      await openUnderFaults(open, seed, where);
+      disk.injectFaults(0);
+    }
+  }
+  for (const kind of [...DISK_FAULTS, ...LATENT_FAULTS] as DiskFault[]) counts.faults[kind] += disk.faultsInjected[kind];
+  counts.operations += disk.operations;
+  return counts;
+}
+
+/** Silent damage for this cycle, one kind at a time: flips (any call) or misdirected fdatasyncs. */
+export function injectLatent(disk: SimulatedDisk, random: () => number): void {
+  if (random() < 0.5) disk.injectFaults(0.005 + random() * 0.02, ["bit-flip"]);
+  else disk.injectFaults(0.1 + random() * 0.3, ["misdirected-write"]);
+}
+
+/** An open while calls fail: it must succeed or fail typed, and a close must too. */
+export async function openUnderFaults(
+  open: () => Promise<{ close(): Promise<void> }>,
+  seed: number,
+  where: string,
+): Promise<void> {
+  try {
+    const opened = await open();
+    await opened.close().catch((error: unknown) => typed(error, seed, `${where}: close under faults`));
+  } catch (error) {
+    typed(error, seed, `${where}: open under faults`);
+  }
+}
+
+/** Checks 1 and 2: every acknowledged record there and intact, the rest a gap-free prefix of what was written. */
+async function verifyLog(
+  log: Log,
+  seed: number,
+  written: Map<number, string>,
+  acknowledged: Set<number>,
+  where: string,
+  counts: SimCounts,
+): Promise<void> {
+  let lsn = log.firstLsn;
+  for await (const record of log.read()) {
+    check(record.lsn === lsn, seed, `${where}: hole before LSN ${record.lsn} (expected ${lsn})`);
+    lsn++;
+    const want = written.get(record.lsn);
+    check(want !== undefined, seed, `${where}: LSN ${record.lsn} was never appended`);
+    check(new TextDecoder().decode(record.payload) === want, seed, `${where}: record ${record.lsn} is not what was written`);
+    counts.recordsChecked++;
+  }
+  for (const acked of acknowledged) {
+    if (acked >= log.firstLsn)
+      check(acked <= log.lastLsn, seed, `${where}: acknowledged LSN ${acked} lost (log ends at ${log.lastLsn})`);
+  }
+}
+
+/** Check 3 on a live log: a read returns the bytes written or a typed error. */
+async function readOne(log: Log, seed: number, written: Map<number, string>, random: () => number, where: string): Promise<void> {
+  const from = log.firstLsn + Math.floor(random() * Math.max(1, log.durableLsn - log.firstLsn + 1));
+  try {
+    for await (const record of log.read({ from })) {
+      check(
+        new TextDecoder().decode(record.payload) === written.get(record.lsn),
+        seed,
+        `${where}: read of LSN ${record.lsn} returned other bytes`,
+      );
+      break;
+    }
+  } catch (error) {
+    typed(error, seed, `${where}: read`);
+  }
+}

@@ -1,0 +1,198 @@
+/**
+ * One seeded run of the store on the simulated disk: cycles of open → check → puts, deletes,
+ * batches and checkpoints under faults → a power cut (or a plain close) at a seed-chosen I/O
+ * call. Writes are sequenced synchronously in call order, so the i-th write of a cycle has LSN
+ * (recovered LSN + 1 + i). After every recovery (issue "Crash simulation"):
+ * 1. the recovered LSN covers every acknowledged write;
+ * 2. the state is exactly the fold of the writes up to that LSN: no hole, no half batch, no
+ *    write that was never issued;
+ * 3. after latent damage, an open either passes 1 and 2 or refuses with a typed error;
+ * 4. nothing is acknowledged after the store's log failed, and every error is typed.
+ */
+import { isLogbookError, Store, type StoreOptions } from "../src/index.js";
+import {
+  type CrashMode,
+  DISK_FAULTS,
+  type DiskFault,
+  LATENT_FAULTS,
+  SimulatedDisk,
+  seededRandom,
+} from "../src/io/simulated-disk.js";
+import { type Breakage, breakFileSystem } from "./breakage.js";
+import { check, emptyCounts, type SimCounts, SimulationFailure, typed } from "./checks.js";
+import { injectLatent, openUnderFaults } from "./log-simulation.js";
+
+const DIR = "/data/store";
+
+export interface StoreSimulationOptions {
+  steps: number;
+  cycles: number;
+  faults: boolean;
+  latent: boolean;
+  /** After each cut, also open under a storm of faults: a typed error, or the truth. */
+  faultyOpens?: boolean;
+  breakage?: Breakage;
+  crashMode?: CrashMode;
+  trace?: (event: string) => void;
+}
+
+type Op =
+  | { type: "put"; key: string; value: string }
+  | { type: "delete"; key: string }
+  | { type: "batch"; keys: string[]; value: string };
+
+function applyOp(state: Map<string, string>, op: Op): void {
+  if (op.type === "put") state.set(op.key, op.value);
+  else if (op.type === "delete") state.delete(op.key);
+  else for (const key of op.keys) state.set(key, op.value);
+}
+
+function sameState(a: Map<string, string>, b: Map<string, string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [key, value] of a) if (b.get(key) !== value) return false;
+  return true;
+}
+
+/** Checks 1 and 2; returns the recovered state. A typed error while reading is passed on. */
+async function verifyStore(
+  db: Store,
+  seed: number,
+  where: string,
+  base: Map<string, string>,
+  ops: Map<number, Op>,
+  highestAcked: number,
+  counts: SimCounts,
+): Promise<Map<string, string>> {
+  const recoveredLsn = db.stats().appliedLsn;
+  check(recoveredLsn >= highestAcked, seed, `${where}: acknowledged LSN ${highestAcked} lost (recovered ${recoveredLsn})`);
+  const expected = new Map(base);
+  for (let lsn = 1; lsn <= recoveredLsn; lsn++) {
+    const op = ops.get(lsn);
+    if (op !== undefined) applyOp(expected, op);
+  }
+  const recovered = new Map<string, string>();
+  for await (const entry of db.scan()) recovered.set(entry.key as string, entry.value as string);
+  check(sameState(recovered, expected), seed, `${where}: state is not the fold of the writes up to LSN ${recoveredLsn}`);
+  counts.recordsChecked += recovered.size;
+  return expected;
+}
+
+const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+export async function simulateStore(seed: number, options: StoreSimulationOptions): Promise<SimCounts> {
+  const disk = new SimulatedDisk(seed);
+  disk.trace = options.trace;
+  const random = seededRandom(seed ^ 0x570e);
+  const counts = emptyCounts();
+  const storeOptions: StoreOptions = {
+    segmentBytes: 8192 + 64,
+    batchBytesMax: 4096,
+    checkpointEveryBytes: 0,
+    valueEncoding: "json",
+    clock: disk.clock,
+  };
+  let state = new Map<string, string>();
+  const ops = new Map<number, Op>();
+  let highestAcked = 0;
+  for (let cycle = 0; cycle <= options.cycles; cycle++) {
+    const where = `cycle ${cycle}`;
+    disk.injectFaults(0);
+    let db: Store;
+    try {
+      db = await Store.open(DIR, { ...storeOptions, fileSystem: breakFileSystem(disk.view(), options.breakage) });
+    } catch (error) {
+      // Latent damage may leave nothing to recover from; refusing, typed, is what check 3 allows.
+      if (disk.latentDamage.length > 0 && isLogbookError(error)) {
+        counts.refusedAsCorrupt++;
+        break;
+      }
+      throw new SimulationFailure(seed, `${where}: open failed: ${String(error)}`, error);
+    }
+    const expected = await verifyStore(db, seed, where, state, ops, highestAcked, counts);
+    // What survived is the new base; sequenced writes beyond it were lost and their LSNs come again.
+    state = expected;
+    ops.clear();
+    if (cycle === options.cycles) {
+      await db.close();
+      break;
+    }
+    if (options.faults) disk.injectFaults(0.002 + random() * 0.02, DISK_FAULTS);
+    if (options.latent && (!options.faults || random() < 0.25)) injectLatent(disk, random);
+    const cut = random() < 0.85;
+    if (cut) disk.crashAfter(1 + Math.floor(random() * 150));
+    let next = db.stats().appliedLsn + 1;
+    for (let step = 0; step < options.steps; step++) {
+      const key = `k${Math.floor(random() * 6)}`;
+      // Values of a few hundred bytes, so that segments fill, rotate and get freed by checkpoints.
+      const value = `${seed}:${cycle}:${step}:`.padEnd(100 + Math.floor(random() * 400), "v");
+      const kind = random();
+      const op: Op =
+        kind < 0.6
+          ? { type: "put", key, value }
+          : kind < 0.8
+            ? { type: "delete", key }
+            : { type: "batch", keys: [key, `k${Math.floor(random() * 6)}`, "batch"], value };
+      let promise: Promise<number>;
+      try {
+        promise =
+          op.type === "put"
+            ? db.put(op.key, op.value)
+            : op.type === "delete"
+              ? db.delete(op.key)
+              : db.batch(op.keys.map((k) => ({ type: "put" as const, key: k, value: op.value })));
+      } catch (error) {
+        typed(error, seed, `${where}: write`);
+        break;
+      }
+      const lsn = next;
+      // A write refused before it was sequenced takes no LSN; the store fails stop after that.
+      if (db.failure === undefined && !db.isClosed) {
+        ops.set(lsn, op);
+        next++;
+      }
+      promise.then(
+        (version) => {
+          check(version === lsn, seed, `${where}: writes are sequenced in call order (${version} ≠ ${lsn})`);
+          check(db.failure === undefined, seed, `${where}: LSN ${lsn} acknowledged after the store failed`);
+          counts.acknowledged++;
+          highestAcked = Math.max(highestAcked, lsn);
+        },
+        (error: unknown) => {
+          typed(error, seed, `${where}: write`);
+          counts.rejected++;
+        },
+      );
+      if (random() < 0.1) {
+        await db.checkpoint().then(
+          () => counts.checkpoints++,
+          (error: unknown) => typed(error, seed, `${where}: checkpoint`),
+        );
+      }
+      const turns = Math.floor(random() * 3);
+      for (let t = 0; t < turns; t++) await turn();
+    }
+    for (let t = 0; t < 20 && disk.crashPending; t++) await turn();
+    disk.injectFaults(0);
+    if (cut) {
+      const report = disk.crashPending ? disk.crash(options.crashMode) : disk.scheduledCrashes.at(-1);
+      if (report === undefined) throw new SimulationFailure(seed, `${where}: no crash report`);
+      counts.crashes++;
+      counts.sectorsLost += report.sectorsLost;
+      counts.sectorsKept += report.sectorsKept;
+      counts.namesLost += report.namesLost;
+      await db.close().catch(() => undefined);
+    } else {
+      await db.close().catch((error: unknown) => typed(error, seed, `${where}: close`));
+      counts.closes++;
+    }
+    for (let attempt = 0; options.faultyOpens && attempt < 3; attempt++) {
+      disk.injectFaults(0.05 + random() * 0.3, DISK_FAULTS);
+      const open = () => Store.open(DIR, { ...storeOptions, fileSystem: breakFileSystem(disk.view(), options.breakage) });
+      await openUnderFaults(open, seed, where);
+      disk.injectFaults(0);
+    }
+  }
+  for (const kind of [...DISK_FAULTS, ...LATENT_FAULTS] as DiskFault[]) counts.faults[kind] += disk.faultsInjected[kind];
+  counts.operations += disk.operations;
+  return counts;
+}

@@ -1,0 +1,112 @@
+/**
+ * The crash simulator in CI (issue "Crash simulation"): sweeps of seeded runs of the log and the
+ * store on the simulated disk, power cuts at seed-chosen calls, failing calls and silent damage,
+ * every recovery checked (sim/log-simulation.ts, sim/store-simulation.ts). A failure names its
+ * seed; `npm run sim -- --target T --seed N …` replays it, `--trace` call by call.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { BREAKAGES, type Breakage } from "../../sim/breakage.js";
+import { addCounts, emptyCounts, formatCounts, type SimCounts, SimulationFailure } from "../../sim/checks.js";
+import { type RunSpec, reproduction, runSeed, type Target } from "../../sim/run.js";
+import { DISK_FAULTS, LATENT_FAULTS } from "../../src/io/simulated-disk.js";
+
+const SCALE = Number(process.env.LOGBOOK_SIM_SCALE ?? 1);
+
+async function sweep(base: Omit<RunSpec, "seed">, seeds: number, total: SimCounts): Promise<void> {
+  for (let seed = 1; seed <= Math.ceil(seeds * SCALE); seed++) {
+    try {
+      addCounts(total, await runSeed({ ...base, seed }));
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\nreplay: ${reproduction({ ...base, seed })} --trace`, { cause: error });
+    }
+  }
+}
+
+const grandTotal = emptyCounts();
+grandTotal.runs = 0;
+
+test("power cuts with failing calls: the log and the store recover every acknowledged write, typed errors only", async () => {
+  const total = emptyCounts();
+  total.runs = 0;
+  await sweep({ target: "log", steps: 20, cycles: 8, faults: true, latent: false, faultyOpens: true }, 500, total);
+  await sweep({ target: "store", steps: 30, cycles: 8, faults: true, latent: false, faultyOpens: true }, 450, total);
+  console.log(`# sim, power cuts and failing calls: ${formatCounts(total)}`);
+  addCounts(grandTotal, total);
+  assert.ok(total.acknowledged > 0 && total.sectorsLost > 0 && total.sectorsKept > 0);
+});
+
+test("silent damage (flipped bits, misdirected writes): every open recovers the truth or refuses, typed", async () => {
+  const total = emptyCounts();
+  total.runs = 0;
+  await sweep({ target: "log", steps: 10, cycles: 3, faults: false, latent: true }, 600, total);
+  await sweep({ target: "store", steps: 10, cycles: 3, faults: false, latent: true }, 600, total);
+  console.log(`# sim, latent damage: ${formatCounts(total)}`);
+  addCounts(grandTotal, total);
+  assert.ok(total.refusedAsCorrupt > 0, "some damage hit acknowledged data and was refused");
+});
+
+test("the sweeps reach their counts: 10,000 power cuts, 20,000 faults, 500 of each kind", () => {
+  const faults = Object.values(grandTotal.faults).reduce((a, b) => a + b, 0);
+  console.log(`# sim, all sweeps: ${grandTotal.crashes} power cuts, ${faults} faults injected`);
+  if (SCALE < 1) return;
+  assert.ok(grandTotal.crashes >= 10_000, `${grandTotal.crashes} power cuts`);
+  assert.ok(faults >= 20_000, `${faults} faults`);
+  for (const kind of [...DISK_FAULTS, ...LATENT_FAULTS])
+    assert.ok(grandTotal.faults[kind] >= 500, `${grandTotal.faults[kind]} ${kind}`);
+});
+
+test("a seed replays exactly: the same calls, faults and cuts, in the same order", async () => {
+  for (const target of ["log", "store"] as Target[]) {
+    const traces: string[][] = [[], []];
+    for (const trace of traces) {
+      await runSeed({
+        target,
+        seed: 77,
+        steps: 25,
+        cycles: 6,
+        faults: true,
+        latent: true,
+        faultyOpens: true,
+        trace: (e) => trace.push(e),
+      });
+    }
+    assert.ok((traces[0] as string[]).length > 100);
+    assert.deepEqual(traces[0], traces[1], `${target}: seed 77 ran differently the second time`);
+  }
+});
+
+// Each deliberately broken variant must be caught by the same checks within the sweep's seeds.
+const VARIANT_TARGET: Record<Breakage, Target> = {
+  "skip-fdatasync": "log",
+  "skip-directory-fsync": "log",
+  "ack-before-fdatasync": "log",
+  "retry-fsync-after-eio": "log",
+  "keep-torn-tail": "log",
+  "free-log-before-manifest": "store",
+};
+for (const breakage of BREAKAGES) {
+  test(`the simulation catches a broken variant: ${breakage}`, async () => {
+    const target = VARIANT_TARGET[breakage];
+    let caught: SimulationFailure | undefined;
+    let seed = 1;
+    for (; seed <= 300 && caught === undefined; seed++) {
+      try {
+        await runSeed({
+          target,
+          seed,
+          steps: 20,
+          cycles: 8,
+          faults: breakage === "retry-fsync-after-eio",
+          latent: false,
+          breakage,
+        });
+      } catch (error) {
+        assert.ok(error instanceof SimulationFailure, String(error));
+        caught = error;
+      }
+    }
+    assert.ok(caught !== undefined, `${breakage} went unnoticed through 300 seeds`);
+    console.log(`# sim: ${breakage} caught at seed ${seed - 1}: ${caught.message.slice(0, 160)}`);
+  });
+}
