@@ -165,7 +165,7 @@ export async function simulateLog(seed: number, options: LogSimulationOptions): 
 
 /** Silent damage for this cycle, one kind at a time: flips (any call) or misdirected fdatasyncs. */
 export function injectLatent(disk: SimulatedDisk, random: () => number): void {
-  if (random() < 0.5) disk.injectFaults(0.005 + random() * 0.02, ["bit-flip"]);
+  if (random() < 0.5) disk.injectFaults(0.01 + random() * 0.04, ["bit-flip"]);
   else disk.injectFaults(0.1 + random() * 0.3, ["misdirected-write"]);
 }
 
