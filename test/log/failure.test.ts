@@ -118,7 +118,7 @@ describe("fail-stop and single writer", () => {
   });
 
   test("another process holding the log gets LOGBOOK_LOCKED; once it is killed the log reopens", async () => {
-    const child = spawnTs("lock-holder.ts", [dir]);
+    const child = await spawnTs("lock-holder.ts", [dir]);
     try {
       await waitForLine(child, "ready");
       await assert.rejects(Log.open(dir, SMALL), (e) => isLogbookError(e, "LOGBOOK_LOCKED"));

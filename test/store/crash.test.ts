@@ -5,7 +5,7 @@ import { killAndWait, spawnTs } from "../support/child.js";
 import { applyToModel, type ModelState, operationFor, STORE_CRASH_OPTIONS } from "../support/store-workload.js";
 import { tempDir } from "../support/temp.js";
 
-const ROUNDS = 6;
+const ROUNDS = Number(process.env.LOGBOOK_KILL_ROUNDS ?? 200);
 const WORKERS = 8;
 const ROUND_TIME_BUDGET_MS = 8000;
 
@@ -16,7 +16,7 @@ interface RoundAcks {
 }
 
 async function crashRound(dir: string, round: number, killAfterAcks: number): Promise<RoundAcks> {
-  const child = spawnTs("store-crash-writer.ts", [dir, String(round), String(WORKERS)]);
+  const child = await spawnTs("store-crash-writer.ts", [dir, String(round), String(WORKERS)]);
   const acks: RoundAcks = { acked: Array.from({ length: WORKERS }, () => new Map()), casValues: [] };
   let count = 0;
   let buffered = "";
@@ -81,8 +81,10 @@ describe("store crash: SIGKILL under concurrent puts, deletes, batches, CAS and 
     let withInFlight = 0;
     let checkpointLoads = 0;
     for (let round = 0; round < ROUNDS; round++) {
-      const acks = await crashRound(dir, round, 100 + Math.floor(Math.random() * 600));
-      await using db = await Store.open(dir, STORE_CRASH_OPTIONS);
+      // Skewed small, zero included: kills land during start-up, recovery and checkpoints too.
+      const acks = await crashRound(dir, round, Math.floor(Math.random() ** 3 * 500));
+      // Read-only: no writer thread to start, and the next child recovers what the kill left.
+      await using db = await Store.open(dir, { ...STORE_CRASH_OPTIONS, readOnly: true });
       if (db.recovery.checkpointLsn > 0) checkpointLoads++;
       for (let worker = 0; worker < WORKERS; worker++) {
         const acked = acks.acked[worker] as Map<number, number>;
@@ -128,7 +130,7 @@ describe("store crash: SIGKILL under concurrent puts, deletes, batches, CAS and 
       assert.ok(counter <= highest + WORKERS, `counter ${counter} is ahead of what was sequenced`);
       for (let v = counter; v > highest; v--) casSeen.add(v);
     }
-    assert.ok(acknowledged > ROUNDS * 20);
+    assert.ok(acknowledged > ROUNDS * 10);
     console.log(
       `# store crash: ${ROUNDS} SIGKILL rounds, ${acknowledged} acknowledged operations checked, ` +
         `${withInFlight} worker states held their in-flight operation, ${checkpointLoads} recoveries started from a checkpoint`,
