@@ -118,6 +118,7 @@ export class SimulatedDisk {
   operations = 0;
   /** The power goes out when this many operations have run (the one that would be next fails). */
   private crashAtOperation: number | undefined;
+  private scheduledMode: CrashMode | undefined;
   /** Reports of the crashes scheduled with `crashAfter`, in order. */
   readonly scheduledCrashes: CrashReport[] = [];
 
@@ -145,6 +146,24 @@ export class SimulatedDisk {
 
   constructor(readonly seed: number) {
     this.random = seededRandom(seed);
+  }
+
+  /** A copy of what a reader of `path` sees now (for tests that damage files by hand). */
+  readFile(path: string): Uint8Array {
+    const inode = this.names.get(path);
+    if (inode === undefined) throw errno("ENOENT", "open", path);
+    return inode.data.slice(0, inode.size);
+  }
+
+  /** Replaces a file's bytes, durably, as damage done while the power was off would. */
+  replaceFile(path: string, bytes: Uint8Array): void {
+    const inode = this.names.get(path);
+    if (inode === undefined) throw errno("ENOENT", "open", path);
+    inode.data = bytes.slice();
+    inode.size = bytes.byteLength;
+    inode.durable = bytes.slice();
+    inode.durableSize = bytes.byteLength;
+    inode.dirty.clear();
   }
 
   /** Paths of the files with a name now, in a stable order. */
@@ -270,9 +289,10 @@ export class SimulatedDisk {
 
   // The operations below are called through a view, which checks its epoch first.
 
-  /** Cuts the power just before the operation after `operations` more have run. */
-  crashAfter(operations: number): void {
+  /** Cuts the power just before the operation after `operations` more have run, keeping what `mode` (or the seed) picks. */
+  crashAfter(operations: number, mode?: CrashMode): void {
     this.crashAtOperation = this.operations + operations;
+    this.scheduledMode = mode;
   }
 
   /** Moves virtual time on by an operation's duration. */
@@ -290,7 +310,7 @@ export class SimulatedDisk {
     this.virtualMs += OPERATION_MS;
     if (this.crashAtOperation !== undefined && this.operations >= this.crashAtOperation) {
       this.crashAtOperation = undefined;
-      this.scheduledCrashes.push(this.crash());
+      this.scheduledCrashes.push(this.crash(this.scheduledMode));
       throw errno("EIO", syscall, path);
     }
     this.operations++;
