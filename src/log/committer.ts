@@ -7,8 +7,9 @@
  *
  * Invariants: frames are written in LSN order; a frame is written only after the previous
  * one is durable (sync `always`), so at most one frame is ever torn by a crash, which is what
- * recovery.ts relies on to tell a torn tail from damage; after a failed write or sync nothing
- * more is written (fail-stop).
+ * recovery.ts relies on to tell a torn tail from damage; with `interval` or `none`, each frame
+ * records how many records before it were not yet durable, which tells recovery how far back a
+ * crash may have torn; after a failed write or sync nothing more is written (fail-stop).
  */
 import { assert } from "../assert.js";
 import { Command, type CommitRing, CommitterState, Control, Stat } from "./commit-ring.js";
@@ -146,7 +147,10 @@ export class Committer {
       return;
     }
     chunks.push(ring.ring.subarray(chunkStart, chunkEnd));
-    encodeFrameHeader(this.header, this.headerView, 0, frameBytes, this.nextLsn, records);
+    // With sync `interval` or `none`, earlier frames may not be durable yet: the header says how
+    // many records back, so that recovery can tell their torn write from damage (recovery.ts).
+    const unsyncedBefore = this.nextLsn - 1 - ring.readLsn(Control.durableLsnLow);
+    encodeFrameHeader(this.header, this.headerView, 0, frameBytes, this.nextLsn, records, unsyncedBefore);
     const durable = config.sync === "always";
     const startedMs = this.io.nowMs();
     await this.io.write(chunks, position, false);

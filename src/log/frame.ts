@@ -8,7 +8,8 @@
  *   4  u32 frame bytes (header and records, a multiple of 8)
  *   8  u64 first LSN (two u32 halves, low first)
  *  16  u32 record count (at least 1)
- *  20  u32 reserved, zero
+ *  20  u32 records before this frame that were written but not yet durable when it was
+ *      written (0 under sync `always`; up to 2^32-1): how far back a power cut may have torn
  *  24  u32 reserved, zero
  *  28  u32 CRC-32 of bytes 0..28
  */
@@ -30,7 +31,7 @@ const OFFSET_FRAME_BYTES = 4;
 const OFFSET_FIRST_LSN_LOW = 8;
 const OFFSET_FIRST_LSN_HIGH = 12;
 const OFFSET_RECORD_COUNT = 16;
-const OFFSET_RESERVED_A = 20;
+const OFFSET_UNSYNCED_BEFORE = 20;
 const OFFSET_RESERVED_B = 24;
 
 export function encodeFrameHeader(
@@ -40,6 +41,7 @@ export function encodeFrameHeader(
   frameBytes: number,
   firstLsn: number,
   recordCount: number,
+  unsyncedBefore = 0,
 ): void {
   assert(frameBytes % ALIGNMENT_BYTES === 0, "frame size is aligned");
   assert(recordCount >= 1, "a frame holds at least one record");
@@ -49,7 +51,7 @@ export function encodeFrameHeader(
   view.setUint32(offset + OFFSET_FIRST_LSN_LOW, firstLsn % TWO_POW_32, true);
   view.setUint32(offset + OFFSET_FIRST_LSN_HIGH, Math.floor(firstLsn / TWO_POW_32), true);
   view.setUint32(offset + OFFSET_RECORD_COUNT, recordCount, true);
-  view.setUint32(offset + OFFSET_RESERVED_A, 0, true);
+  view.setUint32(offset + OFFSET_UNSYNCED_BEFORE, Math.min(unsyncedBefore, 0xffffffff), true);
   view.setUint32(offset + OFFSET_RESERVED_B, 0, true);
   view.setUint32(offset + FRAME_HEADER_CRC_OFFSET, crc32Range(bytes, offset, offset + FRAME_HEADER_CRC_OFFSET), true);
 }
@@ -90,6 +92,11 @@ export function readFrameBytes(view: DataView, offset: number): number {
 
 export function readFrameFirstLsn(view: DataView, offset: number): number {
   return view.getUint32(offset + OFFSET_FIRST_LSN_HIGH, true) * TWO_POW_32 + view.getUint32(offset + OFFSET_FIRST_LSN_LOW, true);
+}
+
+/** Records before the frame that were not durable yet when it was written (format: byte 20). */
+export function readFrameUnsyncedBefore(view: DataView, offset: number): number {
+  return view.getUint32(offset + OFFSET_UNSYNCED_BEFORE, true);
 }
 
 export function readFrameRecordCount(view: DataView, offset: number): number {

@@ -1,13 +1,15 @@
 /**
  * Open-time recovery: decides what of the log on disk survives, by proof rather than by guess.
  *
- * The writer has at most one frame that is written but not yet fdatasynced, always the last
- * one of the newest segment (it writes a frame only after the previous one is durable, and
- * starts a segment only after the previous one is). So an invalid frame is a torn tail exactly
- * when nothing valid follows it and it is not one flipped bit away from a valid frame (a torn
- * write loses whole sectors; one wrong bit is damage to a frame that was written whole, see
- * bit-flip.ts). Otherwise acknowledged data was damaged, and the open is refused
- * (LOGBOOK_CORRUPTION) in the default mode.
+ * Under sync `always` the writer has at most one frame that is written but not yet
+ * fdatasynced, always the last one of the newest segment (it writes a frame only after the
+ * previous one is durable, and starts a segment only after the previous one is; other sync
+ * modes may have several, all in the newest segment). So an invalid frame is a torn tail exactly
+ * when nothing valid follows it (or, under sync `interval` or `none`, what follows was written
+ * while it was not durable yet, as the later frame's header says) and it is not one flipped
+ * bit away from a valid frame (a torn write loses whole sectors; one wrong bit is damage to a
+ * frame that was written whole, see bit-flip.ts). Otherwise acknowledged data was damaged,
+ * and the open is refused (LOGBOOK_CORRUPTION) in the default mode. docs/format.md has the rules.
  */
 import { randomBytes } from "node:crypto";
 import { dirname, join } from "node:path";
@@ -232,7 +234,7 @@ export async function recoverLog(fs: FileSystem, directory: string, options: Res
     if (breakage.keepTornTail && tailPosition + BROKEN_TAIL_SKIP_BYTES + FRAME_HEADER_BYTES < options.segmentBytes) {
       tailPosition += BROKEN_TAIL_SKIP_BYTES; // the deliberate bug: append after the torn bytes, leave them
     } else if (mutable) {
-      report.tornTail = await clearTail(fs, directory, segment, scan.damage.offset, scan.damage.reason);
+      report.tornTail = await clearTail(fs, directory, segment, scan.damage.offset, scan.damage.reason, scan.damage.laterFrames);
     }
   }
   if (cutAt >= 0) {
@@ -323,8 +325,12 @@ function checkHeaders(listed: ListedSegment[]): ListedSegment[] {
 interface SegmentScan {
   nextLsn: number;
   tailPosition: number;
-  /** `provenLater`: a valid frame follows; `flipped`: the frame is one bit from valid. Either way, not a torn tail. */
-  damage?: { offset: number; reason: string; provenLater: boolean; flipped: boolean };
+  /**
+   * `provenLater`: a frame written after it was durable follows; `flipped`: the frame is one bit
+   * from valid. Either way, not a torn tail. `laterFrames`: a torn tail with frames after it
+   * (sync `interval` or `none`), cut to the end of the segment.
+   */
+  damage?: { offset: number; reason: string; provenLater: boolean; laterFrames: boolean; flipped: boolean };
 }
 
 async function scanSegment(
@@ -359,10 +365,20 @@ async function scanSegment(
         expected = later.firstLsn;
         continue;
       }
+      // A later frame proves the damage was durable before it only if its header says so: under
+      // sync `interval` or `none` it may have been written while the damaged records were not
+      // yet durable, and a power cut then tears them and keeps it (frame.ts, byte 20).
+      const tornUnderIt = later !== undefined && expected >= later.firstLsn - later.unsyncedBefore;
       return {
         nextLsn: expected,
         tailPosition: position,
-        damage: { offset: position, reason, provenLater: later !== undefined, flipped },
+        damage: {
+          offset: position,
+          reason: tornUnderIt ? `${reason}; later frames were written before it was durable` : reason,
+          provenLater: later !== undefined && !tornUnderIt,
+          laterFrames: tornUnderIt,
+          flipped,
+        },
       };
     }
   } finally {
@@ -404,11 +420,12 @@ async function clearTail(
   segment: ListedSegment,
   offset: number,
   reason: string | undefined,
+  toEnd = reason === undefined,
 ): Promise<TornTailReport> {
   assert(offset >= SEGMENT_HEADER_BYTES && offset % ALIGNMENT_BYTES === 0, "tail offset is an aligned frame offset");
   const handle = await fs.open(segment.path, "write");
   try {
-    const end = await tornExtentEnd(handle, offset, segment.sizeBytes, reason === undefined);
+    const end = await tornExtentEnd(handle, offset, segment.sizeBytes, toEnd);
     const bytes = new Uint8Array(end - offset);
     await handle.read(bytes, offset);
     const keptAs = `${segment.path}.${offset}${BROKEN_SUFFIX}`;

@@ -7,9 +7,16 @@ import type { FileHandle } from "../io/file-system.js";
 import { frameIsOneBitFromValid } from "./bit-flip.js";
 import { crc32Range } from "./checksum.js";
 import { ALIGNMENT_BYTES, FRAME_HEADER_BYTES, FRAME_HEADER_CRC_OFFSET, FRAME_MAGIC } from "./format.js";
-import { checkFrame, type FrameCheck, readFrameBytes } from "./frame.js";
+import { checkFrame, type FrameCheck, readFrameBytes, readFrameFirstLsn, readFrameUnsyncedBefore } from "./frame.js";
 
 export const READ_CHUNK_BYTES = 1024 * 1024;
+
+/** A frame found after damage: its place, first LSN, and how many records before it were not durable when it was written. */
+export interface LaterFrame {
+  offset: number;
+  firstLsn: number;
+  unsyncedBefore: number;
+}
 
 /** A frame check, with where its bytes sit in `reader.bytes` when valid. */
 export type LocatedFrameCheck = FrameCheck & { bufferOffset: number };
@@ -65,19 +72,22 @@ export class SegmentReader {
    * Looks past damage at `offset` for a valid frame that starts at or after `expectedFirstLsn`.
    * Finding one proves the damage is not a torn tail: something written after it survived.
    */
-  async findLaterFrame(offset: number, expectedFirstLsn: number): Promise<{ offset: number; firstLsn: number } | undefined> {
+  async findLaterFrame(offset: number, expectedFirstLsn: number): Promise<LaterFrame | undefined> {
     for (let candidate = offset + ALIGNMENT_BYTES; candidate + FRAME_HEADER_BYTES <= this.limit; candidate += ALIGNMENT_BYTES) {
       await this.load(candidate, FRAME_HEADER_BYTES);
-      const local = candidate - this.windowStart;
-      if (this.view.getUint32(local, true) !== FRAME_MAGIC) continue;
+      if (this.view.getUint32(candidate - this.windowStart, true) !== FRAME_MAGIC) continue;
       const check = await this.checkAt(candidate, expectedFirstLsn);
-      if (check.kind === "valid") return { offset: candidate, firstLsn: check.firstLsn };
-      // A frame header that checks and claims a later LSN is proof enough, even if its records do
-      // not: the writer starts a frame only once the one before is durable, so the damage before
-      // it is not a torn write. (A misdirected write can take the records of the last frame
-      // and the previous frame with it: test/sim, seed 131.)
-      if (check.kind === "damaged" && check.firstLsn !== undefined && check.firstLsn > expectedFirstLsn) {
-        return { offset: candidate, firstLsn: check.firstLsn };
+      // A frame header that checks and claims a later LSN is proof enough, even if its records
+      // do not: it was written after the damaged place was. (A misdirected write can take the
+      // records of the last frame and the previous frame with it: the simulator found that.)
+      const later = check.kind === "damaged" && check.firstLsn !== undefined && check.firstLsn > expectedFirstLsn;
+      if (check.kind === "valid" || later) {
+        const local = candidate - this.windowStart;
+        return {
+          offset: candidate,
+          firstLsn: readFrameFirstLsn(this.view, local),
+          unsyncedBefore: readFrameUnsyncedBefore(this.view, local),
+        };
       }
     }
     return undefined;
