@@ -1,5 +1,5 @@
 /**
- * Real power cuts (issue: crash simulation). The log and the store write to ext4 and XFS on a
+ * Real power cuts (issue: crash simulation). The log, the store and the server write to ext4 and XFS on a
  * loop device under concurrent load; at a random moment the file system is shut down the way
  * xfstests simulates a power loss (everything not committed to the device is dropped); after
  * a remount every acknowledged write must be there, intact, and nothing else but a prefix.
@@ -13,11 +13,13 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { type FileSystem, Log, NodeFileSystem, Store } from "../../src/index.js";
 import { type FsType, LoopFileSystem, powerCutUnavailable } from "../support/loop-fs.js";
+import { killProcess, type ServerProcess, startServerProcess } from "../support/server-process.js";
 import { wrapFileSystem } from "../support/wrap-fs.js";
 
 const LOG_CUTS = Number(process.env.LOGBOOK_POWER_CUTS ?? 80);
 const STORE_CUTS = Math.ceil(LOG_CUTS / 3);
-const totals = { cuts: 0, acknowledged: 0, lostToBrokenVariant: 0 };
+const SERVER_CUTS = Math.ceil(LOG_CUTS / 8);
+const totals = { cuts: 0, acknowledged: 0, lostToBrokenVariant: 0, serverChecked: 0 };
 
 function randomInt(below: number): number {
   return Math.floor(Math.random() * below);
@@ -142,6 +144,63 @@ async function storeCycles(disk: LoopFileSystem, cuts: number): Promise<void> {
   }
 }
 
+/**
+ * The server: `logbook serve` on the loop mount under concurrent HTTP PUTs; after the cut the
+ * server is killed (by pid), the file system remounted, a new server started, and every
+ * acknowledged PUT must read back with its value or a newer version.
+ */
+async function serverCycles(disk: LoopFileSystem, cuts: number): Promise<number> {
+  const dataDir = join(disk.mountPoint, "server");
+  const acknowledged = new Map<string, { value: string; version: number }>();
+  let checked = 0;
+  for (let cycle = 0; cycle < cuts; cycle++) {
+    disk.mount();
+    let server: ServerProcess | undefined;
+    try {
+      server = await startServerProcess(["--data-dir", dataDir, "--checkpoint-every-bytes", "32768", "--no-access-log"]);
+      for (const [key, { value, version }] of acknowledged) {
+        const response = await fetch(`${server.url}/v1/kv/${key}`);
+        assert.equal(response.status, 200, `${disk.fsType} server cycle ${cycle}: acknowledged ${key} is gone`);
+        const stored = Number(response.headers.get("etag")?.replaceAll('"', ""));
+        const body = await response.json();
+        assert.ok(stored >= version, `${disk.fsType} server cycle ${cycle}: ${key} went back in time`);
+        if (stored === version) assert.equal(body, value, `${disk.fsType} server cycle ${cycle}: ${key} intact`);
+        checked++;
+      }
+      const url = server.url;
+      let stop = false;
+      const client = async (c: number) => {
+        for (let i = 0; !stop && i < 100_000; i++) {
+          const key = `k${c}-${i % 40}`;
+          const value = `c${cycle}-${c}-${i}`;
+          try {
+            const response = await fetch(`${url}/v1/kv/${key}`, {
+              method: "PUT",
+              headers: { "content-type": "application/json" },
+              body: JSON.stringify(value),
+            });
+            if (response.status !== 200) return; // 503 once the log has failed: fail-stop
+            const { version } = (await response.json()) as { version: number };
+            acknowledged.set(key, { value, version });
+          } catch {
+            return;
+          }
+        }
+      };
+      const clients = Array.from({ length: 1 + randomInt(8) }, (_, c) => client(c));
+      await sleep(50 + randomInt(150));
+      await disk.cut();
+      stop = true;
+      await Promise.all(clients);
+      totals.cuts++;
+    } finally {
+      if (server !== undefined) await killProcess(server.child);
+      disk.unmount();
+    }
+  }
+  return checked;
+}
+
 for (const fsType of ["ext4", "xfs"] as FsType[]) {
   const unavailable = powerCutUnavailable(fsType);
   describe(`real power cuts on ${fsType}`, { skip: unavailable ?? false }, () => {
@@ -165,6 +224,13 @@ for (const fsType of ["ext4", "xfs"] as FsType[]) {
       await storeCycles(disk, STORE_CUTS);
     });
 
+    test(`the server: ${SERVER_CUTS} cuts under concurrent HTTP PUTs lose nothing acknowledged`, async (t) => {
+      if (disk === undefined) return t.skip("no loop file system");
+      const checked = await serverCycles(disk, SERVER_CUTS);
+      totals.serverChecked += checked;
+      assert.ok(checked > 0, "no acknowledged PUT was checked after a cut");
+    });
+
     test("a disk layer that skips fdatasync is caught: acknowledged records vanish", async (t) => {
       if (disk === undefined) return t.skip("no loop file system");
       const skipSync = () =>
@@ -181,6 +247,7 @@ for (const fsType of ["ext4", "xfs"] as FsType[]) {
 after(() => {
   process.stdout.write(
     `# real power cuts: ${totals.cuts} cuts, ${totals.acknowledged} acknowledged log records checked, ` +
+      `${totals.serverChecked} acknowledged HTTP PUTs read back after server cuts, ` +
       `${totals.lostToBrokenVariant} lost by the broken (no fdatasync) variant\n`,
   );
 });

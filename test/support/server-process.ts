@@ -1,11 +1,13 @@
 /**
- * `logbook serve` in a child process (from the TypeScript sources), on 127.0.0.1 and a free
- * port, as a user runs it. Killed only by pid, by the test that started it.
+ * `logbook serve` in a child process, as `npm start` runs it: the built `dist/cli/main.js`
+ * (npm test builds first), on 127.0.0.1 and a free port. Killed only by pid, by the test that
+ * started it.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-const MAIN = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
+const MAIN = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
 
 export interface ServerProcess {
   child: ChildProcess;
@@ -16,7 +18,8 @@ export interface ServerProcess {
 }
 
 export function runCli(args: string[], env: Record<string, string> = {}): ChildProcess {
-  return spawn(process.execPath, ["--import", "tsx", MAIN, ...args], {
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build (npm test does)`);
+  return spawn(process.execPath, [MAIN, ...args], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, ...env },
   });
