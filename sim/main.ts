@@ -17,6 +17,7 @@ const { values } = parseArgs({
     target: { type: "string", default: "both" },
     "no-faults": { type: "boolean", default: false },
     "no-latent": { type: "boolean", default: false },
+    "no-faulty-opens": { type: "boolean", default: false },
     break: { type: "string" },
     trace: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
@@ -26,7 +27,7 @@ const { values } = parseArgs({
 if (values.help) {
   process.stdout.write(
     "usage: npm run sim -- [--seed N] [--steps M] [--cycles C] [--target log|store|both]\n" +
-      "                      [--no-faults] [--no-latent] [--break VARIANT] [--trace]\n" +
+      "                      [--no-faults] [--no-latent] [--no-faulty-opens] [--break VARIANT] [--trace]\n" +
       `variants: ${BREAKAGES.join(", ")}\n`,
   );
   process.exit(0);
@@ -61,6 +62,7 @@ for (const target of targets) {
     cycles: positive("cycles", values.cycles),
     faults: !values["no-faults"],
     latent: !values["no-latent"],
+    faultyOpens: !values["no-faulty-opens"],
     ...(values.break === undefined ? {} : { breakage: values.break as Breakage }),
     ...(values.trace ? { trace: (event: string) => process.stdout.write(`  ${event}\n`) } : {}),
   };

@@ -55,6 +55,7 @@ export function reproduction(spec: RunSpec): string {
     `--cycles ${spec.cycles}`,
     spec.faults ? "" : "--no-faults",
     spec.latent ? "" : "--no-latent",
+    spec.faultyOpens === true ? "" : "--no-faulty-opens",
     spec.breakage === undefined ? "" : `--break ${spec.breakage}`,
   ];
   return `npm run sim -- ${flags.filter(Boolean).join(" ")}`;

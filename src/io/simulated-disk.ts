@@ -138,10 +138,16 @@ export class SimulatedDisk {
   /** Where latent faults hit durable bytes, in order. */
   readonly latentDamage: { kind: DiskFault; path: string; offset: number }[] = [];
   private virtualMs = 0;
-  /** Time on this disk: it moves only as operations run. */
+  private readonly timers = new Set<{ intervalMs: number; dueMs: number; callback: () => void }>();
+  /** Time on this disk: it moves only as operations run, and timers fire by it. */
   readonly clock: Clock = {
     monotonicMs: () => this.virtualMs,
     wallMs: () => VIRTUAL_EPOCH_MS + Math.floor(this.virtualMs),
+    every: (intervalMs, callback) => {
+      const timer = { intervalMs, dueMs: this.virtualMs + intervalMs, callback };
+      this.timers.add(timer);
+      return { cancel: () => this.timers.delete(timer) };
+    },
   };
 
   constructor(readonly seed: number) {
@@ -295,9 +301,17 @@ export class SimulatedDisk {
     this.scheduledMode = mode;
   }
 
-  /** Moves virtual time on by an operation's duration. */
+  /** Moves virtual time on by an operation's duration; timers now due fire on the next turn. */
   advance(ms: number): void {
     this.virtualMs += ms;
+    for (const timer of this.timers) {
+      if (timer.dueMs > this.virtualMs) continue;
+      timer.dueMs = this.virtualMs + timer.intervalMs;
+      // Not inside the I/O call that moved time: as a real timer, from the event loop.
+      setImmediate(() => {
+        if (this.timers.has(timer)) timer.callback();
+      });
+    }
   }
 
   get crashPending(): boolean {
@@ -307,7 +321,7 @@ export class SimulatedDisk {
   check(epoch: number, syscall: string, path: string): void {
     if (epoch !== this.epoch) throw errno("EIO", syscall, path);
     this.trace?.(`${syscall} ${path}`);
-    this.virtualMs += OPERATION_MS;
+    this.advance(OPERATION_MS);
     if (this.crashAtOperation !== undefined && this.operations >= this.crashAtOperation) {
       this.crashAtOperation = undefined;
       this.scheduledCrashes.push(this.crash(this.scheduledMode));

@@ -12,6 +12,7 @@
 import { Worker } from "node:worker_threads";
 import { assert } from "../assert.js";
 import { errnoCode, LogbookError } from "../errors.js";
+import type { Timer } from "../io/clock.js";
 import { Command, CommitRing, CommitterState, Control, GROUP_SLOTS, Stat } from "./commit-ring.js";
 import { Committer, type CommitterIo } from "./committer.js";
 import { FRAME_HEADER_BYTES, LSN_MAX, recordBytes, SEGMENT_HEADER_BYTES } from "./format.js";
@@ -169,7 +170,7 @@ export class GroupCommitWriter {
   private stopped: (() => void) | undefined;
   private readonly worker: Worker | undefined;
   private readonly inline: Promise<void> | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
 
   constructor(
     private readonly segments: SegmentSet,
@@ -201,8 +202,7 @@ export class GroupCommitWriter {
       this.inline = new Committer(ring, this.inlineIo(), config).run();
     }
     if (options.sync === "interval") {
-      this.timer = setInterval(() => this.requestSync(), options.syncIntervalMs);
-      this.timer.unref();
+      this.timer = options.clock.every(options.syncIntervalMs, () => this.requestSync());
     }
   }
 
@@ -298,7 +298,7 @@ export class GroupCommitWriter {
   /** Commits everything appended so far, makes it durable, stops the committer. */
   async close(): Promise<void> {
     this.closing = true;
-    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer?.cancel();
     if (this.failure === undefined) {
       const target = this.lastLsn;
       if (target > this.durableLsn) await this.waitFor(target, "durable").catch(() => undefined);
@@ -596,7 +596,7 @@ export class GroupCommitWriter {
     Atomics.notify(control, Control.state);
     Atomics.add(control, Control.wake, 1);
     Atomics.notify(control, Control.wake);
-    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer?.cancel();
     for (const group of this.pending.drain()) group.reject(error);
     for (const item of this.overflow.drain()) item.reject(error);
     for (const waiter of this.waiters.splice(0)) waiter.reject(error);
