@@ -11,16 +11,10 @@
  * The same seed gives the same run: the disk, the workload and time all come from it.
  */
 import { isLogbookError, Log, type LogOptions } from "../src/index.js";
-import {
-  type CrashMode,
-  DISK_FAULTS,
-  type DiskFault,
-  LATENT_FAULTS,
-  SimulatedDisk,
-  seededRandom,
-} from "../src/io/simulated-disk.js";
+import { type CrashMode, DISK_FAULTS, SimulatedDisk, seededRandom } from "../src/io/simulated-disk.js";
 import { type Breakage, breakFileSystem } from "./breakage.js";
 import { check, emptyCounts, type SimCounts, SimulationFailure, typed } from "./checks.js";
+import { endCycle, injectLatent, tally, turn } from "./cycle.js";
 
 const DIR = "/data/log";
 
@@ -45,8 +39,6 @@ export interface LogSimulationOptions {
 function payloadFor(seed: number, lsn: number, salt: number): Uint8Array {
   return new TextEncoder().encode(`s${seed}-l${lsn}-${salt}`.padEnd(20 + ((lsn * 37 + salt) % 300), "."));
 }
-
-const turn = () => new Promise((resolve) => setImmediate(resolve));
 
 export async function simulateLog(seed: number, options: LogSimulationOptions): Promise<SimCounts> {
   const disk = new SimulatedDisk(seed);
@@ -135,52 +127,19 @@ export async function simulateLog(seed: number, options: LogSimulationOptions): 
       const turns = Math.floor(random() * 4);
       for (let t = 0; t < turns; t++) await turn();
     }
-    for (let t = 0; t < 20 && disk.crashPending; t++) await turn();
-    disk.injectFaults(0);
-    if (cut) {
-      const report = disk.crashPending ? disk.crash(options.crashMode) : disk.scheduledCrashes.at(-1);
-      if (disk.crashPending || report === undefined) throw new SimulationFailure(seed, `${where}: no crash report`);
-      counts.crashes++;
-      counts.sectorsLost += report.sectorsLost;
-      counts.sectorsKept += report.sectorsKept;
-      counts.namesLost += report.namesLost;
-      // The log from before the cut sees only EIO now; let it stop.
-      await log.close().catch(() => undefined);
-    } else {
-      // A clean close after faults: the next open must cope with what the cache still holds.
-      await log.close().catch((error) => typed(error, seed, `${where}: close`));
-      counts.closes++;
-    }
-    // Opens under a storm of failing calls: each fails typed or recovers; the next clean open checks the result.
-    for (let attempt = 0; options.faultyOpens && attempt < 3; attempt++) {
-      disk.injectFaults(0.05 + random() * 0.3, DISK_FAULTS);
-      await openUnderFaults(open, seed, where);
-      disk.injectFaults(0);
-    }
+    await endCycle({
+      disk,
+      cut,
+      crashMode: options.crashMode,
+      opened: log,
+      reopen: options.faultyOpens ? open : undefined,
+      random,
+      counts,
+      seed,
+      where,
+    });
   }
-  for (const kind of [...DISK_FAULTS, ...LATENT_FAULTS] as DiskFault[]) counts.faults[kind] += disk.faultsInjected[kind];
-  counts.operations += disk.operations;
-  return counts;
-}
-
-/** Silent damage for this cycle, one kind at a time: flips (any call) or misdirected fdatasyncs. */
-export function injectLatent(disk: SimulatedDisk, random: () => number): void {
-  if (random() < 0.5) disk.injectFaults(0.01 + random() * 0.04, ["bit-flip"]);
-  else disk.injectFaults(0.1 + random() * 0.3, ["misdirected-write"]);
-}
-
-/** An open while calls fail: it must succeed or fail typed, and a close must too. */
-export async function openUnderFaults(
-  open: () => Promise<{ close(): Promise<void> }>,
-  seed: number,
-  where: string,
-): Promise<void> {
-  try {
-    const opened = await open();
-    await opened.close().catch((error: unknown) => typed(error, seed, `${where}: close under faults`));
-  } catch (error) {
-    typed(error, seed, `${where}: open under faults`);
-  }
+  return tally(disk, counts);
 }
 
 /** Checks 1 and 2: every acknowledged record there and intact, the rest a gap-free prefix of what was written. */

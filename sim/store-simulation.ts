@@ -10,17 +10,10 @@
  * 4. nothing is acknowledged after the store's log failed, and every error is typed.
  */
 import { isLogbookError, Store, type StoreOptions } from "../src/index.js";
-import {
-  type CrashMode,
-  DISK_FAULTS,
-  type DiskFault,
-  LATENT_FAULTS,
-  SimulatedDisk,
-  seededRandom,
-} from "../src/io/simulated-disk.js";
+import { type CrashMode, DISK_FAULTS, SimulatedDisk, seededRandom } from "../src/io/simulated-disk.js";
 import { type Breakage, breakFileSystem } from "./breakage.js";
 import { check, emptyCounts, type SimCounts, SimulationFailure, typed } from "./checks.js";
-import { injectLatent, openUnderFaults } from "./log-simulation.js";
+import { endCycle, injectLatent, tally, turn } from "./cycle.js";
 
 const DIR = "/data/store";
 
@@ -77,8 +70,6 @@ async function verifyStore(
   return expected;
 }
 
-const turn = () => new Promise((resolve) => setImmediate(resolve));
-
 export async function simulateStore(seed: number, options: StoreSimulationOptions): Promise<SimCounts> {
   const disk = new SimulatedDisk(seed);
   disk.trace = options.trace;
@@ -91,6 +82,7 @@ export async function simulateStore(seed: number, options: StoreSimulationOption
     valueEncoding: "json",
     clock: disk.clock,
   };
+  const open = () => Store.open(DIR, { ...storeOptions, fileSystem: breakFileSystem(disk.view(), options.breakage) });
   let state = new Map<string, string>();
   const ops = new Map<number, Op>();
   let highestAcked = 0;
@@ -99,7 +91,7 @@ export async function simulateStore(seed: number, options: StoreSimulationOption
     disk.injectFaults(0);
     let db: Store;
     try {
-      db = await Store.open(DIR, { ...storeOptions, fileSystem: breakFileSystem(disk.view(), options.breakage) });
+      db = await open();
     } catch (error) {
       // Latent damage may leave nothing to recover from; refusing, typed, is what check 3 allows.
       if (disk.latentDamage.length > 0 && isLogbookError(error)) {
@@ -171,28 +163,17 @@ export async function simulateStore(seed: number, options: StoreSimulationOption
       const turns = Math.floor(random() * 3);
       for (let t = 0; t < turns; t++) await turn();
     }
-    for (let t = 0; t < 20 && disk.crashPending; t++) await turn();
-    disk.injectFaults(0);
-    if (cut) {
-      const report = disk.crashPending ? disk.crash(options.crashMode) : disk.scheduledCrashes.at(-1);
-      if (report === undefined) throw new SimulationFailure(seed, `${where}: no crash report`);
-      counts.crashes++;
-      counts.sectorsLost += report.sectorsLost;
-      counts.sectorsKept += report.sectorsKept;
-      counts.namesLost += report.namesLost;
-      await db.close().catch(() => undefined);
-    } else {
-      await db.close().catch((error: unknown) => typed(error, seed, `${where}: close`));
-      counts.closes++;
-    }
-    for (let attempt = 0; options.faultyOpens && attempt < 3; attempt++) {
-      disk.injectFaults(0.05 + random() * 0.3, DISK_FAULTS);
-      const open = () => Store.open(DIR, { ...storeOptions, fileSystem: breakFileSystem(disk.view(), options.breakage) });
-      await openUnderFaults(open, seed, where);
-      disk.injectFaults(0);
-    }
+    await endCycle({
+      disk,
+      cut,
+      crashMode: options.crashMode,
+      opened: db,
+      reopen: options.faultyOpens ? open : undefined,
+      random,
+      counts,
+      seed,
+      where,
+    });
   }
-  for (const kind of [...DISK_FAULTS, ...LATENT_FAULTS] as DiskFault[]) counts.faults[kind] += disk.faultsInjected[kind];
-  counts.operations += disk.operations;
-  return counts;
+  return tally(disk, counts);
 }
