@@ -56,15 +56,31 @@ export interface OperationVisitor {
 }
 
 /**
+ * A Buffer over all of `payload`'s memory, reused while records come from the same chunk:
+ * replay decodes millions of records, and a Buffer view per record was a tenth of its time
+ * (allocation and GC). Keeps the last chunk alive until the next one comes; that is all.
+ */
+let viewedMemory: ArrayBufferLike | undefined;
+let viewOfMemory: Buffer = Buffer.alloc(0);
+function bufferOver(payload: Uint8Array): Buffer {
+  if (payload.buffer !== viewedMemory) {
+    viewedMemory = payload.buffer;
+    viewOfMemory = Buffer.from(payload.buffer);
+  }
+  return viewOfMemory;
+}
+
+/**
  * Decodes a record and hands each operation to `visit`, in order, with no intermediate
  * objects (replay decodes every record). Throws LOGBOOK_CORRUPTION before visiting anything
  * when the record is malformed.
  */
 export function visitOperations(payload: Uint8Array, lsn: number, visit: OperationVisitor): void {
-  const bytes = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
-  checkOperations(bytes, lsn);
-  const count = bytes.readUInt32LE(4);
-  let offset = HEADER_BYTES;
+  const bytes = bufferOver(payload);
+  const start = payload.byteOffset;
+  checkOperations(bytes, start, start + payload.byteLength, lsn);
+  const count = bytes.readUInt32LE(start + 4);
+  let offset = start + HEADER_BYTES;
   for (let i = 0; i < count; i++) {
     const type = bytes[offset];
     const keyLength = bytes.readUInt32LE(offset + 1);
@@ -82,14 +98,15 @@ export function visitOperations(payload: Uint8Array, lsn: number, visit: Operati
   }
 }
 
-/** Validates the structure of a record completely, so that visiting it cannot stop halfway. */
-function checkOperations(bytes: Buffer, lsn: number): void {
-  const end = bytes.byteLength;
-  if (end < HEADER_BYTES) throw malformed(lsn, "too short");
-  if (bytes[0] !== FORMAT || bytes[1] !== KIND_WRITE) throw malformed(lsn, `unknown format ${bytes[0]}/${bytes[1]}`);
-  const count = bytes.readUInt32LE(4);
+/** Validates the structure of a record (bytes[start, end)) completely, so that visiting it cannot stop halfway. */
+function checkOperations(bytes: Buffer, start: number, end: number, lsn: number): void {
+  if (end - start < HEADER_BYTES) throw malformed(lsn, "too short");
+  if (bytes[start] !== FORMAT || bytes[start + 1] !== KIND_WRITE) {
+    throw malformed(lsn, `unknown format ${bytes[start]}/${bytes[start + 1]}`);
+  }
+  const count = bytes.readUInt32LE(start + 4);
   if (count < 1) throw malformed(lsn, "no operation");
-  let offset = HEADER_BYTES;
+  let offset = start + HEADER_BYTES;
   for (let i = 0; i < count; i++) {
     if (offset + 5 > end) throw malformed(lsn, "truncated");
     const type = bytes[offset];
