@@ -22,6 +22,26 @@ export function typed(error: unknown, seed: number, where: string): void {
   if (!isLogbookError(error)) throw new SimulationFailure(seed, `${where}: untyped error ${String(error)}`, error);
 }
 
+/**
+ * Checks made in promise callbacks (an acknowledgement, a rejection) would otherwise throw
+ * into nowhere: they are kept here and thrown at the end of the cycle, with their seed.
+ */
+export class Deferred {
+  private first: unknown;
+
+  run(check: () => void): void {
+    try {
+      check();
+    } catch (error) {
+      this.first ??= error;
+    }
+  }
+
+  throwAny(): void {
+    if (this.first !== undefined) throw this.first;
+  }
+}
+
 export interface SimCounts {
   runs: number;
   crashes: number;

@@ -13,7 +13,7 @@
 import { isLogbookError, Log, type LogOptions } from "../src/index.js";
 import { type CrashMode, DISK_FAULTS, SimulatedDisk, seededRandom } from "../src/io/simulated-disk.js";
 import { type Breakage, breakFileSystem } from "./breakage.js";
-import { check, emptyCounts, type SimCounts, SimulationFailure, typed } from "./checks.js";
+import { check, Deferred, emptyCounts, type SimCounts, SimulationFailure, typed } from "./checks.js";
 import { endCycle, injectLatent, tally, turn } from "./cycle.js";
 
 const DIR = "/data/log";
@@ -55,6 +55,7 @@ export async function simulateLog(seed: number, options: LogSimulationOptions): 
   const open = () => Log.open(DIR, { ...logOptions, fileSystem: breakFileSystem(disk.view(), options.breakage) });
   const written = new Map<number, string>();
   const acknowledged = new Set<number>();
+  const deferred = new Deferred();
   for (let cycle = 0; cycle <= options.cycles; cycle++) {
     const where = `seed ${seed}, cycle ${cycle}`;
     disk.injectFaults(0);
@@ -106,16 +107,18 @@ export async function simulateLog(seed: number, options: LogSimulationOptions): 
         }
         payloads.forEach((payload, k) => written.set(sequenced.firstLsn + k, new TextDecoder().decode(payload)));
         sequenced.committed.then(
-          (first) => {
-            // Fail-stop: once the log has failed, nothing more may be acknowledged.
-            check(log.failure === undefined, seed, `${where}: LSN ${first} acknowledged after the log failed`);
-            for (let k = 0; k < batch; k++) acknowledged.add(first + k);
-            counts.acknowledged += batch;
-          },
-          (error: unknown) => {
-            typed(error, seed, `${where}: append`);
-            counts.rejected += batch;
-          },
+          (first) =>
+            deferred.run(() => {
+              // Fail-stop: once the log has failed, nothing more may be acknowledged.
+              check(log.failure === undefined, seed, `${where}: LSN ${first} acknowledged after the log failed`);
+              for (let k = 0; k < batch; k++) acknowledged.add(first + k);
+              counts.acknowledged += batch;
+            }),
+          (error: unknown) =>
+            deferred.run(() => {
+              typed(error, seed, `${where}: append`);
+              counts.rejected += batch;
+            }),
         );
       }
       if (random() < 0.08 && log.durableLsn > 1) {
@@ -138,6 +141,7 @@ export async function simulateLog(seed: number, options: LogSimulationOptions): 
       seed,
       where,
     });
+    deferred.throwAny();
   }
   return tally(disk, counts);
 }

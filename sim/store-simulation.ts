@@ -12,7 +12,7 @@
 import { isLogbookError, Store, type StoreOptions } from "../src/index.js";
 import { type CrashMode, DISK_FAULTS, SimulatedDisk, seededRandom } from "../src/io/simulated-disk.js";
 import { type Breakage, breakFileSystem } from "./breakage.js";
-import { check, emptyCounts, type SimCounts, SimulationFailure, typed } from "./checks.js";
+import { check, Deferred, emptyCounts, type SimCounts, SimulationFailure, typed } from "./checks.js";
 import { endCycle, injectLatent, tally, turn } from "./cycle.js";
 
 const DIR = "/data/store";
@@ -86,6 +86,7 @@ export async function simulateStore(seed: number, options: StoreSimulationOption
   let state = new Map<string, string>();
   const ops = new Map<number, Op>();
   let highestAcked = 0;
+  const deferred = new Deferred();
   for (let cycle = 0; cycle <= options.cycles; cycle++) {
     const where = `cycle ${cycle}`;
     disk.injectFaults(0);
@@ -143,16 +144,18 @@ export async function simulateStore(seed: number, options: StoreSimulationOption
         next++;
       }
       promise.then(
-        (version) => {
-          check(version === lsn, seed, `${where}: writes are sequenced in call order (${version} ≠ ${lsn})`);
-          check(db.failure === undefined, seed, `${where}: LSN ${lsn} acknowledged after the store failed`);
-          counts.acknowledged++;
-          highestAcked = Math.max(highestAcked, lsn);
-        },
-        (error: unknown) => {
-          typed(error, seed, `${where}: write`);
-          counts.rejected++;
-        },
+        (version) =>
+          deferred.run(() => {
+            check(version === lsn, seed, `${where}: writes are sequenced in call order (${version} ≠ ${lsn})`);
+            check(db.failure === undefined, seed, `${where}: LSN ${lsn} acknowledged after the store failed`);
+            counts.acknowledged++;
+            highestAcked = Math.max(highestAcked, lsn);
+          }),
+        (error: unknown) =>
+          deferred.run(() => {
+            typed(error, seed, `${where}: write`);
+            counts.rejected++;
+          }),
       );
       if (random() < 0.1) {
         await db.checkpoint().then(
@@ -174,6 +177,7 @@ export async function simulateStore(seed: number, options: StoreSimulationOption
       seed,
       where,
     });
+    deferred.throwAny();
   }
   return tally(disk, counts);
 }
