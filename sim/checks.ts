@@ -60,9 +60,10 @@ export interface SimCounts {
   faults: Record<DiskFault, number>;
 }
 
-export function emptyCounts(): SimCounts {
+/** Counts of one run (`runs` 1), or an empty total to add runs to (`runs` 0). */
+export function emptyCounts(runs = 1): SimCounts {
   return {
-    runs: 1,
+    runs,
     crashes: 0,
     closes: 0,
     operations: 0,

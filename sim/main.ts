@@ -52,8 +52,7 @@ if (values.break !== undefined && !BREAKAGES.includes(values.break as Breakage))
   process.exit(2);
 }
 
-const total = emptyCounts();
-total.runs = 0;
+const total = emptyCounts(0);
 for (const target of targets) {
   const spec: RunSpec = {
     target,

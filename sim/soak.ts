@@ -21,8 +21,7 @@ if (!(minutes > 0)) {
 // Past the seeds CI sweeps, unless asked otherwise.
 let seed = values["from-seed"] === undefined ? 1_000_000 + Math.floor(Math.random() * 1e9) : Number(values["from-seed"]);
 const endsAt = Date.now() + minutes * 60_000;
-const total = emptyCounts();
-total.runs = 0;
+const total = emptyCounts(0);
 let reportedAt = Date.now();
 process.stdout.write(`soak: from seed ${seed} for ${minutes} min\n`);
 while (Date.now() < endsAt) {

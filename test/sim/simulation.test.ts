@@ -24,12 +24,10 @@ async function sweep(base: Omit<RunSpec, "seed">, seeds: number, total: SimCount
   }
 }
 
-const grandTotal = emptyCounts();
-grandTotal.runs = 0;
+const grandTotal = emptyCounts(0);
 
 test("power cuts with failing calls: the log and the store recover every acknowledged write, typed errors only", async () => {
-  const total = emptyCounts();
-  total.runs = 0;
+  const total = emptyCounts(0);
   await sweep({ target: "log", steps: 20, cycles: 8, faults: true, latent: false, faultyOpens: true }, 750, total);
   await sweep({ target: "store", steps: 30, cycles: 8, faults: true, latent: false, faultyOpens: true }, 450, total);
   console.log(`# sim, power cuts and failing calls: ${formatCounts(total)}`);
@@ -38,8 +36,7 @@ test("power cuts with failing calls: the log and the store recover every acknowl
 });
 
 test("silent damage (flipped bits, misdirected writes): every open recovers the truth or refuses, typed", async () => {
-  const total = emptyCounts();
-  total.runs = 0;
+  const total = emptyCounts(0);
   await sweep({ target: "log", steps: 10, cycles: 4, faults: false, latent: true }, 600, total);
   await sweep({ target: "store", steps: 10, cycles: 4, faults: false, latent: true }, 600, total);
   console.log(`# sim, latent damage: ${formatCounts(total)}`);
