@@ -45,21 +45,6 @@ function mutate(original: Uint8Array, mutation: Mutation): Uint8Array {
   return longer;
 }
 
-async function rewrite(disk: SimulatedDisk, path: string, bytes: Uint8Array): Promise<void> {
-  const fs = disk.view();
-  await fs.unlink(path);
-  const handle = await fs.open(path, "create");
-  await handle.write(bytes, 0, { datasync: true });
-  await handle.close();
-}
-
-async function readAll(disk: SimulatedDisk, path: string): Promise<Uint8Array> {
-  const handle = await disk.view().open(path, "read");
-  const bytes = new Uint8Array(await handle.sizeBytes());
-  await handle.read(bytes, 0);
-  return bytes;
-}
-
 function entriesOf(state: SortedState): [string, string, number][] {
   return [...state.entries(undefined, false)].map(([key, entry]) => [key, entry.value, entry.version]);
 }
@@ -71,14 +56,14 @@ test("a mutated checkpoint file is refused with LOGBOOK_CORRUPTION or loads exac
   for (let i = 0; i < 300; i++) state.set(`key-${String(i).padStart(4, "0")}`, { value: "v".repeat(i % 50), version: i + 1 });
   const info = await writeCheckpoint(disk.view(), DIR, state, 400, Date.now());
   const path = `${DIR}/${info.file}`;
-  const original = await readAll(disk, path);
+  const original = disk.readFile(path);
   const expected = entriesOf(state);
   let refused = 0;
   let loadedIntact = 0;
   await fc.assert(
     fc.asyncProperty(mutationArb, async (mutation) => {
       const mutated = mutate(original, mutation);
-      await rewrite(disk, path, mutated);
+      disk.replaceFile(path, mutated);
       try {
         const loaded = await readCheckpoint(disk.view(), path);
         assert.deepEqual(entriesOf(loaded.state), expected, "a checkpoint that loads is the one written");
@@ -102,10 +87,10 @@ test("a mutated manifest is refused with LOGBOOK_CORRUPTION or reads back unchan
   await disk.view().mkdir(DIR);
   const manifest = { format: 1, checkpoints: [{ file: "checkpoint-00000000000000000009.dat", lsn: 9, entries: 3, bytes: 200 }] };
   await writeManifest(disk.view(), DIR, manifest);
-  const original = await readAll(disk, `${DIR}/MANIFEST`);
+  const original = disk.readFile(`${DIR}/MANIFEST`);
   await fc.assert(
     fc.asyncProperty(mutationArb, async (mutation) => {
-      await rewrite(disk, `${DIR}/MANIFEST`, mutate(original, mutation));
+      disk.replaceFile(`${DIR}/MANIFEST`, mutate(original, mutation));
       try {
         assert.deepEqual(await readManifest(disk.view(), DIR), manifest);
       } catch (error) {
