@@ -1,12 +1,13 @@
 /**
- * Prometheus metrics (prom-client), one registry per server. Request metrics are observed per
- * request; log and store figures are read from their stats when scraped (nothing on the hot
+ * Prometheus metrics (prom-client), one registry per server. Request metrics are counted per
+ * request in plain arrays (request-metrics.ts); log and store figures are read from their stats when scraped (nothing on the hot
  * path), except the per-commit histograms (fsync latency, records per fsync), fed by the
  * store's commit events: at most one observation per group commit, not per write.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { Store } from "../store/store.js";
 import type { Admission } from "./admission.js";
+import { RequestMetrics } from "./request-metrics.js";
 
 export interface Metrics {
   registry: Registry;
@@ -46,19 +47,11 @@ export function createMetrics(store: Store, admission: Admission, options: { pro
   const registry = new Registry();
   if (options.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: "logbook_" });
 
-  const requests = new Counter({
-    name: "logbook_http_requests_total",
-    help: "HTTP requests answered, by route, method and status",
-    labelNames: ["route", "method", "status"] as const,
-    registers: [registry],
-  });
-  const duration = new Histogram({
-    name: "logbook_http_request_duration_seconds",
-    help: "Time from a request's arrival to its answer, by route, method and status",
-    labelNames: ["route", "method", "status"] as const,
-    buckets: LATENCY_BUCKETS_SECONDS,
-    registers: [registry],
-  });
+  const requests = new RequestMetrics(
+    registry,
+    { count: "logbook_http_requests_total", duration: "logbook_http_request_duration_seconds" },
+    LATENCY_BUCKETS_SECONDS,
+  );
   // Counted in a plain number on the hot path; the gauge reads it when scraped.
   let requestsInFlight = 0;
   gauge(registry, "logbook_http_requests_in_flight", "Requests being handled", () => requestsInFlight);
@@ -157,22 +150,11 @@ export function createMetrics(store: Store, admission: Admission, options: { pro
     () => recovery.recordsReplayed,
   );
   const startedAtMs = Date.now();
-  const children = new Map<string, { count: { inc(): void }; duration: { observe(value: number): void } }>();
 
   return {
     registry,
     observeRequest(route, method, status, seconds) {
-      // prom-client hashes a label object on every call; the few label sets there are get
-      // their children looked up once and kept.
-      const key = `${route}\u0000${method}\u0000${status}`;
-      let child = children.get(key);
-      if (child === undefined) {
-        const labels = { route, method, status: String(status) };
-        child = { count: requests.labels(labels), duration: duration.labels(labels) };
-        children.set(key, child);
-      }
-      child.count.inc();
-      child.duration.observe(seconds);
+      requests.observe(route, method, status, seconds);
       if (status === 429) rejections.inc({ reason: "overloaded" });
       else if (status === 503) rejections.inc({ reason: "unavailable" });
     },

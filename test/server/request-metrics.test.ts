@@ -1,0 +1,45 @@
+/**
+ * The request metrics kept in plain arrays must read exactly as prom-client's own Counter and
+ * Histogram would for the same observations: same series, same buckets (a value on a bound
+ * counts in that bucket), sums and counts.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import fc from "fast-check";
+import { Counter, Histogram, Registry } from "prom-client";
+import { RequestMetrics } from "../../src/server/request-metrics.js";
+
+const BOUNDS = [0.0001, 0.001, 0.01, 0.1, 1];
+
+const observation = fc.record({
+  route: fc.constantFrom("/v1/kv/*", "/v1/kv", "unmatched", 'a "quoted" \\ route'),
+  method: fc.constantFrom("GET", "PUT", "DELETE"),
+  status: fc.constantFrom(200, 404, 412, 429, 503),
+  seconds: fc.oneof(fc.constantFrom(...BOUNDS, 0, 5), fc.double({ min: 0, max: 3, noNaN: true })),
+});
+
+test("request metrics read as prom-client's Counter and Histogram would", async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.array(observation, { maxLength: 200 }), async (observations) => {
+      const ours = new Registry();
+      const metrics = new RequestMetrics(ours, { count: "requests_total", duration: "request_seconds" }, BOUNDS);
+      const theirs = new Registry();
+      const labelNames = ["route", "method", "status"] as const;
+      const counter = new Counter({ name: "requests_total", help: "x", labelNames, registers: [theirs] });
+      const histogram = new Histogram({ name: "request_seconds", help: "x", labelNames, buckets: BOUNDS, registers: [theirs] });
+      for (const { route, method, status, seconds } of observations) {
+        metrics.observe(route, method, status, seconds);
+        counter.inc({ route, method, status: String(status) });
+        histogram.observe({ route, method, status: String(status) }, seconds);
+      }
+      // The help texts differ; every sample line must be the same.
+      const samples = async (registry: Registry) =>
+        (await registry.metrics())
+          .split("\n")
+          .filter((line) => line !== "" && !line.startsWith("# HELP"))
+          .sort();
+      assert.deepEqual(await samples(ours), await samples(theirs));
+    }),
+    { numRuns: 200 },
+  );
+});
