@@ -19,6 +19,7 @@ import { isLoopback, type ServerConfig } from "./config.js";
 import { HttpError } from "./http-error.js";
 import { IDEMPOTENCY_KEY_LENGTH_MAX } from "./idempotency.js";
 import { IdempotencySweeper } from "./idempotency-sweeper.js";
+import { LogDestination } from "./log-destination.js";
 import { createMetrics } from "./metrics.js";
 import { StatusWindow } from "./status-page.js";
 import { RecentCommits, startSdk, Tracing, tracingRequested } from "./tracing.js";
@@ -51,7 +52,7 @@ export class LogbookServer {
     readonly logger: Logger,
     private readonly sweeper: IdempotencySweeper,
     private readonly stopSdk: (() => Promise<void>) | undefined,
-    private readonly stopLogFlush: () => void,
+    private readonly closeLog: () => void,
   ) {}
 
   static async start(config: ServerConfig, options: StartOptions = {}): Promise<LogbookServer> {
@@ -62,19 +63,15 @@ export class LogbookServer {
         `no tokens are configured, so the server only listens on loopback, not on ${config.host} (configure tokens first)`,
       );
     }
-    // Log lines are buffered and written asynchronously in blocks of 8 KiB, at least every
-    // 200 ms: a line per request must not cost a write(2) per request (bench:server: ~10 µs of
-    // CPU each). pino flushes what is left synchronously when the process exits.
-    const destination =
-      options.logger === undefined ? pino.destination({ dest: 1, sync: false, minLength: 8 * 1024 }) : undefined;
+    // Log lines are buffered and written asynchronously in blocks, at least every 200 ms: a
+    // line per request must not cost a write(2) per request (bench:server: ~10 µs of CPU each).
+    const destination = options.logger === undefined ? new LogDestination(1, LOG_FLUSH_INTERVAL_MS) : undefined;
     const logger =
       options.logger ??
       pino(
         { level: config.logLevel, base: { service: "logbook" }, redact: ["req.headers.authorization", "tokens"] },
         destination,
       );
-    const flushTimer = destination === undefined ? undefined : setInterval(() => destination.flush(), LOG_FLUSH_INTERVAL_MS);
-    flushTimer?.unref();
     const tls = readTls(config);
     const store = await Store.open(resolve(config.dataDir), {
       sync: config.sync,
@@ -153,7 +150,7 @@ export class LogbookServer {
       const sweeper = new IdempotencySweeper(store, config.idempotencySweepMs, (error) =>
         logger.warn({ err: error }, "sweeping expired idempotency keys failed"),
       );
-      server = new LogbookServer(config, store, app, logger, sweeper, stopSdk, () => clearInterval(flushTimer));
+      server = new LogbookServer(config, store, app, logger, sweeper, stopSdk, () => destination?.close());
       await app.listen({ host: config.host, port: config.port });
       sweeper.start();
       logger.info(
@@ -169,7 +166,7 @@ export class LogbookServer {
       destination?.flush();
       return server;
     } catch (error) {
-      clearInterval(flushTimer);
+      destination?.close();
       await server?.app.close().catch(() => undefined);
       await stopSdk?.().catch(() => undefined);
       await store.close();
@@ -206,7 +203,7 @@ export class LogbookServer {
       await this.store.close();
       await this.stopSdk?.().catch((error: unknown) => this.logger.warn({ err: error }, "flushing traces failed"));
       this.logger.info({ appliedLsn: this.store.stats().appliedLsn }, "logbook stopped");
-      this.stopLogFlush();
+      this.closeLog();
     })();
     return this.closing;
   }
