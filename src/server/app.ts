@@ -51,6 +51,7 @@ declare module "fastify" {
   interface FastifyRequest {
     startedMs: number;
     requestSpan: Span | undefined;
+    /** The request span's context when it records (is sampled), for the spans under it. */
     traceContext: Context | undefined;
     /** Whether the request's metrics and log line were taken (it may end by response or abort). */
     observed: boolean;
@@ -105,7 +106,7 @@ export function buildApp(options: AppOptions): FastifyInstance<Server> {
       if (started !== undefined) {
         request.requestSpan = started.span;
         request.traceContext = started.context;
-        reply.headers(tracing.responseHeaders(started.context));
+        reply.header("traceparent", started.traceparent);
       }
     }
   });
@@ -120,7 +121,7 @@ export function buildApp(options: AppOptions): FastifyInstance<Server> {
     }
     const tenantId = request.principal?.tenant;
     if (request.requestSpan !== undefined) {
-      tracing.endRequest(request.requestSpan, status, tenantId === undefined ? {} : { "logbook.tenant": tenantId });
+      tracing.endRequest(request.requestSpan, status, tenantId);
     }
     options.statusWindow.request(status);
     if (options.accessLog) {

@@ -192,9 +192,9 @@ export function registerKvRoutes(app: FastifyInstance, options: KvRouteOptions):
     try {
       const write = () => store.batch(operations, { ifVersions: conditions });
       const version = await admission.run(bytes, () =>
-        options.tracing.enabled
-          ? options.tracing.traceWrite(request.traceContext, operations.length, write, (lsn) => options.recentCommits.find(lsn))
-          : write(),
+        request.traceContext === undefined
+          ? write()
+          : options.tracing.traceWrite(request.traceContext, operations.length, write, (lsn) => options.recentCommits.find(lsn)),
       );
       return { status: 200, body: mutation.body, version };
     } catch (error) {

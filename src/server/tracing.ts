@@ -7,7 +7,17 @@
  * the write joined (with its batch size) and that commit's fdatasync. A group commit serves
  * many requests, so each request gets its own copy of those two spans, timed from the commit.
  */
-import { type Context, context, propagation, type Span, SpanKind, SpanStatusCode, type Tracer, trace } from "@opentelemetry/api";
+import {
+  type Context,
+  propagation,
+  ROOT_CONTEXT,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  TraceFlags,
+  type Tracer,
+  trace,
+} from "@opentelemetry/api";
 import type { CommitInfo } from "../log/writer.js";
 
 const TRACER_NAME = "logbook";
@@ -68,29 +78,37 @@ export class Tracing {
     this.tracer = enabled ? trace.getTracer(TRACER_NAME) : undefined;
   }
 
-  /** The request's span, child of the caller's `traceparent` when it sent one. */
-  startRequest(method: string, route: string, headers: Record<string, unknown>): { span: Span; context: Context } | undefined {
+  /**
+   * The request's span, child of the caller's `traceparent` when it sent one, and the
+   * `traceparent` to answer with. Under head sampling most spans do not record: those get
+   * no context to hang children on (nothing below them is traced), and their answer's
+   * `traceparent` is written straight from the span's ids, as the W3C propagator would.
+   */
+  startRequest(
+    method: string,
+    route: string,
+    headers: Record<string, unknown>,
+  ): { span: Span; context: Context | undefined; traceparent: string } | undefined {
     if (this.tracer === undefined) return undefined;
-    const parent = propagation.extract(context.active(), headers);
+    // Only W3C trace context is registered (startSdk): without its header there is nothing to extract.
+    const parent = headers.traceparent === undefined ? ROOT_CONTEXT : propagation.extract(ROOT_CONTEXT, headers);
     const span = this.tracer.startSpan(
       `${method} ${route}`,
       { kind: SpanKind.SERVER, attributes: { "http.request.method": method, "http.route": route } },
       parent,
     );
-    return { span, context: trace.setSpan(parent, span) };
+    const { traceId, spanId, traceFlags } = span.spanContext();
+    const traceparent = `00-${traceId}-${spanId}-${traceFlags & TraceFlags.SAMPLED ? "01" : "00"}`;
+    return { span, context: span.isRecording() ? trace.setSpan(parent, span) : undefined, traceparent };
   }
 
-  endRequest(span: Span, status: number, extra: Record<string, string | number>): void {
-    span.setAttributes({ "http.response.status_code": status, ...extra });
-    if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+  endRequest(span: Span, status: number, tenantId: string | undefined): void {
+    if (span.isRecording()) {
+      span.setAttribute("http.response.status_code", status);
+      if (tenantId !== undefined) span.setAttribute("logbook.tenant", tenantId);
+      if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+    }
     span.end();
-  }
-
-  /** Headers that carry the request's trace context back to the client (`traceparent`). */
-  responseHeaders(requestContext: Context): Record<string, string> {
-    const carrier: Record<string, string> = {};
-    propagation.inject(requestContext, carrier);
-    return carrier;
   }
 
   /**
@@ -98,13 +116,12 @@ export class Tracing {
    * durable (found by LSN among the recent ones) with its fsync.
    */
   async traceWrite<T extends number>(
-    parent: Context | undefined,
+    parent: Context,
     operations: number,
     write: () => Promise<T>,
     commitOf: (lsn: number) => CommitObservation | undefined,
   ): Promise<T> {
-    // An unsampled request (head sampling) records nothing below it either.
-    if (this.tracer === undefined || parent === undefined || trace.getSpan(parent)?.isRecording() !== true) return write();
+    if (this.tracer === undefined) return write();
     const span = this.tracer.startSpan("logbook.store.write", { attributes: { "logbook.operations": operations } }, parent);
     try {
       const lsn = await write();
@@ -150,19 +167,28 @@ export class Tracing {
 
 /** The last few group commits, so a write can find the one that covered its LSN. */
 export class RecentCommits {
-  private readonly commits: CommitObservation[] = [];
+  private readonly commits: (CommitInfo | undefined)[];
+  private readonly seenMs: Float64Array;
+  private added = 0;
 
-  constructor(private readonly capacity = 64) {}
+  constructor(private readonly capacity = 64) {
+    this.commits = new Array(capacity).fill(undefined);
+    this.seenMs = new Float64Array(capacity);
+  }
 
+  /** Called for every group commit: a slot in a ring, no copy. */
   add(info: CommitInfo): void {
-    if (this.commits.length === this.capacity) this.commits.shift();
-    this.commits.push({ ...info, seenMs: performance.now() });
+    const slot = this.added % this.capacity;
+    this.commits[slot] = info;
+    this.seenMs[slot] = performance.now();
+    this.added++;
   }
 
   find(lsn: number): CommitObservation | undefined {
-    for (let i = this.commits.length - 1; i >= 0; i--) {
-      const commit = this.commits[i] as CommitObservation;
-      if (commit.firstLsn <= lsn && lsn <= commit.lastLsn) return commit;
+    for (let i = this.added - 1; i >= 0 && i >= this.added - this.capacity; i--) {
+      const slot = i % this.capacity;
+      const commit = this.commits[slot] as CommitInfo;
+      if (commit.firstLsn <= lsn && lsn <= commit.lastLsn) return { ...commit, seenMs: this.seenMs[slot] as number };
       if (commit.lastLsn < lsn) return undefined;
     }
     return undefined;

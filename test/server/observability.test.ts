@@ -188,6 +188,32 @@ describe("tracing", () => {
     }
   });
 
+  test("a caller's unsampled traceparent: answered in the same trace, nothing recorded; no traceparent: a new trace", async () => {
+    const s = await startTestServer({}, { tracing: true });
+    try {
+      exporter.reset();
+      const traceId = "0af7651916cd43dd8448eb211c80319c";
+      const unsampled = await s.call("PUT", "/v1/kv/unsampled", {
+        json: 1,
+        headers: { traceparent: `00-${traceId}-b7ad6b7169203331-00` },
+      });
+      assert.equal(unsampled.status, 200);
+      assert.match(unsampled.headers.get("traceparent") ?? "", new RegExp(`^00-${traceId}-[0-9a-f]{16}-00$`));
+      assert.equal(exporter.getFinishedSpans().length, 0, "a parent that is not sampled: no span below it either");
+      const fresh = await s.call("PUT", "/v1/kv/fresh", { json: 2 });
+      const [, freshTraceId] = /^00-([0-9a-f]{32})-[0-9a-f]{16}-01$/.exec(fresh.headers.get("traceparent") ?? "") ?? [];
+      assert.ok(freshTraceId !== undefined && freshTraceId !== traceId, "a new, sampled trace");
+      const names = exporter
+        .getFinishedSpans()
+        .filter((span) => span.spanContext().traceId === freshTraceId)
+        .map((span) => span.name)
+        .sort();
+      assert.deepEqual(names, ["PUT /v1/kv/*", "logbook.log.fsync", "logbook.log.group_commit", "logbook.store.write"]);
+    } finally {
+      await s.stop();
+    }
+  });
+
   test("off: not one span is created", async () => {
     const s = await startTestServer({}, { tracing: false });
     try {
