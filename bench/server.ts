@@ -8,6 +8,8 @@
  * The server runs the compiled code (dist/), as `npm start` does: run `npm run build` first
  * (the npm script does). Options: --seconds N (per figure, default 5), --connections 1,64,256,
  * --dir DIR, --install-peers (apt-get install redis-server when missing; needs root),
+ * --rounds N (of the observability comparison, default 7), --modes (which observed servers it
+ * compares with all off: metricsTracing, allOn, offAgain, metrics, tracing, accessLog), --only peers|observability,
  * --json-only.
  */
 import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
@@ -26,10 +28,16 @@ const { values } = parseArgs({
     dir: { type: "string", default: "bench-data" },
     "install-peers": { type: "boolean", default: false },
     "json-only": { type: "boolean", default: false },
+    rounds: { type: "string", default: "7" },
+    modes: { type: "string", default: "metricsTracing,allOn,offAgain" },
+    only: { type: "string" },
   },
 });
 const seconds = Number(values.seconds);
 const connectionCounts = String(values.connections).split(",").map(Number);
+const observabilityRounds = Number(values.rounds);
+/** "peers" runs the comparison with Redis only, "observability" the cost of observability only. */
+const only = values.only as "peers" | "observability" | undefined;
 const VALUE = JSON.stringify("v".repeat(98)); // 100 bytes of JSON
 const MAIN = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
 
@@ -60,20 +68,25 @@ function freePort(): Promise<number> {
   });
 }
 
-/**
- * `observability`: "default" as `npm start` runs it (metrics and access log on, tracing off),
- * "on" (plus tracing to an OTLP endpoint), "off" (no metrics, no tracing, no access log).
- */
+/** Which observability a server runs with; `npm start` has metrics and the access log, not tracing. */
+interface Observed {
+  metrics: boolean;
+  accessLog: boolean;
+  /** Tracing with 1% head sampling, exported over OTLP/HTTP to `otlpUrl`. */
+  tracing: boolean;
+}
+const AS_NPM_START: Observed = { metrics: true, accessLog: true, tracing: false };
+
 async function startLogbook(
   dir: string,
-  observability: "default" | "on" | "off" = "default",
+  observed: Observed = AS_NPM_START,
   otlpUrl?: string,
 ): Promise<{ child: ChildProcess; url: string }> {
   const port = await freePort();
-  const flags = observability === "off" ? ["--no-metrics", "--no-access-log"] : [];
+  const flags = [...(observed.metrics ? [] : ["--no-metrics"]), ...(observed.accessLog ? [] : ["--no-access-log"])];
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of Object.keys(env)) if (name.startsWith("OTEL_")) delete env[name];
-  if (observability === "on" && otlpUrl !== undefined) {
+  if (observed.tracing && otlpUrl !== undefined) {
     env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = `${otlpUrl}/v1/traces`;
     env.OTEL_TRACES_EXPORTER = "otlp";
     env.OTEL_METRICS_EXPORTER = "none";
@@ -252,111 +265,178 @@ async function startOtlpSink(): Promise<{ url: string; bytes: () => number; clos
   return { url: `http://127.0.0.1:${port}`, bytes: () => received, close: () => sink.close() };
 }
 
-/**
- * Throughput with metrics, tracing (every request, exported over OTLP) and the access log all
- * on, against all off; alternated twice at each concurrency, since the machine drifts.
- */
-/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+/** CPU seconds (user + system) used so far by a process, or by its main thread (the event loop), from /proc (Linux). */
+function cpuSeconds(pid: number, thread: "process" | "main" = "process"): number {
+  const path = thread === "main" ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`;
+  const fields = readFileSync(path, "utf8").split(") ")[1]?.split(" ") ?? [];
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 1/100 s
 }
 
+/** What can be compared with all off; --modes picks (default: metricsTracing,allOn,offAgain). */
+const OBSERVED_MODES = {
+  metricsTracing: { label: "metrics + tracing (1% sampled)", observed: { metrics: true, tracing: true, accessLog: false } },
+  allOn: { label: "metrics + tracing + access log", observed: { metrics: true, tracing: true, accessLog: true } },
+  offAgain: { label: "all off again (the noise)", observed: { metrics: false, tracing: false, accessLog: false } },
+  metrics: { label: "metrics only", observed: { metrics: true, tracing: false, accessLog: false } },
+  tracing: { label: "tracing only (1% sampled)", observed: { metrics: false, tracing: true, accessLog: false } },
+  accessLog: { label: "access log only", observed: { metrics: false, tracing: false, accessLog: true } },
+} as const;
+type ObservedMode = keyof typeof OBSERVED_MODES;
+const ALL_OFF: Observed = { metrics: false, tracing: false, accessLog: false };
+const observedModes = String(values.modes)
+  .split(",")
+  .map((mode) => {
+    if (!(mode in OBSERVED_MODES)) throw new Error(`--modes: unknown ${mode} (known: ${Object.keys(OBSERVED_MODES).join(", ")})`);
+    return mode as ObservedMode;
+  });
+/** PUTs overwrite this many keys, so that no server's state (and heap) grows more than another's. */
+const OBSERVED_KEYS = 100_000;
+
+interface ObservabilityCost {
+  connections: number;
+  mode: ObservedMode;
+  rounds: number;
+  /** Medians over rounds of the ratio to "all off" measured at the same time. */
+  throughputRatio: number;
+  mainThreadCpuRatio: number;
+  processCpuRatio: number;
+  requestsPerSecond: number;
+  requestsPerSecondOff: number;
+  mainThreadCpuMicroseconds: number;
+  mainThreadCpuOffMicroseconds: number;
+}
+const observability: ObservabilityCost[] = [];
+
+const median = (list: number[]) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)] as number;
+
+/** Durable PUTs against one server for `seconds`, and the CPU its process and its event loop spent per request. */
+async function observedLoad(
+  server: { child: ChildProcess; url: string },
+  connections: number,
+): Promise<{ requests: number; requestsPerSecond: number; processCpu: number; mainThreadCpu: number }> {
+  const pid = server.child.pid as number;
+  const before = { process: cpuSeconds(pid), main: cpuSeconds(pid, "main") };
+  let next = 0;
+  const result = await autocannon({
+    url: server.url,
+    connections,
+    duration: seconds,
+    requests: [
+      {
+        method: "PUT",
+        headers: { "content-type": "application/json" },
+        body: VALUE,
+        setupRequest: (request) => ({ ...request, path: `/v1/kv/key-${next++ % OBSERVED_KEYS}` }),
+      },
+    ],
+  });
+  const requests = result.requests.total;
+  return {
+    requests,
+    requestsPerSecond: result.requests.average,
+    processCpu: (cpuSeconds(pid) - before.process) / requests,
+    mainThreadCpu: (cpuSeconds(pid, "main") - before.main) / requests,
+  };
+}
+
 /**
- * The cost of observability: metrics + access log (the default), and those plus tracing
- * (1% head sampling, exported over OTLP/HTTP) against all off. Throughput on this shared
- * machine drifts by tens of percent between runs, so the steadier figure is the server's own
- * CPU time per request (from /proc), which is what observability adds; both are printed.
- * Three rounds, the order of the modes rotated each round.
+ * The cost of observability, A against B at the same moment: "all off" and one observed
+ * server (see OBSERVED_MODES; tracing samples 1% at the head and exports over OTLP/HTTP to a
+ * sink here) take the same load at the same time, each from its own autocannon, so whatever
+ * this shared machine does meanwhile (it drifts by tens of percent over minutes) falls on
+ * both. Pairs rotate through the modes for `--rounds` rounds; a figure is the median over
+ * rounds of the ratio within the pair. "All off again" against "all off" is the noise left.
+ * The cost is counted on the server's event loop (main thread CPU per request, from /proc),
+ * where every observation runs; throughput and the whole process's CPU are printed beside it.
  */
 async function observabilityCost(root: string): Promise<void> {
   const sink = await startOtlpSink();
-  const modes = ["off", "default", "on"] as const;
+  const off = await startLogbook(join(root, "obs-off"), ALL_OFF, sink.url);
+  const servers = { off } as Record<ObservedMode | "off", { child: ChildProcess; url: string }>;
   try {
+    for (const mode of observedModes) {
+      servers[mode] = await startLogbook(join(root, `obs-${mode}`), OBSERVED_MODES[mode].observed, sink.url);
+    }
     for (const connections of connectionCounts.filter((c) => c > 1)) {
-      const totals = {
-        off: { requests: 0, rps: 0, cpu: 0 },
-        default: { requests: 0, rps: 0, cpu: 0 },
-        on: { requests: 0, rps: 0, cpu: 0 },
-      };
-      for (let round = 0; round < 3; round++) {
-        for (let i = 0; i < modes.length; i++) {
-          const mode = modes[(i + round) % modes.length] as (typeof modes)[number];
-          const server = await startLogbook(join(root, `obs-${mode}-${connections}-${round}`), mode, sink.url);
-          try {
-            const cpuBefore = cpuSeconds(server.child.pid as number);
-            const figure = await load(server.url, connections, "put");
-            const cpu = cpuSeconds(server.child.pid as number) - cpuBefore;
-            const requests = figure.requestsPerSecond * seconds;
-            totals[mode].requests += requests;
-            totals[mode].rps += figure.requestsPerSecond;
-            totals[mode].cpu += cpu;
-            report({ ...figure, system: `logbook, observability ${mode === "default" ? "metrics + access log" : mode}` });
-            console.log(
-              JSON.stringify({
-                bench: "server",
-                figure: "server-cpu-per-request",
-                mode,
-                connections,
-                cpuMicroseconds: Math.round((cpu / requests) * 1e6),
-              }),
-            );
-          } finally {
-            server.child.kill("SIGKILL");
-          }
+      const ratios = Object.fromEntries(
+        observedModes.map((mode) => [mode, { throughput: [] as number[], main: [] as number[], process: [] as number[] }]),
+      ) as Record<ObservedMode, { throughput: number[]; main: number[]; process: number[] }>;
+      const absolute = Object.fromEntries(
+        observedModes.map((mode) => [
+          mode,
+          { rps: [] as number[], rpsOff: [] as number[], main: [] as number[], mainOff: [] as number[] },
+        ]),
+      ) as Record<ObservedMode, { rps: number[]; rpsOff: number[]; main: number[]; mainOff: number[] }>;
+      for (let round = -1; round < observabilityRounds; round++) {
+        for (const mode of observedModes) {
+          // Which load starts first alternates, so that neither side always has the head start.
+          const first = round % 2 === 0 ? servers.off : servers[mode];
+          const second = first === servers.off ? servers[mode] : servers.off;
+          const [x, y] = await Promise.all([observedLoad(first, connections), observedLoad(second, connections)]);
+          const [a, b] = first === servers.off ? [x, y] : [y, x];
+          if (round < 0) continue; // the first pass warms every server up
+          ratios[mode].throughput.push(b.requestsPerSecond / a.requestsPerSecond);
+          ratios[mode].main.push(b.mainThreadCpu / a.mainThreadCpu);
+          ratios[mode].process.push(b.processCpu / a.processCpu);
+          absolute[mode].rps.push(b.requestsPerSecond);
+          absolute[mode].rpsOff.push(a.requestsPerSecond);
+          absolute[mode].main.push(b.mainThreadCpu);
+          absolute[mode].mainOff.push(a.mainThreadCpu);
         }
       }
-      const cpuPerRequest = (mode: (typeof modes)[number]) => totals[mode].cpu / totals[mode].requests;
-      const result = {
-        connections,
-        throughputOn: totals.on.rps / totals.off.rps,
-        throughputDefault: totals.default.rps / totals.off.rps,
-        cpuOffMicroseconds: cpuPerRequest("off") * 1e6,
-        cpuDefaultMicroseconds: cpuPerRequest("default") * 1e6,
-        cpuOnMicroseconds: cpuPerRequest("on") * 1e6,
-      };
-      observability.push(result);
-      console.log(JSON.stringify({ bench: "server", figure: "observability-cost", ...result, otlpBytes: sink.bytes() }));
+      for (const mode of observedModes) {
+        const result: ObservabilityCost = {
+          connections,
+          mode,
+          rounds: observabilityRounds,
+          throughputRatio: median(ratios[mode].throughput),
+          mainThreadCpuRatio: median(ratios[mode].main),
+          processCpuRatio: median(ratios[mode].process),
+          requestsPerSecond: median(absolute[mode].rps),
+          requestsPerSecondOff: median(absolute[mode].rpsOff),
+          mainThreadCpuMicroseconds: median(absolute[mode].main) * 1e6,
+          mainThreadCpuOffMicroseconds: median(absolute[mode].mainOff) * 1e6,
+        };
+        observability.push(result);
+        const rounded = Object.fromEntries(
+          Object.entries(result).map(([name, value]) => [name, typeof value === "number" ? Number(value.toFixed(3)) : value]),
+        );
+        console.log(JSON.stringify({ bench: "server", figure: "observability-cost", ...rounded, otlpBytes: sink.bytes() }));
+      }
     }
   } finally {
+    for (const server of Object.values(servers)) server.child.kill("SIGKILL");
     sink.close();
   }
 }
 
-const observability: {
-  connections: number;
-  throughputOn: number;
-  throughputDefault: number;
-  cpuOffMicroseconds: number;
-  cpuDefaultMicroseconds: number;
-  cpuOnMicroseconds: number;
-}[] = [];
-
 async function main(): Promise<void> {
   mkdirSync(values.dir as string, { recursive: true });
   const root = mkdtempSync(join(values.dir as string, "server-"));
-  const redis = haveRedis() ? await startRedis(join(root, "redis")) : undefined;
-  if (redis === undefined) {
+  const redis = only !== "observability" && haveRedis() ? await startRedis(join(root, "redis")) : undefined;
+  if (redis === undefined && only !== "observability") {
     console.log(
       JSON.stringify({ bench: "server", peer: "redis", skipped: "redis-server is not installed (try --install-peers)" }),
     );
   }
-  const logbook = await startLogbook(join(root, "logbook"));
+  const logbook = only === "observability" ? undefined : await startLogbook(join(root, "logbook"));
   try {
-    report(diskCeiling(join(root, "ceiling")));
-    // Each concurrency runs Logbook and then Redis back to back: this disk's fdatasync time
-    // drifts by several times over minutes, and ratios are only fair within one moment.
-    for (const connections of connectionCounts) {
-      report(await load(logbook.url, connections, "put"));
-      if (redis !== undefined) report(redisFigure(redis.port, connections));
+    if (logbook !== undefined) {
+      report(diskCeiling(join(root, "ceiling")));
+      // Each concurrency runs Logbook and then Redis back to back: this disk's fdatasync time
+      // drifts by several times over minutes, and ratios are only fair within one moment.
+      for (const connections of connectionCounts) {
+        report(await load(logbook.url, connections, "put"));
+        if (redis !== undefined) report(redisFigure(redis.port, connections));
+      }
+      await fetch(`${logbook.url}/v1/kv/hot`, { method: "PUT", headers: { "content-type": "application/json" }, body: VALUE });
+      report(await load(logbook.url, 64, "get"));
+      report(await nodeHttpFloor(256));
+      logbook.child.kill("SIGKILL");
     }
-    await fetch(`${logbook.url}/v1/kv/hot`, { method: "PUT", headers: { "content-type": "application/json" }, body: VALUE });
-    report(await load(logbook.url, 64, "get"));
-    report(await nodeHttpFloor(256));
-    logbook.child.kill("SIGKILL");
-    await observabilityCost(root);
+    if (only !== "peers") await observabilityCost(root);
   } finally {
-    logbook.child.kill("SIGKILL");
+    logbook?.child.kill("SIGKILL");
     redis?.child.kill("SIGKILL");
     rmSync(root, { recursive: true, force: true });
   }
@@ -384,13 +464,14 @@ async function main(): Promise<void> {
       }),
     );
   }
+  const percent = (ratio: number) => `${ratio >= 1 ? "+" : ""}${((ratio - 1) * 100).toFixed(1)}%`;
   for (const o of observability) {
-    const cost = (micros: number) => `${((micros / o.cpuOffMicroseconds - 1) * 100).toFixed(1)}%`;
     console.log(
-      `c=${o.connections}: server CPU per request off ${o.cpuOffMicroseconds.toFixed(1)} µs, ` +
-        `metrics + access log ${o.cpuDefaultMicroseconds.toFixed(1)} µs (+${cost(o.cpuDefaultMicroseconds)}), ` +
-        `all on with 1% traces ${o.cpuOnMicroseconds.toFixed(1)} µs (+${cost(o.cpuOnMicroseconds)}); ` +
-        `throughput ratios ${o.throughputDefault.toFixed(2)} and ${o.throughputOn.toFixed(2)}`,
+      `c=${o.connections}, ${OBSERVED_MODES[o.mode].label} against all off at the same time (median of ${o.rounds} rounds): ` +
+        `event-loop CPU per request ${o.mainThreadCpuMicroseconds.toFixed(1)} vs ${o.mainThreadCpuOffMicroseconds.toFixed(1)} µs, ` +
+        `${percent(o.mainThreadCpuRatio)}${o.mode === "metricsTracing" ? " (target: under +5%)" : ""}; ` +
+        `throughput ${Math.round(o.requestsPerSecond)} vs ${Math.round(o.requestsPerSecondOff)} requests/s, ${percent(o.throughputRatio)}; ` +
+        `process CPU per request ${percent(o.processCpuRatio)}`,
     );
   }
 }
