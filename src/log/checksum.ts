@@ -30,9 +30,10 @@ function buildTables(): Int32Array {
   return tables;
 }
 
-function tableCrc32(bytes: Uint8Array, start: number, end: number): number {
+/** `previous`: the CRC of the bytes before `start` (0 for none), to continue it. */
+function tableCrc32(bytes: Uint8Array, start: number, end: number, previous: number): number {
   const t = TABLES;
-  let c = -1;
+  let c = previous ^ -1;
   let i = start;
   for (; i + 8 <= end; i += 8) {
     const a =
@@ -57,8 +58,13 @@ function tableCrc32(bytes: Uint8Array, start: number, end: number): number {
 
 /** CRC-32 of bytes[start, end). */
 export function crc32Range(bytes: Uint8Array, start: number, end: number): number {
-  if (end - start <= TABLE_CRC_BYTES_MAX) return tableCrc32(bytes, start, end);
-  return zlibCrc32(bytes.subarray(start, end)) >>> 0;
+  return crc32Update(0, bytes, start, end);
+}
+
+/** The CRC-32 of some bytes (`previous`) followed by bytes[start, end). */
+export function crc32Update(previous: number, bytes: Uint8Array, start: number, end: number): number {
+  if (end - start <= TABLE_CRC_BYTES_MAX) return tableCrc32(bytes, start, end, previous);
+  return zlibCrc32(bytes.subarray(start, end), previous) >>> 0;
 }
 
 export function crc32(data: Uint8Array): number {

@@ -14,7 +14,7 @@
 import { assert } from "../assert.js";
 import { Command, type CommitRing, CommitterState, Control, Stat } from "./commit-ring.js";
 import { FRAME_HEADER_BYTES } from "./format.js";
-import { encodeFrameHeader } from "./frame.js";
+import { encodeFrameHeader, recordsChecksum } from "./frame.js";
 import type { SyncMode } from "./options.js";
 
 /** What the committer needs of the disk and of its thread. */
@@ -150,7 +150,9 @@ export class Committer {
     // With sync `interval` or `none`, earlier frames may not be durable yet: the header says how
     // many records back, so that recovery can tell their torn write from damage (recovery.ts).
     const unsyncedBefore = this.nextLsn - 1 - ring.readLsn(Control.durableLsnLow);
-    encodeFrameHeader(this.header, this.headerView, 0, frameBytes, this.nextLsn, records, unsyncedBefore);
+    // One CRC over the whole frame's records, so recovery and readers can check it in one pass.
+    const recordsCrc = recordsChecksum(chunks.slice(1));
+    encodeFrameHeader(this.header, this.headerView, 0, frameBytes, this.nextLsn, records, unsyncedBefore, recordsCrc);
     const durable = config.sync === "always";
     const startedMs = this.io.nowMs();
     await this.io.write(chunks, position, false);

@@ -2,11 +2,12 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
 import { FRAME_HEADER_BYTES, recordBytes, SEGMENT_HEADER_BYTES } from "../../src/log/format.js";
-import { checkFrame, encodeFrameHeader, forEachRecord } from "../../src/log/frame.js";
+import { checkFrame, encodeFrameHeader, forEachRecord, recordsChecksum } from "../../src/log/frame.js";
 import { encodeRecord } from "../../src/log/record.js";
 import { decodeSegmentHeader, encodeSegmentHeader, parseSegmentName, segmentName } from "../../src/log/segment-header.js";
 
-function encodeFrame(firstLsn: number, payloads: Uint8Array[]): Uint8Array {
+/** `recordsCrc`: fill header field 24 as the writer does (false: as logs written before it did). */
+function encodeFrame(firstLsn: number, payloads: Uint8Array[], recordsCrc = true): Uint8Array {
   const size = FRAME_HEADER_BYTES + payloads.reduce((sum, p) => sum + recordBytes(p.byteLength), 0);
   const bytes = new Uint8Array(size);
   const view = new DataView(bytes.buffer);
@@ -14,7 +15,8 @@ function encodeFrame(firstLsn: number, payloads: Uint8Array[]): Uint8Array {
   payloads.forEach((payload, i) => {
     offset += encodeRecord(bytes, view, offset, firstLsn + i, payload);
   });
-  encodeFrameHeader(bytes, view, 0, size, firstLsn, payloads.length);
+  const crc = recordsCrc ? recordsChecksum([bytes.subarray(FRAME_HEADER_BYTES)]) : 0;
+  encodeFrameHeader(bytes, view, 0, size, firstLsn, payloads.length, 0, crc);
   return bytes;
 }
 
@@ -31,10 +33,10 @@ const payloadsArb = fc.array(fc.uint8Array({ maxLength: 300 }), { minLength: 1, 
 const lsnArb = fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER - 16 });
 
 describe("frame and record codec", () => {
-  test("a frame round-trips: every record comes back with its LSN and payload", () => {
+  test("a frame round-trips: every record comes back with its LSN and payload, with or without the frame's CRC", () => {
     fc.assert(
-      fc.property(payloadsArb, lsnArb, (payloads, firstLsn) => {
-        const decoded = decodeFrame(encodeFrame(firstLsn, payloads), firstLsn);
+      fc.property(payloadsArb, lsnArb, fc.boolean(), (payloads, firstLsn, recordsCrc) => {
+        const decoded = decodeFrame(encodeFrame(firstLsn, payloads, recordsCrc), firstLsn);
         assert.ok(Array.isArray(decoded), String(decoded));
         assert.deepEqual(
           decoded.map((r) => r.lsn),
@@ -45,17 +47,48 @@ describe("frame and record codec", () => {
     );
   });
 
-  test("any single flipped bit of a frame is detected, never returned as data", () => {
+  test("any single flipped bit of a frame is detected, never returned as data, with or without the frame's CRC", () => {
     fc.assert(
-      fc.property(payloadsArb, lsnArb, fc.nat(), fc.integer({ min: 0, max: 7 }), (payloads, firstLsn, at, bit) => {
-        const frame = encodeFrame(firstLsn, payloads);
-        const offset = at % frame.byteLength;
-        frame[offset] = (frame[offset] ?? 0) ^ (1 << bit);
-        const decoded = decodeFrame(frame, firstLsn);
-        assert.equal(typeof decoded, "string", `flip at ${offset} bit ${bit} went unnoticed`);
-      }),
+      fc.property(
+        payloadsArb,
+        lsnArb,
+        fc.nat(),
+        fc.integer({ min: 0, max: 7 }),
+        fc.boolean(),
+        (payloads, firstLsn, at, bit, crc) => {
+          const frame = encodeFrame(firstLsn, payloads, crc);
+          const offset = at % frame.byteLength;
+          frame[offset] = (frame[offset] ?? 0) ^ (1 << bit);
+          const decoded = decodeFrame(frame, firstLsn);
+          assert.equal(typeof decoded, "string", `flip at ${offset} bit ${bit} went unnoticed`);
+        },
+      ),
       { numRuns: 2000 },
     );
+  });
+
+  test("a frame whose own CRC is wrong but whose records all check is read by its records' CRCs", () => {
+    fc.assert(
+      fc.property(payloadsArb, lsnArb, fc.integer({ min: 1, max: 2 ** 32 - 1 }), (payloads, firstLsn, wrongCrc) => {
+        const frame = encodeFrame(firstLsn, payloads, false);
+        const view = new DataView(frame.buffer);
+        const records = recordsChecksum([frame.subarray(FRAME_HEADER_BYTES)]);
+        encodeFrameHeader(frame, view, 0, frame.byteLength, firstLsn, payloads.length, 0, wrongCrc === records ? 1 : wrongCrc);
+        const decoded = decodeFrame(frame, firstLsn);
+        assert.ok(Array.isArray(decoded), String(decoded));
+        assert.equal(decoded.length, payloads.length);
+      }),
+    );
+  });
+
+  test("a frame's CRC over records that do not fill it in LSN order does not make them valid", () => {
+    // A writer's bug, not damage: the CRC matches, the structure does not.
+    const frame = encodeFrame(10, [new Uint8Array([1]), new Uint8Array([2])], false);
+    const view = new DataView(frame.buffer);
+    view.setUint32(FRAME_HEADER_BYTES + 8, 12, true); // the first record says LSN 12
+    view.setUint32(FRAME_HEADER_BYTES, 0, true); // its own CRC no longer matters to the fast path
+    encodeFrameHeader(frame, view, 0, frame.byteLength, 10, 2, 0, recordsChecksum([frame.subarray(FRAME_HEADER_BYTES)]));
+    assert.equal(decodeFrame(frame, 10), "record LSN is out of sequence");
   });
 
   test("any truncation of a frame is detected", () => {
