@@ -8,7 +8,7 @@ import { LogbookError } from "../errors.js";
 import type { FileSystem } from "../io/file-system.js";
 import { crc32Range } from "../log/checksum.js";
 import { TWO_POW_32 } from "../log/format.js";
-import { SortedState } from "./state.js";
+import { SortedState, type Stored, storedFromBytes, storedValue, storedValueBytes, storedVersion } from "./state.js";
 
 export const CHECKPOINT_MAGIC = "LBCKPT01";
 export const CHECKPOINT_END_MAGIC = "LBCKEND1";
@@ -79,8 +79,9 @@ export async function writeCheckpoint(
       used = BLOCK_HEADER_BYTES;
       blockEntries = 0;
     };
-    for (const [key, entry] of snapshot.entries(undefined, false)) {
-      const size = 4 + key.length + 4 + entry.value.length + 8;
+    for (const [key, stored] of snapshot.entries(undefined, false)) {
+      const valueBytes = storedValueBytes(stored);
+      const size = 4 + key.length + 4 + valueBytes + 8;
       if (used + size > block.byteLength) {
         await flush();
         if (BLOCK_HEADER_BYTES + size > block.byteLength) block = Buffer.allocUnsafe(BLOCK_HEADER_BYTES + size);
@@ -88,10 +89,10 @@ export async function writeCheckpoint(
       block.writeUInt32LE(key.length, used);
       used += 4;
       used += block.write(key, used, "latin1");
-      block.writeUInt32LE(entry.value.length, used);
+      block.writeUInt32LE(valueBytes, used);
       used += 4;
-      used += block.write(entry.value, used, "latin1");
-      writeU64(block, entry.version, used);
+      used += block.write(storedValue(stored), used, "latin1");
+      writeU64(block, storedVersion(stored), used);
       used += 8;
       blockEntries++;
       entries++;
@@ -157,7 +158,7 @@ export async function readCheckpoint(
     throw damaged(path, footerAt, "footer disagrees with header");
   }
   const keys: string[] = [];
-  const entryList: { value: string; version: number }[] = [];
+  const entryList: Stored[] = [];
   let offset = CHECKPOINT_HEADER_BYTES;
   let seen = 0;
   let previousKey: string | undefined;
@@ -182,14 +183,14 @@ export async function readCheckpoint(
       const valueLength = bytes.readUInt32LE(at);
       at += 4;
       if (at + valueLength + 8 > end) throw damaged(path, at, "entry runs past its block");
-      const value = bytes.toString("latin1", at, at + valueLength);
+      const valueStart = at;
       at += valueLength;
       const version = readU64(bytes, at);
       at += 8;
       if (previousKey !== undefined && !(previousKey < key)) throw damaged(path, at, "keys out of order");
       if (version < 1 || version > lsn) throw damaged(path, at, "entry version outside the checkpoint");
       keys.push(key);
-      entryList.push({ value, version });
+      entryList.push(storedFromBytes(bytes, valueStart, valueStart + valueLength, version));
       previousKey = key;
     }
     if (at !== end) throw damaged(path, at, "bytes after the last entry of a block");

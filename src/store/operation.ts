@@ -51,7 +51,8 @@ function malformed(lsn: number, reason: string): LogbookError {
 
 /** What decoding a record does with each operation (replay applies them directly). */
 export interface OperationVisitor {
-  put(key: string, value: string): void;
+  /** The value is bytes[valueStart, valueEnd): the visitor copies what it keeps. */
+  put(key: string, bytes: Buffer, valueStart: number, valueEnd: number): void;
   delete(key: string): void;
 }
 
@@ -90,7 +91,7 @@ export function visitOperations(payload: Uint8Array, lsn: number, visit: Operati
     if (type === TYPE_PUT) {
       const valueLength = bytes.readUInt32LE(offset);
       offset += 4;
-      visit.put(key, bytes.toString("latin1", offset, offset + valueLength));
+      visit.put(key, bytes, offset, offset + valueLength);
       offset += valueLength;
     } else {
       visit.delete(key);

@@ -10,7 +10,7 @@ import type { Log } from "../log/log.js";
 import { parseCheckpointName, readCheckpoint } from "./checkpoint.js";
 import { emptyManifest, MANIFEST_NAME, type Manifest, readManifest } from "./manifest.js";
 import { visitOperations } from "./operation.js";
-import { SortedState } from "./state.js";
+import { SortedState, storedFromBytes } from "./state.js";
 
 export interface StoreRecoveryReport {
   /** LSN of the checkpoint loaded; 0 when the state was rebuilt from the log alone. */
@@ -84,7 +84,8 @@ export async function recoverStore(fs: FileSystem, directory: string, log: Log):
   let replayLsn = 0;
   const replayState = state;
   const apply = {
-    put: (key: string, value: string) => replayState.set(key, { value, version: replayLsn }),
+    put: (key: string, bytes: Buffer, valueStart: number, valueEnd: number) =>
+      replayState.set(key, storedFromBytes(bytes, valueStart, valueEnd, replayLsn)),
     delete: (key: string) => replayState.delete(key),
   };
   for await (const records of log.readBatches({ from: appliedLsn + 1, copyPayloads: false })) {

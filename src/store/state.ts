@@ -6,15 +6,64 @@
 import * as btree from "sorted-btree";
 import { bulkLoad } from "sorted-btree/extended/bulkLoad.js";
 
-export interface Entry {
-  /** Encoded value, one char per byte. */
-  value: string;
-  /** LSN of the last write to the key. */
-  version: number;
+/**
+ * What the state holds for a key: one string, the version (the LSN of the last write to the
+ * key, 56 bits, most significant byte first) in its first 7 chars, then the encoded value, one
+ * char per byte. One string instead of a string and a `{ value, version }` object saves the
+ * object (40 bytes with 64-bit pointers) per key, and a version above 2^31 never turns into a
+ * boxed number.
+ */
+export type Stored = string;
+
+const VERSION_CHARS = 7;
+let scratch = Buffer.allocUnsafe(64 * 1024);
+
+function scratchFor(bytes: number): Buffer {
+  if (scratch.byteLength < bytes) scratch = Buffer.allocUnsafe(bytes * 2);
+  return scratch;
+}
+
+function writeVersion(buffer: Buffer, version: number): void {
+  let rest = version;
+  for (let i = VERSION_CHARS - 1; i >= 0; i--) {
+    buffer[i] = rest % 256;
+    rest = Math.floor(rest / 256);
+  }
+}
+
+/** `value`: the encoded value (one char per byte). The result is a flat string, built in one copy. */
+export function toStored(value: string, version: number): Stored {
+  const buffer = scratchFor(VERSION_CHARS + value.length);
+  writeVersion(buffer, version);
+  buffer.write(value, VERSION_CHARS, "latin1");
+  return buffer.toString("latin1", 0, VERSION_CHARS + value.length);
+}
+
+/** The same from the value's bytes (replay, checkpoint loading): one copy, no intermediate string. */
+export function storedFromBytes(bytes: Buffer, start: number, end: number, version: number): Stored {
+  const buffer = scratchFor(VERSION_CHARS + end - start);
+  writeVersion(buffer, version);
+  bytes.copy(buffer, VERSION_CHARS, start, end);
+  return buffer.toString("latin1", 0, VERSION_CHARS + end - start);
+}
+
+export function storedVersion(stored: Stored): number {
+  let version = 0;
+  for (let i = 0; i < VERSION_CHARS; i++) version = version * 256 + stored.charCodeAt(i);
+  return version;
+}
+
+/** The encoded value (one char per byte). */
+export function storedValue(stored: Stored): string {
+  return stored.slice(VERSION_CHARS);
+}
+
+export function storedValueBytes(stored: Stored): number {
+  return stored.length - VERSION_CHARS;
 }
 
 // sorted-btree is CommonJS with its class on `default` (seen from ESM: `default.default`).
-type Tree = btree.default<string, Entry>;
+type Tree = btree.default<string, Stored>;
 type TreeClass = new (entries: undefined, compare: (a: string, b: string) => number, maxNodeSize?: number) => Tree;
 const moduleValue = btree as unknown as { default: TreeClass | { default: TreeClass } };
 const BTree: TreeClass = "default" in moduleValue.default ? moduleValue.default.default : moduleValue.default;
@@ -38,7 +87,7 @@ export class SortedState {
    * Builds the state from keys in strictly increasing byte order, in one pass, with full
    * leaves: several times faster than inserting one by one, and fuller nodes take less memory.
    */
-  static fromSorted(keys: string[], entries: Entry[]): SortedState {
+  static fromSorted(keys: string[], entries: Stored[]): SortedState {
     if (keys.length === 0) return SortedState.empty();
     return new SortedState(bulkLoad(keys, entries, NODE_ENTRIES_MAX, compareKeys, 1) as unknown as Tree);
   }
@@ -47,12 +96,12 @@ export class SortedState {
     return this.tree.size;
   }
 
-  get(key: string): Entry | undefined {
+  get(key: string): Stored | undefined {
     return this.tree.get(key);
   }
 
-  set(key: string, entry: Entry): void {
-    this.tree.set(key, entry, true);
+  set(key: string, stored: Stored): void {
+    this.tree.set(key, stored, true);
   }
 
   delete(key: string): void {
@@ -65,7 +114,7 @@ export class SortedState {
   }
 
   /** Entries with `from <= key` (ascending) or `key <= from` (descending), in order. */
-  entries(from: string | undefined, reverse: boolean): IterableIterator<[string, Entry]> {
+  entries(from: string | undefined, reverse: boolean): IterableIterator<[string, Stored]> {
     return reverse ? this.tree.entriesReversed(from) : this.tree.entries(from);
   }
 }

@@ -31,7 +31,7 @@ import {
 import { type Manifest, writeManifest } from "./manifest.js";
 import { encodeOperations, type Operation } from "./operation.js";
 import { recoverStore, type StoreRecoveryReport } from "./recovery.js";
-import type { SortedState } from "./state.js";
+import { type SortedState, storedValue, storedValueBytes, storedVersion, toStored } from "./state.js";
 
 export interface StoreOptions
   extends Pick<LogOptions, "sync" | "syncIntervalMs" | "segmentBytes" | "batchBytesMax" | "fileSystem" | "clock"> {
@@ -160,7 +160,7 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
     this.keyBytesMax = options.keyBytesMax ?? DEFAULT_KEY_BYTES_MAX;
     this.valueBytesMax = options.valueBytesMax ?? DEFAULT_VALUE_BYTES_MAX;
     this.checkpointEveryBytes = options.checkpointEveryBytes ?? DEFAULT_CHECKPOINT_EVERY_BYTES;
-    for (const [key, entry] of this.state.entries(undefined, false)) this.keyValueBytes += key.length + entry.value.length;
+    for (const [key, stored] of this.state.entries(undefined, false)) this.keyValueBytes += key.length + storedValueBytes(stored);
     this.logBytesAtCheckpoint = 0;
     log.on("commit", (info) => {
       if (this.listenerCount("commit") > 0) this.emit("commit", info);
@@ -289,16 +289,17 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
   private currentVersion(key: string): number {
     const pending = this.pending.get(key);
     if (pending !== undefined) return pending.exists ? pending.lsn : 0;
-    return this.state.get(key)?.version ?? 0;
+    const stored = this.state.get(key);
+    return stored === undefined ? 0 : storedVersion(stored);
   }
 
   private apply(operations: Operation[], lsn: number): void {
     for (const op of operations) {
       const before = this.state.get(op.key);
-      if (before !== undefined) this.keyValueBytes -= op.key.length + before.value.length;
+      if (before !== undefined) this.keyValueBytes -= op.key.length + storedValueBytes(before);
       if (op.type === "put") {
         this.keyValueBytes += op.key.length + op.value.length;
-        this.state.set(op.key, { value: op.value, version: lsn });
+        this.state.set(op.key, toStored(op.value, lsn));
       } else {
         this.state.delete(op.key);
       }
@@ -309,9 +310,9 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
   }
 
   getSync(key: Key): { value: unknown; version: number } | undefined {
-    const entry = this.state.get(keyToInternal(key, this.keyBytesMax));
-    if (entry === undefined) return undefined;
-    return { value: internalToValue(entry.value, this.valueEncoding), version: entry.version };
+    const stored = this.state.get(keyToInternal(key, this.keyBytesMax));
+    if (stored === undefined) return undefined;
+    return { value: internalToValue(storedValue(stored), this.valueEncoding), version: storedVersion(stored) };
   }
 
   async get(key: Key): Promise<{ value: unknown; version: number } | undefined> {
@@ -353,7 +354,7 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
     }
     const snapshot = this.state.snapshot();
     let count = 0;
-    for (const [key, entry] of snapshot.entries(reverse ? upper : lower, reverse)) {
+    for (const [key, stored] of snapshot.entries(reverse ? upper : lower, reverse)) {
       if (count >= limit) return;
       if (signal?.aborted) throw new LogbookError("LOGBOOK_ABORTED", "scan was aborted", { cause: signal.reason });
       const aboveLower = lower === undefined || key > lower || (lowerInclusive && key === lower);
@@ -363,8 +364,8 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
       count++;
       yield {
         key: internalToKey(key, this.keyEncoding),
-        value: internalToValue(entry.value, this.valueEncoding),
-        version: entry.version,
+        value: internalToValue(storedValue(stored), this.valueEncoding),
+        version: storedVersion(stored),
       };
     }
   }

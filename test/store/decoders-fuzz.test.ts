@@ -6,7 +6,7 @@ import { SimulatedDisk } from "../../src/io/simulated-disk.js";
 import { readCheckpoint, writeCheckpoint } from "../../src/store/checkpoint.js";
 import { readManifest, writeManifest } from "../../src/store/manifest.js";
 import { encodeOperations, visitOperations } from "../../src/store/operation.js";
-import { SortedState } from "../../src/store/state.js";
+import { SortedState, storedValue, storedVersion, toStored } from "../../src/store/state.js";
 
 const DIR = "/store";
 
@@ -46,14 +46,14 @@ function mutate(original: Uint8Array, mutation: Mutation): Uint8Array {
 }
 
 function entriesOf(state: SortedState): [string, string, number][] {
-  return [...state.entries(undefined, false)].map(([key, entry]) => [key, entry.value, entry.version]);
+  return [...state.entries(undefined, false)].map(([key, stored]) => [key, storedValue(stored), storedVersion(stored)]);
 }
 
 test("a mutated checkpoint file is refused with LOGBOOK_CORRUPTION or loads exactly what was written", async () => {
   const disk = new SimulatedDisk(7);
   await disk.view().mkdir(DIR);
   const state = SortedState.empty();
-  for (let i = 0; i < 300; i++) state.set(`key-${String(i).padStart(4, "0")}`, { value: "v".repeat(i % 50), version: i + 1 });
+  for (let i = 0; i < 300; i++) state.set(`key-${String(i).padStart(4, "0")}`, toStored("v".repeat(i % 50), i + 1));
   const info = await writeCheckpoint(disk.view(), DIR, state, 400, Date.now());
   const path = `${DIR}/${info.file}`;
   const original = disk.readFile(path);
@@ -116,7 +116,10 @@ test("random and mutated operation records decode exactly or fail with LOGBOOK_C
       (bytes) => {
         const visited: string[] = [];
         try {
-          visitOperations(bytes, 1, { put: (k, v) => visited.push(`put ${k}=${v}`), delete: (k) => visited.push(`delete ${k}`) });
+          visitOperations(bytes, 1, {
+            put: (k, b, start, end) => visited.push(`put ${k}=${b.toString("latin1", start, end)}`),
+            delete: (k) => visited.push(`delete ${k}`),
+          });
         } catch (error) {
           assert.ok(isLogbookError(error, "LOGBOOK_CORRUPTION"), String(error));
           assert.deepEqual(visited, [], "a malformed record applies nothing");
