@@ -28,6 +28,7 @@ import { pino } from "pino";
 import { resolveConfig } from "../src/server/config.js";
 import { LogDestination } from "../src/server/log-destination.js";
 import { LogbookServer } from "../src/server/server.js";
+import { median } from "./support/median.js";
 
 const { values } = parseArgs({
   options: { requests: { type: "string", default: "4000" }, rounds: { type: "string", default: "20" } },
@@ -99,7 +100,6 @@ for (let i = 0; i < rounds; i++) {
     samples[mode].push(await round(servers[mode]));
   }
 }
-const median = (list: number[]) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)] as number;
 /** The median over rounds of a/b within the round: drift between rounds cancels. */
 const pairedRatio = (a: Mode, b: Mode) => median(samples[a].map((value, i) => value / (samples[b][i] as number)));
 const off = median(samples.off);

@@ -20,6 +20,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
+import { median } from "./support/median.js";
 
 const { values } = parseArgs({
   options: {
@@ -306,8 +307,6 @@ interface ObservabilityCost {
   mainThreadCpuOffMicroseconds: number;
 }
 const observability: ObservabilityCost[] = [];
-
-const median = (list: number[]) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)] as number;
 
 /** Durable PUTs against one server for `seconds`, and the CPU its process and its event loop spent per request. */
 async function observedLoad(
