@@ -8,7 +8,14 @@ import { asDiskError, errnoCode, LogbookError } from "../errors.js";
 import type { DirectoryLock, FileSystem } from "../io/file-system.js";
 import { NodeFileSystem } from "../io/node-file-system.js";
 import { type LogOptions, payloadBytesMax, type ResolvedLogOptions, resolveLogOptions } from "./options.js";
-import { type LogRecord, type ReadBatchesOptions, type ReadOptions, type ReadSource, readFrames } from "./reader.js";
+import {
+  type LogRecord,
+  type ReadBatchesOptions,
+  type ReadOptions,
+  type ReadSource,
+  type RecordVisitor,
+  readFrames,
+} from "./reader.js";
 import { type DamageReport, type RecoveryReport, recoverLog } from "./recovery.js";
 import { formatLogId } from "./segment-header.js";
 import { type SegmentInfo, SegmentSet } from "./segments.js";
@@ -189,9 +196,21 @@ export class Log extends EventEmitter<LogEvents> implements AsyncDisposable {
     for await (const records of readFrames(this.readSource(), options.from, true, options.signal)) yield* records;
   }
 
-  /** Frame by frame: as `read`, with fewer awaits per record (replay uses it). */
+  /** Frame by frame: as `read`, with fewer awaits per record. */
   readBatches(options: ReadBatchesOptions = {}): AsyncGenerator<LogRecord[]> {
     return readFrames(this.readSource(), options.from, false, options.signal, options.copyPayloads ?? true);
+  }
+
+  /**
+   * As `read`, but each record's payload is handed to `visit` in place (bytes[start, end),
+   * valid only during the call), with no object made per record: for replaying millions of
+   * records, where those objects were much of the garbage. Resolves once the visitor has seen
+   * every committed record from `options.from`.
+   */
+  async visitRecords(options: ReadOptions, visit: RecordVisitor): Promise<void> {
+    for await (const _ of readFrames(this.readSource(), options.from, false, options.signal, false, visit)) {
+      // The visitor has done the work; awaiting here lets reads of the next frames proceed.
+    }
   }
 
   /**

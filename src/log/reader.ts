@@ -39,6 +39,9 @@ export interface ReadOptions {
   signal?: AbortSignal;
 }
 
+/** Called with each record's payload in place: bytes[start, end), valid only during the call. */
+export type RecordVisitor = (lsn: number, bytes: Uint8Array, start: number, end: number) => void;
+
 export interface ReadBatchesOptions extends ReadOptions {
   /**
    * false: payloads are views into a reused buffer, valid only until the next batch is
@@ -67,6 +70,7 @@ export async function* readFrames(
   follow: boolean,
   signal: AbortSignal | undefined,
   copyPayloads = true,
+  visit?: RecordVisitor,
 ): AsyncGenerator<LogRecord[]> {
   const first = source.segments()[0]?.firstLsn ?? 1;
   let lsn = from ?? first;
@@ -117,17 +121,19 @@ export async function* readFrames(
         if (check.kind === "valid") {
           const records: LogRecord[] = [];
           const bytes = reader.bytes;
+          let last = 0;
           forEachRecord(reader.view, check.bufferOffset, check.recordCount, (recordLsn, start, end) => {
             if (recordLsn >= lsn && recordLsn <= committed) {
-              records.push({ lsn: recordLsn, payload: copyPayloads ? bytes.slice(start, end) : bytes.subarray(start, end) });
+              last = recordLsn;
+              if (visit !== undefined) visit(recordLsn, bytes, start, end);
+              else records.push({ lsn: recordLsn, payload: copyPayloads ? bytes.slice(start, end) : bytes.subarray(start, end) });
             }
           });
           position += check.frameBytes;
           expected += check.recordCount;
           retriedEnd = false;
-          const last = records[records.length - 1];
-          if (last !== undefined) {
-            lsn = last.lsn + 1;
+          if (last !== 0) {
+            lsn = last + 1;
             yield records;
           }
           continue;

@@ -77,9 +77,14 @@ function bufferOver(payload: Uint8Array): Buffer {
  * when the record is malformed.
  */
 export function visitOperations(payload: Uint8Array, lsn: number, visit: OperationVisitor): void {
-  const bytes = bufferOver(payload);
-  const start = payload.byteOffset;
-  checkOperations(bytes, start, start + payload.byteLength, lsn);
+  visitOperationsIn(payload, 0, payload.byteLength, lsn, visit);
+}
+
+/** The same for the record in memory[start, end) (replay visits records where they were read). */
+export function visitOperationsIn(memory: Uint8Array, from: number, to: number, lsn: number, visit: OperationVisitor): void {
+  const bytes = bufferOver(memory);
+  const start = memory.byteOffset + from;
+  checkOperations(bytes, start, memory.byteOffset + to, lsn);
   const count = bytes.readUInt32LE(start + 4);
   let offset = start + HEADER_BYTES;
   for (let i = 0; i < count; i++) {

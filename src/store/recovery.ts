@@ -9,7 +9,7 @@ import type { FileSystem } from "../io/file-system.js";
 import type { Log } from "../log/log.js";
 import { parseCheckpointName, readCheckpoint } from "./checkpoint.js";
 import { emptyManifest, MANIFEST_NAME, type Manifest, readManifest } from "./manifest.js";
-import { visitOperations } from "./operation.js";
+import { visitOperationsIn } from "./operation.js";
 import { SortedState, storedFromBytes } from "./state.js";
 
 export interface StoreRecoveryReport {
@@ -88,15 +88,13 @@ export async function recoverStore(fs: FileSystem, directory: string, log: Log):
       replayState.set(key, storedFromBytes(bytes, valueStart, valueEnd, replayLsn)),
     delete: (key: string) => replayState.delete(key),
   };
-  for await (const records of log.readBatches({ from: appliedLsn + 1, copyPayloads: false })) {
-    for (const record of records) {
-      replayLsn = record.lsn;
-      visitOperations(record.payload, record.lsn, apply);
-      report.recordsReplayed++;
-      report.bytesReplayed += record.payload.byteLength;
-      appliedLsn = record.lsn;
-    }
-  }
+  await log.visitRecords({ from: appliedLsn + 1 }, (lsn, bytes, start, end) => {
+    replayLsn = lsn;
+    visitOperationsIn(bytes, start, end, lsn, apply);
+    report.recordsReplayed++;
+    report.bytesReplayed += end - start;
+    appliedLsn = lsn;
+  });
   report.keys = state.size;
   report.durationMs = performance.now() - startedMs;
   return { state, appliedLsn: Math.max(appliedLsn, log.committedLsn), manifest, report };

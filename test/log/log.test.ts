@@ -92,6 +92,21 @@ describe("Log", () => {
     assert.equal(records.length, 51);
   });
 
+  test("visitRecords hands over in place exactly what read returns, from any LSN, across segments", async () => {
+    await using log = await Log.open(dir, SMALL);
+    for (let i = 1; i <= 300; i += 3) await log.appendBatch([bytes(`a${i}`), bytes(`b${i}`.padEnd(i * 10, ".")), bytes("")]);
+    assert.ok(log.stats().segments >= 2);
+    for (const from of [0, 1, 2, 150, 299, 300, 301]) {
+      const visited: [number, string][] = [];
+      await log.visitRecords({ from }, (lsn, memory, start, end) => visited.push([lsn, text(memory.slice(start, end))]));
+      assert.deepEqual(visited, await collect(log.read({ from })), `from ${from}`);
+    }
+    await assert.rejects(
+      log.visitRecords({ from: -1 }, () => assert.fail("nothing to visit")),
+      (error) => isLogbookError(error, "LOGBOOK_INVALID_LSN"),
+    );
+  });
+
   test("truncateBefore frees whole segments only, and LSNs are never reused", async () => {
     const payload = new Uint8Array(2000);
     {
