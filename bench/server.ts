@@ -46,6 +46,8 @@ interface Figure {
   system: string;
   operation: "put" | "get";
   connections: number;
+  /** Requests answered, where the load generator counts them. */
+  requests?: number;
   requestsPerSecond: number;
   p50Ms: number;
   p99Ms: number;
@@ -119,22 +121,28 @@ async function startLogbook(
   return { child, url };
 }
 
-async function load(url: string, connections: number, operation: "put" | "get"): Promise<Figure> {
+/** `keysMax`: PUTs overwrite that many keys, in turn (default: every PUT a new key). */
+async function load(url: string, connections: number, operation: "put" | "get", keysMax?: number): Promise<Figure> {
+  let next = 0;
+  const put = { method: "PUT" as const, headers: { "content-type": "application/json" }, body: VALUE };
   const result = await autocannon({
     url,
     connections,
     duration: seconds,
     requests: [
-      operation === "put"
-        ? { method: "PUT", path: "/v1/kv/key-[<id>]", headers: { "content-type": "application/json" }, body: VALUE }
-        : { method: "GET", path: "/v1/kv/hot" },
+      operation === "get"
+        ? { method: "GET", path: "/v1/kv/hot" }
+        : keysMax === undefined
+          ? { ...put, path: "/v1/kv/key-[<id>]" }
+          : { ...put, setupRequest: (request) => ({ ...request, path: `/v1/kv/key-${next++ % keysMax}` }) },
     ],
-    idReplacement: operation === "put",
+    idReplacement: operation === "put" && keysMax === undefined,
   });
   return {
     system: "logbook",
     operation,
     connections,
+    requests: result.requests.total,
     requestsPerSecond: Math.round(result.requests.average),
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
@@ -315,24 +323,11 @@ async function observedLoad(
 ): Promise<{ requests: number; requestsPerSecond: number; processCpu: number; mainThreadCpu: number }> {
   const pid = server.child.pid as number;
   const before = { process: cpuSeconds(pid), main: cpuSeconds(pid, "main") };
-  let next = 0;
-  const result = await autocannon({
-    url: server.url,
-    connections,
-    duration: seconds,
-    requests: [
-      {
-        method: "PUT",
-        headers: { "content-type": "application/json" },
-        body: VALUE,
-        setupRequest: (request) => ({ ...request, path: `/v1/kv/key-${next++ % OBSERVED_KEYS}` }),
-      },
-    ],
-  });
-  const requests = result.requests.total;
+  const figure = await load(server.url, connections, "put", OBSERVED_KEYS);
+  const requests = figure.requests ?? 0;
   return {
     requests,
-    requestsPerSecond: result.requests.average,
+    requestsPerSecond: figure.requestsPerSecond,
     processCpu: (cpuSeconds(pid) - before.process) / requests,
     mainThreadCpu: (cpuSeconds(pid, "main") - before.main) / requests,
   };
