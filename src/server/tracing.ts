@@ -90,8 +90,7 @@ export class Tracing {
     headers: Record<string, unknown>,
   ): { span: Span; context: Context | undefined; traceparent: string } | undefined {
     if (this.tracer === undefined) return undefined;
-    // Only W3C trace context is registered (startSdk): without its header there is nothing to extract.
-    const parent = headers.traceparent === undefined ? ROOT_CONTEXT : propagation.extract(ROOT_CONTEXT, headers);
+    const parent = propagation.extract(ROOT_CONTEXT, headers);
     const span = this.tracer.startSpan(
       `${method} ${route}`,
       { kind: SpanKind.SERVER, attributes: { "http.request.method": method, "http.route": route } },
