@@ -151,7 +151,7 @@ export class Committer {
     // many records back, so that recovery can tell their torn write from damage (recovery.ts).
     const unsyncedBefore = this.nextLsn - 1 - ring.readLsn(Control.durableLsnLow);
     // One CRC over the whole frame's records, so recovery and readers can check it in one pass.
-    const recordsCrc = recordsChecksum(chunks.slice(1));
+    const recordsCrc = recordsChecksum(chunks, 1); // chunks[0] is the header
     encodeFrameHeader(this.header, this.headerView, 0, frameBytes, this.nextLsn, records, unsyncedBefore, recordsCrc);
     const durable = config.sync === "always";
     const startedMs = this.io.nowMs();

@@ -59,12 +59,20 @@ export function encodeFrameHeader(
   view.setUint32(offset + FRAME_HEADER_CRC_OFFSET, crc32Range(bytes, offset, offset + FRAME_HEADER_CRC_OFFSET), true);
 }
 
-/** The CRC-32 of a frame's records, given as the pieces they are written from (frame header field 24). */
-export function recordsChecksum(pieces: readonly Uint8Array[]): number {
+/**
+ * The CRC-32 of a frame's records (frame header field 24), given as the pieces they are written
+ * from: pieces[from], pieces[from + 1], …
+ */
+export function recordsChecksum(pieces: readonly Uint8Array[], from = 0): number {
   let crc = 0;
-  for (const piece of pieces) crc = crc32Update(crc, piece, 0, piece.byteLength);
+  for (let i = from; i < pieces.length; i++) {
+    const piece = pieces[i] as Uint8Array;
+    crc = crc32Update(crc, piece, 0, piece.byteLength);
+  }
   return crc;
 }
+
+const BYTES_AFTER_LAST_RECORD = "frame has bytes after its last record";
 
 export type FrameCheck =
   /** A whole, valid frame with the expected first LSN. */
@@ -156,7 +164,7 @@ export function checkFrame(
     if (typeof size === "string") return { kind: "damaged", reason: size, frameBytes, firstLsn, recordOffset: cursor };
     cursor += size;
   }
-  if (cursor !== end) return { kind: "damaged", reason: "frame has bytes after its last record", frameBytes, firstLsn };
+  if (cursor !== end) return { kind: "damaged", reason: BYTES_AFTER_LAST_RECORD, frameBytes, firstLsn };
   // Every record checked on its own: the records' CRCs decide, the frame's only speeds that up.
   return { kind: "valid", frameBytes, firstLsn, recordCount };
 }
@@ -171,7 +179,7 @@ function walkRecords(view: DataView, offset: number, end: number, recordCount: n
     if (readRecordLsn(view, cursor) !== firstLsn + i) return RecordDamage.lsn;
     cursor += size;
   }
-  return cursor === end ? undefined : "frame has bytes after its last record";
+  return cursor === end ? undefined : BYTES_AFTER_LAST_RECORD;
 }
 
 /** Calls `visit` with each record's LSN and payload bounds; the frame must have checked valid. */

@@ -52,10 +52,12 @@ export class LogDestination {
     return true;
   }
 
-  /** Starts writing everything pending (asynchronously). */
+  /**
+   * Starts writing everything pending (asynchronously): sonic-boom, with no minimum length,
+   * writes what it is handed at once, or right after the write it is doing.
+   */
   flush(): void {
     this.drain();
-    this.sonic.flush();
   }
 
   /** Writes everything pending before returning. */

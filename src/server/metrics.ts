@@ -1,8 +1,9 @@
 /**
  * Prometheus metrics (prom-client), one registry per server. Request metrics are counted per
- * request in plain arrays (request-metrics.ts); log and store figures are read from their stats when scraped (nothing on the hot
- * path), except the per-commit histograms (fsync latency, records per fsync), fed by the
- * store's commit events: at most one observation per group commit, not per write.
+ * request in plain arrays (request-metrics.ts); log and store figures are read from their
+ * stats when scraped (nothing on the hot path), except the per-commit histograms (fsync
+ * latency, records per fsync), fed by the store's commit events: at most one observation per
+ * group commit, not per write.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { Store } from "../store/store.js";
