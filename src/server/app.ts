@@ -23,7 +23,7 @@ import { HttpError, singleHeader, toHttpError } from "./http-error.js";
 import { registerKvRoutes } from "./kv-routes.js";
 import type { Metrics } from "./metrics.js";
 import { registerStatusRoutes, type StatusWindow } from "./status-page.js";
-import { type RecentCommits, Tracing } from "./tracing.js";
+import type { RecentCommits, Tracing } from "./tracing.js";
 
 export interface AppOptions {
   store: Store;
@@ -51,6 +51,8 @@ declare module "fastify" {
   interface FastifyRequest {
     startedMs: number;
     requestSpan: Span | undefined;
+    /** The request's trace id when tracing is on (sampled or not), for its log line. */
+    traceId: string | undefined;
     /** The request span's context when it records (is sampled), for the spans under it. */
     traceContext: Context | undefined;
     /** Whether the request's metrics and log line were taken (it may end by response or abort). */
@@ -93,6 +95,7 @@ export function buildApp(options: AppOptions): FastifyInstance<Server> {
   app.decorateRequest("startedMs", 0);
   app.decorateRequest("requestSpan", undefined);
   app.decorateRequest("traceContext", undefined);
+  app.decorateRequest("traceId", undefined);
   app.decorateRequest("observed", false);
   const { metrics, tracing } = options;
 
@@ -106,6 +109,7 @@ export function buildApp(options: AppOptions): FastifyInstance<Server> {
       if (started !== undefined) {
         request.requestSpan = started.span;
         request.traceContext = started.context;
+        request.traceId = started.traceId;
         reply.header("traceparent", started.traceparent);
       }
     }
@@ -135,7 +139,7 @@ export function buildApp(options: AppOptions): FastifyInstance<Server> {
           method: request.method,
           status,
           latencyMs: Math.round(latencyMs * 1000) / 1000,
-          ...(request.requestSpan === undefined ? {} : { traceId: Tracing.traceIdOf(request.requestSpan) }),
+          ...(request.traceId === undefined ? {} : { traceId: request.traceId }),
         },
         "request",
       );

@@ -16,6 +16,7 @@ import { Admission } from "./admission.js";
 import { buildApp } from "./app.js";
 import { Authenticator } from "./auth.js";
 import { isLoopback, type ServerConfig } from "./config.js";
+import type { HeadSampling } from "./head-sampling.js";
 import { HttpError } from "./http-error.js";
 import { IDEMPOTENCY_KEY_LENGTH_MAX } from "./idempotency.js";
 import { IdempotencySweeper } from "./idempotency-sweeper.js";
@@ -88,11 +89,12 @@ export class LogbookServer {
     try {
       const admission = new Admission(config);
       let tracingOn = options.tracing;
+      let headSampling: HeadSampling | undefined;
       if (tracingOn === undefined && tracingRequested(process.env)) {
-        stopSdk = await startSdk();
+        ({ shutdown: stopSdk, headSampling } = await startSdk());
         tracingOn = true;
       }
-      const tracing = new Tracing(tracingOn === true);
+      const tracing = new Tracing(tracingOn === true, headSampling);
       const recentCommits = new RecentCommits();
       if (tracing.enabled) store.on("commit", (info) => recentCommits.add(info));
       const metrics = config.metrics ? createMetrics(store, admission) : undefined;

@@ -19,6 +19,7 @@ import {
   trace,
 } from "@opentelemetry/api";
 import type { CommitInfo } from "../log/writer.js";
+import type { HeadSampling } from "./head-sampling.js";
 
 const TRACER_NAME = "logbook";
 
@@ -33,17 +34,21 @@ export function tracingRequested(env: NodeJS.ProcessEnv): boolean {
 /**
  * Starts the OpenTelemetry trace SDK as the OTEL_* variables configure it (exporter, endpoint,
  * headers, sampler, batch sizes, service name and resource attributes) and registers it with
- * the W3C trace-context propagator; resolves with its shutdown, which flushes what is queued.
+ * the W3C trace-context propagator; resolves with its shutdown, which flushes what is queued,
+ * and the head sampling that decides for requests with the SDK's own sampler.
  * Not NodeSDK: it installs an AsyncLocalStorage context manager, whose promise hooks cost
  * every request (bench:server measured ~40% of throughput with it); we pass contexts explicitly.
  */
-export async function startSdk(): Promise<() => Promise<void>> {
-  const [{ propagation, trace: traceApi }, core, base, resources, otlp] = await Promise.all([
+export async function startSdk(): Promise<{ shutdown: () => Promise<void>; headSampling: HeadSampling }> {
+  const [{ propagation, trace: traceApi }, core, base, resources, otlp, config, { HeadSampling }] = await Promise.all([
     import("@opentelemetry/api"),
     import("@opentelemetry/core"),
     import("@opentelemetry/sdk-trace-base"),
     import("@opentelemetry/resources"),
     import("@opentelemetry/exporter-trace-otlp-http"),
+    // The SDK's own reading of OTEL_TRACES_SAMPLER(_ARG), so both deciders are one object.
+    import("@opentelemetry/sdk-trace-base/build/src/config.js"),
+    import("./head-sampling.js"),
   ]);
   const names = (process.env.OTEL_TRACES_EXPORTER ?? "otlp").split(",").map((name) => name.trim());
   const processors = names.flatMap((name): import("@opentelemetry/sdk-trace-base").SpanProcessor[] => {
@@ -55,10 +60,16 @@ export async function startSdk(): Promise<() => Promise<void>> {
     .defaultResource()
     .merge(resources.resourceFromAttributes({ "service.name": process.env.OTEL_SERVICE_NAME ?? "logbook" }))
     .merge(resources.detectResources({ detectors: [resources.envDetector] }));
-  const provider = new base.BasicTracerProvider({ resource, spanProcessors: processors });
+  const headSampling = new HeadSampling(config.buildSamplerFromEnv());
+  const provider = new base.BasicTracerProvider({
+    resource,
+    spanProcessors: processors,
+    sampler: headSampling.sampler,
+    idGenerator: headSampling.ids,
+  });
   traceApi.setGlobalTracerProvider(provider);
   propagation.setGlobalPropagator(new core.W3CTraceContextPropagator());
-  return () => provider.shutdown();
+  return { shutdown: () => provider.shutdown(), headSampling };
 }
 
 /** Wall-clock milliseconds for a performance.now() reading (span times are wall clock). */
@@ -71,34 +82,55 @@ export interface CommitObservation extends CommitInfo {
   seenMs: number;
 }
 
+/** A request as traced: its span when one was made, and the ids it answers and logs with. */
+export interface RequestTrace {
+  /** Undefined when head sampling decided, before any span, not to record. */
+  span: Span | undefined;
+  /** The span's context when it records, for the spans under it. */
+  context: Context | undefined;
+  traceId: string;
+  traceparent: string;
+}
+
 export class Tracing {
   private readonly tracer: Tracer | undefined;
 
-  constructor(readonly enabled: boolean) {
+  /**
+   * `headSampling` comes with an SDK we started (startSdk); without it (a provider someone
+   * else registered) every request's span is left to that provider to sample.
+   */
+  constructor(
+    readonly enabled: boolean,
+    private readonly headSampling?: HeadSampling,
+  ) {
     this.tracer = enabled ? trace.getTracer(TRACER_NAME) : undefined;
   }
 
   /**
    * The request's span, child of the caller's `traceparent` when it sent one, and the
-   * `traceparent` to answer with. Under head sampling most spans do not record: those get
-   * no context to hang children on (nothing below them is traced), and their answer's
-   * `traceparent` is written straight from the span's ids, as the W3C propagator would.
+   * `traceparent` to answer with. Under head sampling most requests do not record: those get
+   * no span when the sampling is ours, no context to hang children on either way, and their
+   * answer's `traceparent` written straight from the ids, as the W3C propagator would.
    */
-  startRequest(
-    method: string,
-    route: string,
-    headers: Record<string, unknown>,
-  ): { span: Span; context: Context | undefined; traceparent: string } | undefined {
+  startRequest(method: string, route: string, headers: Record<string, unknown>): RequestTrace | undefined {
     if (this.tracer === undefined) return undefined;
     const parent = propagation.extract(ROOT_CONTEXT, headers);
-    const span = this.tracer.startSpan(
-      `${method} ${route}`,
-      { kind: SpanKind.SERVER, attributes: { "http.request.method": method, "http.route": route } },
-      parent,
-    );
+    const name = `${method} ${route}`;
+    const attributes = { "http.request.method": method, "http.route": route };
+    if (this.headSampling !== undefined) {
+      const unsampled = this.headSampling.decide(parent, name, SpanKind.SERVER, attributes);
+      if (unsampled !== undefined) {
+        const { traceId, spanId } = unsampled;
+        return { span: undefined, context: undefined, traceId, traceparent: `00-${traceId}-${spanId}-00` };
+      }
+    }
+    const span = this.tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, parent);
+    // Had the SDK not asked for a trace id (it always does for a root span), the preset must
+    // not leak into an unrelated span.
+    if (this.headSampling !== undefined) this.headSampling.ids.presetTraceId = undefined;
     const { traceId, spanId, traceFlags } = span.spanContext();
     const traceparent = `00-${traceId}-${spanId}-${traceFlags & TraceFlags.SAMPLED ? "01" : "00"}`;
-    return { span, context: span.isRecording() ? trace.setSpan(parent, span) : undefined, traceparent };
+    return { span, context: span.isRecording() ? trace.setSpan(parent, span) : undefined, traceId, traceparent };
   }
 
   endRequest(span: Span, status: number, tenantId: string | undefined): void {
@@ -156,11 +188,6 @@ export class Tracing {
       fsync.end(endMs);
     }
     group.end(endMs);
-  }
-
-  /** The trace id of a request's span, for its log line. */
-  static traceIdOf(span: Span | undefined): string | undefined {
-    return span?.spanContext().traceId;
   }
 }
 

@@ -1,0 +1,82 @@
+/**
+ * Head sampling decided before a span exists. The SDK decides inside `startSpan`, after it has
+ * made ids, sanitized attributes and counted the span: ~4 µs a request in the server for a span
+ * that records nothing (1% sampling leaves 99 of 100 such). Here the request asks the same
+ * sampler the SDK was built with first, and only a request it would record goes to the SDK,
+ * which is handed the trace id the decision was made on. Loaded with the SDK, never otherwise.
+ */
+import { randomBytes } from "node:crypto";
+import type { Attributes, Context, SpanKind } from "@opentelemetry/api";
+import { trace } from "@opentelemetry/api";
+import { type IdGenerator, type Sampler, SamplingDecision } from "@opentelemetry/sdk-trace-base";
+
+const POOL_BYTES = 4096;
+const INVALID_TRACE_ID = "0".repeat(32);
+const INVALID_SPAN_ID = "0".repeat(16);
+
+/**
+ * Trace and span ids cut from a pool of random hex: one `randomBytes` per 128 trace ids instead
+ * of four `Math.random` calls and a hex encoding per id. The next root span's trace id can be
+ * set in advance, so a span the SDK makes carries the id its sampling decision was made on.
+ */
+export class PooledIds implements IdGenerator {
+  private hex = "";
+  private offset = 0;
+  /** Taken by the next `generateTraceId`, then cleared. */
+  presetTraceId: string | undefined;
+
+  generateTraceId(): string {
+    const preset = this.presetTraceId;
+    if (preset !== undefined) {
+      this.presetTraceId = undefined;
+      return preset;
+    }
+    return this.take(32, INVALID_TRACE_ID);
+  }
+
+  generateSpanId(): string {
+    return this.take(16, INVALID_SPAN_ID);
+  }
+
+  private take(chars: number, invalid: string): string {
+    for (;;) {
+      if (this.offset + chars > this.hex.length) {
+        this.hex = randomBytes(POOL_BYTES).toString("hex");
+        this.offset = 0;
+      }
+      const id = this.hex.slice(this.offset, this.offset + chars);
+      this.offset += chars;
+      // All zeros is W3C's invalid id: odds of 2^-64 or less, but never hand it out.
+      if (id !== invalid) return id;
+    }
+  }
+}
+
+/** A request span that will not record: its ids, for the `traceparent` answer and the log line. */
+export interface UnsampledRequest {
+  traceId: string;
+  spanId: string;
+}
+
+export class HeadSampling {
+  readonly ids = new PooledIds();
+
+  constructor(readonly sampler: Sampler) {}
+
+  /**
+   * Asks the sampler about a request span under `parent` (the caller's extracted context). When
+   * it would not record, returns the ids an unrecorded span would have had; otherwise arranges
+   * for the SDK's next root span to get the trace id decided on and returns undefined: the
+   * caller then starts the span through the SDK, whose sampler (this same one) agrees, since the
+   * standard samplers decide on the parent and the trace id alone.
+   */
+  decide(parent: Context, name: string, kind: SpanKind, attributes: Attributes): UnsampledRequest | undefined {
+    const parentSpan = trace.getSpanContext(parent);
+    const root = parentSpan === undefined || !trace.isSpanContextValid(parentSpan);
+    const traceId = root ? this.ids.generateTraceId() : parentSpan.traceId;
+    const { decision } = this.sampler.shouldSample(parent, traceId, name, kind, attributes, []);
+    if (decision === SamplingDecision.NOT_RECORD) return { traceId, spanId: this.ids.generateSpanId() };
+    if (root) this.ids.presetTraceId = traceId;
+    return undefined;
+  }
+}

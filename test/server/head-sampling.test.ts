@@ -1,0 +1,104 @@
+/**
+ * Head sampling before a span: the decision taken up front is the one the SDK then takes for
+ * the span it makes, on the same trace id; ids are well-formed W3C ids and do not repeat.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { ROOT_CONTEXT, SpanKind, TraceFlags, trace } from "@opentelemetry/api";
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BasicTracerProvider,
+  ParentBasedSampler,
+  type Sampler,
+  TraceIdRatioBasedSampler,
+} from "@opentelemetry/sdk-trace-base";
+import { HeadSampling, PooledIds } from "../../src/server/head-sampling.js";
+
+test("pooled ids: W3C-shaped, unique over many pools, and a preset trace id is handed out exactly once", () => {
+  const ids = new PooledIds();
+  const traceIds = new Set<string>();
+  const spanIds = new Set<string>();
+  for (let i = 0; i < 20_000; i++) {
+    const traceId = ids.generateTraceId();
+    const spanId = ids.generateSpanId();
+    assert.match(traceId, /^[0-9a-f]{32}$/);
+    assert.match(spanId, /^[0-9a-f]{16}$/);
+    assert.ok(trace.isSpanContextValid({ traceId, spanId, traceFlags: 0 }));
+    traceIds.add(traceId);
+    spanIds.add(spanId);
+  }
+  assert.equal(traceIds.size, 20_000);
+  assert.equal(spanIds.size, 20_000);
+  ids.presetTraceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+  assert.equal(ids.generateTraceId(), "4bf92f3577b34da6a3ce929d0e0e4736");
+  assert.notEqual(ids.generateTraceId(), "4bf92f3577b34da6a3ce929d0e0e4736");
+});
+
+/** A caller's context as the W3C propagator would extract it. */
+function remoteParent(traceId: string, sampled: boolean) {
+  return trace.setSpanContext(ROOT_CONTEXT, {
+    traceId,
+    spanId: "00f067aa0ba902b7",
+    traceFlags: sampled ? TraceFlags.SAMPLED : TraceFlags.NONE,
+    isRemote: true,
+  });
+}
+
+function decideAndStart(sampler: Sampler, rounds: number) {
+  const sampling = new HeadSampling(sampler);
+  const provider = new BasicTracerProvider({ sampler: sampling.sampler, idGenerator: sampling.ids });
+  const tracer = provider.getTracer("head-sampling-test");
+  let recorded = 0;
+  for (let i = 0; i < rounds; i++) {
+    const parent = i % 3 === 0 ? ROOT_CONTEXT : remoteParent(new PooledIds().generateTraceId(), i % 3 === 1 /* sampled parent */);
+    const attributes = { "http.route": "/v1/kv/*" };
+    const unsampled = sampling.decide(parent, "PUT /v1/kv/*", SpanKind.SERVER, attributes);
+    const parentTraceId = trace.getSpanContext(parent)?.traceId;
+    if (unsampled !== undefined) {
+      if (parentTraceId !== undefined) assert.equal(unsampled.traceId, parentTraceId, "an unsampled child stays in its trace");
+      assert.equal(sampling.ids.presetTraceId, undefined, "nothing left for the SDK when no span is made");
+      continue;
+    }
+    // Decided to record: the SDK's span records too, on the trace id the decision was made on.
+    const span = tracer.startSpan("PUT /v1/kv/*", { kind: SpanKind.SERVER, attributes }, parent);
+    assert.ok(span.isRecording(), "the SDK agrees with the decision taken before the span");
+    if (parentTraceId === undefined) {
+      assert.equal(sampling.ids.presetTraceId, undefined, "the preset trace id was taken");
+    } else {
+      assert.equal(span.spanContext().traceId, parentTraceId);
+    }
+    span.end();
+    recorded++;
+  }
+  return recorded;
+}
+
+test("a decision to record is the SDK's decision too: ratio, parent-based, always on and off", () => {
+  // With the ratio the SDK re-decides on the preset trace id: any disagreement is caught above.
+  const half = decideAndStart(new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(0.5) }), 600);
+  // Sampled parents (200) always record, unsampled never, roots about half of 200.
+  assert.ok(half > 240 && half < 360, `recorded ${half} of 600`);
+  // A plain ratio ignores the parent's flag: about half of everything.
+  const plain = decideAndStart(new TraceIdRatioBasedSampler(0.5), 600);
+  assert.ok(plain > 220 && plain < 380, `recorded ${plain} of 600`);
+  assert.equal(decideAndStart(new AlwaysOnSampler(), 90), 90);
+  assert.equal(decideAndStart(new AlwaysOffSampler(), 90), 0);
+  assert.equal(decideAndStart(new ParentBasedSampler({ root: new AlwaysOffSampler() }), 90), 30, "only the sampled parents");
+});
+
+test("a root span decided to record carries the trace id the decision was made on", () => {
+  const sampling = new HeadSampling(new TraceIdRatioBasedSampler(0.5));
+  const provider = new BasicTracerProvider({ sampler: sampling.sampler, idGenerator: sampling.ids });
+  const tracer = provider.getTracer("head-sampling-test");
+  let checked = 0;
+  for (let i = 0; i < 200 && checked < 20; i++) {
+    if (sampling.decide(ROOT_CONTEXT, "GET /", SpanKind.SERVER, {}) !== undefined) continue;
+    const preset = sampling.ids.presetTraceId;
+    const span = tracer.startSpan("GET /", { kind: SpanKind.SERVER }, ROOT_CONTEXT);
+    assert.equal(span.spanContext().traceId, preset);
+    span.end();
+    checked++;
+  }
+  assert.equal(checked, 20);
+});

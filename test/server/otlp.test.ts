@@ -1,0 +1,108 @@
+/**
+ * Tracing as an operator switches it on: `logbook serve` with the standard OTEL_* variables,
+ * exporting OTLP/HTTP to a collector the test runs. Head sampling is decided before any span
+ * exists, so what must hold is that the decision and the export agree: every request answered
+ * as sampled is exported with its spans, none answered unsampled is, and a caller's sampled
+ * parent is followed.
+ */
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { test } from "node:test";
+import { call } from "../support/server.js";
+import { killProcess, startServerProcess } from "../support/server-process.js";
+import { tempDir } from "../support/temp.js";
+
+interface ExportedSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+}
+
+/** An OTLP/HTTP JSON collector on 127.0.0.1 that keeps every span it is sent. */
+async function startCollector(): Promise<{ url: string; spans: ExportedSpan[]; close: () => Promise<void> }> {
+  const spans: ExportedSpan[] = [];
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+      for (const resource of body.resourceSpans ?? []) {
+        for (const scope of resource.scopeSpans ?? []) spans.push(...(scope.spans ?? []));
+      }
+      response.writeHead(200, { "content-type": "application/json" }).end("{}");
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    spans,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+test("OTEL_* variables: head-sampled requests are exported with their spans, unsampled ones answered but never exported", async () => {
+  const { path: dir, cleanup } = await tempDir("logbook-otlp-");
+  const collector = await startCollector();
+  const server = await startServerProcess(["--data-dir", dir], {
+    OTEL_TRACES_EXPORTER: "otlp",
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${collector.url}/v1/traces`,
+    OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
+    OTEL_TRACES_SAMPLER_ARG: "0.5",
+    OTEL_BSP_SCHEDULE_DELAY: "100",
+  });
+  try {
+    const sampled = new Set<string>();
+    const unsampled = new Set<string>();
+    for (let i = 0; i < 60; i++) {
+      const reply = await call(server.url, "PUT", `/v1/kv/k${i}`, { json: i });
+      assert.equal(reply.status, 200);
+      const [, traceId, flags] = /^00-([0-9a-f]{32})-[0-9a-f]{16}-(0[01])$/.exec(reply.headers.get("traceparent") ?? "") ?? [];
+      assert.ok(traceId !== undefined, `a traceparent answer: ${reply.headers.get("traceparent")}`);
+      (flags === "01" ? sampled : unsampled).add(traceId);
+    }
+    assert.equal(sampled.size + unsampled.size, 60, "every request a trace of its own");
+    // 60 draws at one half: fewer than 10 of either is a 1-in-10^7 event, not bad luck.
+    assert.ok(sampled.size >= 10 && unsampled.size >= 10, `sampled ${sampled.size}, unsampled ${unsampled.size}`);
+
+    // A caller's sampled parent is followed whatever the ratio would say; an unsampled one is not.
+    const parentTrace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const followed = await call(server.url, "PUT", "/v1/kv/child", {
+      json: "c",
+      headers: { traceparent: `00-${parentTrace}-00f067aa0ba902b7-01` },
+    });
+    assert.match(followed.headers.get("traceparent") ?? "", new RegExp(`^00-${parentTrace}-[0-9a-f]{16}-01$`));
+    const refusedTrace = "0af7651916cd43dd8448eb211c80319c";
+    const notFollowed = await call(server.url, "PUT", "/v1/kv/child2", {
+      json: "d",
+      headers: { traceparent: `00-${refusedTrace}-b7ad6b7169203331-00` },
+    });
+    assert.match(notFollowed.headers.get("traceparent") ?? "", new RegExp(`^00-${refusedTrace}-[0-9a-f]{16}-00$`));
+
+    // SIGTERM flushes the exporter's queue before the process exits.
+    await killProcess(server.child, "SIGTERM");
+    const exportedTraces = new Set(collector.spans.map((span) => span.traceId));
+    for (const traceId of sampled) {
+      const names = collector.spans
+        .filter((span) => span.traceId === traceId)
+        .map((span) => span.name)
+        .sort();
+      assert.deepEqual(names, ["PUT /v1/kv/*", "logbook.log.fsync", "logbook.log.group_commit", "logbook.store.write"]);
+    }
+    for (const traceId of unsampled) assert.ok(!exportedTraces.has(traceId), `unsampled trace ${traceId} was exported`);
+    assert.ok(!exportedTraces.has(refusedTrace), "a caller's unsampled parent: nothing exported");
+    const child = collector.spans.find((span) => span.traceId === parentTrace && span.name === "PUT /v1/kv/*");
+    assert.equal(child?.parentSpanId, "00f067aa0ba902b7", "the request span is the caller's child");
+    assert.equal(exportedTraces.size, sampled.size + 1, "nothing exported but the sampled requests and the followed one");
+
+    // Every request's log line carries its trace id, sampled or not.
+    const logged = new Set(server.logs.filter((line) => line.msg === "request").map((line) => line.traceId));
+    for (const traceId of [...sampled, ...unsampled]) assert.ok(logged.has(traceId), `no log line with trace ${traceId}`);
+  } finally {
+    await killProcess(server.child);
+    await collector.close();
+    await cleanup();
+  }
+});
