@@ -7,10 +7,11 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Attributes, Context, SpanKind } from "@opentelemetry/api";
-import { trace } from "@opentelemetry/api";
+import { ROOT_CONTEXT, trace } from "@opentelemetry/api";
 import { type IdGenerator, type Sampler, SamplingDecision } from "@opentelemetry/sdk-trace-base";
 
-const POOL_BYTES = 4096;
+/** 32 KiB: a refill (~80 µs in the server) every ~680 requests. */
+const POOL_BYTES = 32 * 1024;
 const INVALID_TRACE_ID = "0".repeat(32);
 const INVALID_SPAN_ID = "0".repeat(16);
 
@@ -71,7 +72,7 @@ export class HeadSampling {
    * standard samplers decide on the parent and the trace id alone.
    */
   decide(parent: Context, name: string, kind: SpanKind, attributes: Attributes): UnsampledRequest | undefined {
-    const parentSpan = trace.getSpanContext(parent);
+    const parentSpan = parent === ROOT_CONTEXT ? undefined : trace.getSpanContext(parent);
     const root = parentSpan === undefined || !trace.isSpanContextValid(parentSpan);
     const traceId = root ? this.ids.generateTraceId() : parentSpan.traceId;
     const { decision } = this.sampler.shouldSample(parent, traceId, name, kind, attributes, []);

@@ -68,6 +68,7 @@ export async function startSdk(): Promise<{ shutdown: () => Promise<void>; headS
     idGenerator: headSampling.ids,
   });
   traceApi.setGlobalTracerProvider(provider);
+  // Only W3C trace context: Tracing reads a request without `traceparent` as a root on that basis.
   propagation.setGlobalPropagator(new core.W3CTraceContextPropagator());
   return { shutdown: () => provider.shutdown(), headSampling };
 }
@@ -114,7 +115,11 @@ export class Tracing {
    */
   startRequest(method: string, route: string, headers: Record<string, unknown>): RequestTrace | undefined {
     if (this.tracer === undefined) return undefined;
-    const parent = propagation.extract(ROOT_CONTEXT, headers);
+    // With our SDK the only propagator is W3C's (startSdk): no traceparent header, no parent.
+    const parent =
+      this.headSampling !== undefined && headers.traceparent === undefined
+        ? ROOT_CONTEXT
+        : propagation.extract(ROOT_CONTEXT, headers);
     const name = `${method} ${route}`;
     const attributes = { "http.request.method": method, "http.route": route };
     if (this.headSampling !== undefined) {
