@@ -10,7 +10,7 @@ import type { Log } from "../log/log.js";
 import { parseCheckpointName, readCheckpoint } from "./checkpoint.js";
 import { emptyManifest, MANIFEST_NAME, type Manifest, readManifest } from "./manifest.js";
 import { visitOperationsIn } from "./operation.js";
-import { SortedState, storedFromBytes } from "./state.js";
+import { SortedState, type Stored, storedFromBytes } from "./state.js";
 
 export interface StoreRecoveryReport {
   /** LSN of the checkpoint loaded; 0 when the state was rebuilt from the log alone. */
@@ -81,23 +81,96 @@ export async function recoverStore(fs: FileSystem, directory: string, log: Log):
     }
     state = SortedState.empty();
   }
-  let replayLsn = 0;
-  const replayState = state;
-  const apply = {
-    put: (key: string, bytes: Buffer, valueStart: number, valueEnd: number) =>
-      replayState.set(key, storedFromBytes(bytes, valueStart, valueEnd, replayLsn)),
-    delete: (key: string) => replayState.delete(key),
-  };
-  await log.visitRecords({ from: appliedLsn + 1 }, (lsn, bytes, start, end) => {
-    replayLsn = lsn;
-    visitOperationsIn(bytes, start, end, lsn, apply);
-    report.recordsReplayed++;
-    report.bytesReplayed += end - start;
-    appliedLsn = lsn;
-  });
+  appliedLsn = await replay(log, appliedLsn, state, report);
   report.keys = state.size;
   report.durationMs = performance.now() - startedMs;
   return { state, appliedLsn: Math.max(appliedLsn, log.committedLsn), manifest, report };
+}
+
+/**
+ * Replays the log after `afterLsn` into `state` in two passes. The first applies every write
+ * in LSN order but puts, in place of a value, the LSN that wrote it: a number, so replaying a
+ * record makes no garbage beyond its key. The second reads again from the oldest LSN still in
+ * the state and builds only the values that are in it at the end. Building every replayed
+ * value was most of replay's time: the garbage collector copied each one, since it lived
+ * until its key's next write; a log that rewrites its keys N times now builds 1/N of them.
+ * Resolves the last LSN replayed.
+ */
+async function replay(log: Log, afterLsn: number, state: SortedState, report: StoreRecoveryReport): Promise<number> {
+  const placing = state as SortedState<Stored | number>;
+  let lastLsn = afterLsn;
+  const placeLsn = {
+    put: (key: string) => placing.set(key, lastLsn),
+    delete: (key: string) => placing.delete(key),
+  };
+  await log.visitRecords({ from: afterLsn + 1 }, (lsn, bytes, start, end) => {
+    lastLsn = lsn;
+    visitOperationsIn(bytes, start, end, lsn, placeLsn);
+    report.recordsReplayed++;
+    report.bytesReplayed += end - start;
+  });
+  const lsns: number[] = [];
+  placing.forEach((_, value) => {
+    if (typeof value === "number") lsns.push(value);
+  });
+  if (lsns.length === 0) return lastLsn;
+  const wanted = Float64Array.from(lsns).sort();
+  let next = 0;
+  let built = 0;
+  const { operations, collect } = operationCollector();
+  await log.visitRecords({ from: wanted[0] }, (lsn, bytes, start, end) => {
+    if (next >= wanted.length || lsn !== wanted[next]) return;
+    while (next < wanted.length && wanted[next] === lsn) next++;
+    operations.clear();
+    visitOperationsIn(bytes, start, end, lsn, collect);
+    // Last operation first: of two puts of a key in one batch, the second is the one kept.
+    for (let i = operations.count - 1; i >= 0; i--) {
+      const valueStart = operations.valueStarts[i] as number;
+      if (valueStart < 0) continue;
+      const key = operations.keys[i] as string;
+      if (placing.get(key) !== lsn) continue;
+      placing.set(key, storedFromBytes(operations.bytes as Buffer, valueStart, operations.valueEnds[i] as number, lsn));
+      built++;
+    }
+  });
+  if (built !== lsns.length) {
+    // The log is locked by this store: the second pass reads what the first did.
+    throw new LogbookError("LOGBOOK_CORRUPTION", `replay found ${built} of the ${lsns.length} values it placed`, {
+      lsn: lastLsn,
+    });
+  }
+  return lastLsn;
+}
+
+/** One record's operations, kept so they can be taken in any order. */
+function operationCollector() {
+  const operations = {
+    keys: [] as string[],
+    /** -1 for a delete. */
+    valueStarts: [] as number[],
+    valueEnds: [] as number[],
+    bytes: undefined as Buffer | undefined,
+    count: 0,
+    clear() {
+      this.count = 0;
+    },
+  };
+  const collect = {
+    put(key: string, bytes: Buffer, valueStart: number, valueEnd: number) {
+      operations.keys[operations.count] = key;
+      operations.valueStarts[operations.count] = valueStart;
+      operations.valueEnds[operations.count] = valueEnd;
+      operations.bytes = bytes;
+      operations.count++;
+    },
+    delete(key: string) {
+      operations.keys[operations.count] = key;
+      operations.valueStarts[operations.count] = -1;
+      operations.valueEnds[operations.count] = -1;
+      operations.count++;
+    },
+  };
+  return { operations, collect };
 }
 
 /** Temporary files of an interrupted checkpoint, and checkpoints no manifest names any more. */

@@ -171,6 +171,48 @@ describe("Store", () => {
     assert.deepEqual(db.getSync("k49")?.value, { i: 399, pad: "p".repeat(200) });
   });
 
+  test("replay keeps each key's last write: rewrites, deletes and batches that write a key twice, over a checkpoint or not", async () => {
+    const expected = new Map<string, { value: unknown; version: number }>();
+    {
+      await using db = await Store.open(dir, SMALL);
+      const write = async (key: string, value: unknown) => expected.set(key, { value, version: await db.put(key, value) });
+      for (let i = 0; i < 120; i++) await write(`k${i % 30}`, { i });
+      await db.checkpoint();
+      for (let i = 120; i < 300; i++) await write(`k${i % 40}`, { i, pad: "p".repeat(i % 7) });
+      // In one batch: a key put twice (the second stays), put-delete-put, put-delete, and a key
+      // only the checkpoint had, deleted.
+      const version = await db.batch([
+        { type: "put", key: "twice", value: 1 },
+        { type: "put", key: "twice", value: 2 },
+        { type: "put", key: "k1", value: "a" },
+        { type: "delete", key: "k1" },
+        { type: "put", key: "k1", value: "b" },
+        { type: "put", key: "gone", value: 0 },
+        { type: "delete", key: "gone" },
+        { type: "delete", key: "k29" },
+      ]);
+      expected.set("twice", { value: 2, version });
+      expected.set("k1", { value: "b", version });
+      expected.delete("k29");
+      await write("k2", "last");
+    }
+    const check = async (label: string) => {
+      await using db = await Store.open(dir, SMALL);
+      const found = new Map<string, { value: unknown; version: number }>();
+      for await (const { key, value, version } of db.scan()) found.set(key as string, { value, version });
+      assert.deepEqual(found, expected, label);
+      return db.recovery;
+    };
+    const overCheckpoint = await check("over the checkpoint");
+    assert.equal(overCheckpoint.checkpointLsn, 120);
+    assert.equal(overCheckpoint.recordsReplayed, 182);
+    // The same log from nothing: the checkpoint set aside, the whole log replayed.
+    for (const name of await readdir(dir)) if (name !== "log") await rm(join(dir, name), { recursive: true });
+    const fromLog = await check("from the log alone");
+    assert.equal(fromLog.checkpointLsn, 0);
+    assert.equal(fromLog.recordsReplayed, 302);
+  });
+
   test("a damaged newest checkpoint falls back to the previous one while the log still has what it needs", async () => {
     {
       await using db = await Store.open(dir, SMALL);
