@@ -11,8 +11,10 @@ import {
   BasicTracerProvider,
   ParentBasedSampler,
   type Sampler,
+  SamplingDecision,
   TraceIdRatioBasedSampler,
 } from "@opentelemetry/sdk-trace-base";
+import fc from "fast-check";
 import { HeadSampling, PooledIds } from "../../src/server/head-sampling.js";
 
 test("pooled ids: W3C-shaped, unique over many pools, and a preset trace id is handed out exactly once", () => {
@@ -101,4 +103,27 @@ test("a root span decided to record carries the trace id the decision was made o
     checked++;
   }
   assert.equal(checked, 20);
+});
+
+test("a new trace decided from its id's bytes is exactly what the SDK's ratio sampler decides, at any ratio", () => {
+  fc.assert(
+    fc.property(fc.double({ min: 0, max: 1, noNaN: true }), fc.boolean(), (ratio, parentBased) => {
+      const sampler = parentBased
+        ? new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) })
+        : new TraceIdRatioBasedSampler(ratio);
+      const sampling = new HeadSampling(sampler);
+      assert.ok(sampling.decidesRootsFromIds, `${sampler} is decided from ids`);
+      for (let i = 0; i < 500; i++) {
+        const unsampled = sampling.decide(ROOT_CONTEXT, "GET /", SpanKind.SERVER, {});
+        const traceId = unsampled?.traceId ?? (sampling.ids.presetTraceId as string);
+        sampling.ids.presetTraceId = undefined;
+        const { decision } = sampler.shouldSample(ROOT_CONTEXT, traceId, "GET /", SpanKind.SERVER, {}, []);
+        assert.equal(unsampled === undefined, decision === SamplingDecision.RECORD_AND_SAMPLED, `ratio ${ratio}, ${traceId}`);
+      }
+    }),
+    { numRuns: 60 },
+  );
+  // Other samplers are asked every time.
+  assert.equal(new HeadSampling(new AlwaysOnSampler()).decidesRootsFromIds, false);
+  assert.equal(new HeadSampling(new ParentBasedSampler({ root: new AlwaysOffSampler() })).decidesRootsFromIds, false);
 });
