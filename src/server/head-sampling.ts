@@ -109,7 +109,8 @@ export class HeadSampling {
 
   constructor(readonly sampler: Sampler) {
     const ratio = rootRatioOf(sampler);
-    this.rootUpperBound = ratio !== undefined && this.agreesWithSampler(upperBoundOf(ratio)) ? upperBoundOf(ratio) : undefined;
+    const upperBound = ratio === undefined ? undefined : upperBoundOf(ratio);
+    this.rootUpperBound = upperBound !== undefined && this.agreesWithSampler(upperBound) ? upperBound : undefined;
   }
 
   /** Whether a fast root decision at `upperBound` is the sampler's own, on random trace ids. */
@@ -139,15 +140,12 @@ export class HeadSampling {
   decide(parent: Context, name: string, kind: SpanKind, attributes: Attributes): UnsampledRequest | undefined {
     const parentSpan = parent === ROOT_CONTEXT ? undefined : trace.getSpanContext(parent);
     const root = parentSpan === undefined || !trace.isSpanContextValid(parentSpan);
-    if (root && this.rootUpperBound !== undefined) {
-      const traceId = this.ids.generateTraceId();
-      if (this.ids.lastTraceIdFold() >= this.rootUpperBound) return { traceId, spanId: this.ids.generateSpanId() };
-      this.ids.presetTraceId = traceId;
-      return undefined;
-    }
     const traceId = root ? this.ids.generateTraceId() : parentSpan.traceId;
-    const { decision } = this.sampler.shouldSample(parent, traceId, name, kind, attributes, []);
-    if (decision === SamplingDecision.NOT_RECORD) return { traceId, spanId: this.ids.generateSpanId() };
+    const records =
+      root && this.rootUpperBound !== undefined
+        ? this.ids.lastTraceIdFold() < this.rootUpperBound
+        : this.sampler.shouldSample(parent, traceId, name, kind, attributes, []).decision !== SamplingDecision.NOT_RECORD;
+    if (!records) return { traceId, spanId: this.ids.generateSpanId() };
     if (root) this.ids.presetTraceId = traceId;
     return undefined;
   }

@@ -73,6 +73,11 @@ export async function startSdk(): Promise<{ shutdown: () => Promise<void>; headS
   return { shutdown: () => provider.shutdown(), headSampling };
 }
 
+/** The W3C `traceparent` of a span, as the propagator would write it. */
+function traceparentOf(traceId: string, spanId: string, sampled: boolean): string {
+  return `00-${traceId}-${spanId}-${sampled ? "01" : "00"}`;
+}
+
 /** Wall-clock milliseconds for a performance.now() reading (span times are wall clock). */
 function wallMs(performanceMs: number): number {
   return performance.timeOrigin + performanceMs;
@@ -126,7 +131,7 @@ export class Tracing {
       const unsampled = this.headSampling.decide(parent, name, SpanKind.SERVER, attributes);
       if (unsampled !== undefined) {
         const { traceId, spanId } = unsampled;
-        return { span: undefined, context: undefined, traceId, traceparent: `00-${traceId}-${spanId}-00` };
+        return { span: undefined, context: undefined, traceId, traceparent: traceparentOf(traceId, spanId, false) };
       }
     }
     const span = this.tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, parent);
@@ -134,7 +139,7 @@ export class Tracing {
     // not leak into an unrelated span.
     if (this.headSampling !== undefined) this.headSampling.ids.presetTraceId = undefined;
     const { traceId, spanId, traceFlags } = span.spanContext();
-    const traceparent = `00-${traceId}-${spanId}-${traceFlags & TraceFlags.SAMPLED ? "01" : "00"}`;
+    const traceparent = traceparentOf(traceId, spanId, (traceFlags & TraceFlags.SAMPLED) !== 0);
     return { span, context: span.isRecording() ? trace.setSpan(parent, span) : undefined, traceId, traceparent };
   }
 
