@@ -10,7 +10,8 @@
  * --dir DIR, --install-peers (apt-get install redis-server when missing; needs root),
  * --rounds N (of the observability comparison, default 7), --modes (which observed servers it
  * compares with all off: metricsTracing, allOn, offAgain, metrics, tracing, accessLog), --only peers|observability,
- * --json-only.
+ * --trace-ratio R (head sampling of the traced servers, default 0.01: 0 prices the unsampled
+ * path alone, 1 a span for every request), --json-only.
  */
 import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
 import { closeSync, fdatasyncSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
@@ -32,8 +33,13 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "7" },
     modes: { type: "string", default: "metricsTracing,allOn,offAgain" },
     only: { type: "string" },
+    "trace-ratio": { type: "string", default: "0.01" },
   },
 });
+const traceRatio = Number(values["trace-ratio"]);
+if (!(traceRatio >= 0 && traceRatio <= 1))
+  throw new Error(`--trace-ratio takes a number from 0 to 1, got ${values["trace-ratio"]}`);
+const sampledLabel = `${traceRatio * 100}% sampled`;
 const seconds = Number(values.seconds);
 const connectionCounts = String(values.connections).split(",").map(Number);
 const observabilityRounds = Number(values.rounds);
@@ -94,9 +100,10 @@ async function startLogbook(
     env.OTEL_TRACES_EXPORTER = "otlp";
     env.OTEL_METRICS_EXPORTER = "none";
     env.OTEL_LOGS_EXPORTER = "none";
-    // Head sampling of 1%, the usual production setting (every request still carries a traceparent).
+    // Head sampling at --trace-ratio, 1% by default: the usual production setting (every request
+    // still answers with a traceparent).
     env.OTEL_TRACES_SAMPLER = "parentbased_traceidratio";
-    env.OTEL_TRACES_SAMPLER_ARG = "0.01";
+    env.OTEL_TRACES_SAMPLER_ARG = String(traceRatio);
   }
   // The server's log goes to a file, as in production; a pipe read by this busy process
   // would throttle the server instead of measuring it.
@@ -283,11 +290,11 @@ function cpuSeconds(pid: number, thread: "process" | "main" = "process"): number
 
 /** What can be compared with all off; --modes picks (default: metricsTracing,allOn,offAgain). */
 const OBSERVED_MODES = {
-  metricsTracing: { label: "metrics + tracing (1% sampled)", observed: { metrics: true, tracing: true, accessLog: false } },
+  metricsTracing: { label: `metrics + tracing (${sampledLabel})`, observed: { metrics: true, tracing: true, accessLog: false } },
   allOn: { label: "metrics + tracing + access log", observed: { metrics: true, tracing: true, accessLog: true } },
   offAgain: { label: "all off again (the noise)", observed: { metrics: false, tracing: false, accessLog: false } },
   metrics: { label: "metrics only", observed: { metrics: true, tracing: false, accessLog: false } },
-  tracing: { label: "tracing only (1% sampled)", observed: { metrics: false, tracing: true, accessLog: false } },
+  tracing: { label: `tracing only (${sampledLabel})`, observed: { metrics: false, tracing: true, accessLog: false } },
   accessLog: { label: "access log only", observed: { metrics: false, tracing: false, accessLog: true } },
 } as const;
 type ObservedMode = keyof typeof OBSERVED_MODES;
@@ -395,7 +402,9 @@ async function observabilityCost(root: string): Promise<void> {
         const rounded = Object.fromEntries(
           Object.entries(result).map(([name, value]) => [name, typeof value === "number" ? Number(value.toFixed(3)) : value]),
         );
-        console.log(JSON.stringify({ bench: "server", figure: "observability-cost", ...rounded, otlpBytes: sink.bytes() }));
+        console.log(
+          JSON.stringify({ bench: "server", figure: "observability-cost", ...rounded, traceRatio, otlpBytes: sink.bytes() }),
+        );
       }
     }
   } finally {
