@@ -49,11 +49,14 @@ function malformed(lsn: number, reason: string): LogbookError {
   return new LogbookError("LOGBOOK_CORRUPTION", `log record ${lsn} is not a store operation: ${reason}`, { lsn });
 }
 
-/** What decoding a record does with each operation (replay applies them directly). */
+/**
+ * What decoding a record does with each operation (replay applies them directly). The key is
+ * bytes[keyStart, keyEnd) and a put's value bytes[valueStart, valueEnd): the visitor copies
+ * what it keeps, and makes a string of the key only if it needs one.
+ */
 export interface OperationVisitor {
-  /** The value is bytes[valueStart, valueEnd): the visitor copies what it keeps. */
-  put(key: string, bytes: Buffer, valueStart: number, valueEnd: number): void;
-  delete(key: string): void;
+  put(bytes: Buffer, keyStart: number, keyEnd: number, valueStart: number, valueEnd: number): void;
+  delete(bytes: Buffer, keyStart: number, keyEnd: number): void;
 }
 
 /**
@@ -89,17 +92,16 @@ export function visitOperationsIn(memory: Uint8Array, from: number, to: number, 
   let offset = start + HEADER_BYTES;
   for (let i = 0; i < count; i++) {
     const type = bytes[offset];
-    const keyLength = bytes.readUInt32LE(offset + 1);
-    offset += 5;
-    const key = bytes.toString("latin1", offset, offset + keyLength);
-    offset += keyLength;
+    const keyStart = offset + 5;
+    const keyEnd = keyStart + bytes.readUInt32LE(offset + 1);
+    offset = keyEnd;
     if (type === TYPE_PUT) {
       const valueLength = bytes.readUInt32LE(offset);
       offset += 4;
-      visit.put(key, bytes, offset, offset + valueLength);
+      visit.put(bytes, keyStart, keyEnd, offset, offset + valueLength);
       offset += valueLength;
     } else {
-      visit.delete(key);
+      visit.delete(bytes, keyStart, keyEnd);
     }
   }
 }

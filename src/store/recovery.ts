@@ -8,6 +8,7 @@ import { LogbookError } from "../errors.js";
 import type { FileSystem } from "../io/file-system.js";
 import type { Log } from "../log/log.js";
 import { parseCheckpointName, readCheckpoint } from "./checkpoint.js";
+import { KeyTable } from "./key-table.js";
 import { emptyManifest, MANIFEST_NAME, type Manifest, readManifest } from "./manifest.js";
 import { visitOperationsIn } from "./operation.js";
 import { SortedState, type Stored, storedFromBytes } from "./state.js";
@@ -87,88 +88,96 @@ export async function recoverStore(fs: FileSystem, directory: string, log: Log):
   return { state, appliedLsn: Math.max(appliedLsn, log.committedLsn), manifest, report };
 }
 
+/** A key's last replayed write was a delete (LSNs start at 1). */
+const DELETED = 0;
+
 /**
- * Replays the log after `afterLsn` into `state` in two passes. The first applies every write
- * in LSN order but puts, in place of a value, the LSN that wrote it: a number, so replaying a
- * record makes no garbage beyond its key. The second reads again from the oldest LSN still in
- * the state and builds only the values that are in it at the end. Building every replayed
- * value was most of replay's time: the garbage collector copied each one, since it lived
- * until its key's next write; a log that rewrites its keys N times now builds 1/N of them.
- * Resolves the last LSN replayed.
+ * Replays the log after `afterLsn` into `state` in two passes. The first notes, by the key's
+ * bytes, the LSN of each key's last write (a KeyTable: no string, no object, no tree descent
+ * per record). The second reads again from the oldest of those LSNs and builds only the values
+ * that last. Building every replayed value and setting it in the B+ tree was most of replay's
+ * time (the garbage collector copied each value, since it lived until its key's next write); a
+ * log that rewrites its keys N times now builds 1/N of them, and the tree is written once per
+ * key. Resolves the last LSN replayed.
  */
 async function replay(log: Log, afterLsn: number, state: SortedState, report: StoreRecoveryReport): Promise<number> {
-  const placing = state as SortedState<Stored | number>;
+  const lastWrites = new KeyTable();
   let lastLsn = afterLsn;
-  const placeLsn = {
-    put: (key: string) => placing.set(key, lastLsn),
-    delete: (key: string) => placing.delete(key),
+  const noteWrite = {
+    put: (bytes: Buffer, keyStart: number, keyEnd: number) => lastWrites.set(bytes, keyStart, keyEnd, lastLsn),
+    delete: (bytes: Buffer, keyStart: number, keyEnd: number) => lastWrites.set(bytes, keyStart, keyEnd, DELETED),
   };
   await log.visitRecords({ from: afterLsn + 1 }, (lsn, bytes, start, end) => {
     lastLsn = lsn;
-    visitOperationsIn(bytes, start, end, lsn, placeLsn);
+    visitOperationsIn(bytes, start, end, lsn, noteWrite);
     report.recordsReplayed++;
     report.bytesReplayed += end - start;
   });
+  if (lastWrites.size === 0) return lastLsn;
+
   const lsns: number[] = [];
-  placing.forEach((_, value) => {
-    if (typeof value === "number") lsns.push(value);
+  lastWrites.forEachValue((lsn) => {
+    if (lsn !== DELETED) lsns.push(lsn);
   });
-  if (lsns.length === 0) return lastLsn;
-  const wanted = Float64Array.from(lsns).sort();
-  let next = 0;
+  const values: Stored[] = new Array(lastWrites.size);
   let built = 0;
-  const { operations, collect } = operationCollector();
-  await log.visitRecords({ from: wanted[0] }, (lsn, bytes, start, end) => {
-    if (next >= wanted.length || lsn !== wanted[next]) return;
-    while (next < wanted.length && wanted[next] === lsn) next++;
-    operations.clear();
-    visitOperationsIn(bytes, start, end, lsn, collect);
-    // Last operation first: of two puts of a key in one batch, the second is the one kept.
-    for (let i = operations.count - 1; i >= 0; i--) {
-      const valueStart = operations.valueStarts[i] as number;
-      if (valueStart < 0) continue;
-      const key = operations.keys[i] as string;
-      if (placing.get(key) !== lsn) continue;
-      placing.set(key, storedFromBytes(operations.bytes as Buffer, valueStart, operations.valueEnds[i] as number, lsn));
-      built++;
-    }
-  });
+  if (lsns.length > 0) {
+    const wanted = Float64Array.from(lsns).sort();
+    let next = 0;
+    const { operations, collect } = operationCollector();
+    await log.visitRecords({ from: wanted[0] }, (lsn, memory, start, end) => {
+      if (next >= wanted.length || lsn !== wanted[next]) return;
+      while (next < wanted.length && wanted[next] === lsn) next++;
+      operations.count = 0;
+      visitOperationsIn(memory, start, end, lsn, collect);
+      const { bytes } = operations;
+      // Last operation first: of two puts of a key in one batch, the second is the one kept.
+      for (let i = operations.count - 1; i >= 0; i--) {
+        const valueStart = operations.valueStarts[i] as number;
+        if (valueStart < 0) continue;
+        const entry = lastWrites.entryOf(bytes, operations.keyStarts[i] as number, operations.keyEnds[i] as number);
+        if (lastWrites.valueAt(entry) !== lsn || values[entry] !== undefined) continue;
+        values[entry] = storedFromBytes(bytes, valueStart, operations.valueEnds[i] as number, lsn);
+        built++;
+      }
+    });
+  }
   if (built !== lsns.length) {
     // The log is locked by this store: the second pass reads what the first did.
-    throw new LogbookError("LOGBOOK_CORRUPTION", `replay found ${built} of the ${lsns.length} values it placed`, {
+    throw new LogbookError("LOGBOOK_CORRUPTION", `replay found ${built} of the ${lsns.length} values it noted`, {
       lsn: lastLsn,
     });
   }
+  lastWrites.forEach((key, lsn, entry) => {
+    if (lsn === DELETED) state.delete(key);
+    else state.set(key, values[entry] as Stored);
+  });
   return lastLsn;
 }
 
-/** One record's operations, kept so they can be taken in any order. */
+/** One record's operations as byte ranges, kept so they can be taken in any order. */
 function operationCollector() {
   const operations = {
-    keys: [] as string[],
+    keyStarts: [] as number[],
+    keyEnds: [] as number[],
     /** -1 for a delete. */
     valueStarts: [] as number[],
     valueEnds: [] as number[],
-    bytes: undefined as Buffer | undefined,
+    /** What the ranges are in: the record's memory as a Buffer (operation.ts). */
+    bytes: Buffer.alloc(0) as Buffer,
     count: 0,
-    clear() {
-      this.count = 0;
-    },
+  };
+  const note = (bytes: Buffer, keyStart: number, keyEnd: number, valueStart: number, valueEnd: number) => {
+    operations.bytes = bytes;
+    const i = operations.count++;
+    operations.keyStarts[i] = keyStart;
+    operations.keyEnds[i] = keyEnd;
+    operations.valueStarts[i] = valueStart;
+    operations.valueEnds[i] = valueEnd;
   };
   const collect = {
-    put(key: string, bytes: Buffer, valueStart: number, valueEnd: number) {
-      operations.keys[operations.count] = key;
-      operations.valueStarts[operations.count] = valueStart;
-      operations.valueEnds[operations.count] = valueEnd;
-      operations.bytes = bytes;
-      operations.count++;
-    },
-    delete(key: string) {
-      operations.keys[operations.count] = key;
-      operations.valueStarts[operations.count] = -1;
-      operations.valueEnds[operations.count] = -1;
-      operations.count++;
-    },
+    put: note,
+    delete: (bytes: Buffer, keyStart: number, keyEnd: number) => note(bytes, keyStart, keyEnd, -1, -1),
   };
   return { operations, collect };
 }

@@ -117,8 +117,9 @@ test("random and mutated operation records decode exactly or fail with LOGBOOK_C
         const visited: string[] = [];
         try {
           visitOperations(bytes, 1, {
-            put: (k, b, start, end) => visited.push(`put ${k}=${b.toString("latin1", start, end)}`),
-            delete: (k) => visited.push(`delete ${k}`),
+            put: (b, keyStart, keyEnd, start, end) =>
+              visited.push(`put ${b.toString("latin1", keyStart, keyEnd)}=${b.toString("latin1", start, end)}`),
+            delete: (b, keyStart, keyEnd) => visited.push(`delete ${b.toString("latin1", keyStart, keyEnd)}`),
           });
         } catch (error) {
           assert.ok(isLogbookError(error, "LOGBOOK_CORRUPTION"), String(error));
