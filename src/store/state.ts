@@ -63,8 +63,8 @@ export function storedValueBytes(stored: Stored): number {
 }
 
 // sorted-btree is CommonJS with its class on `default` (seen from ESM: `default.default`).
-type Tree<V> = btree.default<string, V>;
-type TreeClass = new <V>(entries: undefined, compare: (a: string, b: string) => number, maxNodeSize?: number) => Tree<V>;
+type Tree = btree.default<string, Stored>;
+type TreeClass = new (entries: undefined, compare: (a: string, b: string) => number, maxNodeSize?: number) => Tree;
 const moduleValue = btree as unknown as { default: TreeClass | { default: TreeClass } };
 const BTree: TreeClass = "default" in moduleValue.default ? moduleValue.default.default : moduleValue.default;
 
@@ -76,32 +76,31 @@ function compareKeys(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** `V`: what a key maps to; Stored but while replay is still placing values (recovery.ts). */
-export class SortedState<V = Stored> {
-  private constructor(private readonly tree: Tree<V>) {}
+export class SortedState {
+  private constructor(private readonly tree: Tree) {}
 
-  static empty<V = Stored>(): SortedState<V> {
-    return new SortedState(new BTree<V>(undefined, compareKeys));
+  static empty(): SortedState {
+    return new SortedState(new BTree(undefined, compareKeys));
   }
 
   /**
    * Builds the state from keys in strictly increasing byte order, in one pass, with full
    * leaves: several times faster than inserting one by one, and fuller nodes take less memory.
    */
-  static fromSorted<V = Stored>(keys: string[], entries: V[]): SortedState<V> {
+  static fromSorted(keys: string[], entries: Stored[]): SortedState {
     if (keys.length === 0) return SortedState.empty();
-    return new SortedState(bulkLoad(keys, entries, NODE_ENTRIES_MAX, compareKeys, 1) as unknown as Tree<V>);
+    return new SortedState(bulkLoad(keys, entries, NODE_ENTRIES_MAX, compareKeys, 1) as unknown as Tree);
   }
 
   get size(): number {
     return this.tree.size;
   }
 
-  get(key: string): V | undefined {
+  get(key: string): Stored | undefined {
     return this.tree.get(key);
   }
 
-  set(key: string, stored: V): void {
+  set(key: string, stored: Stored): void {
     this.tree.set(key, stored, true);
   }
 
@@ -110,19 +109,12 @@ export class SortedState<V = Stored> {
   }
 
   /** An O(1) copy-on-write snapshot: later writes to this state do not show in it. */
-  snapshot(): SortedState<V> {
+  snapshot(): SortedState {
     return new SortedState(this.tree.clone());
   }
 
   /** Entries with `from <= key` (ascending) or `key <= from` (descending), in order. */
-  entries(from: string | undefined, reverse: boolean): IterableIterator<[string, V]> {
+  entries(from: string | undefined, reverse: boolean): IterableIterator<[string, Stored]> {
     return reverse ? this.tree.entriesReversed(from) : this.tree.entries(from);
-  }
-
-  /** Every entry in order, without an array per entry as `entries` makes. */
-  forEach(visit: (key: string, value: V) => void): void {
-    this.tree.forEachPair((key, value) => {
-      visit(key, value);
-    });
   }
 }
