@@ -21,7 +21,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
-import { median } from "./support/median.js";
+import { median, quartiles } from "./support/median.js";
 
 const { values } = parseArgs({
   options: {
@@ -315,6 +315,8 @@ interface ObservabilityCost {
   /** Medians over rounds of the ratio to "all off" measured at the same time. */
   throughputRatio: number;
   mainThreadCpuRatio: number;
+  /** The middle half of the rounds' event-loop ratios: how far one run can be trusted. */
+  mainThreadCpuRatioQuartiles: [number, number];
   processCpuRatio: number;
   requestsPerSecond: number;
   requestsPerSecondOff: number;
@@ -392,6 +394,7 @@ async function observabilityCost(root: string): Promise<void> {
           rounds: observabilityRounds,
           throughputRatio: median(ratios[mode].throughput),
           mainThreadCpuRatio: median(ratios[mode].main),
+          mainThreadCpuRatioQuartiles: quartiles(ratios[mode].main),
           processCpuRatio: median(ratios[mode].process),
           requestsPerSecond: median(absolute[mode].rps),
           requestsPerSecondOff: median(absolute[mode].rpsOff),
@@ -400,7 +403,10 @@ async function observabilityCost(root: string): Promise<void> {
         };
         observability.push(result);
         const rounded = Object.fromEntries(
-          Object.entries(result).map(([name, value]) => [name, typeof value === "number" ? Number(value.toFixed(3)) : value]),
+          Object.entries(result).map(([name, value]) => {
+            const round = (n: number) => Number(n.toFixed(3));
+            return [name, typeof value === "number" ? round(value) : Array.isArray(value) ? value.map(round) : value];
+          }),
         );
         console.log(
           JSON.stringify({ bench: "server", figure: "observability-cost", ...rounded, traceRatio, otlpBytes: sink.bytes() }),
@@ -472,7 +478,8 @@ async function main(): Promise<void> {
     console.log(
       `c=${o.connections}, ${OBSERVED_MODES[o.mode].label} against all off at the same time (median of ${o.rounds} rounds): ` +
         `event-loop CPU per request ${o.mainThreadCpuMicroseconds.toFixed(1)} vs ${o.mainThreadCpuOffMicroseconds.toFixed(1)} µs, ` +
-        `${percent(o.mainThreadCpuRatio)}${o.mode === "metricsTracing" ? " (target: under +5%)" : ""}; ` +
+        `${percent(o.mainThreadCpuRatio)} (middle half of rounds ${o.mainThreadCpuRatioQuartiles.map(percent).join(" to ")})` +
+        `${o.mode === "metricsTracing" ? " (target: under +5%)" : ""}; ` +
         `throughput ${Math.round(o.requestsPerSecond)} vs ${Math.round(o.requestsPerSecondOff)} requests/s, ${percent(o.throughputRatio)}; ` +
         `process CPU per request ${percent(o.processCpuRatio)}`,
     );
