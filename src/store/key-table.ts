@@ -1,6 +1,6 @@
 /**
  * A hash table from keys, as bytes, to a number: replay's first pass (recovery.ts) keeps the
- * LSN of each key's last write here. Keys are copied into one arena and looked up by their
+ * LSN of each key's last write here. Keys are copied into arena chunks and looked up by their
  * bytes, so a replayed record costs no string and no object: at millions of records, making a
  * string per key and setting it in the B+ tree was most of what replay did.
  *
@@ -12,8 +12,12 @@
 
 const SLOTS_MIN = 1024;
 const ENTRIES_MIN = 512;
-/** Key offsets are 32-bit: the arena stops short of 2 GiB of distinct keys. */
-const ARENA_BYTES_MAX = 2 ** 31 - 1;
+const CHUNK_BYTES_MIN = 64 * 1024;
+/**
+ * A chunk grows by doubling up to this, then the next one starts: offsets stay 32-bit and no
+ * amount of distinct keys is too much (a store that cannot replay its log cannot open at all).
+ */
+const CHUNK_BYTES_MAX = 64 * 1024 * 1024;
 
 /** FNV-1a, 32 bits: a few operations per byte, and keys are short. */
 function hashBytes(bytes: Uint8Array, start: number, end: number): number {
@@ -25,12 +29,18 @@ function hashBytes(bytes: Uint8Array, start: number, end: number): number {
 export class KeyTable {
   /** Per slot: the key's hash, then its entry + 1 (0: an empty slot). */
   private slots = new Int32Array(2 * SLOTS_MIN);
-  /** Per entry: where its key starts in the arena, then its length. */
-  private keys = new Int32Array(2 * ENTRIES_MIN);
+  /** Per entry: its key's chunk, where the key starts in it, then its length. */
+  private keys = new Int32Array(3 * ENTRIES_MIN);
   private values = new Float64Array(ENTRIES_MIN);
-  private arena = Buffer.allocUnsafe(64 * 1024);
-  private arenaBytes = 0;
+  /** Key bytes; keys are appended to the last chunk. */
+  private readonly chunks: Buffer[];
+  private chunkBytes = 0;
   private count = 0;
+
+  /** `chunkBytesMax`: smaller only in tests, to cross chunks with few keys. */
+  constructor(private readonly chunkBytesMax = CHUNK_BYTES_MAX) {
+    this.chunks = [Buffer.allocUnsafe(Math.min(CHUNK_BYTES_MIN, chunkBytesMax))];
+  }
 
   get size(): number {
     return this.count;
@@ -58,10 +68,11 @@ export class KeyTable {
 
   /** Every key, as a binary string (one char per byte), with its value and entry, in entry order. */
   forEach(visit: (key: string, value: number, entry: number) => void): void {
-    const keys = this.keys;
+    const { keys, chunks } = this;
     for (let entry = 0; entry < this.count; entry++) {
-      const start = keys[2 * entry] as number;
-      visit(this.arena.toString("latin1", start, start + (keys[2 * entry + 1] as number)), this.values[entry] as number, entry);
+      const chunk = chunks[keys[3 * entry] as number] as Buffer;
+      const start = keys[3 * entry + 1] as number;
+      visit(chunk.toString("latin1", start, start + (keys[3 * entry + 2] as number)), this.values[entry] as number, entry);
     }
   }
 
@@ -77,15 +88,16 @@ export class KeyTable {
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
       const entry = (slots[2 * slot + 1] as number) - 1;
       if (entry < 0) return -1;
-      if (slots[2 * slot] !== hash || keys[2 * entry + 1] !== length) continue;
-      if (this.keyEquals(keys[2 * entry] as number, bytes, start, length)) return entry;
+      if (slots[2 * slot] !== hash || keys[3 * entry + 2] !== length) continue;
+      if (this.keyEquals(entry, bytes, start, length)) return entry;
     }
   }
 
   /** A loop, not Buffer.compare: for keys of a few dozen bytes the native call costs more. */
-  private keyEquals(keyStart: number, bytes: Uint8Array, start: number, length: number): boolean {
-    const arena = this.arena;
-    for (let i = 0; i < length; i++) if (arena[keyStart + i] !== bytes[start + i]) return false;
+  private keyEquals(entry: number, bytes: Uint8Array, start: number, length: number): boolean {
+    const chunk = this.chunks[this.keys[3 * entry] as number] as Buffer;
+    const keyStart = this.keys[3 * entry + 1] as number;
+    for (let i = 0; i < length; i++) if (chunk[keyStart + i] !== bytes[start + i]) return false;
     return true;
   }
 
@@ -93,21 +105,32 @@ export class KeyTable {
     if (this.count === this.values.length) this.growEntries();
     if ((this.count + 1) * 2 > this.slots.length / 2) this.growSlots();
     const length = end - start;
-    if (this.arenaBytes + length > ARENA_BYTES_MAX) {
-      throw new RangeError(`replay keeps at most ${ARENA_BYTES_MAX} bytes of distinct keys`);
-    }
-    if (this.arenaBytes + length > this.arena.byteLength) {
-      const arena = Buffer.allocUnsafe(Math.max(this.arena.byteLength * 2, this.arenaBytes + length));
-      this.arena.copy(arena, 0, 0, this.arenaBytes);
-      this.arena = arena;
-    }
-    this.arena.set(bytes.subarray(start, end), this.arenaBytes);
+    const chunk = this.chunkFor(length);
+    chunk.set(bytes.subarray(start, end), this.chunkBytes);
     const entry = this.count++;
-    this.keys[2 * entry] = this.arenaBytes;
-    this.keys[2 * entry + 1] = length;
+    this.keys[3 * entry] = this.chunks.length - 1;
+    this.keys[3 * entry + 1] = this.chunkBytes;
+    this.keys[3 * entry + 2] = length;
     this.values[entry] = value;
-    this.arenaBytes += length;
+    this.chunkBytes += length;
     place(this.slots, entry, hash);
+  }
+
+  /** The last chunk, grown or followed by a new one so that `length` more bytes fit. */
+  private chunkFor(length: number): Buffer {
+    const last = this.chunks.length - 1;
+    const chunk = this.chunks[last] as Buffer;
+    if (this.chunkBytes + length <= chunk.byteLength) return chunk;
+    if (chunk.byteLength < this.chunkBytesMax) {
+      const grown = Buffer.allocUnsafe(Math.max(Math.min(chunk.byteLength * 2, this.chunkBytesMax), this.chunkBytes + length));
+      chunk.copy(grown, 0, 0, this.chunkBytes);
+      this.chunks[last] = grown;
+      return grown;
+    }
+    const next = Buffer.allocUnsafe(Math.max(this.chunkBytesMax, length));
+    this.chunks.push(next);
+    this.chunkBytes = 0;
+    return next;
   }
 
   private growEntries(): void {
