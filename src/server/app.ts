@@ -51,7 +51,7 @@ declare module "fastify" {
   interface FastifyRequest {
     startedMs: number;
     requestSpan: Span | undefined;
-    /** The request's trace id when tracing is on (sampled or not), for its log line. */
+    /** The request's trace id when tracing is on (sampled or not) and the log line wants it. */
     traceId: string | undefined;
     /** The request span's context when it records (is sampled), for the spans under it. */
     traceContext: Context | undefined;
@@ -110,7 +110,7 @@ export function buildApp(options: AppOptions): FastifyInstance<Server> {
         request.requestSpan = started.span;
         request.traceContext = started.context;
         request.traceId = started.traceId;
-        reply.header("traceparent", started.traceparent);
+        if (started.traceparent !== undefined) reply.header("traceparent", started.traceparent);
       }
     }
   });

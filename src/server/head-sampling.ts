@@ -11,7 +11,6 @@ import { type IdGenerator, type Sampler, SamplingDecision } from "@opentelemetry
 
 /** 32 KiB: a refill every ~1,360 requests (a trace id and a span id each). */
 const POOL_BYTES = 32 * 1024;
-const INVALID_TRACE_ID = "0".repeat(32);
 const INVALID_SPAN_ID = "0".repeat(16);
 
 /**
@@ -24,7 +23,7 @@ const INVALID_SPAN_ID = "0".repeat(16);
 export class PooledIds implements IdGenerator {
   private pool = Buffer.alloc(0);
   private offset = 0;
-  private lastTraceIdOffset = 0;
+  private reservedOffset = 0;
   /** Taken by the next `generateTraceId`, then cleared. */
   presetTraceId: string | undefined;
 
@@ -34,43 +33,54 @@ export class PooledIds implements IdGenerator {
       this.presetTraceId = undefined;
       return preset;
     }
-    const id = this.take(16, INVALID_TRACE_ID);
-    this.lastTraceIdOffset = this.offset - 16;
-    return id;
+    this.reserveTraceId();
+    return this.reservedTraceId();
   }
 
   /**
-   * The last trace id made from the pool (not a preset one) folded as the SDK's
-   * TraceIdRatioBased sampler folds it, straight from its bytes: its four 32-bit words, XORed.
+   * Sets the next 16 pool bytes aside as a trace id (never all zeros, W3C's invalid id) and
+   * returns them folded as the SDK's TraceIdRatioBased sampler folds an id: its four 32-bit
+   * words, XORed. A root that is not sampled needs no more than that, not even the hex string.
    */
-  lastTraceIdFold(): number {
-    const pool = this.pool;
-    let fold = 0;
-    for (let at = this.lastTraceIdOffset, end = at + 16; at < end; at += 4) {
-      fold ^=
-        ((pool[at] as number) << 24) |
-        ((pool[at + 1] as number) << 16) |
-        ((pool[at + 2] as number) << 8) |
-        (pool[at + 3] as number);
+  reserveTraceId(): number {
+    for (;;) {
+      const at = this.advance(16);
+      let fold = 0;
+      let anyBit = 0;
+      for (let word = at; word < at + 16; word += 4) {
+        const value = this.pool.readInt32BE(word);
+        fold ^= value;
+        anyBit |= value;
+      }
+      if (anyBit !== 0) {
+        this.reservedOffset = at;
+        return fold >>> 0;
+      }
     }
-    return fold >>> 0;
+  }
+
+  /** The trace id last reserved, as hex; only until the next id is made (the pool is reused). */
+  reservedTraceId(): string {
+    return this.pool.toString("hex", this.reservedOffset, this.reservedOffset + 16);
   }
 
   generateSpanId(): string {
-    return this.take(8, INVALID_SPAN_ID);
+    for (;;) {
+      const at = this.advance(8);
+      const id = this.pool.toString("hex", at, at + 8);
+      if (id !== INVALID_SPAN_ID) return id;
+    }
   }
 
-  private take(bytes: number, invalid: string): string {
-    for (;;) {
-      if (this.offset + bytes > this.pool.byteLength) {
-        this.pool = randomBytes(POOL_BYTES);
-        this.offset = 0;
-      }
-      const id = this.pool.toString("hex", this.offset, this.offset + bytes);
-      this.offset += bytes;
-      // All zeros is W3C's invalid id: odds of 2^-64 or less, but never hand it out.
-      if (id !== invalid) return id;
+  /** The offset of the next `bytes` of the pool, refilled when they would run past its end. */
+  private advance(bytes: number): number {
+    if (this.offset + bytes > this.pool.byteLength) {
+      this.pool = randomBytes(POOL_BYTES);
+      this.offset = 0;
     }
+    const at = this.offset;
+    this.offset += bytes;
+    return at;
   }
 }
 
@@ -117,8 +127,8 @@ export class HeadSampling {
   private agreesWithSampler(upperBound: number): boolean {
     const probe = new PooledIds();
     for (let i = 0; i < AGREEMENT_CHECKS; i++) {
-      const traceId = probe.generateTraceId();
-      const sampled = probe.lastTraceIdFold() < upperBound;
+      const sampled = probe.reserveTraceId() < upperBound;
+      const traceId = probe.reservedTraceId();
       const { decision } = this.sampler.shouldSample(ROOT_CONTEXT, traceId, "probe", SpanKind.SERVER, {}, []);
       if (sampled !== (decision === SamplingDecision.RECORD_AND_SAMPLED)) return false;
     }
@@ -131,6 +141,17 @@ export class HeadSampling {
   }
 
   /**
+   * Whether a request with no parent starts a recorded trace, decided from a freshly reserved
+   * trace id's bytes (only when `decidesRootsFromIds`). Recorded: the SDK's next root span gets
+   * that id. Not recorded: nothing was made; `ids.reservedTraceId()` names it if wanted.
+   */
+  sampleRoot(): boolean {
+    const sampled = this.ids.reserveTraceId() < (this.rootUpperBound as number);
+    if (sampled) this.ids.presetTraceId = this.ids.reservedTraceId();
+    return sampled;
+  }
+
+  /**
    * Asks the sampler about a request span under `parent` (the caller's extracted context). When
    * it would not record, returns the ids an unrecorded span would have had; otherwise arranges
    * for the SDK's next root span to get the trace id decided on and returns undefined: the
@@ -140,11 +161,13 @@ export class HeadSampling {
   decide(parent: Context, name: string, kind: SpanKind, attributes: Attributes): UnsampledRequest | undefined {
     const parentSpan = parent === ROOT_CONTEXT ? undefined : trace.getSpanContext(parent);
     const root = parentSpan === undefined || !trace.isSpanContextValid(parentSpan);
+    if (root && this.rootUpperBound !== undefined) {
+      if (this.sampleRoot()) return undefined;
+      return { traceId: this.ids.reservedTraceId(), spanId: this.ids.generateSpanId() };
+    }
     const traceId = root ? this.ids.generateTraceId() : parentSpan.traceId;
     const records =
-      root && this.rootUpperBound !== undefined
-        ? this.ids.lastTraceIdFold() < this.rootUpperBound
-        : this.sampler.shouldSample(parent, traceId, name, kind, attributes, []).decision !== SamplingDecision.NOT_RECORD;
+      this.sampler.shouldSample(parent, traceId, name, kind, attributes, []).decision !== SamplingDecision.NOT_RECORD;
     if (!records) return { traceId, spanId: this.ids.generateSpanId() };
     if (root) this.ids.presetTraceId = traceId;
     return undefined;

@@ -94,7 +94,7 @@ export class LogbookServer {
         ({ shutdown: stopSdk, headSampling } = await startSdk());
         tracingOn = true;
       }
-      const tracing = new Tracing(tracingOn === true, headSampling);
+      const tracing = new Tracing(tracingOn === true, headSampling, config.accessLog);
       const recentCommits = new RecentCommits();
       if (tracing.enabled) store.on("commit", (info) => recentCommits.add(info));
       const metrics = config.metrics ? createMetrics(store, admission) : undefined;

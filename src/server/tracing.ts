@@ -94,9 +94,22 @@ export interface RequestTrace {
   span: Span | undefined;
   /** The span's context when it records, for the spans under it. */
   context: Context | undefined;
-  traceId: string;
-  traceparent: string;
+  /** For the log line; undefined only for an unsampled new trace when no log line wants it. */
+  traceId: string | undefined;
+  /**
+   * The answer's `traceparent`: when the request is sampled (there is a trace to look up) or
+   * the caller sent one (its trace goes on through us); otherwise undefined.
+   */
+  traceparent: string | undefined;
 }
+
+/** An unsampled new trace whose id nobody reads: nothing to make, nothing to answer. */
+const UNSAMPLED_ROOT: RequestTrace = Object.freeze({
+  span: undefined,
+  context: undefined,
+  traceId: undefined,
+  traceparent: undefined,
+});
 
 export class Tracing {
   private readonly tracer: Tracer | undefined;
@@ -104,10 +117,12 @@ export class Tracing {
   /**
    * `headSampling` comes with an SDK we started (startSdk); without it (a provider someone
    * else registered) every request's span is left to that provider to sample.
+   * `traceIdsLogged`: request log lines are written, and carry every request's trace id.
    */
   constructor(
     readonly enabled: boolean,
     private readonly headSampling?: HeadSampling,
+    private readonly traceIdsLogged = true,
   ) {
     this.tracer = enabled ? trace.getTracer(TRACER_NAME) : undefined;
   }
@@ -115,32 +130,44 @@ export class Tracing {
   /**
    * The request's span, child of the caller's `traceparent` when it sent one, and the
    * `traceparent` to answer with. Under head sampling most requests do not record: those get
-   * no span when the sampling is ours, no context to hang children on either way, and their
-   * answer's `traceparent` written straight from the ids, as the W3C propagator would.
+   * no span when the sampling is ours, no context to hang children on either way, and an
+   * unsampled new trace costs no more than a look at random bytes (plus its id in hex when the
+   * log line wants it): no span, no span id, no answer.
    */
   startRequest(method: string, route: string, headers: Record<string, unknown>): RequestTrace | undefined {
     if (this.tracer === undefined) return undefined;
+    const sampling = this.headSampling;
     // With our SDK the only propagator is W3C's (startSdk): no traceparent header, no parent.
-    const parent =
-      this.headSampling !== undefined && headers.traceparent === undefined
-        ? ROOT_CONTEXT
-        : propagation.extract(ROOT_CONTEXT, headers);
+    const root = sampling !== undefined && headers.traceparent === undefined;
+    if (root && sampling.decidesRootsFromIds && !sampling.sampleRoot()) {
+      if (!this.traceIdsLogged) return UNSAMPLED_ROOT;
+      return { span: undefined, context: undefined, traceId: sampling.ids.reservedTraceId(), traceparent: undefined };
+    }
+    const parent = root ? ROOT_CONTEXT : propagation.extract(ROOT_CONTEXT, headers);
     const name = `${method} ${route}`;
     const attributes = { "http.request.method": method, "http.route": route };
-    if (this.headSampling !== undefined) {
-      const unsampled = this.headSampling.decide(parent, name, SpanKind.SERVER, attributes);
+    // Not yet decided (sampleRoot above decides only new traces, and only for ratio samplers).
+    if (sampling !== undefined && !(root && sampling.decidesRootsFromIds)) {
+      const unsampled = sampling.decide(parent, name, SpanKind.SERVER, attributes);
       if (unsampled !== undefined) {
         const { traceId, spanId } = unsampled;
-        return { span: undefined, context: undefined, traceId, traceparent: traceparentOf(traceId, spanId, false) };
+        const traceparent = parent === ROOT_CONTEXT ? undefined : traceparentOf(traceId, spanId, false);
+        return { span: undefined, context: undefined, traceId, traceparent };
       }
     }
     const span = this.tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, parent);
     // Had the SDK not asked for a trace id (it always does for a root span), the preset must
     // not leak into an unrelated span.
-    if (this.headSampling !== undefined) this.headSampling.ids.presetTraceId = undefined;
+    if (sampling !== undefined) sampling.ids.presetTraceId = undefined;
     const { traceId, spanId, traceFlags } = span.spanContext();
-    const traceparent = traceparentOf(traceId, spanId, (traceFlags & TraceFlags.SAMPLED) !== 0);
-    return { span, context: span.isRecording() ? trace.setSpan(parent, span) : undefined, traceId, traceparent };
+    const sampled = (traceFlags & TraceFlags.SAMPLED) !== 0;
+    const answered = sampled || headers.traceparent !== undefined;
+    return {
+      span,
+      context: span.isRecording() ? trace.setSpan(parent, span) : undefined,
+      traceId,
+      traceparent: answered ? traceparentOf(traceId, spanId, sampled) : undefined,
+    };
   }
 
   endRequest(span: Span, status: number, tenantId: string | undefined): void {

@@ -4,7 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ROOT_CONTEXT, SpanKind, TraceFlags, trace } from "@opentelemetry/api";
+import { propagation, ROOT_CONTEXT, SpanKind, TraceFlags, trace } from "@opentelemetry/api";
+import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import {
   AlwaysOffSampler,
   AlwaysOnSampler,
@@ -16,6 +17,7 @@ import {
 } from "@opentelemetry/sdk-trace-base";
 import fc from "fast-check";
 import { HeadSampling, PooledIds } from "../../src/server/head-sampling.js";
+import { Tracing } from "../../src/server/tracing.js";
 
 test("pooled ids: W3C-shaped, unique over many pools, and a preset trace id is handed out exactly once", () => {
   const ids = new PooledIds();
@@ -108,4 +110,43 @@ test("a new trace decided from its id's bytes is exactly what the SDK's ratio sa
   // Other samplers are asked every time.
   assert.equal(new HeadSampling(new AlwaysOnSampler()).decidesRootsFromIds, false);
   assert.equal(new HeadSampling(new ParentBasedSampler({ root: new AlwaysOffSampler() })).decidesRootsFromIds, false);
+});
+
+test("what a request answers and logs: traceparent when sampled or sent, trace id in the log line when it is written", () => {
+  const provider = new BasicTracerProvider({});
+  trace.setGlobalTracerProvider(provider);
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  try {
+    const parentTrace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const sentUnsampled = { traceparent: `00-${parentTrace}-00f067aa0ba902b7-00` };
+    const sentSampled = { traceparent: `00-${parentTrace}-00f067aa0ba902b7-01` };
+    for (const logged of [true, false]) {
+      const never = new Tracing(
+        true,
+        new HeadSampling(new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(0) })),
+        logged,
+      );
+      const root = never.startRequest("PUT", "/v1/kv/*", {});
+      assert.ok(root !== undefined && root.span === undefined && root.context === undefined);
+      assert.equal(root.traceparent, undefined, "an unsampled new trace: nothing to look up, no answer");
+      if (logged) assert.match(root.traceId ?? "", /^[0-9a-f]{32}$/);
+      else assert.equal(root.traceId, undefined, "no log line: the id is not even made");
+      const child = never.startRequest("PUT", "/v1/kv/*", sentUnsampled);
+      assert.equal(child?.traceId, parentTrace);
+      assert.match(child?.traceparent ?? "", new RegExp(`^00-${parentTrace}-[0-9a-f]{16}-00$`), "the caller's trace goes on");
+      const followed = never.startRequest("PUT", "/v1/kv/*", sentSampled);
+      assert.ok(followed?.span?.isRecording(), "a sampled parent is followed at ratio 0");
+      assert.match(followed?.traceparent ?? "", new RegExp(`^00-${parentTrace}-[0-9a-f]{16}-01$`));
+      followed?.span?.end();
+
+      const always = new Tracing(true, new HeadSampling(new TraceIdRatioBasedSampler(1)), logged);
+      const sampled = always.startRequest("GET", "/v1/kv/*", {});
+      assert.ok(sampled?.span?.isRecording());
+      assert.equal(sampled?.traceparent, `00-${sampled?.traceId}-${sampled?.span?.spanContext().spanId}-01`);
+      sampled?.span?.end();
+    }
+  } finally {
+    trace.disable();
+    propagation.disable();
+  }
 });

@@ -2,8 +2,8 @@
  * Tracing as an operator switches it on: `logbook serve` with the standard OTEL_* variables,
  * exporting OTLP/HTTP to a collector the test runs. Head sampling is decided before any span
  * exists, so what must hold is that the decision and the export agree: every request answered
- * as sampled is exported with its spans, none answered unsampled is, and a caller's sampled
- * parent is followed.
+ * as sampled is exported with its spans, none that was not sampled is (those answer no
+ * `traceparent` and are found by their log line), and a caller's sampled parent is followed.
  */
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
@@ -43,7 +43,7 @@ async function startCollector(): Promise<{ url: string; spans: ExportedSpan[]; c
   };
 }
 
-test("OTEL_* variables: head-sampled requests are exported with their spans, unsampled ones answered but never exported", async () => {
+test("OTEL_* variables: head-sampled requests are exported with their spans, unsampled ones logged but never exported", async () => {
   const { path: dir, cleanup } = await tempDir("logbook-otlp-");
   const collector = await startCollector();
   const server = await startServerProcess(["--data-dir", dir], {
@@ -55,17 +55,26 @@ test("OTEL_* variables: head-sampled requests are exported with their spans, uns
   });
   try {
     const sampled = new Set<string>();
-    const unsampled = new Set<string>();
+    const unsampledRequestIds: string[] = [];
     for (let i = 0; i < 60; i++) {
       const reply = await call(server.url, "PUT", `/v1/kv/k${i}`, { json: i });
       assert.equal(reply.status, 200);
-      const [, traceId, flags] = /^00-([0-9a-f]{32})-[0-9a-f]{16}-(0[01])$/.exec(reply.headers.get("traceparent") ?? "") ?? [];
-      assert.ok(traceId !== undefined, `a traceparent answer: ${reply.headers.get("traceparent")}`);
-      (flags === "01" ? sampled : unsampled).add(traceId);
+      const answer = reply.headers.get("traceparent");
+      if (answer === null) {
+        // Not sampled: no trace to look up, so no traceparent; X-Request-Id finds its log line.
+        unsampledRequestIds.push(reply.headers.get("x-request-id") as string);
+        continue;
+      }
+      const [, traceId] = /^00-([0-9a-f]{32})-[0-9a-f]{16}-01$/.exec(answer) ?? [];
+      assert.ok(traceId !== undefined, `a sampled traceparent answer: ${answer}`);
+      sampled.add(traceId);
     }
-    assert.equal(sampled.size + unsampled.size, 60, "every request a trace of its own");
     // 60 draws at one half: fewer than 10 of either is a 1-in-10^7 event, not bad luck.
-    assert.ok(sampled.size >= 10 && unsampled.size >= 10, `sampled ${sampled.size}, unsampled ${unsampled.size}`);
+    assert.ok(
+      sampled.size >= 10 && unsampledRequestIds.length >= 10,
+      `sampled ${sampled.size}, not ${unsampledRequestIds.length}`,
+    );
+    assert.equal(sampled.size + unsampledRequestIds.length, 60);
 
     // A caller's sampled parent is followed whatever the ratio would say; an unsampled one is not.
     const parentTrace = "4bf92f3577b34da6a3ce929d0e0e4736";
@@ -91,15 +100,26 @@ test("OTEL_* variables: head-sampled requests are exported with their spans, uns
         .sort();
       assert.deepEqual(names, ["PUT /v1/kv/*", "logbook.log.fsync", "logbook.log.group_commit", "logbook.store.write"]);
     }
-    for (const traceId of unsampled) assert.ok(!exportedTraces.has(traceId), `unsampled trace ${traceId} was exported`);
     assert.ok(!exportedTraces.has(refusedTrace), "a caller's unsampled parent: nothing exported");
     const child = collector.spans.find((span) => span.traceId === parentTrace && span.name === "PUT /v1/kv/*");
     assert.equal(child?.parentSpanId, "00f067aa0ba902b7", "the request span is the caller's child");
     assert.equal(exportedTraces.size, sampled.size + 1, "nothing exported but the sampled requests and the followed one");
 
-    // Every request's log line carries its trace id, sampled or not.
-    const logged = new Set(server.logs.filter((line) => line.msg === "request").map((line) => line.traceId));
-    for (const traceId of [...sampled, ...unsampled]) assert.ok(logged.has(traceId), `no log line with trace ${traceId}`);
+    // Every request's log line carries its trace id, sampled or not; the unsampled ones are
+    // new traces of their own, and none of them was exported.
+    const lines = server.logs.filter((line) => line.msg === "request");
+    const traceIdOf = (requestId: string) => lines.find((line) => line.correlationId === requestId)?.traceId as string;
+    for (const traceId of sampled)
+      assert.ok(
+        lines.some((line) => line.traceId === traceId),
+        `no log line with trace ${traceId}`,
+      );
+    const unsampled = new Set(unsampledRequestIds.map(traceIdOf));
+    assert.equal(unsampled.size, unsampledRequestIds.length, "a trace id of its own in each unsampled request's log line");
+    for (const traceId of unsampled) {
+      assert.match(traceId, /^[0-9a-f]{32}$/);
+      assert.ok(!sampled.has(traceId) && !exportedTraces.has(traceId), `unsampled trace ${traceId} was exported`);
+    }
   } finally {
     await killProcess(server.child);
     await collector.close();
