@@ -4,7 +4,8 @@
  * Fastify's inject (no sockets: the socket work is the same for all, and is the noisiest
  * part) in rounds whose order rotates, and the process's CPU time per request is compared.
  * "On" has the default metrics + a JSON access log line per request (to /dev/null) + tracing
- * with 1% head sampling into a batching exporter; "off" and "off again" have none of them:
+ * as `serve` starts it from OTEL_* variables (1% head sampling, OTLP/HTTP export to a sink in
+ * this process; OTEL_TRACES_SAMPLER_ARG sets another ratio); "off" and "off again" have none of them:
  * the ratio of the two offs is the noise floor of the same run, printed beside the cost.
  * Each round starts from a collected heap and overwrites the same 4,096 keys, so neither
  * garbage nor the store's growth is billed to whichever server happens to run later.
@@ -15,20 +16,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { propagation, trace } from "@opentelemetry/api";
-import { W3CTraceContextPropagator } from "@opentelemetry/core";
-import {
-  BasicTracerProvider,
-  BatchSpanProcessor,
-  InMemorySpanExporter,
-  ParentBasedSampler,
-  TraceIdRatioBasedSampler,
-} from "@opentelemetry/sdk-trace-base";
 import { pino } from "pino";
 import { resolveConfig } from "../src/server/config.js";
 import { LogDestination } from "../src/server/log-destination.js";
 import { LogbookServer } from "../src/server/server.js";
 import { median } from "./support/median.js";
+import { startOtlpSink } from "./support/otlp-sink.js";
 
 const { values } = parseArgs({
   options: { requests: { type: "string", default: "4000" }, rounds: { type: "string", default: "20" } },
@@ -38,13 +31,12 @@ const rounds = Number(values.rounds);
 const BODY = JSON.stringify("v".repeat(98));
 const CONCURRENCY = 32;
 
-const exporter = new InMemorySpanExporter();
-const provider = new BasicTracerProvider({
-  sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(0.01) }),
-  spanProcessors: [new BatchSpanProcessor(exporter)],
-});
-trace.setGlobalTracerProvider(provider);
-propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+// The SDK as `logbook serve` starts it from OTEL_* variables (head sampling, OTLP/HTTP export
+// in batches), exporting to a sink in this process: 1% of new traces sampled, as in production.
+const sink = await startOtlpSink();
+process.env.OTEL_EXPORTER_OTLP_ENDPOINT = sink.url;
+process.env.OTEL_TRACES_SAMPLER = "parentbased_traceidratio";
+process.env.OTEL_TRACES_SAMPLER_ARG = process.env.OTEL_TRACES_SAMPLER_ARG ?? "0.01";
 
 const root = mkdtempSync(join(tmpdir(), "logbook-obs-"));
 /** Which parts "on" has: LOGBOOK_OBSERVE=metrics,log,trace (all by default), to price each. */
@@ -61,7 +53,8 @@ const start = (name: string, on: boolean) =>
       checkpointOnExit: false,
     }),
     {
-      tracing: on && parts.has("trace"),
+      // Undefined: started from the environment above, as `serve` does.
+      ...(on && parts.has("trace") ? {} : { tracing: false }),
       logger: pino({ level: "info" }, new LogDestination("/dev/null", 200)),
     },
   );
@@ -115,7 +108,7 @@ console.log(
     on: Number(on.toFixed(2)),
     costRatio: Number(cost.toFixed(4)),
     noiseRatio: Number(noise.toFixed(4)),
-    spansExported: exporter.getFinishedSpans().length,
+    otlpBytesExported: sink.bytes(),
   }),
 );
 const percent = (ratio: number) => `${ratio >= 0 ? "+" : ""}${(ratio * 100).toFixed(1)}%`;
@@ -127,5 +120,5 @@ console.log(
 await servers.off.close();
 await servers.on.close();
 await servers.offAgain.close();
-await provider.shutdown();
+sink.close();
 rmSync(root, { recursive: true, force: true });

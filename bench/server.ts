@@ -15,13 +15,13 @@
  */
 import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
 import { closeSync, fdatasyncSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
-import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { median, quartiles } from "./support/median.js";
+import { startOtlpSink } from "./support/otlp-sink.js";
 
 const { values } = parseArgs({
   options: {
@@ -100,8 +100,7 @@ async function startLogbook(
     env.OTEL_TRACES_EXPORTER = "otlp";
     env.OTEL_METRICS_EXPORTER = "none";
     env.OTEL_LOGS_EXPORTER = "none";
-    // Head sampling at --trace-ratio, 1% by default: the usual production setting (every request
-    // still answers with a traceparent).
+    // Head sampling at --trace-ratio, 1% by default: the usual production setting.
     env.OTEL_TRACES_SAMPLER = "parentbased_traceidratio";
     env.OTEL_TRACES_SAMPLER_ARG = String(traceRatio);
   }
@@ -128,22 +127,15 @@ async function startLogbook(
   return { child, url };
 }
 
-/** `keysMax`: PUTs overwrite that many keys, in turn (default: every PUT a new key). */
-async function load(url: string, connections: number, operation: "put" | "get", keysMax?: number): Promise<Figure> {
-  let next = 0;
+/** PUTs write a new key each; GETs read one. */
+async function load(url: string, connections: number, operation: "put" | "get"): Promise<Figure> {
   const put = { method: "PUT" as const, headers: { "content-type": "application/json" }, body: VALUE };
   const result = await autocannon({
     url,
     connections,
     duration: seconds,
-    requests: [
-      operation === "get"
-        ? { method: "GET", path: "/v1/kv/hot" }
-        : keysMax === undefined
-          ? { ...put, path: "/v1/kv/key-[<id>]" }
-          : { ...put, setupRequest: (request) => ({ ...request, path: `/v1/kv/key-${next++ % keysMax}` }) },
-    ],
-    idReplacement: operation === "put" && keysMax === undefined,
+    requests: [operation === "get" ? { method: "GET", path: "/v1/kv/hot" } : { ...put, path: "/v1/kv/key-[<id>]" }],
+    idReplacement: operation === "put",
   });
   return {
     system: "logbook",
@@ -267,20 +259,6 @@ async function nodeHttpFloor(connections: number): Promise<Figure> {
   }
 }
 
-/** An OTLP/HTTP endpoint that takes span batches and throws them away, counting bytes. */
-async function startOtlpSink(): Promise<{ url: string; bytes: () => number; close: () => void }> {
-  let received = 0;
-  const sink = createHttpServer((request, response) => {
-    request.on("data", (chunk: Buffer) => {
-      received += chunk.length;
-    });
-    request.on("end", () => response.writeHead(200, { "content-type": "application/x-protobuf" }).end());
-  });
-  await new Promise<void>((resolve) => sink.listen(0, "127.0.0.1", resolve));
-  const { port } = sink.address() as { port: number };
-  return { url: `http://127.0.0.1:${port}`, bytes: () => received, close: () => sink.close() };
-}
-
 /** CPU seconds (user + system) used so far by a process, or by its main thread (the event loop), from /proc (Linux). */
 function cpuSeconds(pid: number, thread: "process" | "main" = "process"): number {
   const path = thread === "main" ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`;
@@ -312,8 +290,9 @@ interface ObservabilityCost {
   connections: number;
   mode: ObservedMode;
   rounds: number;
-  /** Medians over rounds of the ratio to "all off" measured at the same time. */
+  /** Medians over rounds of the ratio to "all off" measured at the same time: flat out. */
   throughputRatio: number;
+  /** CPU ratios: both offered the same rate (observedPair). */
   mainThreadCpuRatio: number;
   /** The middle half of the rounds' event-loop ratios: how far one run can be trusted. */
   mainThreadCpuRatioQuartiles: [number, number];
@@ -325,41 +304,126 @@ interface ObservabilityCost {
 }
 const observability: ObservabilityCost[] = [];
 
-/** Durable PUTs against one server for `seconds`, and the CPU its process and its event loop spent per request. */
-async function observedLoad(
-  server: { child: ChildProcess; url: string },
+const PUT_LOAD = fileURLToPath(new URL("./support/put-load.ts", import.meta.url));
+
+/** PUTs over OBSERVED_KEYS from a load generator process of its own (see put-load.ts). */
+async function putLoadProcess(
+  url: string,
   connections: number,
-): Promise<{ requests: number; requestsPerSecond: number; processCpu: number; mainThreadCpu: number }> {
-  const pid = server.child.pid as number;
-  const before = { process: cpuSeconds(pid), main: cpuSeconds(pid, "main") };
-  const figure = await load(server.url, connections, "put", OBSERVED_KEYS);
-  const requests = figure.requests ?? 0;
-  return {
-    requests,
-    requestsPerSecond: figure.requestsPerSecond,
-    processCpu: (cpuSeconds(pid) - before.process) / requests,
-    mainThreadCpu: (cpuSeconds(pid, "main") - before.main) / requests,
-  };
+  durationSeconds: number,
+  ratePerSecond: number | undefined,
+): Promise<{ requests: number; requestsPerSecond: number; errors: number }> {
+  const rate = ratePerSecond === undefined ? [] : [String(Math.round(ratePerSecond))];
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", PUT_LOAD, url, String(connections), String(durationSeconds), String(OBSERVED_KEYS), ...rate],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+  if (code !== 0) throw new Error(`the load generator exited with ${code}`);
+  return JSON.parse(output);
 }
 
 /**
- * The cost of observability, A against B at the same moment: "all off" and one observed
- * server (see OBSERVED_MODES; tracing samples 1% at the head and exports over OTLP/HTTP to a
- * sink here) take the same load at the same time, each from its own autocannon, so whatever
- * this shared machine does meanwhile (it drifts by tens of percent over minutes) falls on
- * both. Pairs rotate through the modes for `--rounds` rounds; a figure is the median over
- * rounds of the ratio within the pair. "All off again" against "all off" is the noise left.
- * The cost is counted on the server's event loop (main thread CPU per request, from /proc),
- * where every observation runs; throughput and the whole process's CPU are printed beside it.
+ * Durable PUTs against one server for `seconds` (as fast as it answers, or at `ratePerSecond`),
+ * and the CPU its process and its event loop spent per request.
+ */
+async function observedLoad(
+  server: { child: ChildProcess; url: string },
+  connections: number,
+  durationSeconds = seconds,
+  ratePerSecond?: number,
+): Promise<{ requests: number; requestsPerSecond: number; processCpu: number; mainThreadCpu: number }> {
+  const pid = server.child.pid as number;
+  const before = { process: cpuSeconds(pid), main: cpuSeconds(pid, "main") };
+  const figure = await putLoadProcess(server.url, connections, durationSeconds, ratePerSecond);
+  if (figure.errors > 0) throw new Error(`${figure.errors} PUTs failed`);
+  const after = { process: cpuSeconds(pid), main: cpuSeconds(pid, "main") };
+  return {
+    requests: figure.requests,
+    requestsPerSecond: figure.requestsPerSecond,
+    processCpu: (after.process - before.process) / figure.requests,
+    mainThreadCpu: (after.main - before.main) / figure.requests,
+  };
+}
+
+/** Seconds of load each fresh pair takes before it is measured (JIT, pools, the keys' first writes). */
+const WARM_UP_SECONDS = 2;
+
+async function stopLogbook(server: { child: ChildProcess }, dir: string): Promise<void> {
+  const exited = new Promise((resolve) => server.child.once("exit", resolve));
+  if (server.child.exitCode === null) server.child.kill("SIGKILL");
+  await exited;
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(`${dir}.log`, { force: true });
+}
+
+type PairLoad = Awaited<ReturnType<typeof observedLoad>>;
+
+/** Of the rate both servers of a pair reached flat out, what they are then both offered. */
+const SAME_LOAD_FRACTION = 0.7;
+
+/**
+ * One A/B pair for `mode`: "all off" and the observed server, started afresh, warmed up, then
+ * loaded at the same time, each from a load generator process of its own: first flat out
+ * (throughput), then both at the same rate, SAME_LOAD_FRACTION of the lower one (CPU). A
+ * server's CPU per request falls as its throughput rises (more writes share each group commit,
+ * each event-loop turn and each write(2)), and two servers on one disk get unequal shares of
+ * it from moment to moment: flat out, CPU per request measured that luck as much as the code.
+ * Fresh processes every round: a process keeps its own luck (code layout, heap shape) for its
+ * whole life, and two long-lived "all off" servers measured 5-8% apart for a whole run.
+ * Which load starts first alternates with the round.
+ */
+async function observedPair(
+  root: string,
+  mode: ObservedMode,
+  connections: number,
+  round: number,
+  otlpUrl: string,
+): Promise<{ flatOut: { off: PairLoad; on: PairLoad }; sameLoad: { off: PairLoad; on: PairLoad } }> {
+  const dirs = { off: join(root, `obs-${round}-off`), on: join(root, `obs-${round}-${mode}`) };
+  const off = await startLogbook(dirs.off, ALL_OFF, otlpUrl);
+  const on = await startLogbook(dirs.on, OBSERVED_MODES[mode].observed, otlpUrl).catch(async (error: unknown) => {
+    await stopLogbook(off, dirs.off);
+    throw error;
+  });
+  try {
+    const [first, second] = round % 2 === 0 ? [off, on] : [on, off];
+    const both = async (ratePerSecond?: number, durationSeconds = seconds) => {
+      const [x, y] = await Promise.all([
+        observedLoad(first, connections, durationSeconds, ratePerSecond),
+        observedLoad(second, connections, durationSeconds, ratePerSecond),
+      ]);
+      return first === off ? { off: x, on: y } : { off: y, on: x };
+    };
+    await both(undefined, WARM_UP_SECONDS);
+    const flatOut = await both();
+    const rate = SAME_LOAD_FRACTION * Math.min(flatOut.off.requestsPerSecond, flatOut.on.requestsPerSecond);
+    const sameLoad = await both(rate);
+    return { flatOut, sameLoad };
+  } finally {
+    await Promise.all([stopLogbook(off, dirs.off), stopLogbook(on, dirs.on)]);
+  }
+}
+
+/**
+ * The cost of observability, A against B at the same moment (observedPair): "all off" and one
+ * observed server (see OBSERVED_MODES; tracing samples at the head at --trace-ratio and exports
+ * over OTLP/HTTP to a sink here) take the same load at the same time, so whatever this shared
+ * machine does meanwhile (it drifts by tens of percent over minutes) falls on both. Pairs
+ * rotate through the modes for `--rounds` rounds; a figure is the median over rounds of the
+ * ratio within the pair. "All off again" against "all off" is the noise left.
+ * The cost is counted on the server's event loop (main thread CPU per request, from /proc, at
+ * the same offered load), where every observation runs; throughput flat out and the whole
+ * process's CPU are printed beside it.
  */
 async function observabilityCost(root: string): Promise<void> {
   const sink = await startOtlpSink();
-  const off = await startLogbook(join(root, "obs-off"), ALL_OFF, sink.url);
-  const servers = { off } as Record<ObservedMode | "off", { child: ChildProcess; url: string }>;
   try {
-    for (const mode of observedModes) {
-      servers[mode] = await startLogbook(join(root, `obs-${mode}`), OBSERVED_MODES[mode].observed, sink.url);
-    }
     for (const connections of connectionCounts.filter((c) => c > 1)) {
       const ratios = Object.fromEntries(
         observedModes.map((mode) => [mode, { throughput: [] as number[], main: [] as number[], process: [] as number[] }]),
@@ -370,19 +434,15 @@ async function observabilityCost(root: string): Promise<void> {
           { rps: [] as number[], rpsOff: [] as number[], main: [] as number[], mainOff: [] as number[] },
         ]),
       ) as Record<ObservedMode, { rps: number[]; rpsOff: number[]; main: number[]; mainOff: number[] }>;
-      for (let round = -1; round < observabilityRounds; round++) {
+      for (let round = 0; round < observabilityRounds; round++) {
         for (const mode of observedModes) {
-          // Which load starts first alternates, so that neither side always has the head start.
-          const first = round % 2 === 0 ? servers.off : servers[mode];
-          const second = first === servers.off ? servers[mode] : servers.off;
-          const [x, y] = await Promise.all([observedLoad(first, connections), observedLoad(second, connections)]);
-          const [a, b] = first === servers.off ? [x, y] : [y, x];
-          if (round < 0) continue; // the first pass warms every server up
-          ratios[mode].throughput.push(b.requestsPerSecond / a.requestsPerSecond);
+          const { flatOut, sameLoad } = await observedPair(root, mode, connections, round, sink.url);
+          ratios[mode].throughput.push(flatOut.on.requestsPerSecond / flatOut.off.requestsPerSecond);
+          absolute[mode].rps.push(flatOut.on.requestsPerSecond);
+          absolute[mode].rpsOff.push(flatOut.off.requestsPerSecond);
+          const [a, b] = [sameLoad.off, sameLoad.on];
           ratios[mode].main.push(b.mainThreadCpu / a.mainThreadCpu);
           ratios[mode].process.push(b.processCpu / a.processCpu);
-          absolute[mode].rps.push(b.requestsPerSecond);
-          absolute[mode].rpsOff.push(a.requestsPerSecond);
           absolute[mode].main.push(b.mainThreadCpu);
           absolute[mode].mainOff.push(a.mainThreadCpu);
         }
@@ -414,7 +474,6 @@ async function observabilityCost(root: string): Promise<void> {
       }
     }
   } finally {
-    for (const server of Object.values(servers)) server.child.kill("SIGKILL");
     sink.close();
   }
 }
