@@ -84,10 +84,11 @@ export class PooledIds implements IdGenerator {
   }
 }
 
-/** A request span that will not record: its ids, for the `traceparent` answer and the log line. */
+/** A request span that will not record: its ids, for the log line and the `traceparent` answer. */
 export interface UnsampledRequest {
   traceId: string;
-  spanId: string;
+  /** Only under a caller's parent: a new trace that is not sampled answers no `traceparent`. */
+  spanId: string | undefined;
 }
 
 /**
@@ -153,7 +154,8 @@ export class HeadSampling {
 
   /**
    * Asks the sampler about a request span under `parent` (the caller's extracted context). When
-   * it would not record, returns the ids an unrecorded span would have had; otherwise arranges
+   * it would not record, returns the ids an unrecorded span would have had (a span id only
+   * under a parent, the one case it is answered with); otherwise arranges
    * for the SDK's next root span to get the trace id decided on and returns undefined: the
    * caller then starts the span through the SDK, whose sampler (this same one) agrees, since the
    * standard samplers decide on the parent and the trace id alone.
@@ -162,13 +164,12 @@ export class HeadSampling {
     const parentSpan = parent === ROOT_CONTEXT ? undefined : trace.getSpanContext(parent);
     const root = parentSpan === undefined || !trace.isSpanContextValid(parentSpan);
     if (root && this.rootUpperBound !== undefined) {
-      if (this.sampleRoot()) return undefined;
-      return { traceId: this.ids.reservedTraceId(), spanId: this.ids.generateSpanId() };
+      return this.sampleRoot() ? undefined : { traceId: this.ids.reservedTraceId(), spanId: undefined };
     }
     const traceId = root ? this.ids.generateTraceId() : parentSpan.traceId;
     const records =
       this.sampler.shouldSample(parent, traceId, name, kind, attributes, []).decision !== SamplingDecision.NOT_RECORD;
-    if (!records) return { traceId, spanId: this.ids.generateSpanId() };
+    if (!records) return { traceId, spanId: root ? undefined : this.ids.generateSpanId() };
     if (root) this.ids.presetTraceId = traceId;
     return undefined;
   }

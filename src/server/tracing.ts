@@ -139,19 +139,20 @@ export class Tracing {
     const sampling = this.headSampling;
     // With our SDK the only propagator is W3C's (startSdk): no traceparent header, no parent.
     const root = sampling !== undefined && headers.traceparent === undefined;
-    if (root && sampling.decidesRootsFromIds && !sampling.sampleRoot()) {
+    // A new trace under a ratio sampler is decided here from the id's bytes; others by decide().
+    const decidedFromIds = root && sampling.decidesRootsFromIds;
+    if (decidedFromIds && !sampling.sampleRoot()) {
       if (!this.traceIdsLogged) return UNSAMPLED_ROOT;
       return { span: undefined, context: undefined, traceId: sampling.ids.reservedTraceId(), traceparent: undefined };
     }
     const parent = root ? ROOT_CONTEXT : propagation.extract(ROOT_CONTEXT, headers);
     const name = `${method} ${route}`;
     const attributes = { "http.request.method": method, "http.route": route };
-    // Not yet decided (sampleRoot above decides only new traces, and only for ratio samplers).
-    if (sampling !== undefined && !(root && sampling.decidesRootsFromIds)) {
+    if (sampling !== undefined && !decidedFromIds) {
       const unsampled = sampling.decide(parent, name, SpanKind.SERVER, attributes);
       if (unsampled !== undefined) {
         const { traceId, spanId } = unsampled;
-        const traceparent = parent === ROOT_CONTEXT ? undefined : traceparentOf(traceId, spanId, false);
+        const traceparent = spanId === undefined ? undefined : traceparentOf(traceId, spanId, false);
         return { span: undefined, context: undefined, traceId, traceparent };
       }
     }
