@@ -5,8 +5,10 @@
  * records' bytes (no framing) with one write and one fdatasync per batch, on a prewritten file.
  *
  * Also measured in the same run, for context: Logbook with preallocation off (segments that
- * grow as written, so every fdatasync also commits the file size), and the same ideal loop
- * through node:fs/promises (each write and fdatasync a round trip through libuv's pool).
+ * grow as written, so every fdatasync also commits the file size), Logbook with every commit
+ * handed to its writer thread (commitOnEventLoop false), Logbook committing through libuv's
+ * pool, and the same ideal loop through node:fs/promises (each write and fdatasync a round
+ * trip through libuv's pool).
  *
  * Options: --seconds N (per figure, default 5), --concurrency 1,16,256, --dir DIR (default:
  * bench-data/ under the working directory, so on its disk), --json-only.
@@ -131,15 +133,29 @@ async function measureAsyncCeiling(concurrency: number): Promise<Figure> {
   };
 }
 
-async function measureLog(concurrency: number, preallocate = true, thread = true): Promise<Figure> {
-  const dir = join(root, `log-${concurrency}-${preallocate}-${thread}`);
-  const log = await Log.open(dir, { sync: "always", preallocate, ...(thread ? {} : { fileSystem: eventLoopFileSystem() }) });
+/**
+ * `logbook` as shipped; `growing`: preallocate false; `thread-only`: commitOnEventLoop false
+ * (every commit handed to the writer thread); `libuv-pool`: no descriptors, so the committer
+ * runs on the event loop through node:fs/promises.
+ */
+type Variant = "logbook" | "growing" | "thread-only" | "libuv-pool";
+const VARIANT_NAMES: Record<Variant, string> = {
+  logbook: "logbook",
+  growing: "logbook-growing-segments",
+  "thread-only": "logbook-writer-thread-only",
+  "libuv-pool": "logbook-event-loop-committer",
+};
+
+async function measureLog(concurrency: number, variant: Variant = "logbook"): Promise<Figure> {
+  const dir = join(root, `log-${concurrency}-${variant}`);
+  const log = await Log.open(dir, {
+    sync: "always",
+    preallocate: variant !== "growing",
+    commitOnEventLoop: variant !== "thread-only",
+    ...(variant === "libuv-pool" ? { fileSystem: eventLoopFileSystem() } : {}),
+  });
   const payload = new Uint8Array(RECORD_BYTES).fill(0x62);
   const latency = new Histogram();
-  // Time the steady state: the spare segment is zero-filled in the background after open.
-  for (let waitedMs = 0; preallocate && !log.stats().spareSegmentReady && waitedMs < 10_000; waitedMs += 50) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
   const before = log.stats();
   let stop = false;
   const started = performance.now();
@@ -161,7 +177,7 @@ async function measureLog(concurrency: number, preallocate = true, thread = true
   rmSync(dir, { recursive: true, force: true });
   const records = after.records - before.records;
   return {
-    name: !thread ? "logbook-event-loop-committer" : preallocate ? "logbook" : "logbook-growing-segments",
+    name: VARIANT_NAMES[variant],
     concurrency,
     recordsPerSecond: records / elapsedS,
     megabytesPerSecond: (records * RECORD_BYTES) / elapsedS / 1e6,
@@ -180,11 +196,12 @@ console.log(`# ${RECORD_BYTES}-byte records, sync always, ${seconds} s per figur
 for (const concurrency of levels) {
   const ceiling = measureCeiling(concurrency);
   const log = await measureLog(concurrency);
-  const growing = await measureLog(concurrency, false);
-  const eventLoop = await measureLog(concurrency, true, false);
+  const growing = await measureLog(concurrency, "growing");
+  const threadOnly = await measureLog(concurrency, "thread-only");
+  const eventLoop = await measureLog(concurrency, "libuv-pool");
   const asyncCeiling = await measureAsyncCeiling(concurrency);
   const ratio = log.recordsPerSecond / ceiling.recordsPerSecond;
-  for (const figure of [ceiling, log, growing, eventLoop, asyncCeiling]) {
+  for (const figure of [ceiling, log, growing, threadOnly, eventLoop, asyncCeiling]) {
     const ratioToCeiling = figure.recordsPerSecond / ceiling.recordsPerSecond;
     console.log(JSON.stringify({ bench: "log", ...figure, ratioToCeiling }));
   }
@@ -192,21 +209,22 @@ for (const concurrency of levels) {
   rows.push(
     `| ${cell(concurrency, 4)} | ${cell(ceiling.recordsPerSecond, 9)} | ${cell(log.recordsPerSecond, 9)} | ${cell(ratio, 5, 2)} | ` +
       `${cell(log.megabytesPerSecond, 6, 1)} | ${cell(log.p50Us, 6)} | ${cell(log.p99Us, 6)} | ${cell(log.recordsPerFsync, 9, 1)} | ` +
-      `${cell(growing.recordsPerSecond, 9)} | ${cell(eventLoop.recordsPerSecond, 10)} | ${cell(asyncCeiling.recordsPerSecond, 10)} |`,
+      `${cell(growing.recordsPerSecond, 9)} | ${cell(threadOnly.recordsPerSecond, 11)} | ${cell(eventLoop.recordsPerSecond, 10)} | ${cell(asyncCeiling.recordsPerSecond, 10)} |`,
   );
 }
 rmSync(root, { recursive: true, force: true });
 if (!values["json-only"]) {
   console.log(
-    "\n|    c | ceiling/s | logbook/s | ratio |   MB/s | p50 µs | p99 µs | rec/fsync | growing/s | libuv-pool/s | async-fs/s |",
+    "\n|    c | ceiling/s | logbook/s | ratio |   MB/s | p50 µs | p99 µs | rec/fsync | growing/s | thread-only/s | libuv-pool/s | async-fs/s |",
   );
   console.log(
-    "|-----:|----------:|----------:|------:|-------:|-------:|-------:|----------:|----------:|-----------:|-----------:|",
+    "|-----:|----------:|----------:|------:|-------:|-------:|-------:|----------:|----------:|--------------:|-----------:|-----------:|",
   );
   for (const row of rows) console.log(row);
   console.log("\nceiling: raw write+fdatasync of c records per batch, node:fs sync calls, prewritten file (same run)");
   console.log(
-    "growing: Logbook with preallocate:false; libuv-pool: Logbook committing on the event loop through node:fs/promises",
+    "growing: Logbook with preallocate:false; thread-only: commitOnEventLoop:false (every commit through the writer thread)",
   );
+  console.log("libuv-pool: Logbook committing on the event loop through node:fs/promises");
   console.log("async-fs: the ceiling loop through node:fs/promises (no framing, no per-record work)");
 }

@@ -39,6 +39,8 @@ export const Control = {
   /** First LSN of the frame that did not fit, when state is `needsSegment`. */
   rotateLsnLow: 10,
   rotateLsnHigh: 11,
+  /** Who is committing: `Owner.*`. Only the owner writes frames (see Committer.tryCommitHere). */
+  owner: 12,
   /** Length of the error text when state is `failed`. */
   errorBytes: 13,
   /** Bumped by the appenders to wake an idle committer (it sleeps on this word). */
@@ -52,6 +54,7 @@ export const Control = {
 export const CONTROL_WORDS = 24;
 
 export const Command = { none: 0, sync: 1, stop: 2 } as const;
+export const Owner = { none: 0, thread: 1, appenders: 2 } as const;
 export const CommitterState = { running: 0, needsSegment: 1, failed: 2, stopped: 3 } as const;
 
 /** Statistics the committer keeps (Float64, read without locking: approximate by design). */
@@ -64,8 +67,10 @@ export const Stat = {
   commitMsMax: 5,
   lastCommitMs: 6,
   lastFsyncMs: 7,
+  /** Frames the event loop committed itself (commitOnEventLoop). */
+  framesOnEventLoop: 8,
 } as const;
-export const STAT_WORDS = 8;
+export const STAT_WORDS = 9;
 
 export const ERROR_TEXT_BYTES = 512;
 /** Groups that may be published but not yet committed; appends beyond wait in memory. */

@@ -3,7 +3,10 @@
  * "Frame"), writes the frame with one write and makes it durable with one fdatasync (sync
  * `always`), then publishes how far it got. It runs on the log's writer thread
  * (commit-thread.ts) for real disks, or as an async loop on the main thread for a file
- * system without descriptors (the simulated disk): the same code either way.
+ * system without descriptors (the simulated disk): the same code either way. With a writer
+ * thread, the event loop may also commit a frame itself (`commitHere`, commitOnEventLoop):
+ * the `owner` control word is a lock, taken for each frame, so exactly one of them writes at a
+ * time, and each reads where the last frame ended from the control words.
  *
  * Invariants: frames are written in LSN order; a frame is written only after the previous
  * one is durable (sync `always`), so at most one frame is ever torn by a crash, which is what
@@ -12,7 +15,7 @@
  * crash may have torn; after a failed write or sync nothing more is written (fail-stop).
  */
 import { assert } from "../assert.js";
-import { Command, type CommitRing, CommitterState, Control, Stat } from "./commit-ring.js";
+import { Command, type CommitRing, CommitterState, Control, Owner, Stat } from "./commit-ring.js";
 import { FRAME_HEADER_BYTES } from "./format.js";
 import { encodeFrameHeader, recordsChecksum } from "./frame.js";
 import type { SyncMode } from "./options.js";
@@ -31,26 +34,24 @@ export interface CommitterIo {
 export interface CommitterConfig {
   sync: SyncMode;
   batchBytesMax: number;
-  /** LSN of the first record the appenders will publish. */
-  nextLsn: number;
 }
 
 export class Committer {
-  private consumed: number;
-  private nextLsn: number;
   private readonly header = new Uint8Array(FRAME_HEADER_BYTES);
   private readonly headerView = new DataView(this.header.buffer);
   private readonly chunks: Uint8Array[] = [];
 
+  /**
+   * `owner` is who this committer commits for: the writer thread (or the simulated disk's loop)
+   * runs `run`; the appenders' own instance only calls `commitHere`. Whoever commits reads how
+   * far the last frame got from the control words, so either may write the next frame.
+   */
   constructor(
     private readonly ring: CommitRing,
     private readonly io: CommitterIo,
     private readonly config: CommitterConfig,
-  ) {
-    // The appenders may publish before this thread has even started: start from zero, as they do.
-    this.consumed = 0;
-    this.nextLsn = config.nextLsn;
-  }
+    private readonly owner: number = Owner.thread,
+  ) {}
 
   async run(): Promise<void> {
     const control = this.ring.control;
@@ -65,27 +66,25 @@ export class Committer {
         }
         const command = Atomics.load(control, Control.command);
         const published = Atomics.load(control, Control.published);
-        if (command === Command.sync) {
-          // A requested sync goes before more frames, or steady load would starve it.
-          await this.syncWritten();
-          Atomics.compareExchange(control, Control.command, Command.sync, Command.none);
-          this.ring.bumpEvent();
+        if (command !== Command.none || published !== Atomics.load(control, Control.written)) {
+          if (!this.acquire()) {
+            await this.io.wait(Control.owner, Owner.appenders);
+            continue;
+          }
+          try {
+            // Under the lock, the state may have moved on while the other owner held it.
+            if (Atomics.load(control, Control.state) === CommitterState.running && (await this.step(command, published))) {
+              return;
+            }
+          } finally {
+            this.release();
+          }
           continue;
-        }
-        if (published !== this.consumed) {
-          await this.commitFrame(published);
-          continue;
-        }
-        if (command === Command.stop) {
-          await this.syncWritten();
-          Atomics.compareExchange(control, Control.state, CommitterState.running, CommitterState.stopped);
-          this.ring.bumpEvent();
-          return;
         }
         Atomics.store(control, Control.idle, 1);
         const wake = Atomics.load(control, Control.wake);
         if (
-          Atomics.load(control, Control.published) === this.consumed &&
+          Atomics.load(control, Control.published) === Atomics.load(control, Control.written) &&
           Atomics.load(control, Control.command) === Command.none
         ) {
           await this.io.wait(Control.wake, wake);
@@ -98,6 +97,61 @@ export class Committer {
       Atomics.store(control, Control.state, CommitterState.failed);
       this.ring.bumpEvent();
     }
+  }
+
+  /**
+   * Commits, on the calling thread, every group published so far, unless the other owner is
+   * committing: then returns false and leaves it to them. Throws what the write or sync threw,
+   * with the committer already failed (nothing more is written by anyone).
+   */
+  async commitHere(): Promise<boolean> {
+    if (!this.acquire()) return false;
+    const control = this.ring.control;
+    try {
+      const published = Atomics.load(control, Control.published);
+      if (
+        Atomics.load(control, Control.state) === CommitterState.running &&
+        published !== Atomics.load(control, Control.written)
+      ) {
+        await this.commitFrame(published);
+      }
+    } catch (error) {
+      Atomics.store(control, Control.state, CommitterState.failed);
+      throw error;
+    } finally {
+      this.release();
+    }
+    return true;
+  }
+
+  /** Does the one thing due now, in priority order; true once stopped. */
+  private async step(command: number, published: number): Promise<boolean> {
+    const control = this.ring.control;
+    if (command === Command.sync) {
+      // A requested sync goes before more frames, or steady load would starve it.
+      await this.syncWritten();
+      Atomics.compareExchange(control, Control.command, Command.sync, Command.none);
+      this.ring.bumpEvent();
+      return false;
+    }
+    if (published !== Atomics.load(control, Control.written)) {
+      await this.commitFrame(published);
+      return false;
+    }
+    if (command !== Command.stop) return false;
+    await this.syncWritten();
+    Atomics.compareExchange(control, Control.state, CommitterState.running, CommitterState.stopped);
+    this.ring.bumpEvent();
+    return true;
+  }
+
+  private acquire(): boolean {
+    return Atomics.compareExchange(this.ring.control, Control.owner, Owner.none, this.owner) === Owner.none;
+  }
+
+  private release(): void {
+    Atomics.store(this.ring.control, Control.owner, Owner.none);
+    Atomics.notify(this.ring.control, Control.owner);
   }
 
   private async syncWritten(): Promise<void> {
@@ -117,7 +171,8 @@ export class Committer {
     const groups = ring.groups;
     const segmentBytes = Atomics.load(ring.control, Control.segmentBytes);
     const position = ring.readPosition();
-    let sequence = this.consumed;
+    const nextLsn = ring.readLsn(Control.writtenLsnLow) + 1;
+    let sequence = Atomics.load(ring.control, Control.written);
     let frameBytes = FRAME_HEADER_BYTES;
     let records = 0;
     let chunkStart = -1;
@@ -141,7 +196,7 @@ export class Committer {
     }
     if (records === 0) {
       // The next group does not fit in this segment: the appenders start a new one.
-      ring.writeLsn(Control.rotateLsnLow, this.nextLsn);
+      ring.writeLsn(Control.rotateLsnLow, nextLsn);
       Atomics.compareExchange(ring.control, Control.state, CommitterState.running, CommitterState.needsSegment);
       ring.bumpEvent();
       return;
@@ -149,10 +204,10 @@ export class Committer {
     chunks.push(ring.ring.subarray(chunkStart, chunkEnd));
     // With sync `interval` or `none`, earlier frames may not be durable yet: the header says how
     // many records back, so that recovery can tell their torn write from damage (recovery.ts).
-    const unsyncedBefore = this.nextLsn - 1 - ring.readLsn(Control.durableLsnLow);
+    const unsyncedBefore = nextLsn - 1 - ring.readLsn(Control.durableLsnLow);
     // One CRC over the whole frame's records, so recovery and readers can check it in one pass.
     const recordsCrc = recordsChecksum(chunks, 1); // chunks[0] is the header
-    encodeFrameHeader(this.header, this.headerView, 0, frameBytes, this.nextLsn, records, unsyncedBefore, recordsCrc);
+    encodeFrameHeader(this.header, this.headerView, 0, frameBytes, nextLsn, records, unsyncedBefore, recordsCrc);
     const durable = config.sync === "always";
     const startedMs = this.io.nowMs();
     await this.io.write(chunks, position, false);
@@ -163,23 +218,31 @@ export class Committer {
     const durationMs = endedMs - startedMs;
     assert(position + frameBytes <= segmentBytes, "a frame never crosses the end of its segment");
     ring.writePosition(position + frameBytes);
-    this.nextLsn += records;
-    this.consumed = sequence;
     const stats = ring.stats;
     stats[Stat.frames] = (stats[Stat.frames] ?? 0) + 1;
+    if (this.owner === Owner.appenders) stats[Stat.framesOnEventLoop] = (stats[Stat.framesOnEventLoop] ?? 0) + 1;
     stats[Stat.records] = (stats[Stat.records] ?? 0) + records;
     stats[Stat.frameBytes] = (stats[Stat.frameBytes] ?? 0) + frameBytes;
     stats[Stat.commitMsTotal] = (stats[Stat.commitMsTotal] ?? 0) + durationMs;
     stats[Stat.lastCommitMs] = durationMs;
     stats[Stat.lastFsyncMs] = durable ? endedMs - fsyncStartedMs : 0;
     if (durationMs > (stats[Stat.commitMsMax] ?? 0)) stats[Stat.commitMsMax] = durationMs;
-    ring.writeLsn(Control.writtenLsnLow, this.nextLsn - 1);
+    ring.writeLsn(Control.writtenLsnLow, nextLsn + records - 1);
     Atomics.store(ring.control, Control.written, sequence);
     if (durable) {
       stats[Stat.fsyncs] = (stats[Stat.fsyncs] ?? 0) + 1;
-      ring.writeLsn(Control.durableLsnLow, this.nextLsn - 1);
+      ring.writeLsn(Control.durableLsnLow, nextLsn + records - 1);
       Atomics.store(ring.control, Control.durable, sequence);
     }
-    ring.bumpEvent();
+    this.announce();
+  }
+
+  /**
+   * Publishes progress. The appenders' own commits are taken in by their caller right after,
+   * so they need not wake the event loop through its pending waitAsync (a task per commit).
+   */
+  private announce(): void {
+    if (this.owner === Owner.appenders) Atomics.add(this.ring.control, Control.event, 1);
+    else this.ring.bumpEvent();
   }
 }

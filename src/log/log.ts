@@ -32,6 +32,8 @@ export interface LogStats {
   records: number;
   recordBytes: number;
   commits: number;
+  /** Of which the event loop wrote itself, blocking for them (commitOnEventLoop); the writer thread did the rest. */
+  commitsOnEventLoop: number;
   fsyncs: number;
   /** Mean records per group commit: how much work one write and one fdatasync did. */
   recordsPerCommit: number;
@@ -316,6 +318,7 @@ export class Log extends EventEmitter<LogEvents> implements AsyncDisposable {
       records: w?.records ?? 0,
       recordBytes: w?.recordBytes ?? 0,
       commits,
+      commitsOnEventLoop: w?.commitsOnEventLoop ?? 0,
       fsyncs: w?.fsyncs ?? 0,
       recordsPerCommit: commits === 0 ? 0 : (w?.records ?? 0) / commits,
       commitMsMean: commits === 0 ? 0 : (w?.commitMsTotal ?? 0) / commits,

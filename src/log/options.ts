@@ -34,6 +34,12 @@ export interface LogOptions {
   pendingBytesMax?: number;
   /** Zero-fill the next segment ahead of time, so that fdatasync does not also commit a file-size change. */
   preallocate?: boolean;
+  /**
+   * Let the event loop write and fdatasync a commit itself, blocking for it, when the writer
+   * thread would only add two hand-offs: the thread is idle and the burst's JavaScript is
+   * cheaper than a commit (low concurrency). Default true; false never blocks the event loop.
+   */
+  commitOnEventLoop?: boolean;
   recovery?: RecoveryMode;
   /** `full` checks every record of every segment at open; `tail` only the newest segment (others are checked when read). */
   verifyOnOpen?: "full" | "tail";
@@ -54,6 +60,7 @@ export interface ResolvedLogOptions {
   batchBytesMax: number;
   pendingBytesMax: number;
   preallocate: boolean;
+  commitOnEventLoop: boolean;
   recovery: RecoveryMode;
   verifyOnOpen: "full" | "tail";
   readOnly: boolean;
@@ -125,6 +132,7 @@ export function resolveLogOptions(options: LogOptions = {}): ResolvedLogOptions 
       Number.MAX_SAFE_INTEGER,
     ),
     preallocate: booleanOption("preallocate", options.preallocate, true),
+    commitOnEventLoop: booleanOption("commitOnEventLoop", options.commitOnEventLoop, true),
     recovery,
     verifyOnOpen: choiceOption("verifyOnOpen", options.verifyOnOpen, "full", ["full", "tail"]),
     readOnly: booleanOption("readOnly", options.readOnly, false) || recovery === "salvage",

@@ -11,6 +11,13 @@ import { SPARE_SEGMENT_NAME, SPARE_SEGMENT_TEMPORARY_NAME } from "./format.js";
 import { encodeSegmentHeader, segmentName } from "./segment-header.js";
 import { writeZeros } from "./zero-fill.js";
 
+/**
+ * The spare is zero-filled once the active segment is this full, not at once: zero-filling
+ * 64 MiB with an fdatasync per MiB doubled a fresh store's put latency for its first second
+ * (~650 against ~315 µs at c = 1 here), and most of a segment's life is still left for it.
+ */
+const SPARE_AFTER_FILL = 0.25;
+
 export interface SegmentInfo {
   firstLsn: number;
   name: string;
@@ -48,8 +55,6 @@ export class SegmentSet {
     if (spareOnDisk) {
       this.spareIsReady = true;
       this.spare = Promise.resolve(true);
-    } else if (config.preallocate) {
-      this.prepareSpare();
     }
   }
 
@@ -107,7 +112,13 @@ export class SegmentSet {
     this.activeHandle = handle;
     this.list.push({ firstLsn, name, path });
     this.rotations++;
-    if (this.config.preallocate) this.prepareSpare();
+  }
+
+  /** Told how far the active segment is written: starts the spare once it is filling up. */
+  noteActiveBytes(position: number): void {
+    if (this.config.preallocate && this.spare === undefined && position >= this.config.segmentBytes * SPARE_AFTER_FILL) {
+      this.prepareSpare();
+    }
   }
 
   /**

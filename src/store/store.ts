@@ -34,7 +34,10 @@ import { recoverStore, type StoreRecoveryReport } from "./recovery.js";
 import { type SortedState, storedValue, storedValueBytes, storedVersion, toStored } from "./state.js";
 
 export interface StoreOptions
-  extends Pick<LogOptions, "sync" | "syncIntervalMs" | "segmentBytes" | "batchBytesMax" | "fileSystem" | "clock"> {
+  extends Pick<
+    LogOptions,
+    "sync" | "syncIntervalMs" | "segmentBytes" | "batchBytesMax" | "commitOnEventLoop" | "fileSystem" | "clock"
+  > {
   valueEncoding?: ValueEncoding;
   keyEncoding?: KeyEncoding;
   keyBytesMax?: number;
@@ -189,6 +192,7 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
       ...(options.syncIntervalMs === undefined ? {} : { syncIntervalMs: options.syncIntervalMs }),
       ...(options.segmentBytes === undefined ? {} : { segmentBytes: options.segmentBytes }),
       ...(options.batchBytesMax === undefined ? {} : { batchBytesMax: options.batchBytesMax }),
+      ...(options.commitOnEventLoop === undefined ? {} : { commitOnEventLoop: options.commitOnEventLoop }),
       ...(options.clock === undefined ? {} : { clock: options.clock }),
     });
     try {

@@ -75,23 +75,29 @@ describe("fail-stop and single writer", () => {
     assert.equal(await reopened.append(bytes("e")), 3);
   });
 
-  test("a write failing on the writer thread (ENOSPC) stops the log the same way", async () => {
-    const fs = new FaultyFileSystem(new NodeFileSystem());
-    fs.descriptors = "dev-full";
-    const log = await Log.open(dir, { ...SMALL, fileSystem: fs });
-    const results = await Promise.allSettled([log.append(bytes("a")), log.append(bytes("b"))]);
-    for (const result of results) {
-      assert.equal(result.status, "rejected");
-      assert.ok(isLogbookError(result.reason, "LOGBOOK_NO_SPACE"), String(result.reason));
-    }
-    await assert.rejects(log.append(bytes("c")), (e) => isLogbookError(e, "LOGBOOK_NO_SPACE"));
-    assert.equal(log.durableLsn, 0);
-    await log.close();
-    await fs.close();
-    await using reopened = await Log.open(dir, SMALL);
-    assert.deepEqual(await readPayloads(reopened), []);
-    assert.equal(await reopened.append(bytes("d")), 1, "unacknowledged LSNs are handed out again: they never existed");
-  });
+  for (const [where, commitOnEventLoop] of [
+    ["on the writer thread", false],
+    ["in a commit on the event loop", true],
+  ] as const) {
+    test(`a write failing ${where} (ENOSPC) stops the log the same way`, async () => {
+      const fs = new FaultyFileSystem(new NodeFileSystem());
+      fs.descriptors = "dev-full";
+      const log = await Log.open(dir, { ...SMALL, fileSystem: fs, commitOnEventLoop });
+      const results = await Promise.allSettled([log.append(bytes("a")), log.append(bytes("b"))]);
+      for (const result of results) {
+        assert.equal(result.status, "rejected");
+        assert.ok(isLogbookError(result.reason, "LOGBOOK_NO_SPACE"), String(result.reason));
+      }
+      await assert.rejects(log.append(bytes("c")), (e) => isLogbookError(e, "LOGBOOK_NO_SPACE"));
+      assert.equal(log.durableLsn, 0);
+      await log.close();
+      await fs.close();
+      await using reopened = await Log.open(dir, SMALL);
+      assert.deepEqual(await readPayloads(reopened), []);
+      assert.equal(await reopened.append(bytes("d")), 1, "unacknowledged LSNs are handed out again: they never existed");
+      assert.equal(log.stats().commitsOnEventLoop, 0, "the failed frame is not counted as committed");
+    });
+  }
 
   test("a failure while rotating to a new segment stops the log too", async () => {
     const fs = new FaultyFileSystem(new NodeFileSystem());

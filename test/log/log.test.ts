@@ -240,6 +240,9 @@ describe("Log", () => {
     await assert.rejects(Log.open(dir, { sync: "sometimes" as never }), (e) => isLogbookError(e, "LOGBOOK_INVALID_OPTION"));
     await assert.rejects(Log.open(dir, { segmentBytes: 100 }), (e) => isLogbookError(e, "LOGBOOK_INVALID_OPTION"));
     await assert.rejects(Log.open(dir, { batchBytesMax: 1.5 }), (e) => isLogbookError(e, "LOGBOOK_INVALID_OPTION"));
+    await assert.rejects(Log.open(dir, { commitOnEventLoop: "yes" as never }), (e) =>
+      isLogbookError(e, "LOGBOOK_INVALID_OPTION"),
+    );
     await assert.rejects(Log.open(`${dir}/missing`, { create: false }), (e) => isLogbookError(e, "LOGBOOK_NOT_FOUND"));
     await using log = await Log.open(dir, SMALL);
     await assert.rejects(log.append("text" as never), TypeError);
@@ -276,7 +279,10 @@ describe("Log", () => {
     const { readdir } = await import("node:fs/promises");
     {
       await using log = await Log.open(dir, SMALL);
-      while (!log.stats().spareSegmentReady) await new Promise((resolve) => setTimeout(resolve, 5));
+      // A quarter of the 64 KiB segment written starts the spare.
+      for (let i = 0; i < 6; i++) await log.append(new Uint8Array(3000));
+      for (let i = 0; i < 400 && !log.stats().spareSegmentReady; i++) await new Promise((r) => setTimeout(r, 5));
+      assert.equal(log.stats().spareSegmentReady, true);
     }
     assert.ok((await readdir(dir)).includes("spare.log"));
     await using log = await Log.open(dir, SMALL);
@@ -284,6 +290,70 @@ describe("Log", () => {
     for (let i = 0; i < 40; i++) await log.append(new Uint8Array(3000));
     assert.ok(log.stats().rotations >= 1);
     assert.equal((await readdir(dir)).filter((name) => name.endsWith(".tmp")).length <= 1, true);
+  });
+
+  test("commits move between the event loop and the writer thread, in order, with nothing lost", async () => {
+    const busyMs = (ms: number) => {
+      const until = performance.now() + ms;
+      while (performance.now() < until);
+    };
+    let next = 0;
+    const appendOne = async (work: number) => {
+      const label = `r${next++}`;
+      // Padded, so that the bursts below fill frames and rotate segments.
+      const lsn = await log.append(bytes(label.padEnd(400, ".")));
+      busyMs(work);
+      return [lsn, label] as const;
+    };
+    const acknowledged: (readonly [number, string])[] = [];
+    const log = await Log.open(dir, SMALL);
+    // Alone, each append's commit is cheaper than nothing: the event loop commits it itself.
+    for (let i = 0; i < 20; i++) acknowledged.push(await appendOne(0));
+    const alone = log.stats();
+    assert.ok(alone.commitsOnEventLoop > 0, "the event loop committed");
+    // Eight writers whose JavaScript after each append outweighs a commit: the writer thread
+    // starts before the burst is complete, overlapping the JavaScript of the rest.
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        for (let i = 0; i < 12; i++) acknowledged.push(await appendOne(4));
+      }),
+    );
+    const busy = log.stats();
+    assert.ok(busy.commits - busy.commitsOnEventLoop > 0, "the writer thread committed");
+    // Bursts big enough to rotate segments and to fill frames, then alone again.
+    for (let round = 0; round < 6; round++) {
+      acknowledged.push(...(await Promise.all(Array.from({ length: 40 }, () => appendOne(0)))));
+      for (let i = 0; i < 5; i++) acknowledged.push(await appendOne(0));
+    }
+    assert.ok(log.stats().rotations >= 1);
+    await log.close();
+    await using reopened = await Log.open(dir, SMALL);
+    const byLsn = new Map(acknowledged);
+    const read = [];
+    for await (const record of reopened.read()) read.push([record.lsn, text(record.payload).replace(/\.+$/, "")] as const);
+    assert.equal(read.length, acknowledged.length);
+    for (const [lsn, label] of read) assert.equal(byLsn.get(lsn), label, `LSN ${lsn}`);
+  });
+
+  test("with commitOnEventLoop false the writer thread makes every commit", async () => {
+    await using log = await Log.open(dir, { ...SMALL, commitOnEventLoop: false });
+    for (let i = 0; i < 10; i++) await log.append(bytes(`r${i}`));
+    await Promise.all(Array.from({ length: 30 }, (_, i) => log.append(bytes(`b${i}`))));
+    assert.equal(log.stats().commitsOnEventLoop, 0);
+    assert.ok(log.stats().commits >= 2);
+    assert.equal(log.durableLsn, 40);
+  });
+
+  test("the spare is zero-filled only once the active segment is a quarter full, not at open", async () => {
+    const { readdir } = await import("node:fs/promises");
+    await using log = await Log.open(dir, SMALL);
+    await log.append(new Uint8Array(3000));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(log.stats().spareSegmentReady, false);
+    assert.ok(!(await readdir(dir)).some((name) => name.startsWith("spare")), "no spare file yet");
+    for (let i = 0; i < 5; i++) await log.append(new Uint8Array(3000));
+    for (let i = 0; i < 400 && !log.stats().spareSegmentReady; i++) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(log.stats().spareSegmentReady, true);
   });
 
   test("without preallocation segments grow as written and everything still reads back", async () => {
