@@ -99,6 +99,10 @@ const DEFAULT_CHECKPOINT_EVERY_BYTES = 64 * 1024 * 1024;
 /** Measured overhead of one key in memory beyond its key and value bytes (bench/store.ts, 1 M keys). */
 const ENTRY_OVERHEAD_BYTES_ESTIMATE = 117;
 
+/** A condition: the key's internal form, the version it must have, and the key as given (for the error). */
+type Condition = readonly [internal: string, expected: number, key: Key];
+const NO_CONDITIONS: readonly Condition[] = [];
+
 interface Pending {
   lsn: number;
   exists: boolean;
@@ -223,12 +227,31 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
 
   /** Writes `value` under `key`; resolves with the new version once durable and applied. */
   put(key: Key, value: unknown, options: WriteOptions = {}): Promise<number> {
-    return this.write([{ type: "put", key, value }], options.ifVersion === undefined ? [] : [[key, options.ifVersion]]);
+    // One operation needs no array of them to be mapped: the common case, kept lean.
+    try {
+      const internal = keyToInternal(key, this.keyBytesMax);
+      const put: Operation = {
+        type: "put",
+        key: internal,
+        value: valueToInternal(value, this.valueEncoding, this.valueBytesMax),
+      };
+      return this.commit([put], options.ifVersion === undefined ? NO_CONDITIONS : [[internal, options.ifVersion, key]]);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** Deletes `key` (a no-op write when it is absent); resolves with the write's LSN. */
   delete(key: Key, options: WriteOptions = {}): Promise<number> {
-    return this.write([{ type: "delete", key }], options.ifVersion === undefined ? [] : [[key, options.ifVersion]]);
+    try {
+      const internal = keyToInternal(key, this.keyBytesMax);
+      return this.commit(
+        [{ type: "delete", key: internal }],
+        options.ifVersion === undefined ? NO_CONDITIONS : [[internal, options.ifVersion, key]],
+      );
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** Applies all operations atomically, or none (a failed condition rejects the whole batch). */
@@ -243,22 +266,31 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
     return this.write(operations, conditions);
   }
 
-  private async write(operations: readonly BatchOperation[], conditions: [Key, number][]): Promise<number> {
-    if (operations.length === 0) throw new LogbookError("LOGBOOK_INVALID_ARGUMENT", "a write needs at least one operation");
-    const encoded: Operation[] = operations.map((op) => {
-      if (typeof op !== "object" || op === null) throw new TypeError("an operation must be an object");
-      const key = keyToInternal(op.key, this.keyBytesMax);
-      if (op.type === "put")
-        return { type: "put", key, value: valueToInternal(op.value, this.valueEncoding, this.valueBytesMax) };
-      if (op.type === "delete") return { type: "delete", key };
-      throw new TypeError(`unknown operation type ${String((op as { type: unknown }).type)}`);
-    });
+  private write(operations: readonly BatchOperation[], conditions: [Key, number][]): Promise<number> {
+    try {
+      if (operations.length === 0) throw new LogbookError("LOGBOOK_INVALID_ARGUMENT", "a write needs at least one operation");
+      const encoded: Operation[] = operations.map((op) => {
+        if (typeof op !== "object" || op === null) throw new TypeError("an operation must be an object");
+        const key = keyToInternal(op.key, this.keyBytesMax);
+        if (op.type === "put")
+          return { type: "put", key, value: valueToInternal(op.value, this.valueEncoding, this.valueBytesMax) };
+        if (op.type === "delete") return { type: "delete", key };
+        throw new TypeError(`unknown operation type ${String((op as { type: unknown }).type)}`);
+      });
+      const checked = conditions.map(([key, expected]): Condition => [keyToInternal(key, this.keyBytesMax), expected, key]);
+      return this.commit(encoded, checked);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Checks the conditions, sequences the write, and applies it once the log acknowledges it. */
+  private async commit(encoded: Operation[], conditions: readonly Condition[]): Promise<number> {
     // Conditions are checked and the write sequenced in one synchronous step: nothing can come between.
-    for (const [key, expected] of conditions) {
+    for (const [internal, expected, key] of conditions) {
       if (!Number.isSafeInteger(expected) || expected < 0) {
         throw new LogbookError("LOGBOOK_INVALID_ARGUMENT", `ifVersion must be a non-negative integer, got ${String(expected)}`);
       }
-      const internal = keyToInternal(key, this.keyBytesMax);
       const current = this.currentVersion(internal);
       if (current !== expected) {
         throw new LogbookError("LOGBOOK_CONFLICT", `version of key is ${current}, expected ${expected}`, {
