@@ -10,7 +10,8 @@
  * (records/s, MB/s), a checkpoint of 1 million keys (time, size), memory per key.
  *
  * Options: --seconds N (per figure, default 5), --concurrency 1,16,256, --systems a,b,
- * --recovery-mib N (default 1024), --keys N (default 1000000), --dir DIR, --json-only.
+ * --recovery-mib N (default 1024), --keys N (default 1000000; either 0 skips its figure),
+ * --dir DIR, --json-only.
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
@@ -271,10 +272,19 @@ async function main(): Promise<void> {
       };
     }
   }
-  const recovery = await measureRecovery(root, Number(values["recovery-mib"]));
-  console.log(JSON.stringify({ bench: "store", figure: "recovery", ...recovery }));
-  const checkpoint = await measureCheckpointAndMemory(root, Number(values.keys));
-  console.log(JSON.stringify({ bench: "store", figure: "checkpoint-and-memory", ...checkpoint }));
+  // 0 skips a figure (quick runs of the puts alone); anything else must be a positive count.
+  const recoveryMebibytes = Number(values["recovery-mib"]);
+  const keys = Number(values.keys);
+  for (const [name, value] of [
+    ["--recovery-mib", recoveryMebibytes],
+    ["--keys", keys],
+  ] as const) {
+    if (!Number.isSafeInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer`);
+  }
+  const recovery = recoveryMebibytes > 0 ? await measureRecovery(root, recoveryMebibytes) : undefined;
+  if (recovery) console.log(JSON.stringify({ bench: "store", figure: "recovery", ...recovery }));
+  const checkpoint = keys > 0 ? await measureCheckpointAndMemory(root, keys) : undefined;
+  if (checkpoint) console.log(JSON.stringify({ bench: "store", figure: "checkpoint-and-memory", ...checkpoint }));
   rmSync(root, { recursive: true, force: true });
   if (values["json-only"]) return;
   console.log("\ndurable puts/s (p99 µs) and gets/s; ratio = logbook / best peer, same run");
@@ -293,17 +303,21 @@ async function main(): Promise<void> {
   const bestGets = Math.max(...systems.filter((s) => s !== "logbook").map((s) => results[s]?.[levels[0] as number]?.gets ?? 0));
   const ourGets = results.logbook?.[levels[0] as number]?.gets ?? 0;
   console.log(`| ratio | ${ratios.join(" | ")} | ${bestGets > 0 ? (ourGets / bestGets).toFixed(2) : "-"} |`);
-  console.log(
-    `\nrecovery: ${(recovery.logBytes ?? 0) / 2 ** 20} MiB of log, ${recovery.records} records in ${recovery.openSeconds?.toFixed(2)} s: ` +
-      `${recovery.recordsPerSecond?.toFixed(0)} records/s, ${recovery.logMegabytesPerSecond?.toFixed(0)} MB/s of log; ` +
-      `log verify scan ${recovery.verifyGigabytesPerSecond?.toFixed(2)} GB/s`,
-  );
-  console.log(
-    `checkpoint of ${checkpoint.keys} keys: ${checkpoint.checkpointSeconds?.toFixed(2)} s, ${((checkpoint.checkpointBytes ?? 0) / 2 ** 20).toFixed(1)} MiB, ` +
-      `opened again in ${checkpoint.loadSeconds?.toFixed(2)} s; ` +
-      `memory ${checkpoint.heapBytesPerKey?.toFixed(0)} bytes/key of which ${checkpoint.keyValueBytesPerKey?.toFixed(0)} are key and value: ` +
-      `overhead ${checkpoint.overheadBytesPerKey?.toFixed(0)} bytes/key`,
-  );
+  if (recovery) {
+    console.log(
+      `\nrecovery: ${(recovery.logBytes ?? 0) / 2 ** 20} MiB of log, ${recovery.records} records in ${recovery.openSeconds?.toFixed(2)} s: ` +
+        `${recovery.recordsPerSecond?.toFixed(0)} records/s, ${recovery.logMegabytesPerSecond?.toFixed(0)} MB/s of log; ` +
+        `log verify scan ${recovery.verifyGigabytesPerSecond?.toFixed(2)} GB/s`,
+    );
+  }
+  if (checkpoint) {
+    console.log(
+      `checkpoint of ${checkpoint.keys} keys: ${checkpoint.checkpointSeconds?.toFixed(2)} s, ${((checkpoint.checkpointBytes ?? 0) / 2 ** 20).toFixed(1)} MiB, ` +
+        `opened again in ${checkpoint.loadSeconds?.toFixed(2)} s; ` +
+        `memory ${checkpoint.heapBytesPerKey?.toFixed(0)} bytes/key of which ${checkpoint.keyValueBytesPerKey?.toFixed(0)} are key and value: ` +
+        `overhead ${checkpoint.overheadBytesPerKey?.toFixed(0)} bytes/key`,
+    );
+  }
 }
 
 await main();
