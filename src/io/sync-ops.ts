@@ -1,7 +1,8 @@
 /**
- * Blocking writes and syncs on a file descriptor, for the log's writer thread: there a
- * blocking call blocks only that thread, and it avoids libuv's pool round trips (~55 µs each
- * here) that would otherwise cost a third of an fsync. Never call these on the event loop.
+ * Blocking writes and syncs on a file descriptor, for the log's committer: on its writer
+ * thread a blocking call blocks only that thread, and it avoids libuv's pool round trips
+ * (~55 µs each here) that would otherwise cost a third of an fsync. The event loop calls them
+ * only where it would otherwise just wait for the fsync (the log's commitOnEventLoop).
  */
 import { fdatasyncSync, writeSync, writevSync } from "node:fs";
 

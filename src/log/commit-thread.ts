@@ -4,9 +4,8 @@
  * the control words.
  */
 import { workerData } from "node:worker_threads";
-import { datasyncSync, writeChunksSync } from "../io/sync-ops.js";
-import { CommitRing, type CommitRingBuffers, Control } from "./commit-ring.js";
-import { Committer, type CommitterConfig } from "./committer.js";
+import { CommitRing, type CommitRingBuffers } from "./commit-ring.js";
+import { Committer, type CommitterConfig, descriptorIo } from "./committer.js";
 
 interface CommitThreadData {
   buffers: CommitRingBuffers;
@@ -19,21 +18,10 @@ const control = ring.control;
 
 await new Committer(
   ring,
-  {
-    write(chunks, position, datasync) {
-      const fd = Atomics.load(control, Control.fd);
-      writeChunksSync(fd, chunks, position);
-      if (datasync) datasyncSync(fd);
-    },
-    datasync() {
-      datasyncSync(Atomics.load(control, Control.fd));
-    },
-    // Sleeping at once beats busy-waiting here: spinning 20-300 µs before the futex wait was
-    // slower at every concurrency on these 2-core machines (it takes the core the event loop needs).
-    nowMs: () => performance.now(),
-    wait(index, value) {
-      Atomics.wait(control, index, value);
-    },
-  },
+  // Sleeping at once beats busy-waiting here: spinning 20-300 µs before the futex wait was
+  // slower at every concurrency on these 2-core machines (it takes the core the event loop needs).
+  descriptorIo(control, (index, value) => {
+    Atomics.wait(control, index, value);
+  }),
   data.config,
 ).run();

@@ -15,6 +15,7 @@
  * crash may have torn; after a failed write or sync nothing more is written (fail-stop).
  */
 import { assert } from "../assert.js";
+import { datasyncSync, writeChunksSync } from "../io/sync-ops.js";
 import { Command, type CommitRing, CommitterState, Control, Owner, Stat } from "./commit-ring.js";
 import { FRAME_HEADER_BYTES } from "./format.js";
 import { encodeFrameHeader, recordsChecksum } from "./frame.js";
@@ -29,6 +30,26 @@ export interface CommitterIo {
   wait(index: number, value: number): void | Promise<void>;
   /** Monotonic milliseconds, for the commit and fsync timings (virtual on the simulated disk). */
   nowMs(): number;
+}
+
+/**
+ * Blocking writes and fdatasyncs on the active segment's descriptor, read from the control
+ * words at each call (rotation changes it): the writer thread's calls, and the event loop's
+ * when it commits itself.
+ */
+export function descriptorIo(control: Int32Array, wait: CommitterIo["wait"]): CommitterIo {
+  return {
+    write(chunks, position, datasync) {
+      const fd = Atomics.load(control, Control.fd);
+      writeChunksSync(fd, chunks, position);
+      if (datasync) datasyncSync(fd);
+    },
+    datasync() {
+      datasyncSync(Atomics.load(control, Control.fd));
+    },
+    nowMs: () => performance.now(),
+    wait,
+  };
 }
 
 export interface CommitterConfig {

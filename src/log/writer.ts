@@ -15,9 +15,8 @@ import { Worker } from "node:worker_threads";
 import { assert } from "../assert.js";
 import { errnoCode, LogbookError } from "../errors.js";
 import type { Timer } from "../io/clock.js";
-import { datasyncSync, writeChunksSync } from "../io/sync-ops.js";
 import { Command, CommitRing, CommitterState, Control, GROUP_SLOTS, Owner, Stat } from "./commit-ring.js";
-import { Committer, type CommitterIo } from "./committer.js";
+import { Committer, type CommitterIo, descriptorIo } from "./committer.js";
 import { FRAME_HEADER_BYTES, LSN_MAX, recordBytes, SEGMENT_HEADER_BYTES } from "./format.js";
 import type { ResolvedLogOptions } from "./options.js";
 
@@ -206,7 +205,12 @@ export class GroupCommitWriter {
       this.worker = startCommitThread({ buffers: ring.buffers, config });
       this.worker.unref();
       this.worker.on("error", (error) => this.fail(error));
-      if (options.commitOnEventLoop) this.committerHere = new Committer(ring, this.blockingIo(), config, Owner.appenders);
+      if (options.commitOnEventLoop) {
+        const neverWaits = () => {
+          throw new Error("a committer on the event loop never waits");
+        };
+        this.committerHere = new Committer(ring, descriptorIo(control, neverWaits), config, Owner.appenders);
+      }
     } else {
       this.inline = new Committer(ring, this.inlineIo(), config).run();
     }
@@ -598,23 +602,6 @@ export class GroupCommitWriter {
     } catch {
       return new Error(this.ring.readError());
     }
-  }
-
-  /** The writer thread's blocking calls, for commits on the event loop (see wakeNow). */
-  private blockingIo(): CommitterIo {
-    const control = this.ring.control;
-    return {
-      write(chunks, position, datasync) {
-        const fd = Atomics.load(control, Control.fd);
-        writeChunksSync(fd, chunks, position);
-        if (datasync) datasyncSync(fd);
-      },
-      datasync: () => datasyncSync(Atomics.load(control, Control.fd)),
-      nowMs: () => performance.now(),
-      wait() {
-        throw new Error("a committer on the event loop never waits");
-      },
-    };
   }
 
   private inlineIo(): CommitterIo {
