@@ -62,6 +62,12 @@ export function registerServeCommand(program: Command): void {
       ),
     )
     .addOption(new Option("--no-checkpoint-on-exit", "do not checkpoint when stopping"))
+    .addOption(
+      new Option(
+        "--no-commit-on-event-loop",
+        "never let the event loop write + fdatasync a commit itself at low load (reads never wait behind an fsync)",
+      ),
+    )
     .addOption(new Option("--no-metrics", "no /metrics (Prometheus)"))
     .addOption(new Option("--no-access-log", "no log line per request"));
   for (const [flag, key, description, parse] of SETTINGS) {
@@ -83,6 +89,7 @@ export function registerServeCommand(program: Command): void {
     if (typeof flags.tokensFile === "string") fromFlags.tokensFile = flags.tokensFile;
     // Commander sets checkpointOnExit to true unless --no-checkpoint-on-exit: only "false" is a choice.
     if (flags.checkpointOnExit === false) fromFlags.checkpointOnExit = false;
+    if (flags.commitOnEventLoop === false) fromFlags.commitOnEventLoop = false;
     if (flags.metrics === false) fromFlags.metrics = false;
     if (flags.accessLog === false) fromFlags.accessLog = false;
     const config = resolveConfig(fromFile, fromEnvironment, fromFlags);

@@ -46,6 +46,7 @@ export const ServerConfigSchema = Type.Object(
     idempotencySweepMs: Integer(1),
     checkpointEveryBytes: Integer(0),
     checkpointOnExit: Type.Boolean(),
+    commitOnEventLoop: Type.Boolean(),
     metrics: Type.Boolean(),
     accessLog: Type.Boolean(),
     logLevel: Type.Union([
@@ -85,6 +86,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   idempotencySweepMs: 60_000,
   checkpointEveryBytes: 64 * 1024 * 1024,
   checkpointOnExit: true,
+  commitOnEventLoop: true,
   metrics: true,
   accessLog: true,
   logLevel: "info",

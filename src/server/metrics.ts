@@ -100,6 +100,12 @@ export function createMetrics(store: Store, admission: Admission, options: { pro
   totalCounter(registry, "logbook_log_appended_bytes_total", "Record bytes appended to the log", () => log().recordBytes);
   totalCounter(registry, "logbook_log_fsyncs_total", "fdatasyncs of the log", () => log().fsyncs);
   totalCounter(registry, "logbook_log_commits_total", "Group commits of the log", () => log().commits);
+  totalCounter(
+    registry,
+    "logbook_log_commits_on_event_loop_total",
+    "Group commits the event loop wrote and fdatasynced itself, blocking for them (low load; --no-commit-on-event-loop)",
+    () => log().commitsOnEventLoop,
+  );
   gauge(registry, "logbook_log_durable_lsn", "The last LSN made durable", () => log().durableLsn);
   gauge(registry, "logbook_log_last_lsn", "The last LSN handed out", () => log().lastLsn);
   gauge(registry, "logbook_log_segments", "Segment files of the log", () => log().segments);

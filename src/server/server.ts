@@ -82,6 +82,7 @@ export class LogbookServer {
       keyBytesMax: Math.max(config.keyBytesMax, 2 * IDEMPOTENCY_KEY_LENGTH_MAX) + NAMESPACE_BYTES_MAX,
       valueBytesMax: Math.max(config.bodyBytesMax, 64 * 1024),
       checkpointEveryBytes: config.checkpointEveryBytes,
+      commitOnEventLoop: config.commitOnEventLoop,
       ...(options.fileSystem === undefined ? {} : { fileSystem: options.fileSystem }),
     });
     let server: LogbookServer | undefined;

@@ -55,6 +55,9 @@ describe("metrics", () => {
     assert.equal(m.get("logbook_log_appends_total"), 25);
     const commits = m.get("logbook_log_commits_total") as number;
     assert.ok(commits >= 1 && commits <= 25);
+    // One PUT at a time: the event loop commits itself rather than wake the writer thread.
+    const onEventLoop = m.get("logbook_log_commits_on_event_loop_total") as number;
+    assert.ok(onEventLoop >= 1 && onEventLoop <= commits, `${onEventLoop} of ${commits} on the event loop`);
     assert.equal(m.get("logbook_log_records_per_fsync_count"), commits);
     assert.equal(m.get("logbook_log_records_per_fsync_sum"), 25);
     assert.equal(m.get("logbook_log_fsync_duration_seconds_count"), commits);
@@ -118,6 +121,18 @@ describe("metrics", () => {
       assert.ok(lines.some((line) => line.msg?.toString().startsWith("the log failed") && line.level === 50));
     } finally {
       await failing.stop();
+    }
+  });
+
+  test("--no-commit-on-event-loop: the writer thread makes every commit", async () => {
+    const threaded = await startTestServer({ commitOnEventLoop: false });
+    try {
+      for (let i = 0; i < 5; i++) assert.equal((await threaded.call("PUT", `/v1/kv/t${i}`, { json: i })).status, 200);
+      const m = await scrape(threaded);
+      assert.ok((m.get("logbook_log_commits_total") as number) >= 1);
+      assert.equal(m.get("logbook_log_commits_on_event_loop_total"), 0);
+    } finally {
+      await threaded.stop();
     }
   });
 

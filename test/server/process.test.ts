@@ -136,6 +136,10 @@ test("settings: the environment beats the config file, flags beat both; bad sett
       await killProcess(server.child, "SIGTERM");
     }
 
+    await writeFile(configFile, JSON.stringify({ commitOnEventLoop: "sometimes" }));
+    const notBoolean = await finished(runCli(["serve", "--data-dir", join(dir, "data"), "--config", configFile, "--port", "0"]));
+    assert.equal(notBoolean.code, 2);
+    assert.match(notBoolean.stderr, /commitOnEventLoop/);
     await writeFile(configFile, JSON.stringify({ keyBytesMax: 10, colour: "blue" }));
     const unknown = await finished(runCli(["serve", "--data-dir", join(dir, "data"), "--config", configFile, "--port", "0"]));
     assert.equal(unknown.code, 2);
@@ -160,6 +164,7 @@ test("settings: the environment beats the config file, flags beat both; bad sett
       "--tls-ca",
       "--tokens-file",
       "--in-flight-writes-max",
+      "--no-commit-on-event-loop",
       "LOGBOOK_PORT",
     ]) {
       assert.ok(help.stdout.includes(flag), `serve --help mentions ${flag}`);
