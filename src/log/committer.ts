@@ -121,9 +121,10 @@ export class Committer {
   }
 
   /**
-   * Commits, on the calling thread, every group published so far, unless the other owner is
-   * committing: then returns false and leaves it to them. Throws what the write or sync threw,
-   * with the committer already failed (nothing more is written by anyone).
+   * Commits, on the calling thread, one frame of the groups published so far (as many as fit
+   * batchBytesMax and the segment; the caller comes back for the rest), unless the other owner
+   * is committing: then returns false and leaves it to them. Throws what the write or sync
+   * threw, with the committer already failed (nothing more is written by anyone).
    */
   async commitHere(): Promise<boolean> {
     if (!this.acquire()) return false;

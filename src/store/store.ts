@@ -227,28 +227,23 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
 
   /** Writes `value` under `key`; resolves with the new version once durable and applied. */
   put(key: Key, value: unknown, options: WriteOptions = {}): Promise<number> {
-    // One operation needs no array of them to be mapped: the common case, kept lean.
-    try {
-      const internal = keyToInternal(key, this.keyBytesMax);
-      const put: Operation = {
-        type: "put",
-        key: internal,
-        value: valueToInternal(value, this.valueEncoding, this.valueBytesMax),
-      };
-      return this.commit([put], options.ifVersion === undefined ? NO_CONDITIONS : [[internal, options.ifVersion, key]]);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return this.writeOne("put", key, value, options.ifVersion);
   }
 
   /** Deletes `key` (a no-op write when it is absent); resolves with the write's LSN. */
   delete(key: Key, options: WriteOptions = {}): Promise<number> {
+    return this.writeOne("delete", key, undefined, options.ifVersion);
+  }
+
+  /** One operation needs no array of them to be mapped (see write): the common case, kept lean. */
+  private writeOne(type: "put" | "delete", key: Key, value: unknown, ifVersion: number | undefined): Promise<number> {
     try {
       const internal = keyToInternal(key, this.keyBytesMax);
-      return this.commit(
-        [{ type: "delete", key: internal }],
-        options.ifVersion === undefined ? NO_CONDITIONS : [[internal, options.ifVersion, key]],
-      );
+      const operation: Operation =
+        type === "put"
+          ? { type, key: internal, value: valueToInternal(value, this.valueEncoding, this.valueBytesMax) }
+          : { type, key: internal };
+      return this.commit([operation], ifVersion === undefined ? NO_CONDITIONS : [[internal, ifVersion, key]]);
     } catch (error) {
       return Promise.reject(error);
     }
