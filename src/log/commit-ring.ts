@@ -39,7 +39,7 @@ export const Control = {
   /** First LSN of the frame that did not fit, when state is `needsSegment`. */
   rotateLsnLow: 10,
   rotateLsnHigh: 11,
-  /** Who is committing: `Owner.*`. Only the owner writes frames (see Committer.tryCommitHere). */
+  /** Who is committing: `Owner.*`. Only the owner writes frames (see Committer.commitHere). */
   owner: 12,
   /** Length of the error text when state is `failed`. */
   errorBytes: 13,

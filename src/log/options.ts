@@ -36,8 +36,8 @@ export interface LogOptions {
   preallocate?: boolean;
   /**
    * Let the event loop write and fdatasync a commit itself, blocking for it, when the writer
-   * thread would only add two hand-offs: the thread is idle and the burst's JavaScript is
-   * cheaper than a commit (low concurrency). Default true; false never blocks the event loop.
+   * thread would only add two hand-offs: the burst's JavaScript is cheaper than a commit (low
+   * concurrency) and the thread is not mid-commit. Default true; false never blocks the event loop.
    */
   commitOnEventLoop?: boolean;
   recovery?: RecoveryMode;

@@ -174,6 +174,8 @@ export class GroupCommitWriter {
   private closing = false;
   private stopped: (() => void) | undefined;
   private readonly worker: Worker | undefined;
+  /** Whether the worker keeps the process alive (ref), so that watch() need not call into it per append. */
+  private workerHeld = false;
   /** Commits on the event loop when the writer thread would only add two hand-offs (see wakeNow). */
   private readonly committerHere: Committer | undefined;
   private readonly inline: Promise<void> | undefined;
@@ -326,7 +328,7 @@ export class GroupCommitWriter {
       this.watch();
       await stopped;
     }
-    this.worker?.ref();
+    this.holdWorker(true);
     await this.worker?.terminate();
     await this.inline;
   }
@@ -403,9 +405,9 @@ export class GroupCommitWriter {
           return;
         }
         this.poll();
-        // One frame a turn: the rest of the groups (a frame is at most batchBytesMax) next turn.
+        // One frame a turn: the rest of the groups (a frame is at most batchBytesMax) next turn,
+        // unless a segment must start first (rotate() calls again once it is in place).
         const control = this.ring.control;
-        // (A segment to start first: rotate() calls again once it is in place.)
         if (
           Atomics.load(control, Control.state) === CommitterState.running &&
           Atomics.load(control, Control.published) !== Atomics.load(control, Control.written)
@@ -435,8 +437,8 @@ export class GroupCommitWriter {
   /** Makes sure the committer's next event will be handled. */
   private watch(): void {
     if (this.failure !== undefined) return;
-    // Ref'd even when already watching: poll may have unref'd it under a waitAsync still pending.
-    this.worker?.ref();
+    // Held even when already watching: poll may have let go of it under a waitAsync still pending.
+    this.holdWorker(true);
     if (this.watching) return;
     this.watching = true;
     const wait = Atomics.waitAsync(this.ring.control, Control.event, this.eventSeen);
@@ -474,7 +476,7 @@ export class GroupCommitWriter {
     if (state === CommitterState.needsSegment && !this.rotating) this.rotate();
     if (state === CommitterState.stopped) {
       this.stopped?.();
-      this.worker?.unref();
+      this.holdWorker(false);
       return;
     }
     const busy =
@@ -485,6 +487,14 @@ export class GroupCommitWriter {
       this.stopped !== undefined ||
       Atomics.load(control, Control.command) !== Command.none;
     if (busy) this.watch();
+    else this.holdWorker(false);
+  }
+
+  /** Refs or unrefs the writer thread, calling into it only when that changes. */
+  private holdWorker(held: boolean): void {
+    if (this.workerHeld === held) return;
+    this.workerHeld = held;
+    if (held) this.worker?.ref();
     else this.worker?.unref();
   }
 
@@ -659,7 +669,7 @@ export class GroupCommitWriter {
     for (const waiter of this.waiters.splice(0)) waiter.reject(error);
     this.counters.pendingBytes = 0;
     this.stopped?.();
-    this.worker?.unref();
+    this.holdWorker(false);
     this.hooks.onFailure(error);
   }
 }
