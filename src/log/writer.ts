@@ -11,10 +11,11 @@
  * This side also serves the committer's requests (a new segment) and owns fail-stop: after
  * any write or sync error, every pending and later append rejects and nothing more is written.
  */
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { assert } from "../assert.js";
 import { errnoCode, LogbookError } from "../errors.js";
 import type { Timer } from "../io/clock.js";
+import { startWorker } from "../start-worker.js";
 import { Command, CommitRing, CommitterState, Control, GROUP_SLOTS, Owner, Stat } from "./commit-ring.js";
 import { Committer, type CommitterIo, descriptorIo } from "./committer.js";
 import { FRAME_HEADER_BYTES, LSN_MAX, recordBytes, SEGMENT_HEADER_BYTES } from "./format.js";
@@ -93,17 +94,9 @@ const SPLIT_WHEN_JS_OVER_COMMIT = 1;
 /** Weight of a new sample in the moving averages that plan wake-ups. */
 const EWMA_WEIGHT = 0.2;
 
-/**
- * Starts the writer thread. Built, it is commit-thread.js beside this file; run from the
- * TypeScript sources (tests, benchmarks under tsx), the thread must register tsx itself,
- * since loader hooks do not carry over to workers on Node 20.
- */
+/** Starts the writer thread (commit-thread.ts). */
 function startCommitThread(workerData: unknown): Worker {
-  const here = import.meta.url;
-  if (!here.endsWith(".ts")) return new Worker(new URL("./commit-thread.js", here), { workerData });
-  const entry = JSON.stringify(new URL("./commit-thread.ts", here).href);
-  const bootstrap = `import("tsx/esm/api").then(({ register }) => { register(); return import(${entry}); })`;
-  return new Worker(bootstrap, { eval: true, workerData });
+  return startWorker(import.meta.url, "commit-thread", workerData);
 }
 
 function nextPowerOfTwo(value: number): number {

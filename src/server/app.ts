@@ -23,7 +23,7 @@ import { HttpError, singleHeader, toHttpError } from "./http-error.js";
 import { registerKvRoutes } from "./kv-routes.js";
 import type { Metrics } from "./metrics.js";
 import { registerStatusRoutes, type StatusWindow } from "./status-page.js";
-import type { RecentCommits, Tracing } from "./tracing.js";
+import type { DeferredRequest, RecentCommits, Tracing } from "./tracing.js";
 
 export interface AppOptions {
   store: Store;
@@ -55,6 +55,8 @@ declare module "fastify" {
     traceId: string | undefined;
     /** The request span's context when it records (is sampled), for the spans under it. */
     traceContext: Context | undefined;
+    /** A sampled request under our SDK: its spans are made after it is answered. */
+    deferredTrace: DeferredRequest | undefined;
     /** Whether the request's metrics and log line were taken (it may end by response or abort). */
     observed: boolean;
   }
@@ -95,6 +97,7 @@ export function buildApp(options: AppOptions): FastifyInstance<Server> {
   app.decorateRequest("startedMs", 0);
   app.decorateRequest("requestSpan", undefined);
   app.decorateRequest("traceContext", undefined);
+  app.decorateRequest("deferredTrace", undefined);
   app.decorateRequest("traceId", undefined);
   app.decorateRequest("observed", false);
   const { metrics, tracing } = options;
@@ -109,6 +112,7 @@ export function buildApp(options: AppOptions): FastifyInstance<Server> {
       if (started !== undefined) {
         request.requestSpan = started.span;
         request.traceContext = started.context;
+        request.deferredTrace = started.deferred;
         request.traceId = started.traceId;
         if (started.traceparent !== undefined) reply.header("traceparent", started.traceparent);
       }
@@ -124,9 +128,8 @@ export function buildApp(options: AppOptions): FastifyInstance<Server> {
       metrics.observeRequest(route, request.method, status, latencyMs / 1000);
     }
     const tenantId = request.principal?.tenant;
-    if (request.requestSpan !== undefined) {
-      tracing.endRequest(request.requestSpan, status, tenantId);
-    }
+    const traced = request.requestSpan ?? request.deferredTrace;
+    if (traced !== undefined) tracing.endRequest(traced, status, tenantId);
     options.statusWindow.request(status);
     if (options.accessLog) {
       // The root logger with the correlation id as a field: one level of bindings fewer than

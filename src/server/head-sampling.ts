@@ -26,6 +26,8 @@ export class PooledIds implements IdGenerator {
   private reservedOffset = 0;
   /** Taken by the next `generateTraceId`, then cleared. */
   presetTraceId: string | undefined;
+  /** Taken by the next `generateSpanId`, then cleared: a span made later with an id already answered. */
+  presetSpanId: string | undefined;
 
   generateTraceId(): string {
     const preset = this.presetTraceId;
@@ -65,6 +67,11 @@ export class PooledIds implements IdGenerator {
   }
 
   generateSpanId(): string {
+    const preset = this.presetSpanId;
+    if (preset !== undefined) {
+      this.presetSpanId = undefined;
+      return preset;
+    }
     for (;;) {
       const at = this.advance(8);
       const id = this.pool.toString("hex", at, at + 8);

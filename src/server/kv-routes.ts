@@ -191,10 +191,11 @@ export function registerKvRoutes(app: FastifyInstance, options: KvRouteOptions):
     const conditions = mutation.conditions();
     try {
       const write = () => store.batch(operations, { ifVersions: conditions });
+      const traced = request.traceContext ?? request.deferredTrace;
       const version = await admission.run(bytes, () =>
-        request.traceContext === undefined
+        traced === undefined
           ? write()
-          : options.tracing.traceWrite(request.traceContext, operations.length, write, (lsn) => options.recentCommits.find(lsn)),
+          : options.tracing.traceWrite(traced, operations.length, write, (lsn) => options.recentCommits.find(lsn)),
       );
       return { status: 200, body: mutation.body, version };
     } catch (error) {

@@ -96,6 +96,14 @@ export class LogbookServer {
         tracingOn = true;
       }
       const tracing = new Tracing(tracingOn === true, headSampling, config.accessLog);
+      const stopSdkOnly = stopSdk;
+      if (stopSdkOnly !== undefined) {
+        // The deferred requests' spans are made before the SDK flushes its queue and stops.
+        stopSdk = () => {
+          tracing.flush();
+          return stopSdkOnly();
+        };
+      }
       const recentCommits = new RecentCommits();
       if (tracing.enabled) store.on("commit", (info) => recentCommits.add(info));
       const metrics = config.metrics ? createMetrics(store, admission) : undefined;

@@ -40,19 +40,21 @@ export function tracingRequested(env: NodeJS.ProcessEnv): boolean {
  * every request (bench:server measured ~40% of throughput with it); we pass contexts explicitly.
  */
 export async function startSdk(): Promise<{ shutdown: () => Promise<void>; headSampling: HeadSampling }> {
-  const [{ propagation, trace: traceApi }, core, base, resources, otlp, config, { HeadSampling }] = await Promise.all([
-    import("@opentelemetry/api"),
-    import("@opentelemetry/core"),
-    import("@opentelemetry/sdk-trace-base"),
-    import("@opentelemetry/resources"),
-    import("@opentelemetry/exporter-trace-otlp-http"),
-    // The SDK's own reading of OTEL_TRACES_SAMPLER(_ARG), so both deciders are one object.
-    import("@opentelemetry/sdk-trace-base/build/src/config.js"),
-    import("./head-sampling.js"),
-  ]);
+  const [{ propagation, trace: traceApi }, core, base, resources, { WorkerSpanExporter }, config, { HeadSampling }] =
+    await Promise.all([
+      import("@opentelemetry/api"),
+      import("@opentelemetry/core"),
+      import("@opentelemetry/sdk-trace-base"),
+      import("@opentelemetry/resources"),
+      // The OTLP/HTTP exporter itself runs in a thread of its own (why: worker-span-exporter.ts).
+      import("./worker-span-exporter.js"),
+      // The SDK's own reading of OTEL_TRACES_SAMPLER(_ARG), so both deciders are one object.
+      import("@opentelemetry/sdk-trace-base/build/src/config.js"),
+      import("./head-sampling.js"),
+    ]);
   const names = (process.env.OTEL_TRACES_EXPORTER ?? "otlp").split(",").map((name) => name.trim());
   const processors = names.flatMap((name): import("@opentelemetry/sdk-trace-base").SpanProcessor[] => {
-    if (name === "otlp") return [new base.BatchSpanProcessor(new otlp.OTLPTraceExporter())];
+    if (name === "otlp") return [new base.BatchSpanProcessor(new WorkerSpanExporter())];
     if (name === "console") return [new base.SimpleSpanProcessor(new base.ConsoleSpanExporter())];
     return [];
   });
@@ -88,12 +90,48 @@ export interface CommitObservation extends CommitInfo {
   seenMs: number;
 }
 
-/** A request as traced: its span when one was made, and the ids it answers and logs with. */
+/**
+ * A request sampled under our SDK, kept as plain numbers until its spans are made (see
+ * `Tracing`): the ids it was answered with, its times and its write.
+ */
+export class DeferredRequest {
+  endMs = 0;
+  status = 0;
+  tenantId: string | undefined = undefined;
+  write: DeferredWrite | undefined = undefined;
+
+  constructor(
+    readonly traceId: string,
+    readonly spanId: string,
+    /** The caller's context when it sent a `traceparent`, else ROOT_CONTEXT. */
+    readonly parent: Context,
+    readonly method: string,
+    readonly route: string,
+    readonly startMs: number,
+  ) {}
+}
+
+/** A store write of a deferred request: its times, and the group commit that made it durable. */
+class DeferredWrite {
+  endMs = 0;
+  lsn: number | undefined = undefined;
+  error: string | undefined = undefined;
+  commit: CommitObservation | undefined = undefined;
+
+  constructor(
+    readonly operations: number,
+    readonly startMs: number,
+  ) {}
+}
+
+/** A request as traced: its span or its deferred record, and the ids it answers and logs with. */
 export interface RequestTrace {
-  /** Undefined when head sampling decided, before any span, not to record. */
+  /** A live span (a tracer provider someone else registered); undefined when not recording or deferred. */
   span: Span | undefined;
-  /** The span's context when it records, for the spans under it. */
+  /** The live span's context when it records, for the spans under it. */
   context: Context | undefined;
+  /** A recording request under our own SDK: its spans are made after it is answered. */
+  deferred: DeferredRequest | undefined;
   /** For the log line; undefined only for an unsampled new trace when no log line wants it. */
   traceId: string | undefined;
   /**
@@ -107,12 +145,30 @@ export interface RequestTrace {
 const UNSAMPLED_ROOT: RequestTrace = Object.freeze({
   span: undefined,
   context: undefined,
+  deferred: undefined,
   traceId: undefined,
   traceparent: undefined,
 });
 
+/** Deferred requests wait at most this long for their spans (the SDK's batch processor then adds its own delay). */
+const DEFERRED_FLUSH_DELAY_MS = 500;
+/** ...or until this many wait: a flush blocks the event loop ~40-70 µs a request, so ~5-9 ms at most. */
+const DEFERRED_FLUSH_REQUESTS = 128;
+
+/**
+ * Tracing of requests. Under our SDK (startSdk, which brings head sampling) a sampled request
+ * makes no span while it runs: it notes its ids and times in a DeferredRequest, and the spans
+ * are made from those in batches after it is answered, with the same ids and times. Measured
+ * (bench:server, 1% sampled): making spans live cost ~10% of the event loop's CPU per request,
+ * far more than 1% of what sampling every request costs; the SDK's code, met once per hundred
+ * requests, ran cold, and the sampled branch slowed the request path the others share. Noted and
+ * made later, the cost fell to within the noise. Under a provider someone else registered (an
+ * embedder's, a test's) spans are live: only its sampler can decide, and it decides in startSpan.
+ */
 export class Tracing {
   private readonly tracer: Tracer | undefined;
+  private deferred: DeferredRequest[] = [];
+  private flushTimer: NodeJS.Timeout | undefined;
 
   /**
    * `headSampling` comes with an SDK we started (startSdk); without it (a provider someone
@@ -128,11 +184,11 @@ export class Tracing {
   }
 
   /**
-   * The request's span, child of the caller's `traceparent` when it sent one, and the
+   * The request's trace, child of the caller's `traceparent` when it sent one, and the
    * `traceparent` to answer with. Under head sampling most requests do not record: those get
-   * no span when the sampling is ours, no context to hang children on either way, and an
-   * unsampled new trace costs no more than a look at random bytes (plus its id in hex when the
-   * log line wants it): no span, no span id, no answer.
+   * no span, no context to hang children on, and an unsampled new trace costs no more than a
+   * look at random bytes (plus its id in hex when the log line wants it): no span id, no answer.
+   * A recording request under head sampling gets a DeferredRequest and ids, no span yet.
    */
   startRequest(method: string, route: string, headers: Record<string, unknown>): RequestTrace | undefined {
     if (this.tracer === undefined) return undefined;
@@ -143,54 +199,93 @@ export class Tracing {
     const decidedFromIds = root && sampling.decidesRootsFromIds;
     if (decidedFromIds && !sampling.sampleRoot()) {
       if (!this.traceIdsLogged) return UNSAMPLED_ROOT;
-      return { span: undefined, context: undefined, traceId: sampling.ids.reservedTraceId(), traceparent: undefined };
+      return {
+        span: undefined,
+        context: undefined,
+        deferred: undefined,
+        traceId: sampling.ids.reservedTraceId(),
+        traceparent: undefined,
+      };
     }
     const parent = root ? ROOT_CONTEXT : propagation.extract(ROOT_CONTEXT, headers);
     const name = `${method} ${route}`;
     const attributes = { "http.request.method": method, "http.route": route };
-    if (sampling !== undefined && !decidedFromIds) {
-      const unsampled = sampling.decide(parent, name, SpanKind.SERVER, attributes);
-      if (unsampled !== undefined) {
-        const { traceId, spanId } = unsampled;
-        const traceparent = spanId === undefined ? undefined : traceparentOf(traceId, spanId, false);
-        return { span: undefined, context: undefined, traceId, traceparent };
+    if (sampling !== undefined) {
+      if (!decidedFromIds) {
+        const unsampled = sampling.decide(parent, name, SpanKind.SERVER, attributes);
+        if (unsampled !== undefined) {
+          const { traceId, spanId } = unsampled;
+          const traceparent = spanId === undefined ? undefined : traceparentOf(traceId, spanId, false);
+          return { span: undefined, context: undefined, deferred: undefined, traceId, traceparent };
+        }
       }
+      // Recorded: the trace id decided on (a root's, set aside by the sampling) or the parent's.
+      const traceId = root ? (sampling.ids.presetTraceId as string) : (trace.getSpanContext(parent)?.traceId as string);
+      sampling.ids.presetTraceId = undefined;
+      const spanId = sampling.ids.generateSpanId();
+      const deferred = new DeferredRequest(traceId, spanId, parent, method, route, performance.now());
+      return { span: undefined, context: undefined, deferred, traceId, traceparent: traceparentOf(traceId, spanId, true) };
     }
     const span = this.tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, parent);
-    // Had the SDK not asked for a trace id (it always does for a root span), the preset must
-    // not leak into an unrelated span.
-    if (sampling !== undefined) sampling.ids.presetTraceId = undefined;
     const { traceId, spanId, traceFlags } = span.spanContext();
     const sampled = (traceFlags & TraceFlags.SAMPLED) !== 0;
     const answered = sampled || headers.traceparent !== undefined;
     return {
       span,
       context: span.isRecording() ? trace.setSpan(parent, span) : undefined,
+      deferred: undefined,
       traceId,
       traceparent: answered ? traceparentOf(traceId, spanId, sampled) : undefined,
     };
   }
 
-  endRequest(span: Span, status: number, tenantId: string | undefined): void {
-    if (span.isRecording()) {
-      span.setAttribute("http.response.status_code", status);
-      if (tenantId !== undefined) span.setAttribute("logbook.tenant", tenantId);
-      if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+  /** Ends a request's span, or queues a deferred request for its spans to be made. */
+  endRequest(request: Span | DeferredRequest, status: number, tenantId: string | undefined): void {
+    if (request instanceof DeferredRequest) {
+      request.endMs = performance.now();
+      request.status = status;
+      request.tenantId = tenantId;
+      this.deferred.push(request);
+      if (this.deferred.length >= DEFERRED_FLUSH_REQUESTS) this.flush();
+      else if (this.flushTimer === undefined) {
+        this.flushTimer = setTimeout(() => this.flush(), DEFERRED_FLUSH_DELAY_MS).unref();
+      }
+      return;
     }
-    span.end();
+    if (request.isRecording()) {
+      request.setAttribute("http.response.status_code", status);
+      if (tenantId !== undefined) request.setAttribute("logbook.tenant", tenantId);
+      if (status >= 500) request.setStatus({ code: SpanStatusCode.ERROR });
+    }
+    request.end();
   }
 
   /**
-   * Runs a store write under a span, and records under it the group commit that made it
-   * durable (found by LSN among the recent ones) with its fsync.
+   * Runs a store write under a span (or notes it in the deferred request), with the group
+   * commit that made it durable (found by LSN among the recent ones) and its fsync.
    */
   async traceWrite<T extends number>(
-    parent: Context,
+    parent: Context | DeferredRequest,
     operations: number,
     write: () => Promise<T>,
     commitOf: (lsn: number) => CommitObservation | undefined,
   ): Promise<T> {
     if (this.tracer === undefined) return write();
+    if (parent instanceof DeferredRequest) {
+      const noted = new DeferredWrite(operations, performance.now());
+      parent.write = noted;
+      try {
+        const lsn = await write();
+        noted.lsn = lsn;
+        noted.commit = commitOf(lsn);
+        return lsn;
+      } catch (error) {
+        noted.error = (error as Error).message;
+        throw error;
+      } finally {
+        noted.endMs = performance.now();
+      }
+    }
     const span = this.tracer.startSpan("logbook.store.write", { attributes: { "logbook.operations": operations } }, parent);
     try {
       const lsn = await write();
@@ -204,6 +299,60 @@ export class Tracing {
     } finally {
       span.end();
     }
+  }
+
+  /** Makes the spans of every answered deferred request now (on a timer, and before the SDK shuts down). */
+  flush(): void {
+    if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    const requests = this.deferred;
+    this.deferred = [];
+    for (const request of requests) this.makeSpans(request);
+  }
+
+  /** A deferred request's spans, with the ids it answered with and the times it noted. */
+  private makeSpans(request: DeferredRequest): void {
+    const tracer = this.tracer as Tracer;
+    const ids = (this.headSampling as HeadSampling).ids;
+    ids.presetSpanId = request.spanId;
+    if (request.parent === ROOT_CONTEXT) ids.presetTraceId = request.traceId;
+    const span = tracer.startSpan(
+      `${request.method} ${request.route}`,
+      {
+        kind: SpanKind.SERVER,
+        startTime: wallMs(request.startMs),
+        attributes: {
+          "http.request.method": request.method,
+          "http.route": request.route,
+          "http.response.status_code": request.status,
+          ...(request.tenantId === undefined ? {} : { "logbook.tenant": request.tenantId }),
+        },
+      },
+      request.parent,
+    );
+    // The sampler agreed when the request started; had it not, no preset may leak into another span.
+    ids.presetSpanId = undefined;
+    ids.presetTraceId = undefined;
+    if (request.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+    const write = request.write;
+    if (write !== undefined) {
+      const context = trace.setSpan(request.parent, span);
+      const writeSpan = tracer.startSpan(
+        "logbook.store.write",
+        {
+          startTime: wallMs(write.startMs),
+          attributes: {
+            "logbook.operations": write.operations,
+            ...(write.lsn === undefined ? {} : { "logbook.lsn": write.lsn }),
+          },
+        },
+        context,
+      );
+      if (write.commit !== undefined) this.recordCommit(trace.setSpan(context, writeSpan), write.commit);
+      if (write.error !== undefined) writeSpan.setStatus({ code: SpanStatusCode.ERROR, message: write.error });
+      writeSpan.end(wallMs(write.endMs));
+    }
+    span.end(wallMs(request.endMs));
   }
 
   private recordCommit(parent: Context, commit: CommitObservation): void {

@@ -4,15 +4,17 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { propagation, ROOT_CONTEXT, SpanKind, TraceFlags, trace } from "@opentelemetry/api";
+import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import {
   AlwaysOffSampler,
   AlwaysOnSampler,
   BasicTracerProvider,
+  InMemorySpanExporter,
   ParentBasedSampler,
   type Sampler,
   SamplingDecision,
+  SimpleSpanProcessor,
   TraceIdRatioBasedSampler,
 } from "@opentelemetry/sdk-trace-base";
 import fc from "fast-check";
@@ -135,16 +137,98 @@ test("what a request answers and logs: traceparent when sampled or sent, trace i
       assert.equal(child?.traceId, parentTrace);
       assert.match(child?.traceparent ?? "", new RegExp(`^00-${parentTrace}-[0-9a-f]{16}-00$`), "the caller's trace goes on");
       const followed = never.startRequest("PUT", "/v1/kv/*", sentSampled);
-      assert.ok(followed?.span?.isRecording(), "a sampled parent is followed at ratio 0");
-      assert.match(followed?.traceparent ?? "", new RegExp(`^00-${parentTrace}-[0-9a-f]{16}-01$`));
-      followed?.span?.end();
+      assert.ok(followed?.deferred !== undefined && followed.span === undefined, "a sampled parent is followed at ratio 0");
+      assert.equal(followed.traceparent, `00-${parentTrace}-${followed.deferred.spanId}-01`);
 
       const always = new Tracing(true, new HeadSampling(new TraceIdRatioBasedSampler(1)), logged);
       const sampled = always.startRequest("GET", "/v1/kv/*", {});
-      assert.ok(sampled?.span?.isRecording());
-      assert.equal(sampled?.traceparent, `00-${sampled?.traceId}-${sampled?.span?.spanContext().spanId}-01`);
-      sampled?.span?.end();
+      assert.ok(sampled?.deferred !== undefined, "recorded under our sampling: noted, no live span");
+      assert.equal(sampled.traceId, sampled.deferred.traceId);
+      assert.equal(sampled.traceparent, `00-${sampled.traceId}-${sampled.deferred.spanId}-01`);
     }
+  } finally {
+    trace.disable();
+    propagation.disable();
+  }
+});
+
+test("a deferred request's spans: made at flush with the ids it answered with, its times, its write and commit", async () => {
+  const sampling = new HeadSampling(new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(1) }));
+  const exporter = new InMemorySpanExporter();
+  const provider = new BasicTracerProvider({
+    sampler: sampling.sampler,
+    idGenerator: sampling.ids,
+    spanProcessors: [new SimpleSpanProcessor(exporter)],
+  });
+  trace.setGlobalTracerProvider(provider);
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  try {
+    const tracing = new Tracing(true, sampling, true);
+    const callerTrace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const commit = { firstLsn: 7, lastLsn: 9, records: 3, durable: true, durationMs: 0.4, fsyncMs: 0.3 };
+    const started = [
+      tracing.startRequest("PUT", "/v1/kv/*", {}),
+      tracing.startRequest("PUT", "/v1/kv/*", { traceparent: `00-${callerTrace}-00f067aa0ba902b7-01` }),
+      tracing.startRequest("GET", "/v1/kv/*", {}),
+    ];
+    const [root, child, read] = started.map((request) => request?.deferred);
+    assert.ok(root !== undefined && child !== undefined && read !== undefined);
+    const lsn = await tracing.traceWrite(
+      root,
+      3,
+      async () => 8,
+      () => ({ ...commit, seenMs: performance.now() }),
+    );
+    assert.equal(lsn, 8);
+    await assert.rejects(
+      tracing.traceWrite(
+        child,
+        1,
+        async () => Promise.reject(new Error("disk full")),
+        () => undefined,
+      ),
+      /disk full/,
+    );
+    tracing.endRequest(root, 200, "acme");
+    tracing.endRequest(child, 503, undefined);
+    assert.equal(exporter.getFinishedSpans().length, 0, "nothing is made while requests run");
+    tracing.endRequest(read, 200, "acme");
+    tracing.flush();
+
+    const spans = exporter.getFinishedSpans();
+    const byName = (traceId: string, name: string) =>
+      spans.find((span) => span.spanContext().traceId === traceId && span.name === name);
+    const request = byName(root.traceId, "PUT /v1/kv/*");
+    const write = byName(root.traceId, "logbook.store.write");
+    const group = byName(root.traceId, "logbook.log.group_commit");
+    const fsync = byName(root.traceId, "logbook.log.fsync");
+    assert.ok(request && write && group && fsync, spans.map((span) => span.name).join());
+    assert.equal(request.spanContext().spanId, root.spanId, "the span has the id the request answered with");
+    assert.equal(request.parentSpanContext, undefined);
+    assert.equal(write.parentSpanContext?.spanId, root.spanId);
+    assert.equal(group.parentSpanContext?.spanId, write.spanContext().spanId);
+    assert.equal(fsync.parentSpanContext?.spanId, group.spanContext().spanId);
+    assert.equal(request.attributes["http.response.status_code"], 200);
+    assert.equal(request.attributes["logbook.tenant"], "acme");
+    assert.equal(write.attributes["logbook.lsn"], 8);
+    assert.equal(group.attributes["logbook.commit.records"], 3);
+    const ms = (time: [number, number]) => time[0] * 1000 + time[1] / 1e6;
+    assert.ok(
+      ms(request.startTime) <= ms(write.startTime) && ms(write.endTime) <= ms(request.endTime),
+      "the write is within the request",
+    );
+    assert.ok(ms(request.startTime) <= ms(request.endTime));
+
+    const failed = byName(callerTrace, "PUT /v1/kv/*");
+    assert.equal(failed?.spanContext().spanId, child.spanId);
+    assert.equal(failed?.parentSpanContext?.spanId, "00f067aa0ba902b7", "the caller's child");
+    assert.equal(failed?.status.code, SpanStatusCode.ERROR);
+    assert.equal(byName(callerTrace, "logbook.store.write")?.status.message, "disk full");
+    assert.equal(byName(callerTrace, "logbook.log.group_commit"), undefined, "no commit for a failed write");
+    assert.equal(spans.filter((span) => span.spanContext().traceId === read.traceId).length, 1, "a read: its request span");
+    assert.equal(spans.length, 7);
+    assert.equal(sampling.ids.presetSpanId, undefined, "no preset id is left for an unrelated span");
+    assert.equal(sampling.ids.presetTraceId, undefined);
   } finally {
     trace.disable();
     propagation.disable();

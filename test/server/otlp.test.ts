@@ -54,7 +54,8 @@ test("OTEL_* variables: head-sampled requests are exported with their spans, uns
     OTEL_BSP_SCHEDULE_DELAY: "100",
   });
   try {
-    const sampled = new Set<string>();
+    /** Trace id → the request span id it was answered with. */
+    const sampled = new Map<string, string>();
     const unsampledRequestIds: string[] = [];
     for (let i = 0; i < 60; i++) {
       const reply = await call(server.url, "PUT", `/v1/kv/k${i}`, { json: i });
@@ -65,9 +66,9 @@ test("OTEL_* variables: head-sampled requests are exported with their spans, uns
         unsampledRequestIds.push(reply.headers.get("x-request-id") as string);
         continue;
       }
-      const [, traceId] = /^00-([0-9a-f]{32})-[0-9a-f]{16}-01$/.exec(answer) ?? [];
-      assert.ok(traceId !== undefined, `a sampled traceparent answer: ${answer}`);
-      sampled.add(traceId);
+      const [, traceId, spanId] = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/.exec(answer) ?? [];
+      assert.ok(traceId !== undefined && spanId !== undefined, `a sampled traceparent answer: ${answer}`);
+      sampled.set(traceId, spanId);
     }
     // 60 draws at one half: fewer than 10 of either is a 1-in-10^7 event, not bad luck.
     assert.ok(
@@ -93,12 +94,16 @@ test("OTEL_* variables: head-sampled requests are exported with their spans, uns
     // SIGTERM flushes the exporter's queue before the process exits.
     await killProcess(server.child, "SIGTERM");
     const exportedTraces = new Set(collector.spans.map((span) => span.traceId));
-    for (const traceId of sampled) {
-      const names = collector.spans
-        .filter((span) => span.traceId === traceId)
-        .map((span) => span.name)
-        .sort();
+    for (const [traceId, spanId] of sampled) {
+      const spans = collector.spans.filter((span) => span.traceId === traceId);
+      const names = spans.map((span) => span.name).sort();
       assert.deepEqual(names, ["PUT /v1/kv/*", "logbook.log.fsync", "logbook.log.group_commit", "logbook.store.write"]);
+      // The spans are made after the answer, with the id it carried, and hang together.
+      const named = (name: string) => spans.find((span) => span.name === name) as ExportedSpan;
+      assert.equal(named("PUT /v1/kv/*").spanId, spanId, "the request span is the one the answer named");
+      assert.equal(named("logbook.store.write").parentSpanId, spanId);
+      assert.equal(named("logbook.log.group_commit").parentSpanId, named("logbook.store.write").spanId);
+      assert.equal(named("logbook.log.fsync").parentSpanId, named("logbook.log.group_commit").spanId);
     }
     assert.ok(!exportedTraces.has(refusedTrace), "a caller's unsampled parent: nothing exported");
     const child = collector.spans.find((span) => span.traceId === parentTrace && span.name === "PUT /v1/kv/*");
@@ -109,7 +114,7 @@ test("OTEL_* variables: head-sampled requests are exported with their spans, uns
     // new traces of their own, and none of them was exported.
     const lines = server.logs.filter((line) => line.msg === "request");
     const traceIdOf = (requestId: string) => lines.find((line) => line.correlationId === requestId)?.traceId as string;
-    for (const traceId of sampled)
+    for (const traceId of sampled.keys())
       assert.ok(
         lines.some((line) => line.traceId === traceId),
         `no log line with trace ${traceId}`,
