@@ -74,10 +74,13 @@ function contextData(context: SpanContext): SpanContextData {
 export class WorkerSpanExporter implements SpanExporter {
   private readonly thread = startWorker(import.meta.url, "otlp-export-thread", undefined);
   private readonly waiting = new Map<number, (reply: ExportReply) => void>();
+  private readonly unanswered = new Set<Promise<void>>();
   private nextId = 0;
+  /** Set once the thread has stopped (shutdown, or a crash): exports fail at once. */
+  private exited = false;
 
   constructor() {
-    // Spans are best effort, as with the SDK's own exporter: the thread never holds the process up.
+    // As with the SDK's own exporter, only an export in flight holds the process up (send, settle).
     this.thread.unref();
     this.thread.on("message", (reply: ExportReply) => {
       const done = this.waiting.get(reply.id);
@@ -85,7 +88,10 @@ export class WorkerSpanExporter implements SpanExporter {
       done?.(reply);
     });
     this.thread.on("error", (error) => this.failAll(error.message));
-    this.thread.on("exit", () => this.failAll("the span export thread exited"));
+    this.thread.on("exit", () => {
+      this.exited = true;
+      this.failAll("the span export thread exited");
+    });
   }
 
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
@@ -130,28 +136,34 @@ export class WorkerSpanExporter implements SpanExporter {
   async shutdown(): Promise<void> {
     await new Promise<ExportReply>((resolve) => this.send({ type: "shutdown", id: this.nextId++ }, resolve));
     await this.thread.terminate();
+    this.exited = true;
   }
 
+  /** Resolves once every export sent so far has been answered. */
   async forceFlush(): Promise<void> {
-    await Promise.all([...this.waiting.keys()].map((id) => new Promise<void>((resolve) => this.onceDone(id, resolve))));
-  }
-
-  private onceDone(id: number, then: () => void): void {
-    const done = this.waiting.get(id);
-    if (done === undefined) return then();
-    this.waiting.set(id, (reply) => {
-      done(reply);
-      then();
-    });
+    await Promise.all(this.unanswered);
   }
 
   private send(request: ExportRequest, done: (reply: ExportReply) => void): void {
-    this.waiting.set(request.id, done);
+    if (this.exited) {
+      done({ id: request.id, code: 1, error: "the span export thread has stopped" });
+      return;
+    }
+    const answered = new Promise<void>((resolve) => {
+      this.waiting.set(request.id, (reply) => {
+        this.unanswered.delete(answered);
+        if (this.unanswered.size === 0) this.thread.unref();
+        done(reply);
+        resolve();
+      });
+    });
+    this.unanswered.add(answered);
+    this.thread.ref();
     try {
       this.thread.postMessage(request);
     } catch (error) {
+      this.waiting.get(request.id)?.({ id: request.id, code: 1, error: (error as Error).message });
       this.waiting.delete(request.id);
-      done({ id: request.id, code: 1, error: (error as Error).message });
     }
   }
 
