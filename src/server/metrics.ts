@@ -1,6 +1,6 @@
 /**
  * Prometheus metrics (prom-client), one registry per server. Request metrics are counted per
- * request in plain arrays (request-metrics.ts); log and store figures are read from their
+ * request in typed arrays (typed-histograms.ts); log and store figures are read from their
  * stats when scraped (nothing on the hot path), except the per-commit histograms (fsync
  * latency, records per fsync), fed by the store's commit events: at most one observation per
  * group commit, not per write.
@@ -8,7 +8,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { Store } from "../store/store.js";
 import type { Admission } from "./admission.js";
-import { RequestMetrics } from "./request-metrics.js";
+import { PlainHistogram, RequestMetrics } from "./typed-histograms.js";
 
 export interface Metrics {
   registry: Registry;
@@ -72,24 +72,25 @@ export function createMetrics(store: Store, admission: Admission, options: { pro
     () => admission.inFlight.bytes,
   );
 
-  const fsyncSeconds = new Histogram({
-    name: "logbook_log_fsync_duration_seconds",
-    help: "fdatasync latency of the log's group commits",
-    buckets: LATENCY_BUCKETS_SECONDS,
-    registers: [registry],
-  });
-  const commitSeconds = new Histogram({
-    name: "logbook_log_commit_duration_seconds",
-    help: "Write plus fdatasync of one group commit",
-    buckets: LATENCY_BUCKETS_SECONDS,
-    registers: [registry],
-  });
-  const recordsPerCommit = new Histogram({
-    name: "logbook_log_records_per_fsync",
-    help: "Records made durable by one group commit (its batch size)",
-    buckets: RECORDS_BUCKETS,
-    registers: [registry],
-  });
+  // Observed once per group commit on the event loop, so kept in typed arrays like the requests'.
+  const fsyncSeconds = new PlainHistogram(
+    registry,
+    "logbook_log_fsync_duration_seconds",
+    "fdatasync latency of the log's group commits",
+    LATENCY_BUCKETS_SECONDS,
+  );
+  const commitSeconds = new PlainHistogram(
+    registry,
+    "logbook_log_commit_duration_seconds",
+    "Write plus fdatasync of one group commit",
+    LATENCY_BUCKETS_SECONDS,
+  );
+  const recordsPerCommit = new PlainHistogram(
+    registry,
+    "logbook_log_records_per_fsync",
+    "Records made durable by one group commit (its batch size)",
+    RECORDS_BUCKETS,
+  );
   store.on("commit", (info) => {
     commitSeconds.observe(info.durationMs / 1000);
     recordsPerCommit.observe(info.records);

@@ -1,15 +1,23 @@
 /**
- * The request metrics kept in plain arrays must read exactly as prom-client's own Counter and
+ * The histograms kept in typed arrays must read exactly as prom-client's own Counter and
  * Histogram would for the same observations: same series, same buckets (a value on a bound
- * counts in that bucket), sums and counts.
+ * counts in that bucket), sums and counts; an unlabelled one with no observation yet too.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
 import { Counter, Histogram, Registry } from "prom-client";
-import { RequestMetrics } from "../../src/server/request-metrics.js";
+import { PlainHistogram, RequestMetrics } from "../../src/server/typed-histograms.js";
 
 const BOUNDS = [0.0001, 0.001, 0.01, 0.1, 1];
+
+/** Every sample line of a registry, sorted (help texts differ). */
+async function samples(registry: Registry): Promise<string[]> {
+  return (await registry.metrics())
+    .split("\n")
+    .filter((line) => line !== "" && !line.startsWith("# HELP"))
+    .sort();
+}
 
 const observation = fc.record({
   route: fc.constantFrom("/v1/kv/*", "/v1/kv", "unmatched", 'a "quoted" \\ route'),
@@ -32,14 +40,26 @@ test("request metrics read as prom-client's Counter and Histogram would", async 
         counter.inc({ route, method, status: String(status) });
         histogram.observe({ route, method, status: String(status) }, seconds);
       }
-      // The help texts differ; every sample line must be the same.
-      const samples = async (registry: Registry) =>
-        (await registry.metrics())
-          .split("\n")
-          .filter((line) => line !== "" && !line.startsWith("# HELP"))
-          .sort();
       assert.deepEqual(await samples(ours), await samples(theirs));
     }),
     { numRuns: 200 },
+  );
+});
+
+test("an unlabelled histogram reads as prom-client's, before and after observations", async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.array(fc.double({ min: 0, max: 3, noNaN: true }), { maxLength: 100 }), async (values) => {
+      const ours = new Registry();
+      const plain = new PlainHistogram(ours, "fsync_seconds", "x", BOUNDS);
+      const theirs = new Registry();
+      const histogram = new Histogram({ name: "fsync_seconds", help: "x", buckets: BOUNDS, registers: [theirs] });
+      assert.deepEqual(await samples(ours), await samples(theirs), "no observation yet");
+      for (const value of values) {
+        plain.observe(value);
+        histogram.observe(value);
+      }
+      assert.deepEqual(await samples(ours), await samples(theirs));
+    }),
+    { numRuns: 100 },
   );
 });
