@@ -7,7 +7,6 @@
 import { isUtf8 } from "node:buffer";
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, Server } from "node:http";
-import type { Context, Span } from "@opentelemetry/api";
 import Fastify, {
   type FastifyInstance,
   type FastifyReply,
@@ -23,7 +22,7 @@ import { HttpError, singleHeader, toHttpError } from "./http-error.js";
 import { registerKvRoutes } from "./kv-routes.js";
 import type { Metrics } from "./metrics.js";
 import { registerStatusRoutes, type StatusWindow } from "./status-page.js";
-import type { DeferredRequest, RecentCommits, Tracing } from "./tracing.js";
+import type { RecentCommits, TracedRequest, Tracing } from "./tracing.js";
 
 export interface AppOptions {
   store: Store;
@@ -50,13 +49,10 @@ export interface AppOptions {
 declare module "fastify" {
   interface FastifyRequest {
     startedMs: number;
-    requestSpan: Span | undefined;
     /** The request's trace id when tracing is on (sampled or not) and the log line wants it. */
     traceId: string | undefined;
-    /** The request span's context when it records (is sampled), for the spans under it. */
-    traceContext: Context | undefined;
-    /** A sampled request under our SDK: its spans are made after it is answered. */
-    deferredTrace: DeferredRequest | undefined;
+    /** What the request records for its trace, when it records (is sampled). */
+    traced: TracedRequest | undefined;
     /** Whether the request's metrics and log line were taken (it may end by response or abort). */
     observed: boolean;
   }
@@ -95,9 +91,7 @@ export function buildApp(options: AppOptions): FastifyInstance<Server> {
   app.decorateRequest("principal", undefined as never);
   app.decorateRequest("bodyText", undefined);
   app.decorateRequest("startedMs", 0);
-  app.decorateRequest("requestSpan", undefined);
-  app.decorateRequest("traceContext", undefined);
-  app.decorateRequest("deferredTrace", undefined);
+  app.decorateRequest("traced", undefined);
   app.decorateRequest("traceId", undefined);
   app.decorateRequest("observed", false);
   const { metrics, tracing } = options;
@@ -110,9 +104,7 @@ export function buildApp(options: AppOptions): FastifyInstance<Server> {
     if (tracing.enabled) {
       const started = tracing.startRequest(request.method, request.routeOptions.url ?? "unmatched", request.headers);
       if (started !== undefined) {
-        request.requestSpan = started.span;
-        request.traceContext = started.context;
-        request.deferredTrace = started.deferred;
+        request.traced = started.traced;
         request.traceId = started.traceId;
         if (started.traceparent !== undefined) reply.header("traceparent", started.traceparent);
       }
@@ -128,8 +120,7 @@ export function buildApp(options: AppOptions): FastifyInstance<Server> {
       metrics.observeRequest(route, request.method, status, latencyMs / 1000);
     }
     const tenantId = request.principal?.tenant;
-    const traced = request.requestSpan ?? request.deferredTrace;
-    if (traced !== undefined) tracing.endRequest(traced, status, tenantId);
+    if (request.traced !== undefined) tracing.endRequest(request.traced, status, tenantId);
     options.statusWindow.request(status);
     if (options.accessLog) {
       // The root logger with the correlation id as a field: one level of bindings fewer than

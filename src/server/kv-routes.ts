@@ -191,7 +191,7 @@ export function registerKvRoutes(app: FastifyInstance, options: KvRouteOptions):
     const conditions = mutation.conditions();
     try {
       const write = () => store.batch(operations, { ifVersions: conditions });
-      const traced = request.traceContext ?? request.deferredTrace;
+      const traced = request.traced;
       const version = await admission.run(bytes, () =>
         traced === undefined
           ? write()

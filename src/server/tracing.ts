@@ -91,14 +91,15 @@ export interface CommitObservation extends CommitInfo {
 }
 
 /**
- * A request sampled under our SDK, kept as plain numbers until its spans are made (see
- * `Tracing`): the ids it was answered with, its times and its write.
+ * A request that records, kept as plain numbers while it runs: the ids it answers with, its
+ * times, its write and the group commit that covered it. Its spans (or, under a provider
+ * someone else registered, the spans below its live request span) are made from these.
  */
-export class DeferredRequest {
+export class TracedRequest {
   endMs = 0;
   status = 0;
   tenantId: string | undefined = undefined;
-  write: DeferredWrite | undefined = undefined;
+  write: NotedWrite | undefined = undefined;
 
   constructor(
     readonly traceId: string,
@@ -108,11 +109,13 @@ export class DeferredRequest {
     readonly method: string,
     readonly route: string,
     readonly startMs: number,
+    /** The request span, live, under a provider someone else registered; undefined under our SDK. */
+    readonly span: Span | undefined,
   ) {}
 }
 
-/** A store write of a deferred request: its times, and the group commit that made it durable. */
-class DeferredWrite {
+/** A traced request's store write: its times, and the group commit that made it durable. */
+class NotedWrite {
   endMs = 0;
   lsn: number | undefined = undefined;
   error: string | undefined = undefined;
@@ -124,14 +127,10 @@ class DeferredWrite {
   ) {}
 }
 
-/** A request as traced: its span or its deferred record, and the ids it answers and logs with. */
+/** A request as traced: what it records (if it does), and the ids it answers and logs with. */
 export interface RequestTrace {
-  /** A live span (a tracer provider someone else registered); undefined when not recording or deferred. */
-  span: Span | undefined;
-  /** The live span's context when it records, for the spans under it. */
-  context: Context | undefined;
-  /** A recording request under our own SDK: its spans are made after it is answered. */
-  deferred: DeferredRequest | undefined;
+  /** Undefined when the request does not record. */
+  traced: TracedRequest | undefined;
   /** For the log line; undefined only for an unsampled new trace when no log line wants it. */
   traceId: string | undefined;
   /**
@@ -142,32 +141,27 @@ export interface RequestTrace {
 }
 
 /** An unsampled new trace whose id nobody reads: nothing to make, nothing to answer. */
-const UNSAMPLED_ROOT: RequestTrace = Object.freeze({
-  span: undefined,
-  context: undefined,
-  deferred: undefined,
-  traceId: undefined,
-  traceparent: undefined,
-});
+const UNSAMPLED_ROOT: RequestTrace = Object.freeze({ traced: undefined, traceId: undefined, traceparent: undefined });
 
-/** Deferred requests wait at most this long for their spans (the SDK's batch processor then adds its own delay). */
+/** Traced requests wait at most this long for their spans (the SDK's batch processor then adds its own delay). */
 const DEFERRED_FLUSH_DELAY_MS = 500;
-/** ...or until this many wait: a flush blocks the event loop ~40-70 µs a request, so ~5-9 ms at most. */
+/** ...or until this many wait: making one's spans takes the event loop ~10-70 µs, so ~1-9 ms a flush. */
 const DEFERRED_FLUSH_REQUESTS = 128;
 
 /**
  * Tracing of requests. Under our SDK (startSdk, which brings head sampling) a sampled request
- * makes no span while it runs: it notes its ids and times in a DeferredRequest, and the spans
+ * makes no span while it runs: it notes its ids and times in a TracedRequest, and the spans
  * are made from those in batches after it is answered, with the same ids and times. Measured
  * (bench:server, 1% sampled): making spans live cost ~10% of the event loop's CPU per request,
  * far more than 1% of what sampling every request costs; the SDK's code, met once per hundred
  * requests, ran cold, and the sampled branch slowed the request path the others share. Noted and
  * made later, the cost fell to within the noise. Under a provider someone else registered (an
- * embedder's, a test's) spans are live: only its sampler can decide, and it decides in startSpan.
+ * embedder's, a test's) the request span is live, since only its sampler can decide and it
+ * decides in startSpan; the spans below it are made from the notes when the request ends.
  */
 export class Tracing {
   private readonly tracer: Tracer | undefined;
-  private deferred: DeferredRequest[] = [];
+  private deferred: TracedRequest[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
 
   /**
@@ -185,10 +179,9 @@ export class Tracing {
 
   /**
    * The request's trace, child of the caller's `traceparent` when it sent one, and the
-   * `traceparent` to answer with. Under head sampling most requests do not record: those get
-   * no span, no context to hang children on, and an unsampled new trace costs no more than a
-   * look at random bytes (plus its id in hex when the log line wants it): no span id, no answer.
-   * A recording request under head sampling gets a DeferredRequest and ids, no span yet.
+   * `traceparent` to answer with. Under head sampling most requests do not record: an
+   * unsampled new trace costs no more than a look at random bytes (plus its id in hex when the
+   * log line wants it): no span id, no answer. A request that records gets a TracedRequest.
    */
   startRequest(method: string, route: string, headers: Record<string, unknown>): RequestTrace | undefined {
     if (this.tracer === undefined) return undefined;
@@ -199,160 +192,126 @@ export class Tracing {
     const decidedFromIds = root && sampling.decidesRootsFromIds;
     if (decidedFromIds && !sampling.sampleRoot()) {
       if (!this.traceIdsLogged) return UNSAMPLED_ROOT;
-      return {
-        span: undefined,
-        context: undefined,
-        deferred: undefined,
-        traceId: sampling.ids.reservedTraceId(),
-        traceparent: undefined,
-      };
+      return { traced: undefined, traceId: sampling.ids.reservedTraceId(), traceparent: undefined };
     }
     const parent = root ? ROOT_CONTEXT : propagation.extract(ROOT_CONTEXT, headers);
     const name = `${method} ${route}`;
     const attributes = { "http.request.method": method, "http.route": route };
+    const startMs = performance.now();
     if (sampling !== undefined) {
       if (!decidedFromIds) {
         const unsampled = sampling.decide(parent, name, SpanKind.SERVER, attributes);
         if (unsampled !== undefined) {
           const { traceId, spanId } = unsampled;
           const traceparent = spanId === undefined ? undefined : traceparentOf(traceId, spanId, false);
-          return { span: undefined, context: undefined, deferred: undefined, traceId, traceparent };
+          return { traced: undefined, traceId, traceparent };
         }
       }
       // Recorded: the trace id decided on (a root's, set aside by the sampling) or the parent's.
       const traceId = root ? (sampling.ids.presetTraceId as string) : (trace.getSpanContext(parent)?.traceId as string);
       sampling.ids.presetTraceId = undefined;
       const spanId = sampling.ids.generateSpanId();
-      const deferred = new DeferredRequest(traceId, spanId, parent, method, route, performance.now());
-      return { span: undefined, context: undefined, deferred, traceId, traceparent: traceparentOf(traceId, spanId, true) };
+      const traced = new TracedRequest(traceId, spanId, parent, method, route, startMs, undefined);
+      return { traced, traceId, traceparent: traceparentOf(traceId, spanId, true) };
     }
-    const span = this.tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, parent);
+    const span = this.tracer.startSpan(name, { kind: SpanKind.SERVER, attributes, startTime: wallMs(startMs) }, parent);
     const { traceId, spanId, traceFlags } = span.spanContext();
     const sampled = (traceFlags & TraceFlags.SAMPLED) !== 0;
     const answered = sampled || headers.traceparent !== undefined;
     return {
-      span,
-      context: span.isRecording() ? trace.setSpan(parent, span) : undefined,
-      deferred: undefined,
+      // A span that does not record needs no end: nothing below it is made either.
+      traced: span.isRecording() ? new TracedRequest(traceId, spanId, parent, method, route, startMs, span) : undefined,
       traceId,
       traceparent: answered ? traceparentOf(traceId, spanId, sampled) : undefined,
     };
   }
 
-  /** Ends a request's span, or queues a deferred request for its spans to be made. */
-  endRequest(request: Span | DeferredRequest, status: number, tenantId: string | undefined): void {
-    if (request instanceof DeferredRequest) {
-      request.endMs = performance.now();
-      request.status = status;
-      request.tenantId = tenantId;
-      this.deferred.push(request);
-      if (this.deferred.length >= DEFERRED_FLUSH_REQUESTS) this.flush();
-      else if (this.flushTimer === undefined) {
-        this.flushTimer = setTimeout(() => this.flush(), DEFERRED_FLUSH_DELAY_MS).unref();
-      }
+  /** Ends a traced request: its spans are made now (a live request span) or in the next batch. */
+  endRequest(traced: TracedRequest, status: number, tenantId: string | undefined): void {
+    traced.endMs = performance.now();
+    traced.status = status;
+    traced.tenantId = tenantId;
+    if (traced.span !== undefined) {
+      this.finish(traced, traced.span);
       return;
     }
-    if (request.isRecording()) {
-      request.setAttribute("http.response.status_code", status);
-      if (tenantId !== undefined) request.setAttribute("logbook.tenant", tenantId);
-      if (status >= 500) request.setStatus({ code: SpanStatusCode.ERROR });
+    this.deferred.push(traced);
+    if (this.deferred.length >= DEFERRED_FLUSH_REQUESTS) this.flush();
+    else if (this.flushTimer === undefined) {
+      this.flushTimer = setTimeout(() => this.flush(), DEFERRED_FLUSH_DELAY_MS).unref();
     }
-    request.end();
   }
 
-  /**
-   * Runs a store write under a span (or notes it in the deferred request), with the group
-   * commit that made it durable (found by LSN among the recent ones) and its fsync.
-   */
+  /** Runs a traced request's store write and notes its times and the group commit that covered it. */
   async traceWrite<T extends number>(
-    parent: Context | DeferredRequest,
+    traced: TracedRequest,
     operations: number,
     write: () => Promise<T>,
     commitOf: (lsn: number) => CommitObservation | undefined,
   ): Promise<T> {
-    if (this.tracer === undefined) return write();
-    if (parent instanceof DeferredRequest) {
-      const noted = new DeferredWrite(operations, performance.now());
-      parent.write = noted;
-      try {
-        const lsn = await write();
-        noted.lsn = lsn;
-        noted.commit = commitOf(lsn);
-        return lsn;
-      } catch (error) {
-        noted.error = (error as Error).message;
-        throw error;
-      } finally {
-        noted.endMs = performance.now();
-      }
-    }
-    const span = this.tracer.startSpan("logbook.store.write", { attributes: { "logbook.operations": operations } }, parent);
+    const noted = new NotedWrite(operations, performance.now());
+    traced.write = noted;
     try {
       const lsn = await write();
-      span.setAttribute("logbook.lsn", lsn);
-      const commit = commitOf(lsn);
-      if (commit !== undefined) this.recordCommit(trace.setSpan(parent, span), commit);
+      noted.lsn = lsn;
+      noted.commit = commitOf(lsn);
       return lsn;
     } catch (error) {
-      span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+      noted.error = (error as Error).message;
       throw error;
     } finally {
-      span.end();
+      noted.endMs = performance.now();
     }
   }
 
-  /** Makes the spans of every answered deferred request now (on a timer, and before the SDK shuts down). */
+  /** Makes the spans of every answered request waiting for them (on a timer, and before the SDK shuts down). */
   flush(): void {
     if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
-    const requests = this.deferred;
+    const waiting = this.deferred;
     this.deferred = [];
-    for (const request of requests) this.makeSpans(request);
+    for (const traced of waiting) this.makeRequestSpan(traced);
   }
 
-  /** A deferred request's spans, with the ids it answered with and the times it noted. */
-  private makeSpans(request: DeferredRequest): void {
-    const tracer = this.tracer as Tracer;
+  /** A deferred request's span, with the ids it answered with and the time it started. */
+  private makeRequestSpan(traced: TracedRequest): void {
     const ids = (this.headSampling as HeadSampling).ids;
-    ids.presetSpanId = request.spanId;
-    if (request.parent === ROOT_CONTEXT) ids.presetTraceId = request.traceId;
-    const span = tracer.startSpan(
-      `${request.method} ${request.route}`,
+    ids.presetSpanId = traced.spanId;
+    if (traced.parent === ROOT_CONTEXT) ids.presetTraceId = traced.traceId;
+    const span = (this.tracer as Tracer).startSpan(
+      `${traced.method} ${traced.route}`,
       {
         kind: SpanKind.SERVER,
-        startTime: wallMs(request.startMs),
-        attributes: {
-          "http.request.method": request.method,
-          "http.route": request.route,
-          "http.response.status_code": request.status,
-          ...(request.tenantId === undefined ? {} : { "logbook.tenant": request.tenantId }),
-        },
+        startTime: wallMs(traced.startMs),
+        attributes: { "http.request.method": traced.method, "http.route": traced.route },
       },
-      request.parent,
+      traced.parent,
     );
     // The sampler agreed when the request started; had it not, no preset may leak into another span.
     ids.presetSpanId = undefined;
     ids.presetTraceId = undefined;
-    if (request.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-    const write = request.write;
+    this.finish(traced, span);
+  }
+
+  /** The request span's answer, the spans below it (write, group commit, fsync), and its end. */
+  private finish(traced: TracedRequest, span: Span): void {
+    span.setAttribute("http.response.status_code", traced.status);
+    if (traced.tenantId !== undefined) span.setAttribute("logbook.tenant", traced.tenantId);
+    if (traced.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+    const write = traced.write;
     if (write !== undefined) {
-      const context = trace.setSpan(request.parent, span);
-      const writeSpan = tracer.startSpan(
+      const context = trace.setSpan(traced.parent, span);
+      const writeSpan = (this.tracer as Tracer).startSpan(
         "logbook.store.write",
-        {
-          startTime: wallMs(write.startMs),
-          attributes: {
-            "logbook.operations": write.operations,
-            ...(write.lsn === undefined ? {} : { "logbook.lsn": write.lsn }),
-          },
-        },
+        { startTime: wallMs(write.startMs), attributes: { "logbook.operations": write.operations } },
         context,
       );
+      if (write.lsn !== undefined) writeSpan.setAttribute("logbook.lsn", write.lsn);
       if (write.commit !== undefined) this.recordCommit(trace.setSpan(context, writeSpan), write.commit);
       if (write.error !== undefined) writeSpan.setStatus({ code: SpanStatusCode.ERROR, message: write.error });
       writeSpan.end(wallMs(write.endMs));
     }
-    span.end(wallMs(request.endMs));
+    span.end(wallMs(traced.endMs));
   }
 
   private recordCommit(parent: Context, commit: CommitObservation): void {

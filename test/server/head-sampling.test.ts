@@ -129,7 +129,7 @@ test("what a request answers and logs: traceparent when sampled or sent, trace i
         logged,
       );
       const root = never.startRequest("PUT", "/v1/kv/*", {});
-      assert.ok(root !== undefined && root.span === undefined && root.context === undefined);
+      assert.ok(root !== undefined && root.traced === undefined, "nothing recorded");
       assert.equal(root.traceparent, undefined, "an unsampled new trace: nothing to look up, no answer");
       if (logged) assert.match(root.traceId ?? "", /^[0-9a-f]{32}$/);
       else assert.equal(root.traceId, undefined, "no log line: the id is not even made");
@@ -137,14 +137,17 @@ test("what a request answers and logs: traceparent when sampled or sent, trace i
       assert.equal(child?.traceId, parentTrace);
       assert.match(child?.traceparent ?? "", new RegExp(`^00-${parentTrace}-[0-9a-f]{16}-00$`), "the caller's trace goes on");
       const followed = never.startRequest("PUT", "/v1/kv/*", sentSampled);
-      assert.ok(followed?.deferred !== undefined && followed.span === undefined, "a sampled parent is followed at ratio 0");
-      assert.equal(followed.traceparent, `00-${parentTrace}-${followed.deferred.spanId}-01`);
+      assert.ok(followed?.traced !== undefined && followed.traced.span === undefined, "a sampled parent is followed at ratio 0");
+      assert.equal(followed.traceparent, `00-${parentTrace}-${followed.traced.spanId}-01`);
 
       const always = new Tracing(true, new HeadSampling(new TraceIdRatioBasedSampler(1)), logged);
       const sampled = always.startRequest("GET", "/v1/kv/*", {});
-      assert.ok(sampled?.deferred !== undefined, "recorded under our sampling: noted, no live span");
-      assert.equal(sampled.traceId, sampled.deferred.traceId);
-      assert.equal(sampled.traceparent, `00-${sampled.traceId}-${sampled.deferred.spanId}-01`);
+      assert.ok(
+        sampled?.traced !== undefined && sampled.traced.span === undefined,
+        "recorded under our sampling: noted, no live span",
+      );
+      assert.equal(sampled.traceId, sampled.traced.traceId);
+      assert.equal(sampled.traceparent, `00-${sampled.traceId}-${sampled.traced.spanId}-01`);
     }
   } finally {
     trace.disable();
@@ -171,7 +174,7 @@ test("a deferred request's spans: made at flush with the ids it answered with, i
       tracing.startRequest("PUT", "/v1/kv/*", { traceparent: `00-${callerTrace}-00f067aa0ba902b7-01` }),
       tracing.startRequest("GET", "/v1/kv/*", {}),
     ];
-    const [root, child, read] = started.map((request) => request?.deferred);
+    const [root, child, read] = started.map((request) => request?.traced);
     assert.ok(root !== undefined && child !== undefined && read !== undefined);
     const lsn = await tracing.traceWrite(
       root,
