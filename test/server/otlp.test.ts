@@ -6,42 +6,11 @@
  * `traceparent` and are found by their log line), and a caller's sampled parent is followed.
  */
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { test } from "node:test";
+import { type ExportedSpan, startCollector } from "../support/otlp-collector.js";
 import { call } from "../support/server.js";
 import { killProcess, startServerProcess } from "../support/server-process.js";
 import { tempDir } from "../support/temp.js";
-
-interface ExportedSpan {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-}
-
-/** An OTLP/HTTP JSON collector on 127.0.0.1 that keeps every span it is sent. */
-async function startCollector(): Promise<{ url: string; spans: ExportedSpan[]; close: () => Promise<void> }> {
-  const spans: ExportedSpan[] = [];
-  const server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on("data", (chunk: Buffer) => chunks.push(chunk));
-    request.on("end", () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-      for (const resource of body.resourceSpans ?? []) {
-        for (const scope of resource.scopeSpans ?? []) spans.push(...(scope.spans ?? []));
-      }
-      response.writeHead(200, { "content-type": "application/json" }).end("{}");
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    spans,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
-}
 
 test("OTEL_* variables: head-sampled requests are exported with their spans, unsampled ones logged but never exported", async () => {
   const { path: dir, cleanup } = await tempDir("logbook-otlp-");

@@ -12,42 +12,16 @@ import { ExportResultCode, TraceState } from "@opentelemetry/core";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BasicTracerProvider, InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { WorkerSpanExporter } from "../../src/server/worker-span-exporter.js";
+import { type Collector, startCollector } from "../support/otlp-collector.js";
 
-interface Received {
-  resource: { attributes: { key: string; value: { stringValue?: string } }[] };
-  spans: {
-    traceId: string;
-    spanId: string;
-    parentSpanId?: string;
-    traceState?: string;
-    name: string;
-    kind: number;
-    attributes: { key: string; value: Record<string, unknown> }[];
-    events: { name: string }[];
-  }[];
-}
-
-let received: Received[] = [];
-let collectorUrl = "";
-const collector = createServer((request, response) => {
-  const chunks: Buffer[] = [];
-  request.on("data", (chunk: Buffer) => chunks.push(chunk));
-  request.on("end", () => {
-    const body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-    for (const resourceSpans of body.resourceSpans ?? []) {
-      for (const scope of resourceSpans.scopeSpans ?? []) received.push({ resource: resourceSpans.resource, spans: scope.spans });
-    }
-    response.writeHead(200, { "content-type": "application/json" }).end("{}");
-  });
-});
+let collector: Collector;
 const savedEndpoint = process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
 
 before(async () => {
-  await new Promise<void>((resolve) => collector.listen(0, "127.0.0.1", resolve));
-  collectorUrl = `http://127.0.0.1:${(collector.address() as AddressInfo).port}/v1/traces`;
+  collector = await startCollector();
 });
-after(() => {
-  collector.close();
+after(async () => {
+  await collector.close();
   if (savedEndpoint === undefined) delete process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
   else process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = savedEndpoint;
 });
@@ -80,15 +54,14 @@ function exportOnce(exporter: WorkerSpanExporter, spans: ReadableSpan[]) {
 }
 
 test("spans cross to the thread and reach the collector as the SDK made them", async () => {
-  process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = collectorUrl;
-  received = [];
+  process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = `${collector.url}/v1/traces`;
   const exporter = new WorkerSpanExporter();
   try {
     const spans = makeSpans();
     const result = await exportOnce(exporter, spans);
     assert.equal(result.code, ExportResultCode.SUCCESS);
     await exporter.forceFlush();
-    const got = received.flatMap((batch) => batch.spans);
+    const got = collector.spans;
     assert.equal(got.length, 2);
     const parent = got.find((span) => span.name === "PUT /v1/kv/*");
     const child = got.find((span) => span.name === "logbook.store.write");
@@ -106,7 +79,7 @@ test("spans cross to the thread and reach the collector as the SDK made them", a
       child.events.map((event) => event.name),
       ["retried"],
     );
-    const service = received[0]?.resource.attributes.find((attribute) => attribute.key === "service.name");
+    const service = collector.resources[0]?.attributes.find((attribute) => attribute.key === "service.name");
     assert.equal(service?.value.stringValue, "logbook-test");
   } finally {
     await exporter.shutdown();
