@@ -8,6 +8,7 @@
  * many requests, so each request gets its own copy of those two spans, timed from the commit.
  */
 import {
+  type Attributes,
   type Context,
   propagation,
   ROOT_CONTEXT,
@@ -78,6 +79,15 @@ export async function startSdk(): Promise<{ shutdown: () => Promise<void>; headS
 /** The W3C `traceparent` of a span, as the propagator would write it. */
 function traceparentOf(traceId: string, spanId: string, sampled: boolean): string {
   return `00-${traceId}-${spanId}-${sampled ? "01" : "00"}`;
+}
+
+/** The request span's name and the attributes it starts with (the sampler sees both). */
+function requestSpanName(method: string, route: string): string {
+  return `${method} ${route}`;
+}
+
+function requestAttributes(method: string, route: string): Attributes {
+  return { "http.request.method": method, "http.route": route };
 }
 
 /** Wall-clock milliseconds for a performance.now() reading (span times are wall clock). */
@@ -195,9 +205,8 @@ export class Tracing {
       return { traced: undefined, traceId: sampling.ids.reservedTraceId(), traceparent: undefined };
     }
     const parent = root ? ROOT_CONTEXT : propagation.extract(ROOT_CONTEXT, headers);
-    const name = `${method} ${route}`;
-    const attributes = { "http.request.method": method, "http.route": route };
-    const startMs = performance.now();
+    const name = requestSpanName(method, route);
+    const attributes = requestAttributes(method, route);
     if (sampling !== undefined) {
       if (!decidedFromIds) {
         const unsampled = sampling.decide(parent, name, SpanKind.SERVER, attributes);
@@ -211,9 +220,10 @@ export class Tracing {
       const traceId = root ? (sampling.ids.presetTraceId as string) : (trace.getSpanContext(parent)?.traceId as string);
       sampling.ids.presetTraceId = undefined;
       const spanId = sampling.ids.generateSpanId();
-      const traced = new TracedRequest(traceId, spanId, parent, method, route, startMs, undefined);
+      const traced = new TracedRequest(traceId, spanId, parent, method, route, performance.now(), undefined);
       return { traced, traceId, traceparent: traceparentOf(traceId, spanId, true) };
     }
+    const startMs = performance.now();
     const span = this.tracer.startSpan(name, { kind: SpanKind.SERVER, attributes, startTime: wallMs(startMs) }, parent);
     const { traceId, spanId, traceFlags } = span.spanContext();
     const sampled = (traceFlags & TraceFlags.SAMPLED) !== 0;
@@ -279,12 +289,8 @@ export class Tracing {
     ids.presetSpanId = traced.spanId;
     if (traced.parent === ROOT_CONTEXT) ids.presetTraceId = traced.traceId;
     const span = (this.tracer as Tracer).startSpan(
-      `${traced.method} ${traced.route}`,
-      {
-        kind: SpanKind.SERVER,
-        startTime: wallMs(traced.startMs),
-        attributes: { "http.request.method": traced.method, "http.route": traced.route },
-      },
+      requestSpanName(traced.method, traced.route),
+      { kind: SpanKind.SERVER, startTime: wallMs(traced.startMs), attributes: requestAttributes(traced.method, traced.route) },
       traced.parent,
     );
     // The sampler agreed when the request started; had it not, no preset may leak into another span.

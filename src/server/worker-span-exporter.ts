@@ -73,8 +73,8 @@ function contextData(context: SpanContext): SpanContextData {
 
 export class WorkerSpanExporter implements SpanExporter {
   private readonly thread = startWorker(import.meta.url, "otlp-export-thread", undefined);
-  private readonly waiting = new Map<number, (reply: ExportReply) => void>();
-  private readonly unanswered = new Set<Promise<void>>();
+  /** Requests sent and not yet answered: how to settle each, and a promise of its answer. */
+  private readonly waiting = new Map<number, { settle: (reply: ExportReply) => void; answered: Promise<void> }>();
   private nextId = 0;
   /** Set once the thread has stopped (shutdown, or a crash): exports fail at once. */
   private exited = false;
@@ -82,11 +82,7 @@ export class WorkerSpanExporter implements SpanExporter {
   constructor() {
     // As with the SDK's own exporter, only an export in flight holds the process up (send, settle).
     this.thread.unref();
-    this.thread.on("message", (reply: ExportReply) => {
-      const done = this.waiting.get(reply.id);
-      this.waiting.delete(reply.id);
-      done?.(reply);
-    });
+    this.thread.on("message", (reply: ExportReply) => this.waiting.get(reply.id)?.settle(reply));
     this.thread.on("error", (error) => this.failAll(error.message));
     this.thread.on("exit", () => {
       this.exited = true;
@@ -141,7 +137,7 @@ export class WorkerSpanExporter implements SpanExporter {
 
   /** Resolves once every export sent so far has been answered. */
   async forceFlush(): Promise<void> {
-    await Promise.all(this.unanswered);
+    await Promise.all([...this.waiting.values()].map((request) => request.answered));
   }
 
   private send(request: ExportRequest, done: (reply: ExportReply) => void): void {
@@ -149,27 +145,25 @@ export class WorkerSpanExporter implements SpanExporter {
       done({ id: request.id, code: 1, error: "the span export thread has stopped" });
       return;
     }
+    let settle: (reply: ExportReply) => void = () => undefined;
     const answered = new Promise<void>((resolve) => {
-      this.waiting.set(request.id, (reply) => {
-        this.unanswered.delete(answered);
-        if (this.unanswered.size === 0) this.thread.unref();
+      settle = (reply) => {
+        this.waiting.delete(request.id);
+        if (this.waiting.size === 0) this.thread.unref();
         done(reply);
         resolve();
-      });
+      };
     });
-    this.unanswered.add(answered);
+    this.waiting.set(request.id, { settle, answered });
     this.thread.ref();
     try {
       this.thread.postMessage(request);
     } catch (error) {
-      this.waiting.get(request.id)?.({ id: request.id, code: 1, error: (error as Error).message });
-      this.waiting.delete(request.id);
+      settle({ id: request.id, code: 1, error: (error as Error).message });
     }
   }
 
   private failAll(reason: string): void {
-    const waiting = [...this.waiting.entries()];
-    this.waiting.clear();
-    for (const [id, done] of waiting) done({ id, code: 1, error: reason });
+    for (const [id, request] of [...this.waiting]) request.settle({ id, code: 1, error: reason });
   }
 }
