@@ -179,6 +179,16 @@ export class Log extends EventEmitter<LogEvents> implements AsyncDisposable {
     return this.requireWriter().sequence(payloads);
   }
 
+  /**
+   * Like `sequence`, without a promise: returns the first LSN; the records are acknowledged
+   * when a `commit` event's `lastLsn` reaches it, and never if a `failure` event comes first.
+   */
+  sequenceDetached(payloads: readonly Uint8Array[]): number {
+    if (!Array.isArray(payloads) || payloads.length === 0) throw new TypeError("sequence takes a non-empty array of Uint8Array");
+    for (const payload of payloads) checkPayload(payload);
+    return this.requireWriter().sequenceDetached(payloads);
+  }
+
   /** Appends records atomically: after a crash, all of them are in the log or none is. */
   async appendBatch(payloads: readonly Uint8Array[]): Promise<number[]> {
     if (!Array.isArray(payloads)) throw new TypeError("appendBatch takes an array of Uint8Array");

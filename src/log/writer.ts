@@ -99,6 +99,9 @@ function startCommitThread(workerData: unknown): Worker {
   return startWorker(import.meta.url, "commit-thread", workerData);
 }
 
+/** The settlement of a group sequenced without a promise (see sequenceDetached). */
+function ignore(): void {}
+
 function nextPowerOfTwo(value: number): number {
   return 2 ** Math.ceil(Math.log2(value));
 }
@@ -246,6 +249,29 @@ export class GroupCommitWriter {
    * much is waiting.
    */
   sequence(payloads: readonly Uint8Array[]): { firstLsn: number; committed: Promise<number> } {
+    const bytes = this.admit(payloads);
+    const firstLsn = this.nextLsn;
+    this.nextLsn += payloads.length;
+    const committed = new Promise<number>((resolve, reject) => this.enqueue(payloads, bytes, firstLsn, resolve, reject));
+    return { firstLsn, committed };
+  }
+
+  /**
+   * The same without a promise: the group's acknowledgement is seen through `hooks.onCommit`
+   * (its lastLsn) and a failure through `hooks.onFailure`. For a layer that applies its
+   * writes in LSN order once per commit anyway (the store): a promise per write it never
+   * awaits was a tenth of its CPU per put at c = 256.
+   */
+  sequenceDetached(payloads: readonly Uint8Array[]): number {
+    const bytes = this.admit(payloads);
+    const firstLsn = this.nextLsn;
+    this.nextLsn += payloads.length;
+    this.enqueue(payloads, bytes, firstLsn, ignore, ignore);
+    return firstLsn;
+  }
+
+  /** Checks that a group may be sequenced now and counts it; returns its bytes in the log. */
+  private admit(payloads: readonly Uint8Array[]): number {
     if (this.failure !== undefined) throw this.failure;
     if (this.closing) throw new LogbookError("LOGBOOK_CLOSED", "the log is closed");
     let bytes = 0;
@@ -263,18 +289,23 @@ export class GroupCommitWriter {
       );
     }
     if (this.nextLsn + payloads.length > LSN_MAX) throw new LogbookError("LOGBOOK_INVALID_LSN", "LSNs are exhausted");
-    const firstLsn = this.nextLsn;
-    this.nextLsn += payloads.length;
     this.counters.appends++;
     this.counters.pendingBytes += bytes;
-    const committed = new Promise<number>((resolve, reject) => {
-      // Appends wait in memory, in order, while the ring is full; their LSNs are already theirs.
-      if (this.overflow.length > 0 || !this.publish(payloads, bytes, firstLsn, resolve, reject)) {
-        this.overflow.push({ payloads, bytes, firstLsn, resolve, reject });
-        this.watch();
-      }
-    });
-    return { firstLsn, committed };
+    return bytes;
+  }
+
+  private enqueue(
+    payloads: readonly Uint8Array[],
+    bytes: number,
+    firstLsn: number,
+    resolve: (firstLsn: number) => void,
+    reject: (error: unknown) => void,
+  ): void {
+    // Appends wait in memory, in order, while the ring is full; their LSNs are already theirs.
+    if (this.overflow.length > 0 || !this.publish(payloads, bytes, firstLsn, resolve, reject)) {
+      this.overflow.push({ payloads, bytes, firstLsn, resolve, reject });
+      this.watch();
+    }
   }
 
   append(payloads: readonly Uint8Array[]): Promise<number> {

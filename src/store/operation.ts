@@ -24,25 +24,45 @@ const HEADER_BYTES = 8;
 /** Keys and values are binary strings (encoding.ts): one char per byte. */
 export function encodeOperations(operations: readonly Operation[]): Uint8Array {
   let size = HEADER_BYTES;
-  for (const op of operations) size += 1 + 4 + op.key.length + (op.type === "put" ? 4 + op.value.length : 0);
+  for (const op of operations) size += operationBytes(op.key, op.type === "put" ? op.value : undefined);
+  const bytes = writeHeader(size, operations.length);
+  let offset = HEADER_BYTES;
+  for (const op of operations) offset = writeOperation(bytes, offset, op.key, op.type === "put" ? op.value : undefined);
+  return bytes;
+}
+
+/** The record of a single put (`value` given) or delete, without an Operation to describe it: the common write. */
+export function encodeOperation(key: string, value: string | undefined): Uint8Array {
+  const bytes = writeHeader(HEADER_BYTES + operationBytes(key, value), 1);
+  writeOperation(bytes, HEADER_BYTES, key, value);
+  return bytes;
+}
+
+function operationBytes(key: string, value: string | undefined): number {
+  return 1 + 4 + key.length + (value === undefined ? 0 : 4 + value.length);
+}
+
+function writeHeader(size: number, count: number): Buffer {
   const bytes = Buffer.allocUnsafe(size);
   bytes[0] = FORMAT;
   bytes[1] = KIND_WRITE;
   bytes.writeUInt16LE(0, 2);
-  bytes.writeUInt32LE(operations.length, 4);
-  let offset = HEADER_BYTES;
-  for (const op of operations) {
-    bytes[offset++] = op.type === "put" ? TYPE_PUT : TYPE_DELETE;
-    bytes.writeUInt32LE(op.key.length, offset);
-    offset += 4;
-    offset += bytes.write(op.key, offset, "latin1");
-    if (op.type === "put") {
-      bytes.writeUInt32LE(op.value.length, offset);
-      offset += 4;
-      offset += bytes.write(op.value, offset, "latin1");
-    }
-  }
+  bytes.writeUInt32LE(count, 4);
   return bytes;
+}
+
+function writeOperation(bytes: Buffer, at: number, key: string, value: string | undefined): number {
+  let offset = at;
+  bytes[offset++] = value === undefined ? TYPE_DELETE : TYPE_PUT;
+  bytes.writeUInt32LE(key.length, offset);
+  offset += 4;
+  offset += bytes.write(key, offset, "latin1");
+  if (value !== undefined) {
+    bytes.writeUInt32LE(value.length, offset);
+    offset += 4;
+    offset += bytes.write(value, offset, "latin1");
+  }
+  return offset;
 }
 
 function malformed(lsn: number, reason: string): LogbookError {

@@ -4,7 +4,7 @@
  * A write is checked and sequenced at once (its LSN is its version), logged, and applied to
  * the in-memory state only once the log acknowledges it; so readers never see a write before
  * it is durable under the sync mode, and writes become visible in LSN order. Conditions are
- * checked against every write sequenced before, durable or not (the pending overlay), so of
+ * checked against every write sequenced before, durable or not (sequenced-writes.ts), so of
  * two racing conditional writes on one version exactly one wins.
  */
 import { EventEmitter } from "node:events";
@@ -29,8 +29,9 @@ import {
   valueToInternal,
 } from "./encoding.js";
 import { type Manifest, writeManifest } from "./manifest.js";
-import { encodeOperations, type Operation } from "./operation.js";
+import { encodeOperation, encodeOperations, type Operation } from "./operation.js";
 import { recoverStore, type StoreRecoveryReport } from "./recovery.js";
+import { SequencedWrites } from "./sequenced-writes.js";
 import { type SortedState, storedValue, storedValueBytes, storedVersion, toStored } from "./state.js";
 
 export interface StoreOptions
@@ -99,13 +100,11 @@ const DEFAULT_CHECKPOINT_EVERY_BYTES = 64 * 1024 * 1024;
 /** Measured overhead of one key in memory beyond its key and value bytes (bench/store.ts, 1 M keys). */
 const ENTRY_OVERHEAD_BYTES_ESTIMATE = 117;
 
-/** A condition: the key's internal form, the version it must have, and the key as given (for the error). */
-type Condition = readonly [internal: string, expected: number, key: Key];
-const NO_CONDITIONS: readonly Condition[] = [];
-
-interface Pending {
-  lsn: number;
-  exists: boolean;
+/** A promise for the next commit's writes being applied, with its settlers. */
+interface ApplyWaiter {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (error: unknown) => void;
 }
 
 function invalidOption(message: string): LogbookError {
@@ -131,7 +130,8 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
   private state: SortedState;
   private appliedLsn: number;
   private manifest: Manifest;
-  private readonly pending = new Map<string, Pending>();
+  private readonly sequenced = new SequencedWrites();
+  private applyWaiter: ApplyWaiter | undefined;
   private readonly valueEncoding: ValueEncoding;
   private readonly keyEncoding: KeyEncoding;
   private readonly keyBytesMax: number;
@@ -171,8 +171,14 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
     this.logBytesAtCheckpoint = 0;
     log.on("commit", (info) => {
       if (this.listenerCount("commit") > 0) this.emit("commit", info);
+      this.applyUpTo(info.lastLsn);
     });
     log.on("failure", (error) => {
+      // Fail-stop: nothing after this is acknowledged, so no sequenced write will ever apply.
+      this.sequenced.clear();
+      const waiter = this.applyWaiter;
+      this.applyWaiter = undefined;
+      waiter?.reject(error);
       if (this.listenerCount("failure") > 0) this.emit("failure", error);
     });
   }
@@ -235,18 +241,16 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
     return this.writeOne("delete", key, undefined, options.ifVersion);
   }
 
-  /** One operation needs no array of them to be mapped (see write): the common case, kept lean. */
-  private writeOne(type: "put" | "delete", key: Key, value: unknown, ifVersion: number | undefined): Promise<number> {
-    try {
-      const internal = keyToInternal(key, this.keyBytesMax);
-      const operation: Operation =
-        type === "put"
-          ? { type, key: internal, value: valueToInternal(value, this.valueEncoding, this.valueBytesMax) }
-          : { type, key: internal };
-      return this.commit([operation], ifVersion === undefined ? NO_CONDITIONS : [[internal, ifVersion, key]]);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  /** One operation needs no array of them (see write): the common case, kept lean. */
+  private async writeOne(type: "put" | "delete", key: Key, value: unknown, ifVersion: number | undefined): Promise<number> {
+    const internal = keyToInternal(key, this.keyBytesMax);
+    const encoded = type === "put" ? valueToInternal(value, this.valueEncoding, this.valueBytesMax) : undefined;
+    // Checked and sequenced in one synchronous step: no other write can come between.
+    if (ifVersion !== undefined) this.checkCondition(internal, ifVersion, key);
+    const lsn = this.log.sequenceDetached([encodeOperation(internal, encoded)]);
+    this.sequenced.add(internal, encoded, lsn);
+    while (this.appliedLsn < lsn) await this.nextApply();
+    return lsn;
   }
 
   /** Applies all operations atomically, or none (a failed condition rejects the whole batch). */
@@ -261,50 +265,53 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
     return this.write(operations, conditions);
   }
 
-  private write(operations: readonly BatchOperation[], conditions: [Key, number][]): Promise<number> {
-    try {
-      if (operations.length === 0) throw new LogbookError("LOGBOOK_INVALID_ARGUMENT", "a write needs at least one operation");
-      const encoded: Operation[] = operations.map((op) => {
-        if (typeof op !== "object" || op === null) throw new TypeError("an operation must be an object");
-        const key = keyToInternal(op.key, this.keyBytesMax);
-        if (op.type === "put")
-          return { type: "put", key, value: valueToInternal(op.value, this.valueEncoding, this.valueBytesMax) };
-        if (op.type === "delete") return { type: "delete", key };
-        throw new TypeError(`unknown operation type ${String((op as { type: unknown }).type)}`);
+  private async write(operations: readonly BatchOperation[], conditions: [Key, number][]): Promise<number> {
+    if (operations.length === 0) throw new LogbookError("LOGBOOK_INVALID_ARGUMENT", "a write needs at least one operation");
+    const encoded: Operation[] = operations.map((op) => {
+      if (typeof op !== "object" || op === null) throw new TypeError("an operation must be an object");
+      const key = keyToInternal(op.key, this.keyBytesMax);
+      if (op.type === "put")
+        return { type: "put", key, value: valueToInternal(op.value, this.valueEncoding, this.valueBytesMax) };
+      if (op.type === "delete") return { type: "delete", key };
+      throw new TypeError(`unknown operation type ${String((op as { type: unknown }).type)}`);
+    });
+    const checked = conditions.map(([key, expected]) => [keyToInternal(key, this.keyBytesMax), expected, key] as const);
+    // Checked and sequenced in one synchronous step: no other write can come between.
+    for (const [internal, expected, key] of checked) this.checkCondition(internal, expected, key);
+    const lsn = this.log.sequenceDetached([encodeOperations(encoded)]);
+    for (const op of encoded) this.sequenced.add(op.key, op.type === "put" ? op.value : undefined, lsn);
+    while (this.appliedLsn < lsn) await this.nextApply();
+    return lsn;
+  }
+
+  /** Throws LOGBOOK_CONFLICT unless `internal`'s version, counting every write sequenced so far, is `expected`. */
+  private checkCondition(internal: string, expected: number, key: Key): void {
+    if (!Number.isSafeInteger(expected) || expected < 0) {
+      throw new LogbookError("LOGBOOK_INVALID_ARGUMENT", `ifVersion must be a non-negative integer, got ${String(expected)}`);
+    }
+    const current = this.currentVersion(internal);
+    if (current !== expected) {
+      throw new LogbookError("LOGBOOK_CONFLICT", `version of key is ${current}, expected ${expected}`, {
+        key: typeof key === "string" ? key : Buffer.from(key).toString("hex"),
+        currentVersion: current,
       });
-      const checked = conditions.map(([key, expected]): Condition => [keyToInternal(key, this.keyBytesMax), expected, key]);
-      return this.commit(encoded, checked);
-    } catch (error) {
-      return Promise.reject(error);
     }
   }
 
-  /** Checks the conditions, sequences the write, and applies it once the log acknowledges it. */
-  private async commit(encoded: Operation[], conditions: readonly Condition[]): Promise<number> {
-    // Conditions are checked and the write sequenced in one synchronous step: nothing can come between.
-    for (const [internal, expected, key] of conditions) {
-      if (!Number.isSafeInteger(expected) || expected < 0) {
-        throw new LogbookError("LOGBOOK_INVALID_ARGUMENT", `ifVersion must be a non-negative integer, got ${String(expected)}`);
-      }
-      const current = this.currentVersion(internal);
-      if (current !== expected) {
-        throw new LogbookError("LOGBOOK_CONFLICT", `version of key is ${current}, expected ${expected}`, {
-          key: typeof key === "string" ? key : Buffer.from(key).toString("hex"),
-          currentVersion: current,
-        });
-      }
+  /** Settles once the writes of the next acknowledged commit are applied (rejects if the log fails first). */
+  private nextApply(): Promise<void> {
+    if (this.applyWaiter === undefined) {
+      const failure = this.log.failure;
+      if (failure !== undefined) return Promise.reject(failure);
+      let resolve!: () => void;
+      let reject!: (error: unknown) => void;
+      const promise = new Promise<void>((settle, fail) => {
+        resolve = settle;
+        reject = fail;
+      });
+      this.applyWaiter = { promise, resolve, reject };
     }
-    const { firstLsn: lsn, committed } = this.log.sequence([encodeOperations(encoded)]);
-    for (const op of encoded) this.pending.set(op.key, { lsn, exists: op.type === "put" });
-    try {
-      await committed;
-    } catch (error) {
-      // Fail-stop: nothing after this is acknowledged, so no pending write will ever apply.
-      this.pending.clear();
-      throw error;
-    }
-    this.apply(encoded, lsn);
-    return lsn;
+    return this.applyWaiter.promise;
   }
 
   /**
@@ -318,27 +325,32 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
 
   /** The version a condition is checked against: the latest sequenced write, durable or not. */
   private currentVersion(key: string): number {
-    const pending = this.pending.get(key);
-    if (pending !== undefined) return pending.exists ? pending.lsn : 0;
+    const sequenced = this.sequenced.versionOf(key);
+    if (sequenced !== undefined) return sequenced;
     const stored = this.state.get(key);
     return stored === undefined ? 0 : storedVersion(stored);
   }
 
-  private apply(operations: Operation[], lsn: number): void {
-    for (const op of operations) {
-      const before = this.state.get(op.key);
-      if (before !== undefined) this.keyValueBytes -= op.key.length + storedValueBytes(before);
-      if (op.type === "put") {
-        this.keyValueBytes += op.key.length + op.value.length;
-        this.state.set(op.key, toStored(op.value, lsn));
-      } else {
-        this.state.delete(op.key);
-      }
-      if (this.pending.get(op.key)?.lsn === lsn) this.pending.delete(op.key);
-    }
+  /** Applies, in LSN order, the sequenced writes the log has acknowledged up to `lsn`, then wakes their writers. */
+  private applyUpTo(lsn: number): void {
+    this.sequenced.drainUpTo(lsn, this.applyOne);
     this.appliedLsn = lsn;
+    const waiter = this.applyWaiter;
+    this.applyWaiter = undefined;
+    waiter?.resolve();
     this.maybeCheckpoint();
   }
+
+  private readonly applyOne = (key: string, value: string | undefined, lsn: number): void => {
+    const before = this.state.get(key);
+    if (before !== undefined) this.keyValueBytes -= key.length + storedValueBytes(before);
+    if (value !== undefined) {
+      this.keyValueBytes += key.length + value.length;
+      this.state.set(key, toStored(value, lsn));
+    } else if (before !== undefined) {
+      this.state.delete(key);
+    }
+  };
 
   getSync(key: Key): { value: unknown; version: number } | undefined {
     const stored = this.state.get(keyToInternal(key, this.keyBytesMax));
@@ -479,7 +491,7 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
       keyValueBytes: this.keyValueBytes,
       memoryEstimateBytes: this.keyValueBytes + this.state.size * ENTRY_OVERHEAD_BYTES_ESTIMATE,
       appliedLsn: this.appliedLsn,
-      pendingWrites: this.pending.size,
+      pendingWrites: this.sequenced.size,
       checkpoints: this.manifest.checkpoints.length,
       checkpointsWritten: this.checkpointCount,
       lastCheckpoint: this.lastCheckpoint,

@@ -215,6 +215,34 @@ describe("Log", () => {
     assert.equal(i, 600);
   });
 
+  test("detached sequencing hands out LSNs at once and is acknowledged only through commit events", async () => {
+    await using log = await Log.open(dir, { segmentBytes: 1 << 20, batchBytesMax: 8192 });
+    let acknowledged = 0;
+    log.on("commit", (info) => {
+      assert.equal(info.firstLsn, acknowledged + 1, "commits come in LSN order without gaps");
+      acknowledged = info.lastLsn;
+    });
+    // Past the ring as well: the overflow queue keeps detached groups too.
+    const firsts = Array.from({ length: 600 }, (_, i) =>
+      log.sequenceDetached(i % 3 === 0 ? [bytes(`a${i}`), bytes(`b${i}`)] : [bytes(`c${i}`)]),
+    );
+    assert.equal(firsts[0], 1);
+    assert.equal(firsts[1], 3, "a two-record group takes two LSNs");
+    const last = log.lastLsn;
+    await log.waitFor(last, "durable");
+    assert.equal(acknowledged, last);
+    let count = 0;
+    for await (const _ of log.read()) count++;
+    assert.equal(count, last);
+    assert.throws(() => log.sequenceDetached([]), TypeError);
+    assert.throws(() => log.sequenceDetached(["x" as never]), TypeError);
+    await log.close();
+    assert.throws(
+      () => log.sequenceDetached([bytes("late")]),
+      (e) => isLogbookError(e, "LOGBOOK_CLOSED"),
+    );
+  });
+
   test("beyond pendingBytesMax appends reject with LOGBOOK_OVERLOADED and nothing is sequenced", async () => {
     await using log = await Log.open(dir, { ...SMALL, pendingBytesMax: 32 * 1024 });
     const accepted: Promise<number>[] = [];
