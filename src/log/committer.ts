@@ -16,7 +16,7 @@
  */
 import { assert } from "../assert.js";
 import { datasyncSync, writeChunksSync } from "../io/sync-ops.js";
-import { Command, type CommitRing, CommitterState, Control, Owner, Stat } from "./commit-ring.js";
+import { Command, type CommitRing, CommitterState, Control, GROUP_SLOTS, Owner, Stat } from "./commit-ring.js";
 import { FRAME_HEADER_BYTES } from "./format.js";
 import { encodeFrameHeader, recordsChecksum } from "./frame.js";
 import type { SyncMode } from "./options.js";
@@ -85,15 +85,21 @@ export class Committer {
           await this.io.wait(Control.state, CommitterState.needsSegment);
           continue;
         }
-        const command = Atomics.load(control, Control.command);
-        const published = Atomics.load(control, Control.published);
-        if (command !== Command.none || published !== Atomics.load(control, Control.written)) {
+        if (
+          Atomics.load(control, Control.command) !== Command.none ||
+          Atomics.load(control, Control.published) !== Atomics.load(control, Control.written)
+        ) {
           if (!this.acquire()) {
             await this.io.wait(Control.owner, Owner.appenders);
             continue;
           }
           try {
-            // Under the lock, the state may have moved on while the other owner held it.
+            // Everything is read again under the lock: the other owner may have committed
+            // between the check above and the lock. (Reading `published` before the lock let
+            // this thread frame from a `written` already past it: it then walked the whole
+            // 2^32 group counter through stale ring slots, writing until the disk was full.)
+            const command = Atomics.load(control, Control.command);
+            const published = Atomics.load(control, Control.published);
             if (Atomics.load(control, Control.state) === CommitterState.running && (await this.step(command, published))) {
               return;
             }
@@ -195,6 +201,9 @@ export class Committer {
     const position = ring.readPosition();
     const nextLsn = ring.readLsn(Control.writtenLsnLow) + 1;
     let sequence = Atomics.load(ring.control, Control.written);
+    // Fail-stop rather than frame stale ring slots if the counters ever disagree (see run).
+    const waiting = (published - sequence) | 0;
+    assert(waiting > 0 && waiting <= GROUP_SLOTS, "the groups to commit are published and not yet written");
     let frameBytes = FRAME_HEADER_BYTES;
     let records = 0;
     let chunkStart = -1;
