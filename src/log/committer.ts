@@ -20,6 +20,7 @@ import { Command, type CommitRing, CommitterState, Control, GROUP_SLOTS, Owner, 
 import { FRAME_HEADER_BYTES } from "./format.js";
 import { encodeFrameHeader, recordsChecksum } from "./frame.js";
 import type { SyncMode } from "./options.js";
+import { sealRecords } from "./record.js";
 
 /** What the committer needs of the disk and of its thread. */
 export interface CommitterIo {
@@ -216,6 +217,8 @@ export class Committer {
       const end = groups[slot + 1] as number;
       const bytes = end - start;
       if (frameBytes + bytes > config.batchBytesMax || position + frameBytes + bytes > segmentBytes) break;
+      // The appenders left the CRCs to this side (writer.ts publish): on the writer thread they cost the event loop nothing.
+      sealRecords(ring.ring, ring.ringView, start, end);
       if (start !== chunkEnd) {
         if (chunkEnd >= 0) chunks.push(ring.ring.subarray(chunkStart, chunkEnd));
         chunkStart = start;

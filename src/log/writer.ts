@@ -24,7 +24,7 @@ import type { ResolvedLogOptions } from "./options.js";
 /** Event-loop turns the main-thread committer polls before it sleeps (see inlineIo). */
 const INLINE_SPIN_TURNS = 64;
 
-import { encodeRecord } from "./record.js";
+import { encodeUnsealedRecord } from "./record.js";
 import type { SegmentSet } from "./segments.js";
 
 export type WaitLevel = "written" | "durable";
@@ -372,7 +372,8 @@ export class GroupCommitWriter {
     const ring = this.ring;
     let offset = start;
     let lsn = firstLsn;
-    for (const payload of payloads) offset += encodeRecord(ring.ring, ring.ringView, offset, lsn++, payload);
+    // Unsealed: the committer adds the records' CRCs as it frames them (sealRecords).
+    for (const payload of payloads) offset += encodeUnsealedRecord(ring.ring, ring.ringView, offset, lsn++, payload);
     this.publishedNextLsn = lsn;
     const slot = CommitRing.slot(this.published);
     ring.groups[slot] = start;
