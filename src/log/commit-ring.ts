@@ -146,7 +146,10 @@ export class CommitRing {
    * `wake` and re-checking its work, and the appenders change its work before reading `idle`.
    */
   wakeCommitter(): void {
-    if (Atomics.load(this.control, Control.idle) === 0) return;
+    // Clearing `idle` here, not only when the thread is up again, makes the appends published
+    // while it wakes skip the notify (a futex call each: 5% of a store put at c = 256). A
+    // committer about to sleep re-reads `published` after setting `idle`, so none is missed.
+    if (Atomics.compareExchange(this.control, Control.idle, 1, 0) !== 1) return;
     Atomics.add(this.control, Control.wake, 1);
     Atomics.notify(this.control, Control.wake);
   }
