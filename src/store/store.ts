@@ -83,6 +83,7 @@ export interface StoreStats {
   keyValueBytes: number;
   memoryEstimateBytes: number;
   appliedLsn: number;
+  /** Operations sequenced but not yet applied (each operation of a batch counts). */
   pendingWrites: number;
   /** Checkpoints kept in the manifest (the newest and its fallback). */
   checkpoints: number;
