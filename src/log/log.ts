@@ -62,6 +62,12 @@ function checkPayload(payload: unknown): asserts payload is Uint8Array {
   if (!(payload instanceof Uint8Array)) throw new TypeError("a log payload must be a Uint8Array");
 }
 
+/** A group to sequence: a non-empty array of Uint8Array. */
+function checkGroup(payloads: unknown): void {
+  if (!Array.isArray(payloads) || payloads.length === 0) throw new TypeError("sequence takes a non-empty array of Uint8Array");
+  for (const payload of payloads) checkPayload(payload);
+}
+
 export class Log extends EventEmitter<LogEvents> implements AsyncDisposable {
   readonly directory: string;
   readonly options: ResolvedLogOptions;
@@ -174,8 +180,7 @@ export class Log extends EventEmitter<LogEvents> implements AsyncDisposable {
    * Throws LogbookError when nothing could be sequenced.
    */
   sequence(payloads: readonly Uint8Array[]): { firstLsn: number; committed: Promise<number> } {
-    if (!Array.isArray(payloads) || payloads.length === 0) throw new TypeError("sequence takes a non-empty array of Uint8Array");
-    for (const payload of payloads) checkPayload(payload);
+    checkGroup(payloads);
     return this.requireWriter().sequence(payloads);
   }
 
@@ -184,8 +189,7 @@ export class Log extends EventEmitter<LogEvents> implements AsyncDisposable {
    * when a `commit` event's `lastLsn` reaches it, and never if a `failure` event comes first.
    */
   sequenceDetached(payloads: readonly Uint8Array[]): number {
-    if (!Array.isArray(payloads) || payloads.length === 0) throw new TypeError("sequence takes a non-empty array of Uint8Array");
-    for (const payload of payloads) checkPayload(payload);
+    checkGroup(payloads);
     return this.requireWriter().sequenceDetached(payloads);
   }
 
