@@ -1,10 +1,9 @@
 /**
  * The store's in-memory state: keys in byte order, each with its value and version. A B+ tree
- * (sorted-btree) whose clone is O(1) and copy-on-write, so a checkpoint or a scan takes a
+ * (btree.ts) whose clone is O(1) and copy-on-write, so a checkpoint or a scan takes a
  * snapshot without stopping writers.
  */
-import * as btree from "sorted-btree";
-import { bulkLoad } from "sorted-btree/extended/bulkLoad.js";
+import { BTree } from "./btree.js";
 
 /**
  * What the state holds for a key: one string, the version (the LSN of the last write to the
@@ -62,25 +61,11 @@ export function storedValueBytes(stored: Stored): number {
   return stored.length - VERSION_CHARS;
 }
 
-// sorted-btree is CommonJS with its class on `default` (seen from ESM: `default.default`).
-type Tree = btree.default<string, Stored>;
-type TreeClass = new (entries: undefined, compare: (a: string, b: string) => number, maxNodeSize?: number) => Tree;
-const moduleValue = btree as unknown as { default: TreeClass | { default: TreeClass } };
-const BTree: TreeClass = "default" in moduleValue.default ? moduleValue.default.default : moduleValue.default;
-
-/** sorted-btree's default node size. */
-const NODE_ENTRIES_MAX = 32;
-
-/** Byte order: binary strings compare char by char, and each char is one byte. */
-function compareKeys(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 export class SortedState {
-  private constructor(private readonly tree: Tree) {}
+  private constructor(private readonly tree: BTree<Stored>) {}
 
   static empty(): SortedState {
-    return new SortedState(new BTree(undefined, compareKeys));
+    return new SortedState(new BTree());
   }
 
   /**
@@ -88,8 +73,7 @@ export class SortedState {
    * leaves: several times faster than inserting one by one, and fuller nodes take less memory.
    */
   static fromSorted(keys: string[], entries: Stored[]): SortedState {
-    if (keys.length === 0) return SortedState.empty();
-    return new SortedState(bulkLoad(keys, entries, NODE_ENTRIES_MAX, compareKeys, 1) as unknown as Tree);
+    return new SortedState(BTree.fromSorted(keys, entries));
   }
 
   get size(): number {
@@ -100,12 +84,14 @@ export class SortedState {
     return this.tree.get(key);
   }
 
-  set(key: string, stored: Stored): void {
-    this.tree.set(key, stored, true);
+  /** Returns what the key held before, if anything. */
+  set(key: string, stored: Stored): Stored | undefined {
+    return this.tree.set(key, stored);
   }
 
-  delete(key: string): void {
-    this.tree.delete(key);
+  /** Returns what the key held, if anything. */
+  delete(key: string): Stored | undefined {
+    return this.tree.delete(key);
   }
 
   /** An O(1) copy-on-write snapshot: later writes to this state do not show in it. */
@@ -115,6 +101,6 @@ export class SortedState {
 
   /** Entries with `from <= key` (ascending) or `key <= from` (descending), in order. */
   entries(from: string | undefined, reverse: boolean): IterableIterator<[string, Stored]> {
-    return reverse ? this.tree.entriesReversed(from) : this.tree.entries(from);
+    return this.tree.entries(from, reverse);
   }
 }

@@ -343,14 +343,9 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
   }
 
   private readonly applyOne = (key: string, value: string | undefined, lsn: number): void => {
-    const before = this.state.get(key);
+    const before = value === undefined ? this.state.delete(key) : this.state.set(key, toStored(value, lsn));
     if (before !== undefined) this.keyValueBytes -= key.length + storedValueBytes(before);
-    if (value !== undefined) {
-      this.keyValueBytes += key.length + value.length;
-      this.state.set(key, toStored(value, lsn));
-    } else if (before !== undefined) {
-      this.state.delete(key);
-    }
+    if (value !== undefined) this.keyValueBytes += key.length + value.length;
   };
 
   getSync(key: Key): { value: unknown; version: number } | undefined {
