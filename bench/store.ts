@@ -6,12 +6,18 @@
  *   classic-level put(k, v, { sync: true }), UV_THREADPOOL_SIZE=128 at c >= 16
  *   better-sqlite3 journal_mode=WAL, synchronous=FULL, one statement per transaction
  * Each (system, concurrency) runs in a child process of its own (so the thread pool size can
- * be set, and memory does not carry over). Then, for Logbook: recovery of a large log
- * (records/s, MB/s), a checkpoint of 1 million keys (time, size), memory per key.
+ * be set, and memory does not carry over), writing for --warm-up-seconds before it measures
+ * (every system alike: the first puts insert keys, later ones overwrite them, and JIT tiers
+ * settle). The whole comparison runs --rounds times, the systems in a rotated order each round;
+ * a figure is the median over the rounds, a ratio the median of the rounds' ratios (with their
+ * range): this machine's speed drifts by tens of percent from minute to minute, and a pair
+ * measured one after the other inside a round shares most of that drift.
+ * Then, for Logbook: recovery of a large log (records/s, MB/s), a checkpoint of 1 million keys
+ * (time, size), memory per key.
  *
- * Options: --seconds N (per figure, default 5), --concurrency 1,16,256, --systems a,b,
- * --recovery-mib N (default 1024), --keys N (default 1000000; either 0 skips its figure),
- * --dir DIR, --json-only.
+ * Options: --seconds N (per figure, default 5), --warm-up-seconds N (default 1), --rounds N
+ * (default 3), --concurrency 1,16,256, --systems a,b, --recovery-mib N (default 1024),
+ * --keys N (default 1000000; either 0 skips its figure), --dir DIR, --json-only.
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
@@ -21,6 +27,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Log, Store } from "../src/index.js";
 import { Histogram } from "./support/histogram.js";
+import { median } from "./support/median.js";
 
 const KEY_BYTES = 16;
 const VALUE_BYTES = 100;
@@ -31,6 +38,8 @@ type System = (typeof SYSTEMS)[number];
 const { values } = parseArgs({
   options: {
     seconds: { type: "string", default: "5" },
+    "warm-up-seconds": { type: "string", default: "1" },
+    rounds: { type: "string", default: "3" },
     concurrency: { type: "string", default: "1,16,256" },
     systems: { type: "string", default: SYSTEMS.join(",") },
     "recovery-mib": { type: "string", default: "1024" },
@@ -41,6 +50,8 @@ const { values } = parseArgs({
   },
 });
 const seconds = Number(values.seconds);
+const warmUpSeconds = Number(values["warm-up-seconds"]);
+const rounds = Number(values.rounds);
 
 function keyFor(i: number): string {
   return `key-${String(i).padStart(KEY_BYTES - 4, "0")}`;
@@ -97,24 +108,26 @@ async function openDriver(system: System, dir: string): Promise<Driver> {
 async function runOne(system: System, concurrency: number, root: string): Promise<void> {
   const dir = join(root, `${system}-${concurrency}`);
   const db = await openDriver(system, dir);
-  const latency = new Histogram();
   let next = 0;
-  const started = performance.now();
   // A deadline, not a timer: better-sqlite3's synchronous calls would starve a timer forever.
-  const deadline = started + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (performance.now() < deadline) {
-        const t0 = performance.now();
-        await db.put(keyFor(next++ % GET_KEYS), VALUE);
-        latency.record((performance.now() - t0) * 1000);
-      }
-    }),
-  );
+  const writeUntil = async (deadline: number, latency: Histogram) =>
+    Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (performance.now() < deadline) {
+          const t0 = performance.now();
+          await db.put(keyFor(next++ % GET_KEYS), VALUE);
+          latency.record((performance.now() - t0) * 1000);
+        }
+      }),
+    );
+  await writeUntil(performance.now() + warmUpSeconds * 1000, new Histogram());
+  const latency = new Histogram();
+  const started = performance.now();
+  await writeUntil(started + seconds * 1000, latency);
   const putSeconds = (performance.now() - started) / 1000;
   const puts = latency.count;
   // Gets over keys that exist (the puts above wrote them, cycling).
-  const existing = Math.min(puts, GET_KEYS);
+  const existing = Math.min(next, GET_KEYS);
   let gets = 0;
   const getStarted = performance.now();
   const getDeadline = getStarted + Math.min(2000, seconds * 500);
@@ -231,6 +244,63 @@ async function measureCheckpointAndMemory(root: string, keys: number): Promise<R
   };
 }
 
+interface Figure {
+  putsPerSecond: number;
+  p99Us: number;
+  getsPerSecond: number;
+  round: number;
+}
+
+/** The systems in the order a round runs them: each starts one round in turn. */
+function rotated<T>(list: readonly T[], round: number): T[] {
+  const by = round % list.length;
+  return [...list.slice(by), ...list.slice(0, by)];
+}
+
+/** Runs one (system, concurrency) in a child and returns its figures, or undefined (printed) when it failed. */
+function runChild(self: string, system: System, concurrency: number, root: string): Omit<Figure, "round"> | undefined {
+  const env = { ...process.env, ...(system === "classic-level" && concurrency >= 16 ? { UV_THREADPOOL_SIZE: "128" } : {}) };
+  const child = spawnSync(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      self,
+      "--seconds",
+      String(seconds),
+      "--warm-up-seconds",
+      String(warmUpSeconds),
+      "--one",
+      `${system},${concurrency},${root}`,
+    ],
+    { env, encoding: "utf8", timeout: ((seconds + warmUpSeconds) * 4 + 60) * 1000 },
+  );
+  const line = child.stdout.split("\n").find((l) => l.startsWith("{"));
+  if (line === undefined) {
+    console.log(JSON.stringify({ bench: "store", system, concurrency, error: child.stderr.slice(-500) }));
+    return undefined;
+  }
+  console.log(line);
+  return JSON.parse(line);
+}
+
+/** Logbook's figure over the best peer's, in each round where both ran. */
+function roundRatios(runs: Map<string, Figure[]>, systems: System[], c: number, pick: (f: Figure) => number): number[] {
+  const ratios: number[] = [];
+  for (const ours of runs.get(`logbook ${c}`) ?? []) {
+    const peers = systems
+      .filter((s) => s !== "logbook")
+      .flatMap((s) => (runs.get(`${s} ${c}`) ?? []).filter((f) => f.round === ours.round).map(pick));
+    if (peers.length > 0) ratios.push(pick(ours) / Math.max(...peers));
+  }
+  return ratios;
+}
+
+function ratioCell(list: number[]): string {
+  if (list.length === 0) return "-";
+  return `${median(list).toFixed(2)} [${Math.min(...list).toFixed(2)}, ${Math.max(...list).toFixed(2)}]`;
+}
+
 async function main(): Promise<void> {
   if (values.one !== undefined) {
     const [system, concurrency, root] = values.one.split(",");
@@ -245,31 +315,22 @@ async function main(): Promise<void> {
   console.log(
     `# node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GiB, dir ${root}`,
   );
-  console.log(`# ${KEY_BYTES}-byte keys, ${VALUE_BYTES}-byte values, durable puts, ${seconds} s per figure, closed-loop writers`);
-  const results: Record<string, Record<number, { puts: number; gets: number; p50: number; p99: number }>> = {};
+  console.log(
+    `# ${KEY_BYTES}-byte keys, ${VALUE_BYTES}-byte values, durable puts, closed-loop writers; ` +
+      `${warmUpSeconds} s of warm-up and ${seconds} s per figure, ${rounds} rounds (medians)`,
+  );
+  if (!Number.isSafeInteger(rounds) || rounds < 1) throw new Error("--rounds must be a positive integer");
   const self = fileURLToPath(import.meta.url);
-  for (const concurrency of levels) {
-    for (const system of systems) {
-      const env = { ...process.env, ...(system === "classic-level" && concurrency >= 16 ? { UV_THREADPOOL_SIZE: "128" } : {}) };
-      const child = spawnSync(
-        process.execPath,
-        ["--import", "tsx", self, "--seconds", String(seconds), "--one", `${system},${concurrency},${root}`],
-        { env, encoding: "utf8", timeout: (seconds * 4 + 60) * 1000 },
-      );
-      const line = child.stdout.split("\n").find((l) => l.startsWith("{"));
-      if (line === undefined) {
-        console.log(JSON.stringify({ bench: "store", system, concurrency, error: child.stderr.slice(-500) }));
-        continue;
+  /** Figures by system and concurrency, one per round (a missing run leaves its round out). */
+  const runs = new Map<string, Figure[]>();
+  for (let round = 0; round < rounds; round++) {
+    for (const concurrency of levels) {
+      for (const system of rotated(systems, round)) {
+        const figure = runChild(self, system, concurrency, root);
+        if (figure === undefined) continue;
+        const key = `${system} ${concurrency}`;
+        runs.set(key, [...(runs.get(key) ?? []), { ...figure, round }]);
       }
-      console.log(line);
-      const figure = JSON.parse(line);
-      results[system] ??= {};
-      (results[system] as Record<number, unknown>)[concurrency] = {
-        puts: figure.putsPerSecond,
-        gets: figure.getsPerSecond,
-        p50: figure.p50Us,
-        p99: figure.p99Us,
-      };
     }
   }
   // 0 skips a figure (quick runs of the puts alone); anything else must be a positive count.
@@ -286,23 +347,33 @@ async function main(): Promise<void> {
   const checkpoint = keys > 0 ? await measureCheckpointAndMemory(root, keys) : undefined;
   if (checkpoint) console.log(JSON.stringify({ bench: "store", figure: "checkpoint-and-memory", ...checkpoint }));
   rmSync(root, { recursive: true, force: true });
+  const ratios = levels.map((c) => roundRatios(runs, systems, c, (f) => f.putsPerSecond));
+  const getRatios = roundRatios(runs, systems, levels[0] as number, (f) => f.getsPerSecond);
+  for (const [i, c] of levels.entries()) {
+    const list = ratios[i] as number[];
+    if (list.length > 0)
+      console.log(JSON.stringify({ bench: "store", figure: "puts-ratio", concurrency: c, median: median(list), rounds: list }));
+  }
   if (values["json-only"]) return;
-  console.log("\ndurable puts/s (p99 µs) and gets/s; ratio = logbook / best peer, same run");
+  console.log(
+    `\ndurable puts/s (p99 µs) and gets/s, medians of ${rounds} rounds; ratio = logbook / best peer in each round, median [lowest, highest]`,
+  );
   console.log(`| system | ${levels.map((c) => `c=${c}`).join(" | ")} | gets/s |`);
   console.log(`|---|${levels.map(() => "---:").join("|")}|---:|`);
+  const middle = (system: string, c: number, pick: (f: Figure) => number) => {
+    const list = runs.get(`${system} ${c}`) ?? [];
+    return list.length === 0 ? undefined : median(list.map(pick));
+  };
   for (const system of systems) {
-    const row = results[system] ?? {};
-    const cells = levels.map((c) => (row[c] ? `${row[c].puts.toFixed(0)} (${row[c].p99.toFixed(0)})` : "-"));
-    console.log(`| ${system} | ${cells.join(" | ")} | ${row[levels[0] as number]?.gets.toFixed(0) ?? "-"} |`);
+    const cells = levels.map((c) => {
+      const puts = middle(system, c, (f) => f.putsPerSecond);
+      return puts === undefined ? "-" : `${puts.toFixed(0)} (${middle(system, c, (f) => f.p99Us)?.toFixed(0)})`;
+    });
+    console.log(
+      `| ${system} | ${cells.join(" | ")} | ${middle(system, levels[0] as number, (f) => f.getsPerSecond)?.toFixed(0) ?? "-"} |`,
+    );
   }
-  const ratios = levels.map((c) => {
-    const ours = results.logbook?.[c]?.puts ?? 0;
-    const best = Math.max(...systems.filter((s) => s !== "logbook").map((s) => results[s]?.[c]?.puts ?? 0));
-    return best > 0 ? (ours / best).toFixed(2) : "-";
-  });
-  const bestGets = Math.max(...systems.filter((s) => s !== "logbook").map((s) => results[s]?.[levels[0] as number]?.gets ?? 0));
-  const ourGets = results.logbook?.[levels[0] as number]?.gets ?? 0;
-  console.log(`| ratio | ${ratios.join(" | ")} | ${bestGets > 0 ? (ourGets / bestGets).toFixed(2) : "-"} |`);
+  console.log(`| ratio | ${ratios.map(ratioCell).join(" | ")} | ${ratioCell(getRatios)} |`);
   if (recovery) {
     console.log(
       `\nrecovery: ${(recovery.logBytes ?? 0) / 2 ** 20} MiB of log, ${recovery.records} records in ${recovery.openSeconds?.toFixed(2)} s: ` +
