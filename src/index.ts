@@ -7,7 +7,7 @@ export type { LogOptions, RecoveryMode, SyncMode } from "./log/options.js";
 export type { LogRecord, ReadBatchesOptions, ReadOptions } from "./log/reader.js";
 export type { DamageReport, RecoveryReport, TornTailReport } from "./log/recovery.js";
 export type { SegmentInfo } from "./log/segments.js";
-export type { CommitInfo, WaitLevel } from "./log/writer.js";
+export type { CommitInfo, PayloadSource, WaitLevel } from "./log/writer.js";
 export type { CheckpointInfo } from "./store/checkpoint.js";
 export type { Key, KeyEncoding, ValueEncoding } from "./store/encoding.js";
 export type { StoreRecoveryReport } from "./store/recovery.js";

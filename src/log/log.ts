@@ -19,7 +19,7 @@ import {
 import { type DamageReport, type RecoveryReport, recoverLog } from "./recovery.js";
 import { formatLogId } from "./segment-header.js";
 import { type SegmentInfo, SegmentSet } from "./segments.js";
-import { type CommitInfo, GroupCommitWriter, type WaitLevel } from "./writer.js";
+import { type CommitInfo, GroupCommitWriter, type PayloadSource, type WaitLevel } from "./writer.js";
 
 export interface LogStats {
   logId: string;
@@ -191,6 +191,21 @@ export class Log extends EventEmitter<LogEvents> implements AsyncDisposable {
   sequenceDetached(payloads: readonly Uint8Array[]): number {
     checkGroup(payloads);
     return this.requireWriter().sequenceDetached(payloads);
+  }
+
+  /**
+   * Like `sequenceDetached` for one record whose payload `source` writes into the log's own
+   * buffer (no Uint8Array of its own, no copy): the store's single writes. `writePayload` is
+   * called once, synchronously, before this returns, and must write exactly `payloadBytes`
+   * bytes; if it throws, nothing was sequenced.
+   */
+  sequenceEncoded(source: PayloadSource): number {
+    const payloadBytes = source?.payloadBytes;
+    if (!Number.isSafeInteger(payloadBytes) || payloadBytes < 0) {
+      throw new TypeError("a payload source's payloadBytes must be a non-negative integer");
+    }
+    if (typeof source.writePayload !== "function") throw new TypeError("a payload source must have writePayload()");
+    return this.requireWriter().sequenceEncoded(source);
   }
 
   /** Appends records atomically: after a crash, all of them are in the log or none is. */

@@ -44,14 +44,29 @@ export function encodeUnsealedRecord(
   lsn: number,
   payload: Uint8Array,
 ): number {
+  const size = encodeUnsealedRecordHeader(bytes, view, offset, lsn, payload.byteLength);
+  bytes.set(payload, offset + RECORD_HEADER_BYTES);
+  return size;
+}
+
+/**
+ * The same but for the payload, which the caller writes at `offset + RECORD_HEADER_BYTES`
+ * (payloadBytes of it) before the record is sealed; returns the bytes the record takes.
+ */
+export function encodeUnsealedRecordHeader(
+  bytes: Uint8Array,
+  view: DataView,
+  offset: number,
+  lsn: number,
+  payloadBytes: number,
+): number {
   assert(lsn >= 1 && lsn <= LSN_MAX, "record LSN in range");
-  const payloadEnd = offset + RECORD_HEADER_BYTES + payload.byteLength;
-  const end = offset + recordBytes(payload.byteLength);
+  const payloadEnd = offset + RECORD_HEADER_BYTES + payloadBytes;
+  const end = offset + recordBytes(payloadBytes);
   assert(end <= bytes.byteLength, "record fits its buffer");
-  view.setUint32(offset + OFFSET_LENGTH, payload.byteLength, true);
+  view.setUint32(offset + OFFSET_LENGTH, payloadBytes, true);
   view.setUint32(offset + OFFSET_LSN_LOW, lsn % TWO_POW_32, true);
   view.setUint32(offset + OFFSET_LSN_HIGH, Math.floor(lsn / TWO_POW_32), true);
-  bytes.set(payload, offset + RECORD_HEADER_BYTES);
   // Buffers are reused, so padding must be cleared: readers may compare it.
   for (let i = payloadEnd; i < end; i++) bytes[i] = 0;
   return end - offset;

@@ -18,13 +18,13 @@ import type { Timer } from "../io/clock.js";
 import { startWorker } from "../start-worker.js";
 import { Command, CommitRing, CommitterState, Control, GROUP_SLOTS, Owner, Stat } from "./commit-ring.js";
 import { Committer, type CommitterIo, descriptorIo } from "./committer.js";
-import { FRAME_HEADER_BYTES, LSN_MAX, recordBytes, SEGMENT_HEADER_BYTES } from "./format.js";
+import { FRAME_HEADER_BYTES, LSN_MAX, RECORD_HEADER_BYTES, recordBytes, SEGMENT_HEADER_BYTES } from "./format.js";
 import type { ResolvedLogOptions } from "./options.js";
 
 /** Event-loop turns the main-thread committer polls before it sleeps (see inlineIo). */
 const INLINE_SPIN_TURNS = 64;
 
-import { encodeUnsealedRecord } from "./record.js";
+import { encodeUnsealedRecord, encodeUnsealedRecordHeader } from "./record.js";
 import type { SegmentSet } from "./segments.js";
 
 export type WaitLevel = "written" | "durable";
@@ -67,6 +67,14 @@ interface PendingGroup {
   bytes: number;
   resolve: (firstLsn: number) => void;
   reject: (error: unknown) => void;
+}
+
+/** A record's payload that its maker writes straight into the log's buffer (Log.sequenceEncoded). */
+export interface PayloadSource {
+  /** The payload's length in bytes. */
+  readonly payloadBytes: number;
+  /** Writes exactly `payloadBytes` bytes to target[offset, offset + payloadBytes). */
+  writePayload(target: Uint8Array, offset: number): void;
 }
 
 interface Overflow {
@@ -270,16 +278,55 @@ export class GroupCommitWriter {
     return firstLsn;
   }
 
+  /**
+   * Sequences one record, detached as `sequenceDetached`, whose payload `source` writes straight
+   * into the ring: no Uint8Array per record, no copy (while the ring is full it waits in one of
+   * its own, like any append). The payload is written before anything is counted or an LSN
+   * taken, so a writer that throws leaves the log as it was.
+   */
+  sequenceEncoded(source: PayloadSource): number {
+    const payloadBytes = source.payloadBytes;
+    const bytes = recordBytes(payloadBytes);
+    this.checkAdmission(bytes, 1);
+    const lsn = this.nextLsn;
+    const start = this.overflow.length === 0 ? this.reserve(bytes, lsn) : -1;
+    let waiting: Uint8Array | undefined;
+    if (start >= 0) {
+      const ring = this.ring;
+      encodeUnsealedRecordHeader(ring.ring, ring.ringView, start, lsn, payloadBytes);
+      source.writePayload(ring.ring, start + RECORD_HEADER_BYTES);
+    } else {
+      waiting = new Uint8Array(payloadBytes);
+      source.writePayload(waiting, 0);
+    }
+    this.countAdmission(bytes);
+    this.nextLsn = lsn + 1;
+    if (waiting === undefined) {
+      this.publishGroup(start, start + bytes, 1, lsn, ignore, ignore);
+    } else {
+      this.overflow.push({ payloads: [waiting], bytes, firstLsn: lsn, resolve: ignore, reject: ignore });
+      this.watch();
+    }
+    return lsn;
+  }
+
   /** Checks that a group may be sequenced now and counts it; returns its bytes in the log. */
   private admit(payloads: readonly Uint8Array[]): number {
-    if (this.failure !== undefined) throw this.failure;
-    if (this.closing) throw new LogbookError("LOGBOOK_CLOSED", "the log is closed");
     let bytes = 0;
     for (const payload of payloads) bytes += recordBytes(payload.byteLength);
+    this.checkAdmission(bytes, payloads.length);
+    this.countAdmission(bytes);
+    return bytes;
+  }
+
+  /** Throws when a group of `records` taking `bytes` in the log may not be sequenced now. */
+  private checkAdmission(bytes: number, records: number): void {
+    if (this.failure !== undefined) throw this.failure;
+    if (this.closing) throw new LogbookError("LOGBOOK_CLOSED", "the log is closed");
     if (FRAME_HEADER_BYTES + bytes > this.options.batchBytesMax) {
       throw new LogbookError(
         "LOGBOOK_RECORD_TOO_LARGE",
-        `${payloads.length === 1 ? "record" : "batch"} of ${bytes} bytes exceeds batchBytesMax ${this.options.batchBytesMax}`,
+        `${records === 1 ? "record" : "batch"} of ${bytes} bytes exceeds batchBytesMax ${this.options.batchBytesMax}`,
       );
     }
     if (this.counters.pendingBytes + bytes > this.options.pendingBytesMax) {
@@ -288,10 +335,12 @@ export class GroupCommitWriter {
         `${this.counters.pendingBytes} bytes are waiting to be written; pendingBytesMax is ${this.options.pendingBytesMax}`,
       );
     }
-    if (this.nextLsn + payloads.length > LSN_MAX) throw new LogbookError("LOGBOOK_INVALID_LSN", "LSNs are exhausted");
+    if (this.nextLsn + records > LSN_MAX) throw new LogbookError("LOGBOOK_INVALID_LSN", "LSNs are exhausted");
+  }
+
+  private countAdmission(bytes: number): void {
     this.counters.appends++;
     this.counters.pendingBytes += bytes;
-    return bytes;
   }
 
   private enqueue(
@@ -365,20 +414,41 @@ export class GroupCommitWriter {
     resolve: (firstLsn: number) => void,
     reject: (error: unknown) => void,
   ): boolean {
-    if (this.pending.length >= GROUP_SLOTS) return false;
-    const start = this.allocate(bytes);
+    const start = this.reserve(bytes, firstLsn);
     if (start < 0) return false;
-    assert(firstLsn === this.publishedNextLsn, "groups are published in LSN order");
     const ring = this.ring;
     let offset = start;
     let lsn = firstLsn;
     // Unsealed: the committer adds the records' CRCs as it frames them (sealRecords).
     for (const payload of payloads) offset += encodeUnsealedRecord(ring.ring, ring.ringView, offset, lsn++, payload);
-    this.publishedNextLsn = lsn;
+    this.publishGroup(start, offset, payloads.length, firstLsn, resolve, reject);
+    return true;
+  }
+
+  /** Where in the ring a group of `bytes` from `firstLsn` goes; -1 when it must wait (the ring is full). */
+  private reserve(bytes: number, firstLsn: number): number {
+    if (this.pending.length >= GROUP_SLOTS) return -1;
+    const start = this.allocate(bytes);
+    if (start >= 0) assert(firstLsn === this.publishedNextLsn, "groups are published in LSN order");
+    return start;
+  }
+
+  /** Hands the committer the group of `records` encoded in ring[start, end) (from reserve). */
+  private publishGroup(
+    start: number,
+    end: number,
+    records: number,
+    firstLsn: number,
+    resolve: (firstLsn: number) => void,
+    reject: (error: unknown) => void,
+  ): void {
+    const ring = this.ring;
+    const bytes = end - start;
+    this.publishedNextLsn = firstLsn + records;
     const slot = CommitRing.slot(this.published);
     ring.groups[slot] = start;
-    ring.groups[slot + 1] = offset;
-    ring.groups[slot + 2] = payloads.length;
+    ring.groups[slot + 1] = end;
+    ring.groups[slot + 2] = records;
     this.published = (this.published + 1) | 0;
     Atomics.store(ring.control, Control.published, this.published);
     // Splitting, the thread starts at once (its I/O overlaps the rest of the burst); otherwise
@@ -386,12 +456,11 @@ export class GroupCommitWriter {
     if (++this.publishedSinceAck >= this.wakeAtGroups && (this.committerHere === undefined || this.splitting)) {
       ring.wakeCommitter();
     } else this.wakeSoon();
-    this.ringHead = offset;
-    this.pending.push({ firstLsn, lastLsn: lsn - 1, start, bytes, resolve, reject });
-    this.counters.records += payloads.length;
+    this.ringHead = end;
+    this.pending.push({ firstLsn, lastLsn: firstLsn + records - 1, start, bytes, resolve, reject });
+    this.counters.records += records;
     this.counters.recordBytes += bytes;
     this.watch();
-    return true;
   }
 
   /**

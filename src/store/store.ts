@@ -29,7 +29,7 @@ import {
   valueToInternal,
 } from "./encoding.js";
 import { type Manifest, writeManifest } from "./manifest.js";
-import { encodeOperation, encodeOperations, type Operation } from "./operation.js";
+import { encodeOperations, type Operation, SingleOperation } from "./operation.js";
 import { recoverStore, type StoreRecoveryReport } from "./recovery.js";
 import { SequencedWrites } from "./sequenced-writes.js";
 import { type SortedState, storedValue, storedValueBytes, storedVersion, toStored } from "./state.js";
@@ -132,6 +132,8 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
   private appliedLsn: number;
   private manifest: Manifest;
   private readonly sequenced = new SequencedWrites();
+  /** The record of a single put or delete, described and written into the log per write (no payload of its own). */
+  private readonly singleOperation = new SingleOperation();
   private applyWaiter: ApplyWaiter | undefined;
   private readonly valueEncoding: ValueEncoding;
   private readonly keyEncoding: KeyEncoding;
@@ -248,7 +250,7 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
     const encoded = type === "put" ? valueToInternal(value, this.valueEncoding, this.valueBytesMax) : undefined;
     // Checked and sequenced in one synchronous step: no other write can come between.
     if (ifVersion !== undefined) this.checkCondition(internal, ifVersion, key);
-    const lsn = this.log.sequenceDetached([encodeOperation(internal, encoded)]);
+    const lsn = this.log.sequenceEncoded(this.singleOperation.describe(internal, encoded));
     this.sequenced.add(internal, encoded, lsn);
     while (this.appliedLsn < lsn) await this.nextApply();
     return lsn;

@@ -243,6 +243,64 @@ describe("Log", () => {
     );
   });
 
+  test("a payload source writes its record into the log's buffer, or into its own while the ring is full", async () => {
+    await using log = await Log.open(dir, { segmentBytes: 1 << 20, batchBytesMax: 8192 });
+    const source = (body: string) => ({
+      payloadBytes: body.length,
+      writePayload(target: Uint8Array, offset: number) {
+        for (let i = 0; i < body.length; i++) target[offset + i] = body.charCodeAt(i);
+      },
+    });
+    let acknowledged = 0;
+    log.on("commit", (info) => {
+      acknowledged = info.lastLsn;
+    });
+    // 15,000 records of ~100 bytes in one turn: past the ring (1 MiB at least), so the last
+    // ones wait in the overflow queue; every fifth brings a payload of its own.
+    const expected: string[] = [];
+    for (let i = 0; i < 15_000; i++) {
+      const body = `encoded ${i} `.padEnd(40 + (i % 64), String.fromCharCode(97 + (i % 26)));
+      expected.push(body);
+      const lsn = i % 5 === 0 ? log.sequenceDetached([bytes(body)]) : log.sequenceEncoded(source(body));
+      assert.equal(lsn, i + 1);
+    }
+    await log.waitFor(log.lastLsn, "durable");
+    assert.equal(acknowledged, 15_000);
+    assert.deepEqual(
+      (await collect(log.read())).map(([, body]) => body),
+      expected,
+    );
+    // A source that throws sequences nothing: the next LSN is still free.
+    assert.throws(
+      () =>
+        log.sequenceEncoded({
+          payloadBytes: 4,
+          writePayload() {
+            throw new Error("no bytes today");
+          },
+        }),
+      /no bytes today/,
+    );
+    assert.equal(log.sequenceEncoded(source("after")), 15_001);
+    await log.waitFor(15_001, "durable");
+    assert.deepEqual((await collect(log.read({ from: 15_001 })))[0], [15_001, "after"]);
+    // Bad sources are caught before anything is sequenced.
+    assert.throws(() => log.sequenceEncoded({ payloadBytes: -1, writePayload() {} }), TypeError);
+    assert.throws(() => log.sequenceEncoded({ payloadBytes: 1.5, writePayload() {} }), TypeError);
+    assert.throws(() => log.sequenceEncoded({ payloadBytes: 1 } as never), TypeError);
+    assert.throws(() => log.sequenceEncoded(undefined as never), TypeError);
+    assert.throws(
+      () => log.sequenceEncoded({ payloadBytes: 8192, writePayload() {} }),
+      (e) => isLogbookError(e, "LOGBOOK_RECORD_TOO_LARGE"),
+    );
+    assert.equal(log.lastLsn, 15_001);
+    await log.close();
+    assert.throws(
+      () => log.sequenceEncoded(source("late")),
+      (e) => isLogbookError(e, "LOGBOOK_CLOSED"),
+    );
+  });
+
   test("beyond pendingBytesMax appends reject with LOGBOOK_OVERLOADED and nothing is sequenced", async () => {
     await using log = await Log.open(dir, { ...SMALL, pendingBytesMax: 32 * 1024 });
     const accepted: Promise<number>[] = [];
