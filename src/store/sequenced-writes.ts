@@ -4,27 +4,63 @@
  * conditions are checked against (a condition must see every write sequenced before it,
  * durable or not).
  *
- * The queue is three parallel arrays, not an object per write, and the overlay (key → latest
- * sequenced version) is built only when a condition first asks and dropped whenever the queue
- * empties: a store that never uses `ifVersion` pays no map operation per write.
+ * The queue is parallel arrays, not an object per write, and keeps its capacity from one
+ * commit to the next (emptied, its slots are reused; it lets go of them only after a burst far
+ * above the usual). The overlay (key → latest sequenced version) is built only when a condition
+ * first asks and dropped whenever the queue empties: a store that never uses `ifVersion` pays
+ * no map operation per write.
+ *
+ * Each write group carries its writer's promise settlers, on its last write: draining a write
+ * resolves its writer's promise directly. Before, every writer awaited one promise shared by
+ * all, woken at each applied commit: two writers in three (c = 256) woke while their write was
+ * still in the next commit and awaited again, and each wake went through the writer's async
+ * function and then its caller.
  */
+type Resolve = (lsn: number) => void;
+type Reject = (error: unknown) => void;
+
+/** Above this many slots an emptied queue lets go of its arrays (a one-off burst's memory). */
+const SLOTS_KEPT_MAX = 1 << 16;
+/** Below this the drained front is not worth moving (amortized O(1) per write either way). */
+const COMPACT_AFTER = 1024;
+
 export class SequencedWrites {
-  private keys: string[] = [];
-  /** The encoded value of a put; undefined for a delete. */
+  private keys: (string | undefined)[] = [];
+  /** The encoded value of a put; undefined for a delete (and for a slot not in use). */
   private values: (string | undefined)[] = [];
   private lsns: number[] = [];
+  private resolvers: (Resolve | undefined)[] = [];
+  private rejecters: (Reject | undefined)[] = [];
   private head = 0;
+  /** The end of the slots in use; the arrays may be longer (kept capacity). */
+  private end = 0;
   /** key → +LSN of its latest sequenced put, or −LSN of its latest sequenced delete. */
   private latest: Map<string, number> | undefined;
 
   get size(): number {
-    return this.lsns.length - this.head;
+    return this.end - this.head;
   }
 
-  add(key: string, value: string | undefined, lsn: number): void {
-    this.keys.push(key);
-    this.values.push(value);
-    this.lsns.push(lsn);
+  /**
+   * Queues a write. `resolve` and `reject` settle its writer: give them with the last write of
+   * a group (a batch's operations share one LSN), and none with the others.
+   */
+  add(key: string, value: string | undefined, lsn: number, resolve?: Resolve, reject?: Reject): void {
+    const at = this.end;
+    if (at === this.lsns.length) {
+      this.keys.push(key);
+      this.values.push(value);
+      this.lsns.push(lsn);
+      this.resolvers.push(resolve);
+      this.rejecters.push(reject);
+    } else {
+      this.keys[at] = key;
+      this.values[at] = value;
+      this.lsns[at] = lsn;
+      this.resolvers[at] = resolve;
+      this.rejecters[at] = reject;
+    }
+    this.end = at + 1;
     this.latest?.set(key, value === undefined ? -lsn : lsn);
   }
 
@@ -35,11 +71,15 @@ export class SequencedWrites {
     return signed === undefined ? undefined : Math.max(signed, 0);
   }
 
-  /** Removes the writes up to `lsn`, oldest first, handing each to `apply`. */
+  /**
+   * Removes the writes up to `lsn`, oldest first, handing each to `apply`, and resolves their
+   * writers with their LSN. A writer resumes only after the caller's synchronous step (promise
+   * reactions are microtasks), so once every write up to `lsn` is applied.
+   */
   drainUpTo(lsn: number, apply: (key: string, value: string | undefined, lsn: number) => void): void {
-    const { keys, values, lsns, latest } = this;
+    const { keys, values, lsns, resolvers, rejecters, latest } = this;
     let i = this.head;
-    const end = lsns.length;
+    const end = this.end;
     for (; i < end; i++) {
       const at = lsns[i] as number;
       if (at > lsn) break;
@@ -47,33 +87,67 @@ export class SequencedWrites {
       const value = values[i];
       if (latest !== undefined && Math.abs(latest.get(key) ?? 0) === at) latest.delete(key);
       apply(key, value, at);
+      resolvers[i]?.(at);
+      // Let go of what the slot held: the value and the writer's settlers.
+      keys[i] = undefined;
+      values[i] = undefined;
+      resolvers[i] = undefined;
+      rejecters[i] = undefined;
     }
     if (i === end) {
-      this.clear();
+      this.reset();
       return;
     }
     this.head = i;
-    // Compact once the drained front is most of the arrays (amortized O(1) per write).
-    if (i > 1024 && i * 2 > end) {
-      this.keys = keys.slice(i);
-      this.values = values.slice(i);
-      this.lsns = lsns.slice(i);
-      this.head = 0;
+    // Move the live part to the front once the drained front is most of the slots.
+    if (i > COMPACT_AFTER && i * 2 > end) this.compact();
+  }
+
+  /** Rejects every queued writer with `error` and forgets every write (the log failed: none will be acknowledged). */
+  failAll(error: unknown): void {
+    const rejecters = this.rejecters;
+    const pending: Reject[] = [];
+    for (let i = this.head; i < this.end; i++) {
+      const reject = rejecters[i];
+      if (reject !== undefined) pending.push(reject);
+    }
+    this.keys = [];
+    this.values = [];
+    this.lsns = [];
+    this.resolvers = [];
+    this.rejecters = [];
+    this.reset();
+    for (const reject of pending) reject(error);
+  }
+
+  private reset(): void {
+    this.head = 0;
+    this.end = 0;
+    this.latest = undefined;
+    if (this.lsns.length > SLOTS_KEPT_MAX) {
+      this.keys = [];
+      this.values = [];
+      this.lsns = [];
+      this.resolvers = [];
+      this.rejecters = [];
     }
   }
 
-  /** Forgets every queued write (the log failed: none of them will ever be acknowledged). */
-  clear(): void {
-    this.keys.length = 0;
-    this.values.length = 0;
-    this.lsns.length = 0;
+  private compact(): void {
+    const { head, end } = this;
+    const live = end - head;
+    for (const list of [this.keys, this.values, this.lsns, this.resolvers, this.rejecters] as unknown[][]) {
+      list.copyWithin(0, head, end);
+      // The slots past the live part held the entries just moved: clear them (numbers may stay).
+      if (list !== this.lsns) list.fill(undefined, live, end);
+    }
     this.head = 0;
-    this.latest = undefined;
+    this.end = live;
   }
 
   private buildLatest(): Map<string, number> {
     const latest = new Map<string, number>();
-    for (let i = this.head; i < this.lsns.length; i++) {
+    for (let i = this.head; i < this.end; i++) {
       const lsn = this.lsns[i] as number;
       latest.set(this.keys[i] as string, this.values[i] === undefined ? -lsn : lsn);
     }

@@ -102,12 +102,6 @@ const DEFAULT_CHECKPOINT_EVERY_BYTES = 64 * 1024 * 1024;
 const ENTRY_OVERHEAD_BYTES_ESTIMATE = 117;
 
 /** A promise for the next commit's writes being applied, with its settlers. */
-interface ApplyWaiter {
-  promise: Promise<void>;
-  resolve: () => void;
-  reject: (error: unknown) => void;
-}
-
 function invalidOption(message: string): LogbookError {
   return new LogbookError("LOGBOOK_INVALID_OPTION", message);
 }
@@ -134,7 +128,13 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
   private readonly sequenced = new SequencedWrites();
   /** The record of a single put or delete, described and written into the log per write (no payload of its own). */
   private readonly singleOperation = new SingleOperation();
-  private applyWaiter: ApplyWaiter | undefined;
+  /** The settlers of the writer's promise being made (queueWrite): set by its executor, taken at once. */
+  private settleResolve: ((lsn: number) => void) | undefined;
+  private settleReject: ((error: unknown) => void) | undefined;
+  private readonly captureSettlers = (resolve: (lsn: number) => void, reject: (error: unknown) => void): void => {
+    this.settleResolve = resolve;
+    this.settleReject = reject;
+  };
   private readonly valueEncoding: ValueEncoding;
   private readonly keyEncoding: KeyEncoding;
   private readonly keyBytesMax: number;
@@ -178,10 +178,7 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
     });
     log.on("failure", (error) => {
       // Fail-stop: nothing after this is acknowledged, so no sequenced write will ever apply.
-      this.sequenced.clear();
-      const waiter = this.applyWaiter;
-      this.applyWaiter = undefined;
-      waiter?.reject(error);
+      this.sequenced.failAll(error);
       if (this.listenerCount("failure") > 0) this.emit("failure", error);
     });
   }
@@ -245,15 +242,20 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
   }
 
   /** One operation needs no array of them (see write): the common case, kept lean. */
-  private async writeOne(type: "put" | "delete", key: Key, value: unknown, ifVersion: number | undefined): Promise<number> {
-    const internal = keyToInternal(key, this.keyBytesMax);
-    const encoded = type === "put" ? valueToInternal(value, this.valueEncoding, this.valueBytesMax) : undefined;
-    // Checked and sequenced in one synchronous step: no other write can come between.
-    if (ifVersion !== undefined) this.checkCondition(internal, ifVersion, key);
-    const lsn = this.log.sequenceEncoded(this.singleOperation.describe(internal, encoded));
-    this.sequenced.add(internal, encoded, lsn);
-    while (this.appliedLsn < lsn) await this.nextApply();
-    return lsn;
+  private writeOne(type: "put" | "delete", key: Key, value: unknown, ifVersion: number | undefined): Promise<number> {
+    let internal: string;
+    let encoded: string | undefined;
+    let lsn: number;
+    try {
+      internal = keyToInternal(key, this.keyBytesMax);
+      encoded = type === "put" ? valueToInternal(value, this.valueEncoding, this.valueBytesMax) : undefined;
+      // Checked and sequenced in one synchronous step: no other write can come between.
+      if (ifVersion !== undefined) this.checkCondition(internal, ifVersion, key);
+      lsn = this.log.sequenceEncoded(this.singleOperation.describe(internal, encoded));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.queueWrite(internal, encoded, lsn);
   }
 
   /** Applies all operations atomically, or none (a failed condition rejects the whole batch). */
@@ -268,7 +270,27 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
     return this.write(operations, conditions);
   }
 
-  private async write(operations: readonly BatchOperation[], conditions: [Key, number][]): Promise<number> {
+  private write(operations: readonly BatchOperation[], conditions: [Key, number][]): Promise<number> {
+    let encoded: Operation[];
+    let lsn: number;
+    try {
+      encoded = this.encodeWrite(operations, conditions);
+      lsn = this.log.sequenceDetached([encodeOperations(encoded)]);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    // One LSN for all: the writer is settled with the last.
+    const last = encoded.length - 1;
+    for (let i = 0; i < last; i++) {
+      const op = encoded[i] as Operation;
+      this.sequenced.add(op.key, op.type === "put" ? op.value : undefined, lsn);
+    }
+    const op = encoded[last] as Operation;
+    return this.queueWrite(op.key, op.type === "put" ? op.value : undefined, lsn);
+  }
+
+  /** A write's operations, encoded, once its conditions hold (else it throws): the step before sequencing. */
+  private encodeWrite(operations: readonly BatchOperation[], conditions: [Key, number][]): Operation[] {
     if (operations.length === 0) throw new LogbookError("LOGBOOK_INVALID_ARGUMENT", "a write needs at least one operation");
     const encoded: Operation[] = operations.map((op) => {
       if (typeof op !== "object" || op === null) throw new TypeError("an operation must be an object");
@@ -279,12 +301,9 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
       throw new TypeError(`unknown operation type ${String((op as { type: unknown }).type)}`);
     });
     const checked = conditions.map(([key, expected]) => [keyToInternal(key, this.keyBytesMax), expected, key] as const);
-    // Checked and sequenced in one synchronous step: no other write can come between.
+    // Checked here and sequenced by the caller in one synchronous step: no other write can come between.
     for (const [internal, expected, key] of checked) this.checkCondition(internal, expected, key);
-    const lsn = this.log.sequenceDetached([encodeOperations(encoded)]);
-    for (const op of encoded) this.sequenced.add(op.key, op.type === "put" ? op.value : undefined, lsn);
-    while (this.appliedLsn < lsn) await this.nextApply();
-    return lsn;
+    return encoded;
   }
 
   /** Throws LOGBOOK_CONFLICT unless `internal`'s version, counting every write sequenced so far, is `expected`. */
@@ -302,19 +321,14 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
   }
 
   /** Settles once the writes of the next acknowledged commit are applied (rejects if the log fails first). */
-  private nextApply(): Promise<void> {
-    if (this.applyWaiter === undefined) {
-      const failure = this.log.failure;
-      if (failure !== undefined) return Promise.reject(failure);
-      let resolve!: () => void;
-      let reject!: (error: unknown) => void;
-      const promise = new Promise<void>((settle, fail) => {
-        resolve = settle;
-        reject = fail;
-      });
-      this.applyWaiter = { promise, resolve, reject };
-    }
-    return this.applyWaiter.promise;
+  /**
+   * Queues a sequenced write to be applied and returns its writer's promise, which the queue
+   * resolves with `lsn` once the write is durable and applied, or rejects if the log fails first.
+   */
+  private queueWrite(key: string, value: string | undefined, lsn: number): Promise<number> {
+    const acknowledged = new Promise<number>(this.captureSettlers);
+    this.sequenced.add(key, value, lsn, this.settleResolve, this.settleReject);
+    return acknowledged;
   }
 
   /**
@@ -338,9 +352,6 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
   private applyUpTo(lsn: number): void {
     this.sequenced.drainUpTo(lsn, this.applyOne);
     this.appliedLsn = lsn;
-    const waiter = this.applyWaiter;
-    this.applyWaiter = undefined;
-    waiter?.resolve();
     this.maybeCheckpoint();
   }
 

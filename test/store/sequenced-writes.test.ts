@@ -70,7 +70,7 @@ test("the overlay answers a key's latest sequenced version whether built before 
   );
 });
 
-test("a long queue drained in parts keeps its order across compaction, and clear forgets everything", () => {
+test("a long queue drained in parts keeps its order across compaction, and failAll forgets everything", () => {
   const writes = new SequencedWrites();
   for (let lsn = 1; lsn <= 5000; lsn++) writes.add(`k${lsn % 7}`, String(lsn), lsn);
   assert.equal(writes.versionOf("k3"), 4994); // 4994 % 7 === 3
@@ -82,7 +82,86 @@ test("a long queue drained in parts keeps its order across compaction, and clear
     Array.from({ length: 5000 }, (_, i) => i + 1),
   );
   writes.add("x", "1", 5001);
-  writes.clear();
+  writes.failAll(new Error("the log failed"));
   assert.equal(writes.size, 0);
   assert.equal(writes.versionOf("x"), undefined);
+});
+
+test("each writer is resolved with its LSN when its write drains, or rejected by failAll, exactly once", () => {
+  // Property over adds (single writes and batches sharing an LSN), partial drains that cross
+  // the compaction threshold, and failures: the settlers match a model, and the order of
+  // application is the order of sequencing.
+  fc.assert(
+    fc.property(
+      fc.array(
+        fc.oneof(
+          {
+            weight: 6,
+            arbitrary: fc.record({
+              kind: fc.constant("add" as const),
+              operations: fc.integer({ min: 1, max: 3 }),
+              count: fc.integer({ min: 1, max: 900 }),
+            }),
+          },
+          { weight: 3, arbitrary: fc.record({ kind: fc.constant("drain" as const), keep: fc.nat(1200) }) },
+          { weight: 1, arbitrary: fc.record({ kind: fc.constant("fail" as const) }) },
+        ),
+        { maxLength: 30 },
+      ),
+      (steps) => {
+        const writes = new SequencedWrites();
+        const settled = new Map<number, string>();
+        const queued: number[] = [];
+        const operationsOf = new Map<number, number>();
+        let lsn = 0;
+        const applied: number[] = [];
+        let expectedApplied: number[] = [];
+        for (const step of steps) {
+          if (step.kind === "add") {
+            for (let n = 0; n < step.count; n++) {
+              lsn++;
+              const at = lsn;
+              for (let op = 1; op < step.operations; op++) writes.add(`k${op}`, "v", at);
+              writes.add(
+                "last",
+                undefined,
+                at,
+                (version) => {
+                  assert.equal(settled.get(at), undefined, "settled once");
+                  settled.set(at, `resolved ${version}`);
+                },
+                (error) => {
+                  assert.equal(settled.get(at), undefined, "settled once");
+                  settled.set(at, `rejected ${(error as Error).message}`);
+                },
+              );
+              queued.push(at);
+              operationsOf.set(at, step.operations);
+              for (let op = 0; op < step.operations; op++) expectedApplied.push(at);
+            }
+          } else if (step.kind === "drain") {
+            const upTo = Math.max(0, lsn - step.keep);
+            writes.drainUpTo(upTo, (_key, _value, at) => applied.push(at));
+            while (queued.length > 0 && (queued[0] as number) <= upTo) {
+              const at = queued.shift() as number;
+              assert.equal(settled.get(at), `resolved ${at}`);
+            }
+          } else {
+            writes.failAll(new Error("failed"));
+            const failed = new Set(queued.splice(0));
+            for (const at of failed) assert.equal(settled.get(at), "rejected failed");
+            expectedApplied = expectedApplied.filter((at) => !failed.has(at));
+          }
+          for (const at of queued) assert.equal(settled.get(at), undefined, "a queued writer is not settled yet");
+          assert.equal(
+            writes.size,
+            queued.reduce((sum, at) => sum + (operationsOf.get(at) as number), 0),
+            "the queue holds every operation of the queued writes",
+          );
+        }
+        assert.deepEqual(applied, expectedApplied.slice(0, applied.length));
+      },
+    ),
+    { numRuns: 150 },
+  );
 });
