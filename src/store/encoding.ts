@@ -14,8 +14,17 @@ export type ValueEncoding = "json" | "utf8" | "binary";
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the whole ASCII range is meant
 const ASCII = /^[\u0000-\u007f]*$/;
 
+/**
+ * The same test as a loop, for keys: they are short, and on the caller's freshly concatenated
+ * key (a cons string) the loop cost about half the regex's ~0.15 µs (bench:store puts at c = 256).
+ */
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
 export function keyToInternal(key: unknown, keyBytesMax: number): string {
-  if (typeof key === "string" && key.length <= keyBytesMax && ASCII.test(key)) return key;
+  if (typeof key === "string" && key.length <= keyBytesMax && isAscii(key)) return key;
   let bytes: Buffer;
   if (typeof key === "string") {
     if (!key.isWellFormed())
