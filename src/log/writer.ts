@@ -20,6 +20,7 @@ import { Command, CommitRing, CommitterState, Control, GROUP_SLOTS, Owner, Stat 
 import { Committer, type CommitterIo, descriptorIo } from "./committer.js";
 import { FRAME_HEADER_BYTES, LSN_MAX, RECORD_HEADER_BYTES, recordBytes, SEGMENT_HEADER_BYTES } from "./format.js";
 import type { ResolvedLogOptions } from "./options.js";
+import { PendingGroups } from "./pending-groups.js";
 
 /** Event-loop turns the main-thread committer polls before it sleeps (see inlineIo). */
 const INLINE_SPIN_TURNS = 64;
@@ -58,15 +59,6 @@ export interface WriterStats {
   commitMsTotal: number;
   commitMsMax: number;
   pendingBytes: number;
-}
-
-interface PendingGroup {
-  firstLsn: number;
-  lastLsn: number;
-  start: number;
-  bytes: number;
-  resolve: (firstLsn: number) => void;
-  reject: (error: unknown) => void;
 }
 
 /** A record's payload that its maker writes straight into the log's buffer (Log.sequenceEncoded). */
@@ -151,7 +143,7 @@ export class GroupCommitWriter {
   durableLsn: number;
   failure: LogbookError | undefined;
   private readonly ring: CommitRing;
-  private readonly pending = new Queue<PendingGroup>();
+  private readonly pending = new PendingGroups();
   private readonly overflow = new Queue<Overflow>();
   private waiters: Waiter[] = [];
   private readonly counters = { appends: 0, records: 0, recordBytes: 0, pendingBytes: 0 };
@@ -457,7 +449,7 @@ export class GroupCommitWriter {
       ring.wakeCommitter();
     } else this.wakeSoon();
     this.ringHead = end;
-    this.pending.push({ firstLsn, lastLsn: firstLsn + records - 1, start, bytes, resolve, reject });
+    this.pending.push(firstLsn, firstLsn + records - 1, start, bytes, resolve, reject);
     this.counters.records += records;
     this.counters.recordBytes += bytes;
     this.watch();
@@ -516,9 +508,8 @@ export class GroupCommitWriter {
   /** Finds `bytes` of contiguous free ring space after the live region; -1 when there is none. */
   private allocate(bytes: number): number {
     const size = this.ring.ringBytes;
-    const oldest = this.pending.peek();
-    if (oldest === undefined) return bytes <= size ? 0 : -1;
-    const tail = oldest.start;
+    const tail = this.pending.oldestStart;
+    if (tail < 0) return bytes <= size ? 0 : -1;
     const head = this.ringHead;
     if (head > tail) {
       if (head + bytes <= size) return head;
@@ -601,14 +592,14 @@ export class GroupCommitWriter {
     let first = 0;
     let last = 0;
     let records = 0;
-    while (count-- > 0) {
-      const group = this.pending.shift();
-      if (group === undefined) break;
-      if (first === 0) first = group.firstLsn;
-      last = group.lastLsn;
-      records += group.lastLsn - group.firstLsn + 1;
-      this.counters.pendingBytes -= group.bytes;
-      group.resolve(group.firstLsn);
+    const pending = this.pending;
+    while (count-- > 0 && pending.length > 0) {
+      const firstLsn = pending.oldestFirstLsn;
+      if (first === 0) first = firstLsn;
+      last = pending.oldestLastLsn;
+      records += last - firstLsn + 1;
+      this.counters.pendingBytes -= pending.oldestBytes;
+      pending.shift()(firstLsn);
     }
     if (records > 0) {
       this.hooks.onCommit({
@@ -758,7 +749,7 @@ export class GroupCommitWriter {
     Atomics.add(control, Control.wake, 1);
     Atomics.notify(control, Control.wake);
     this.timer?.cancel();
-    for (const group of this.pending.drain()) group.reject(error);
+    for (const reject of this.pending.drainRejecters()) reject(error);
     for (const item of this.overflow.drain()) item.reject(error);
     for (const waiter of this.waiters.splice(0)) waiter.reject(error);
     this.counters.pendingBytes = 0;
