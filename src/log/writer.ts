@@ -293,12 +293,8 @@ export class GroupCommitWriter {
     }
     this.countAdmission(bytes);
     this.nextLsn = lsn + 1;
-    if (waiting === undefined) {
-      this.publishGroup(start, start + bytes, 1, lsn, ignore, ignore);
-    } else {
-      this.overflow.push({ payloads: [waiting], bytes, firstLsn: lsn, resolve: ignore, reject: ignore });
-      this.watch();
-    }
+    if (waiting === undefined) this.publishGroup(start, start + bytes, 1, lsn, ignore, ignore);
+    else this.enqueue([waiting], bytes, lsn, ignore, ignore);
     return lsn;
   }
 
