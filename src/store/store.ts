@@ -101,7 +101,6 @@ const DEFAULT_CHECKPOINT_EVERY_BYTES = 64 * 1024 * 1024;
 /** Measured overhead of one key in memory beyond its key and value bytes (bench/store.ts, 1 M keys). */
 const ENTRY_OVERHEAD_BYTES_ESTIMATE = 117;
 
-/** A promise for the next commit's writes being applied, with its settlers. */
 function invalidOption(message: string): LogbookError {
   return new LogbookError("LOGBOOK_INVALID_OPTION", message);
 }
