@@ -320,6 +320,7 @@ async function main(): Promise<void> {
       `${warmUpSeconds} s of warm-up and ${seconds} s per figure, ${rounds} rounds (medians)`,
   );
   if (!Number.isSafeInteger(rounds) || rounds < 1) throw new Error("--rounds must be a positive integer");
+  if (!(warmUpSeconds >= 0)) throw new Error("--warm-up-seconds must be a number of seconds, 0 or more");
   const self = fileURLToPath(import.meta.url);
   /** Figures by system and concurrency, one per round (a missing run leaves its round out). */
   const runs = new Map<string, Figure[]>();
