@@ -12,6 +12,7 @@ import assert from "node:assert/strict";
 import { Session } from "node:inspector";
 import { afterEach, beforeEach, test } from "node:test";
 import { Store } from "../../src/index.js";
+import { Control } from "../../src/log/commit-ring.js";
 import { tempDir } from "../support/temp.js";
 
 let dir: string;
@@ -30,6 +31,38 @@ const KEYS = 100_000;
 /** No put settled and no phase ended for this long: a stall, reported with what was waiting. */
 const STALL_MS = 15_000;
 
+/** The store's and the log's counters, and the writer's control words and flags (private: read for a diagnosis only). */
+function stallState(store: Store): Record<string, unknown> {
+  const writer = Reflect.get(Reflect.get(store, "log"), "writer") as Record<string, unknown> | undefined;
+  const control = (writer?.ring as { control?: Int32Array } | undefined)?.control;
+  const words =
+    control === undefined
+      ? {}
+      : Object.fromEntries(Object.entries(Control).map(([name, at]) => [name, Atomics.load(control, at)]));
+  const flags = [
+    "rotating",
+    "splitting",
+    "watching",
+    "workerHeld",
+    "wakeScheduled",
+    "closing",
+    "published",
+    "acknowledged",
+    "eventSeen",
+    "publishedSinceAck",
+    "wakeAtGroups",
+  ];
+  return {
+    stats: store.stats(),
+    log: store.logStats,
+    queued: Reflect.get(Reflect.get(store, "sequenced"), "size"),
+    control: words,
+    writer: Object.fromEntries(flags.map((name) => [name, writer?.[name]])),
+    pendingGroups: (writer?.pending as { length?: number } | undefined)?.length,
+    overflow: (writer?.overflow as { length?: number } | undefined)?.length,
+  };
+}
+
 test("store puts at c = 256 acknowledge exactly what they wrote, round after round, across the thread/event-loop hand-off", async () => {
   const value = "v".repeat(100);
   const keyFor = (i: number) => `key-${String(i % KEYS).padStart(12, "0")}`;
@@ -47,10 +80,7 @@ test("store puts at c = 256 acknowledge exactly what they wrote, round after rou
     seen = progress;
     if (stalledMs < STALL_MS) return;
     clearInterval(watchdog);
-    const state =
-      current === undefined
-        ? {}
-        : { stats: current.stats(), log: current.logStats, queued: Reflect.get(Reflect.get(current, "sequenced"), "size") };
+    const state = current === undefined ? {} : stallState(current);
     throw new Error(`stalled ${STALL_MS} ms in ${phase} with ${outstanding} puts outstanding: ${JSON.stringify(state)}`);
   }, 1000);
   let total = 0;
