@@ -111,9 +111,14 @@ export class Committer {
         }
         Atomics.store(control, Control.idle, 1);
         const wake = Atomics.load(control, Control.wake);
+        // Not if an appender has cleared `idle` since (wakeCommitter): it has claimed a wake that
+        // `wake` may already count, and a sleep on that count would never be woken, since later
+        // wakes see `idle` clear and skip the notify. A wake comes without new work too (a commit
+        // the event loop could not take, a rotation done), so re-reading the work is not enough.
         if (
           Atomics.load(control, Control.published) === Atomics.load(control, Control.written) &&
-          Atomics.load(control, Control.command) === Command.none
+          Atomics.load(control, Control.command) === Command.none &&
+          Atomics.load(control, Control.idle) === 1
         ) {
           await this.io.wait(Control.wake, wake);
         }
