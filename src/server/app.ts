@@ -49,6 +49,10 @@ export interface AppOptions {
 declare module "fastify" {
   interface FastifyRequest {
     startedMs: number;
+    /** The matched route's pattern ("unmatched" for none), read once: see routeOf. */
+    route: string;
+    /** Whether the matched route needs no token (health, metrics, status). */
+    isPublic: boolean;
     /** The request's trace id when tracing is on (sampled or not) and the log line wants it. */
     traceId: string | undefined;
     /** What the request records for its trace, when it records (is sampled). */
@@ -65,6 +69,17 @@ function correlationIdOf(request: IncomingMessage): string {
 }
 
 const MUTATING = new Set(["PUT", "POST", "DELETE", "PATCH"]);
+
+/**
+ * Notes the request's route on it. Fastify's `routeOptions` getter builds a new object of
+ * thirteen fields at each read (~230 bytes); the hooks and the request's observation read it
+ * here once instead of three times.
+ */
+function noteRoute(request: FastifyRequest): void {
+  const routeOptions = request.routeOptions;
+  request.route = routeOptions.url ?? "unmatched";
+  request.isPublic = (routeOptions.config as { public?: boolean }).public === true;
+}
 
 export function buildApp(options: AppOptions): FastifyInstance<Server> {
   const { store, authenticator, admission } = options;
@@ -91,6 +106,8 @@ export function buildApp(options: AppOptions): FastifyInstance<Server> {
   app.decorateRequest("principal", undefined as never);
   app.decorateRequest("bodyText", undefined);
   app.decorateRequest("startedMs", 0);
+  app.decorateRequest("route", "");
+  app.decorateRequest("isPublic", false);
   app.decorateRequest("traced", undefined);
   app.decorateRequest("traceId", undefined);
   app.decorateRequest("observed", false);
@@ -99,10 +116,11 @@ export function buildApp(options: AppOptions): FastifyInstance<Server> {
   // Observation first, so that every request (refused ones too) is counted, traced and logged.
   app.addHook("onRequest", async (request, reply) => {
     request.startedMs = performance.now();
+    noteRoute(request);
     reply.header("x-request-id", request.id);
     metrics?.requestStarted();
     if (tracing.enabled) {
-      const started = tracing.startRequest(request.method, request.routeOptions.url ?? "unmatched", request.headers);
+      const started = tracing.startRequest(request.method, request.route, request.headers);
       if (started !== undefined) {
         request.traced = started.traced;
         request.traceId = started.traceId;
@@ -114,7 +132,9 @@ export function buildApp(options: AppOptions): FastifyInstance<Server> {
     if (request.observed) return;
     request.observed = true;
     const latencyMs = performance.now() - request.startedMs;
-    const route = request.routeOptions.url ?? "unmatched";
+    // A request ended before the first hook ran has not noted its route.
+    if (request.route === "") noteRoute(request);
+    const route = request.route;
     if (metrics !== undefined) {
       metrics.requestEnded();
       metrics.observeRequest(route, request.method, status, latencyMs / 1000);
@@ -164,7 +184,7 @@ export function buildApp(options: AppOptions): FastifyInstance<Server> {
     // path too, so checks that look at the URL would see something other than the route.
     if (!request.url.startsWith("/")) throw new HttpError(400, "LOGBOOK_BAD_REQUEST", "the request target must be a path");
     // Every route needs a token but those marked public (health); unknown routes included.
-    if ((request.routeOptions.config as { public?: boolean }).public === true) return;
+    if (request.isPublic) return;
     request.principal = authenticator.authenticate(singleHeader(request.headers, "authorization"));
     if (MUTATING.has(request.method)) {
       // Refuse before the body is read: a write we can't take should cost us nothing.
@@ -183,7 +203,7 @@ export function buildApp(options: AppOptions): FastifyInstance<Server> {
 
   app.setErrorHandler((error, request, reply) => {
     const http = toHttpError(error);
-    if (http.statusCode >= 500) request.log.error({ err: error, route: request.routeOptions.url }, "request failed");
+    if (http.statusCode >= 500) request.log.error({ err: error, route: request.route }, "request failed");
     reply.code(http.statusCode).headers(http.headers).type("application/json").send(JSON.stringify(http.body()));
   });
   app.setNotFoundHandler((request, reply) => {

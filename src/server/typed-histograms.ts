@@ -77,8 +77,13 @@ class TypedHistogram {
       values: type === "counter" ? this.counts() : this.histogram(),
     });
     // Duck-typed: the registry only calls get() and reads the name (reset() for resetMetrics()).
-    const metric = { name, help, type, aggregator: "sum", get, reset: () => this.series.clear() };
+    const metric = { name, help, type, aggregator: "sum", get, reset: () => this.clear() };
     return metric as unknown as Metric;
+  }
+
+  /** Forgets every series (the registry's resetMetrics()). */
+  protected clear(): void {
+    this.series.clear();
   }
 
   private counts(): Value[] {
@@ -118,10 +123,32 @@ export class RequestMetrics extends TypedHistogram {
     );
   }
 
+  /**
+   * route → method → status → series. A request finds its series through three lookups of
+   * strings it already holds (the route's pattern and the method are the same string objects
+   * request after request, their hashes cached) instead of a key built per request: that
+   * concatenation, its flattening and hashing were most of what metrics allocated per request.
+   */
+  private readonly byRoute = new Map<string, Map<string, Map<number, Series>>>();
+
   observe(route: string, method: string, status: number, seconds: number): void {
-    const key = `${route} ${method} ${status}`;
-    const series = this.series.get(key) ?? this.seriesFor(key, { route, method, status: String(status) });
+    const series = this.byRoute.get(route)?.get(method)?.get(status) ?? this.newSeries(route, method, status);
     this.add(series, seconds);
+  }
+
+  protected override clear(): void {
+    super.clear();
+    this.byRoute.clear();
+  }
+
+  private newSeries(route: string, method: string, status: number): Series {
+    let byMethod = this.byRoute.get(route);
+    if (byMethod === undefined) this.byRoute.set(route, (byMethod = new Map()));
+    let byStatus = byMethod.get(method);
+    if (byStatus === undefined) byMethod.set(method, (byStatus = new Map()));
+    const series = this.seriesFor(`${route} ${method} ${status}`, { route, method, status: String(status) });
+    byStatus.set(status, series);
+    return series;
   }
 }
 

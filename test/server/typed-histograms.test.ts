@@ -1,7 +1,8 @@
 /**
  * The histograms kept in typed arrays must read exactly as prom-client's own Counter and
  * Histogram would for the same observations: same series, same buckets (a value on a bound
- * counts in that bucket), sums and counts; an unlabelled one with no observation yet too.
+ * counts in that bucket), sums and counts, after a reset too; an unlabelled one with no
+ * observation yet too.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -28,14 +29,19 @@ const observation = fc.record({
 
 test("request metrics read as prom-client's Counter and Histogram would", async () => {
   await fc.assert(
-    fc.asyncProperty(fc.array(observation, { maxLength: 200 }), async (observations) => {
+    fc.asyncProperty(fc.array(observation, { maxLength: 200 }), fc.nat(250), async (observations, resetAt) => {
       const ours = new Registry();
       const metrics = new RequestMetrics(ours, { count: "requests_total", duration: "request_seconds" }, BOUNDS);
       const theirs = new Registry();
       const labelNames = ["route", "method", "status"] as const;
       const counter = new Counter({ name: "requests_total", help: "x", labelNames, registers: [theirs] });
       const histogram = new Histogram({ name: "request_seconds", help: "x", labelNames, buckets: BOUNDS, registers: [theirs] });
-      for (const { route, method, status, seconds } of observations) {
+      for (const [i, { route, method, status, seconds }] of observations.entries()) {
+        // The registry's resetMetrics() forgets every series; later observations start anew.
+        if (i === resetAt) {
+          ours.resetMetrics();
+          theirs.resetMetrics();
+        }
         metrics.observe(route, method, status, seconds);
         counter.inc({ route, method, status: String(status) });
         histogram.observe({ route, method, status: String(status) }, seconds);
