@@ -45,11 +45,16 @@ describe("metrics", () => {
     for (let i = 0; i < 25; i++) last = (await s.call("PUT", `/v1/kv/m${i}`, { json: i })).json.version;
     for (let i = 0; i < 5; i++) assert.equal((await s.call("GET", `/v1/kv/m${i}`)).status, 200);
     assert.equal((await s.call("GET", "/v1/kv/missing")).status, 404);
+    // No route: counted as "unmatched"; a public route (no token) under its own pattern.
+    assert.equal((await s.call("GET", "/no/such/route")).status, 404);
+    assert.equal((await fetch(`${s.url}/healthz`)).status, 200);
     await s.server.store.checkpoint();
     const m = await scrape(s);
     assert.equal(m.get('logbook_http_requests_total{route="/v1/kv/*",method="PUT",status="200"}'), 25);
     assert.equal(m.get('logbook_http_requests_total{route="/v1/kv/*",method="GET",status="200"}'), 5);
     assert.equal(m.get('logbook_http_requests_total{route="/v1/kv/*",method="GET",status="404"}'), 1);
+    assert.equal(m.get('logbook_http_requests_total{route="unmatched",method="GET",status="404"}'), 1);
+    assert.equal(m.get('logbook_http_requests_total{route="/healthz",method="GET",status="200"}'), 1);
     assert.equal(m.get('logbook_http_request_duration_seconds_count{route="/v1/kv/*",method="PUT",status="200"}'), 25);
     assert.equal(m.get("logbook_log_durable_lsn"), last);
     assert.equal(m.get("logbook_log_appends_total"), 25);
