@@ -49,7 +49,7 @@ export interface AppOptions {
 declare module "fastify" {
   interface FastifyRequest {
     startedMs: number;
-    /** The matched route's pattern ("unmatched" for none), read once: see routeOf. */
+    /** The matched route's pattern ("unmatched" for none), noted once: see noteRoute, routeOf. */
     route: string;
     /** Whether the matched route needs no token (health, metrics, status). */
     isPublic: boolean;
@@ -79,6 +79,12 @@ function noteRoute(request: FastifyRequest): void {
   const routeOptions = request.routeOptions;
   request.route = routeOptions.url ?? "unmatched";
   request.isPublic = (routeOptions.config as { public?: boolean }).public === true;
+}
+
+/** The request's route, noted now if the request ended or failed before the first hook ran. */
+function routeOf(request: FastifyRequest): string {
+  if (request.route === "") noteRoute(request);
+  return request.route;
 }
 
 export function buildApp(options: AppOptions): FastifyInstance<Server> {
@@ -132,9 +138,7 @@ export function buildApp(options: AppOptions): FastifyInstance<Server> {
     if (request.observed) return;
     request.observed = true;
     const latencyMs = performance.now() - request.startedMs;
-    // A request ended before the first hook ran has not noted its route.
-    if (request.route === "") noteRoute(request);
-    const route = request.route;
+    const route = routeOf(request);
     if (metrics !== undefined) {
       metrics.requestEnded();
       metrics.observeRequest(route, request.method, status, latencyMs / 1000);
@@ -203,7 +207,7 @@ export function buildApp(options: AppOptions): FastifyInstance<Server> {
 
   app.setErrorHandler((error, request, reply) => {
     const http = toHttpError(error);
-    if (http.statusCode >= 500) request.log.error({ err: error, route: request.route }, "request failed");
+    if (http.statusCode >= 500) request.log.error({ err: error, route: routeOf(request) }, "request failed");
     reply.code(http.statusCode).headers(http.headers).type("application/json").send(JSON.stringify(http.body()));
   });
   app.setNotFoundHandler((request, reply) => {
