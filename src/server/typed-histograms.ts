@@ -42,7 +42,8 @@ interface Names {
 }
 
 class TypedHistogram {
-  protected readonly series = new Map<string, Series>();
+  /** In the order first observed; each subclass finds its own (RequestMetrics by its labels). */
+  private readonly series: Series[] = [];
 
   constructor(
     registry: Registry,
@@ -53,9 +54,9 @@ class TypedHistogram {
     registry.registerMetric(this.metric(names.histogram, names.histogramHelp, "histogram"));
   }
 
-  protected seriesFor(key: string, labels: Labels): Series {
+  protected newSeries(labels: Labels): Series {
     const series = { labels, buckets: new Float64Array(this.bounds.length), sum: 0, count: 0 };
-    this.series.set(key, series);
+    this.series.push(series);
     return series;
   }
 
@@ -83,16 +84,16 @@ class TypedHistogram {
 
   /** Forgets every series (the registry's resetMetrics()). */
   protected clear(): void {
-    this.series.clear();
+    this.series.length = 0;
   }
 
   private counts(): Value[] {
-    return [...this.series.values()].map((series) => ({ labels: series.labels, value: series.count }));
+    return this.series.map((series) => ({ labels: series.labels, value: series.count }));
   }
 
   private histogram(): Value[] {
     const values: Value[] = [];
-    for (const series of this.series.values()) {
+    for (const series of this.series) {
       let cumulative = 0;
       this.bounds.forEach((bound, i) => {
         cumulative += series.buckets[i] as number;
@@ -132,7 +133,7 @@ export class RequestMetrics extends TypedHistogram {
   private readonly byRoute = new Map<string, Map<string, Map<number, Series>>>();
 
   observe(route: string, method: string, status: number, seconds: number): void {
-    const series = this.byRoute.get(route)?.get(method)?.get(status) ?? this.newSeries(route, method, status);
+    const series = this.byRoute.get(route)?.get(method)?.get(status) ?? this.labelled(route, method, status);
     this.add(series, seconds);
   }
 
@@ -141,12 +142,12 @@ export class RequestMetrics extends TypedHistogram {
     this.byRoute.clear();
   }
 
-  private newSeries(route: string, method: string, status: number): Series {
+  private labelled(route: string, method: string, status: number): Series {
     let byMethod = this.byRoute.get(route);
     if (byMethod === undefined) this.byRoute.set(route, (byMethod = new Map()));
     let byStatus = byMethod.get(method);
     if (byStatus === undefined) byMethod.set(method, (byStatus = new Map()));
-    const series = this.seriesFor(`${route} ${method} ${status}`, { route, method, status: String(status) });
+    const series = this.newSeries({ route, method, status: String(status) });
     byStatus.set(status, series);
     return series;
   }
@@ -154,13 +155,21 @@ export class RequestMetrics extends TypedHistogram {
 
 /** A histogram without labels. */
 export class PlainHistogram extends TypedHistogram {
+  private only: Series | undefined;
+
   constructor(registry: Registry, name: string, help: string, bounds: readonly number[]) {
     super(registry, { histogram: name, histogramHelp: help }, bounds);
     // Printed with zeros before the first observation, as prom-client prints an unlabelled one.
-    this.seriesFor("", {});
+    this.only = this.newSeries({});
   }
 
   observe(value: number): void {
-    this.add(this.series.get("") ?? this.seriesFor("", {}), value);
+    this.only ??= this.newSeries({});
+    this.add(this.only, value);
+  }
+
+  protected override clear(): void {
+    super.clear();
+    this.only = undefined;
   }
 }

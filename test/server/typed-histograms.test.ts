@@ -52,20 +52,28 @@ test("request metrics read as prom-client's Counter and Histogram would", async 
   );
 });
 
-test("an unlabelled histogram reads as prom-client's, before and after observations", async () => {
+test("an unlabelled histogram reads as prom-client's, before and after observations and a reset", async () => {
   await fc.assert(
-    fc.asyncProperty(fc.array(fc.double({ min: 0, max: 3, noNaN: true }), { maxLength: 100 }), async (values) => {
-      const ours = new Registry();
-      const plain = new PlainHistogram(ours, "fsync_seconds", "x", BOUNDS);
-      const theirs = new Registry();
-      const histogram = new Histogram({ name: "fsync_seconds", help: "x", buckets: BOUNDS, registers: [theirs] });
-      assert.deepEqual(await samples(ours), await samples(theirs), "no observation yet");
-      for (const value of values) {
-        plain.observe(value);
-        histogram.observe(value);
-      }
-      assert.deepEqual(await samples(ours), await samples(theirs));
-    }),
+    fc.asyncProperty(
+      fc.array(fc.double({ min: 0, max: 3, noNaN: true }), { maxLength: 100 }),
+      fc.nat(120),
+      async (values, resetAt) => {
+        const ours = new Registry();
+        const plain = new PlainHistogram(ours, "fsync_seconds", "x", BOUNDS);
+        const theirs = new Registry();
+        const histogram = new Histogram({ name: "fsync_seconds", help: "x", buckets: BOUNDS, registers: [theirs] });
+        assert.deepEqual(await samples(ours), await samples(theirs), "no observation yet");
+        for (const [i, value] of values.entries()) {
+          if (i === resetAt) {
+            ours.resetMetrics();
+            theirs.resetMetrics();
+          }
+          plain.observe(value);
+          histogram.observe(value);
+        }
+        assert.deepEqual(await samples(ours), await samples(theirs));
+      },
+    ),
     { numRuns: 100 },
   );
 });
