@@ -560,9 +560,10 @@ async function main(): Promise<void> {
     console.log(
       `c=${o.connections}, ${OBSERVED_MODES[o.mode].label} against all off at the same time (median of ${o.rounds} rounds): ` +
         `event-loop CPU per request ${o.mainThreadCpuMicroseconds.toFixed(1)} vs ${o.mainThreadCpuOffMicroseconds.toFixed(1)} µs, ` +
-        `${percent(o.mainThreadCpuRatio)} (middle half of rounds ${o.mainThreadCpuRatioQuartiles.map(percent).join(" to ")})` +
-        `${o.mode === "metricsTracing" ? " (target: under +5%)" : ""}; ` +
-        `throughput ${Math.round(o.requestsPerSecond)} vs ${Math.round(o.requestsPerSecondOff)} requests/s, ${percent(o.throughputRatio)}; ` +
+        `${percent(o.mainThreadCpuRatio)} (middle half of rounds ${o.mainThreadCpuRatioQuartiles.map(percent).join(" to ")}); ` +
+        `throughput ${Math.round(o.requestsPerSecond)} vs ${Math.round(o.requestsPerSecondOff)} requests/s, ${percent(o.throughputRatio)}` +
+        // The issue's goal is on throughput; the CPU figures say where a cost would come from.
+        `${o.mode === "metricsTracing" ? ` (goal: a cost under 5% of throughput: ${o.throughputRatio > 0.95 ? "met" : "not met"})` : ""}; ` +
         `process CPU per request ${percent(o.processCpuRatio)}`,
     );
   }
