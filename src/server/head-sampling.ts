@@ -1,9 +1,10 @@
 /**
  * Head sampling decided before a span exists. The SDK decides inside `startSpan`, after it has
  * made ids, sanitized attributes and counted the span: ~4 µs a request in the server for a span
- * that records nothing (1% sampling leaves 99 of 100 such). Here the request asks the same
- * sampler the SDK was built with first, and only a request it would record goes to the SDK,
- * which is handed the trace id the decision was made on. Loaded with the SDK, never otherwise.
+ * that records nothing (1% sampling leaves 99 of 100 such). Here the request asks the sampler
+ * the OTEL_* variables configure (built by the SDK's own code) with a trace id of its own, and
+ * only a request it would record is noted, under that trace id; its spans are made later, in
+ * the export thread (span-notes.ts). Loaded with the SDK, never otherwise.
  */
 import { randomBytes } from "node:crypto";
 import { type Attributes, type Context, ROOT_CONTEXT, SpanKind, trace } from "@opentelemetry/api";
@@ -18,7 +19,7 @@ const INVALID_SPAN_ID = "0".repeat(16);
  * instead of four `Math.random` calls per id. Each id is its own flat string (a slice of
  * one long hex string measured slower in the server: every id kept the whole pool alive and
  * was flattened again where it was written). The next root span's trace id can be set in
- * advance, so a span the SDK makes carries the id its sampling decision was made on.
+ * advance: the one its sampling decision was made on.
  */
 export class PooledIds implements IdGenerator {
   private pool = Buffer.alloc(0);
@@ -26,8 +27,6 @@ export class PooledIds implements IdGenerator {
   private reservedOffset = 0;
   /** Taken by the next `generateTraceId`, then cleared. */
   presetTraceId: string | undefined;
-  /** Taken by the next `generateSpanId`, then cleared: a span made later with an id already answered. */
-  presetSpanId: string | undefined;
 
   generateTraceId(): string {
     const preset = this.presetTraceId;
@@ -67,11 +66,6 @@ export class PooledIds implements IdGenerator {
   }
 
   generateSpanId(): string {
-    const preset = this.presetSpanId;
-    if (preset !== undefined) {
-      this.presetSpanId = undefined;
-      return preset;
-    }
     for (;;) {
       const at = this.advance(8);
       const id = this.pool.toString("hex", at, at + 8);
@@ -150,8 +144,8 @@ export class HeadSampling {
 
   /**
    * Whether a request with no parent starts a recorded trace, decided from a freshly reserved
-   * trace id's bytes (only when `decidesRootsFromIds`). Recorded: the SDK's next root span gets
-   * that id. Not recorded: nothing was made; `ids.reservedTraceId()` names it if wanted.
+   * trace id's bytes (only when `decidesRootsFromIds`). Recorded: `ids.presetTraceId` holds
+   * that id for the request. Not recorded: nothing was made; `ids.reservedTraceId()` names it if wanted.
    */
   sampleRoot(): boolean {
     const sampled = this.ids.reserveTraceId() < (this.rootUpperBound as number);
@@ -162,10 +156,8 @@ export class HeadSampling {
   /**
    * Asks the sampler about a request span under `parent` (the caller's extracted context). When
    * it would not record, returns the ids an unrecorded span would have had (a span id only
-   * under a parent, the one case it is answered with); otherwise arranges
-   * for the SDK's next root span to get the trace id decided on and returns undefined: the
-   * caller then starts the span through the SDK, whose sampler (this same one) agrees, since the
-   * standard samplers decide on the parent and the trace id alone.
+   * under a parent, the one case it is answered with); otherwise returns undefined and, for a new
+   * trace, leaves the trace id decided on in `ids.presetTraceId` for the request to take.
    */
   decide(parent: Context, name: string, kind: SpanKind, attributes: Attributes): UnsampledRequest | undefined {
     const parentSpan = parent === ROOT_CONTEXT ? undefined : trace.getSpanContext(parent);

@@ -16,14 +16,13 @@ import { Admission } from "./admission.js";
 import { buildApp } from "./app.js";
 import { Authenticator } from "./auth.js";
 import { isLoopback, type ServerConfig } from "./config.js";
-import type { HeadSampling } from "./head-sampling.js";
 import { HttpError } from "./http-error.js";
 import { IDEMPOTENCY_KEY_LENGTH_MAX } from "./idempotency.js";
 import { IdempotencySweeper } from "./idempotency-sweeper.js";
 import { LogDestination } from "./log-destination.js";
 import { createMetrics } from "./metrics.js";
 import { StatusWindow } from "./status-page.js";
-import { RecentCommits, startSdk, Tracing, tracingRequested } from "./tracing.js";
+import { type OwnTracing, RecentCommits, startSdk, Tracing, tracingRequested } from "./tracing.js";
 
 const LOG_FLUSH_INTERVAL_MS = 200;
 
@@ -90,15 +89,17 @@ export class LogbookServer {
     try {
       const admission = new Admission(config);
       let tracingOn = options.tracing;
-      let headSampling: HeadSampling | undefined;
+      let ours: OwnTracing | undefined;
       if (tracingOn === undefined && tracingRequested(process.env)) {
-        ({ shutdown: stopSdk, headSampling } = await startSdk());
+        const sdk = await startSdk();
+        stopSdk = sdk.shutdown;
+        ours = { headSampling: sdk.headSampling, exportNotes: (notes) => sdk.spanExport.send(notes) };
         tracingOn = true;
       }
-      const tracing = new Tracing(tracingOn === true, headSampling, config.accessLog);
+      const tracing = new Tracing(tracingOn === true, ours, config.accessLog);
       const stopSdkOnly = stopSdk;
       if (stopSdkOnly !== undefined) {
-        // The deferred requests' spans are made before the SDK flushes its queue and stops.
+        // The waiting requests' notes go to the export thread before it exports its queue and stops.
         stopSdk = () => {
           tracing.flush();
           return stopSdkOnly();

@@ -8,7 +8,6 @@
  * many requests, so each request gets its own copy of those two spans, timed from the commit.
  */
 import {
-  type Attributes,
   type Context,
   propagation,
   ROOT_CONTEXT,
@@ -21,6 +20,8 @@ import {
 } from "@opentelemetry/api";
 import type { CommitInfo } from "../log/writer.js";
 import type { HeadSampling } from "./head-sampling.js";
+import type { SpanExport } from "./span-export.js";
+import { type RequestNote, requestAttributes, requestSpanName, type SpanSpec, spanSpecsOf } from "./span-notes.js";
 
 const TRACER_NAME = "logbook";
 
@@ -33,61 +34,33 @@ export function tracingRequested(env: NodeJS.ProcessEnv): boolean {
 }
 
 /**
- * Starts the OpenTelemetry trace SDK as the OTEL_* variables configure it (exporter, endpoint,
- * headers, sampler, batch sizes, service name and resource attributes) and registers it with
- * the W3C trace-context propagator; resolves with its shutdown, which flushes what is queued,
- * and the head sampling that decides for requests with the SDK's own sampler.
+ * Starts tracing as the OTEL_* variables configure it and registers the W3C trace-context
+ * propagator; resolves with its shutdown (which exports what is queued), the head sampling that
+ * decides for requests with the SDK's own sampler (OTEL_TRACES_SAMPLER / _ARG, read by the
+ * SDK's code), and where recorded requests' notes go: the span export thread, which makes
+ * their spans and runs the exporters OTEL_TRACES_EXPORTER names (span-export-thread.ts).
+ * No tracer provider is registered: the server makes no span on the event loop.
  * Not NodeSDK: it installs an AsyncLocalStorage context manager, whose promise hooks cost
  * every request (bench:server measured ~40% of throughput with it); we pass contexts explicitly.
  */
-export async function startSdk(): Promise<{ shutdown: () => Promise<void>; headSampling: HeadSampling }> {
-  const [{ propagation, trace: traceApi }, core, base, resources, { WorkerSpanExporter }, config, { HeadSampling }] =
-    await Promise.all([
-      import("@opentelemetry/api"),
-      import("@opentelemetry/core"),
-      import("@opentelemetry/sdk-trace-base"),
-      import("@opentelemetry/resources"),
-      // The OTLP/HTTP exporter itself runs in a thread of its own (why: worker-span-exporter.ts).
-      import("./worker-span-exporter.js"),
-      // The SDK's own reading of OTEL_TRACES_SAMPLER(_ARG), so both deciders are one object.
-      import("@opentelemetry/sdk-trace-base/build/src/config.js"),
-      import("./head-sampling.js"),
-    ]);
-  const names = (process.env.OTEL_TRACES_EXPORTER ?? "otlp").split(",").map((name) => name.trim());
-  const processors = names.flatMap((name): import("@opentelemetry/sdk-trace-base").SpanProcessor[] => {
-    if (name === "otlp") return [new base.BatchSpanProcessor(new WorkerSpanExporter())];
-    if (name === "console") return [new base.SimpleSpanProcessor(new base.ConsoleSpanExporter())];
-    return [];
-  });
-  const resource = resources
-    .defaultResource()
-    .merge(resources.resourceFromAttributes({ "service.name": process.env.OTEL_SERVICE_NAME ?? "logbook" }))
-    .merge(resources.detectResources({ detectors: [resources.envDetector] }));
+export async function startSdk(): Promise<{ shutdown: () => Promise<void>; headSampling: HeadSampling; spanExport: SpanExport }> {
+  const [{ propagation }, core, config, { HeadSampling }, { SpanExport }] = await Promise.all([
+    import("@opentelemetry/api"),
+    import("@opentelemetry/core"),
+    import("@opentelemetry/sdk-trace-base/build/src/config.js"),
+    import("./head-sampling.js"),
+    import("./span-export.js"),
+  ]);
   const headSampling = new HeadSampling(config.buildSamplerFromEnv());
-  const provider = new base.BasicTracerProvider({
-    resource,
-    spanProcessors: processors,
-    sampler: headSampling.sampler,
-    idGenerator: headSampling.ids,
-  });
-  traceApi.setGlobalTracerProvider(provider);
+  const spanExport = new SpanExport();
   // Only W3C trace context: Tracing reads a request without `traceparent` as a root on that basis.
   propagation.setGlobalPropagator(new core.W3CTraceContextPropagator());
-  return { shutdown: () => provider.shutdown(), headSampling };
+  return { shutdown: () => spanExport.shutdown(), headSampling, spanExport };
 }
 
 /** The W3C `traceparent` of a span, as the propagator would write it. */
 function traceparentOf(traceId: string, spanId: string, sampled: boolean): string {
   return `00-${traceId}-${spanId}-${sampled ? "01" : "00"}`;
-}
-
-/** The request span's name and the attributes it starts with (the sampler sees both). */
-function requestSpanName(method: string, route: string): string {
-  return `${method} ${route}`;
-}
-
-function requestAttributes(method: string, route: string): Attributes {
-  return { "http.request.method": method, "http.route": route };
 }
 
 /** Wall-clock milliseconds for a performance.now() reading (span times are wall clock). */
@@ -171,20 +144,23 @@ const DEFERRED_FLUSH_REQUESTS = 128;
  */
 export class Tracing {
   private readonly tracer: Tracer | undefined;
+  private readonly headSampling: HeadSampling | undefined;
   private deferred: TracedRequest[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
 
   /**
-   * `headSampling` comes with an SDK we started (startSdk); without it (a provider someone
-   * else registered) every request's span is left to that provider to sample.
+   * `ours` comes with tracing we started (startSdk): its head sampling, and where recorded
+   * requests' notes go. Without it (a provider someone else registered) every request's span
+   * is left to that provider to sample and export.
    * `traceIdsLogged`: request log lines are written, and carry every request's trace id.
    */
   constructor(
     readonly enabled: boolean,
-    private readonly headSampling?: HeadSampling,
+    private readonly ours?: OwnTracing,
     private readonly traceIdsLogged = true,
   ) {
     this.tracer = enabled ? trace.getTracer(TRACER_NAME) : undefined;
+    this.headSampling = ours?.headSampling;
   }
 
   /**
@@ -274,73 +250,90 @@ export class Tracing {
     }
   }
 
-  /** Makes the spans of every answered request waiting for them (on a timer, and before the SDK shuts down). */
+  /** Sends the notes of every answered request waiting for them (on a timer, and before the export stops). */
   flush(): void {
     if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     const waiting = this.deferred;
     this.deferred = [];
-    for (const traced of waiting) this.makeRequestSpan(traced);
+    if (waiting.length > 0) this.ours?.exportNotes(waiting.map(noteOf));
   }
 
-  /** A deferred request's span, with the ids it answered with and the time it started. */
-  private makeRequestSpan(traced: TracedRequest): void {
-    const ids = (this.headSampling as HeadSampling).ids;
-    ids.presetSpanId = traced.spanId;
-    if (traced.parent === ROOT_CONTEXT) ids.presetTraceId = traced.traceId;
-    const span = (this.tracer as Tracer).startSpan(
-      requestSpanName(traced.method, traced.route),
-      { kind: SpanKind.SERVER, startTime: wallMs(traced.startMs), attributes: requestAttributes(traced.method, traced.route) },
-      traced.parent,
-    );
-    // The sampler agreed when the request started; had it not, no preset may leak into another span.
-    ids.presetSpanId = undefined;
-    ids.presetTraceId = undefined;
-    this.finish(traced, span);
-  }
-
-  /** The request span's answer, the spans below it (write, group commit, fsync), and its end. */
+  /** A live request span's answer, the spans below it (write, group commit, fsync), and its end. */
   private finish(traced: TracedRequest, span: Span): void {
-    span.setAttribute("http.response.status_code", traced.status);
-    if (traced.tenantId !== undefined) span.setAttribute("logbook.tenant", traced.tenantId);
-    if (traced.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-    const write = traced.write;
-    if (write !== undefined) {
-      const context = trace.setSpan(traced.parent, span);
-      const writeSpan = (this.tracer as Tracer).startSpan(
-        "logbook.store.write",
-        { startTime: wallMs(write.startMs), attributes: { "logbook.operations": write.operations } },
-        context,
-      );
-      if (write.lsn !== undefined) writeSpan.setAttribute("logbook.lsn", write.lsn);
-      if (write.commit !== undefined) this.recordCommit(trace.setSpan(context, writeSpan), write.commit);
-      if (write.error !== undefined) writeSpan.setStatus({ code: SpanStatusCode.ERROR, message: write.error });
-      writeSpan.end(wallMs(write.endMs));
-    }
-    span.end(wallMs(traced.endMs));
-  }
-
-  private recordCommit(parent: Context, commit: CommitObservation): void {
     const tracer = this.tracer as Tracer;
-    const endMs = wallMs(commit.seenMs);
-    const group = tracer.startSpan(
-      "logbook.log.group_commit",
-      {
-        startTime: endMs - commit.durationMs,
-        attributes: {
-          "logbook.commit.records": commit.records,
-          "logbook.commit.first_lsn": commit.firstLsn,
-          "logbook.commit.last_lsn": commit.lastLsn,
-        },
-      },
-      parent,
-    );
-    if (commit.durable) {
-      const fsync = tracer.startSpan("logbook.log.fsync", { startTime: endMs - commit.fsyncMs }, trace.setSpan(parent, group));
-      fsync.end(endMs);
+    const [request, ...below] = spanSpecsOf(noteOf(traced)) as [SpanSpec, ...SpanSpec[]];
+    span.setAttributes(request.attributes);
+    if (request.status.code !== SpanStatusCode.UNSET) span.setStatus(request.status);
+    const contexts = [trace.setSpan(traced.parent, span)];
+    for (const spec of below) {
+      const child = tracer.startSpan(
+        spec.name,
+        { kind: spec.kind, startTime: spec.startMs, attributes: spec.attributes },
+        contexts[spec.parent],
+      );
+      if (spec.status.code !== SpanStatusCode.UNSET) child.setStatus(spec.status);
+      contexts.push(trace.setSpan(contexts[spec.parent] as Context, child));
+      child.end(spec.endMs);
     }
-    group.end(endMs);
+    span.end(request.endMs);
   }
+}
+
+/** What our own tracing (startSdk) gives Tracing. */
+export interface OwnTracing {
+  headSampling: HeadSampling;
+  /** Where recorded requests go once answered: the span export thread (span-export.ts). */
+  exportNotes: (notes: RequestNote[]) => void;
+}
+
+/** A recorded request as plain data, its times on the wall clock (span-notes.ts). */
+export function noteOf(traced: TracedRequest): RequestNote {
+  const parent = traced.parent === ROOT_CONTEXT ? undefined : trace.getSpanContext(traced.parent);
+  const write = traced.write;
+  const commit = write?.commit;
+  const commitEndMs = commit === undefined ? 0 : wallMs(commit.seenMs);
+  return {
+    traceId: traced.traceId,
+    spanId: traced.spanId,
+    parent:
+      parent === undefined
+        ? undefined
+        : {
+            traceId: parent.traceId,
+            spanId: parent.spanId,
+            traceFlags: parent.traceFlags,
+            isRemote: parent.isRemote,
+            traceState: parent.traceState?.serialize(),
+          },
+    method: traced.method,
+    route: traced.route,
+    startMs: wallMs(traced.startMs),
+    endMs: wallMs(traced.endMs),
+    status: traced.status,
+    tenantId: traced.tenantId,
+    write:
+      write === undefined
+        ? undefined
+        : {
+            operations: write.operations,
+            startMs: wallMs(write.startMs),
+            endMs: wallMs(write.endMs),
+            lsn: write.lsn,
+            error: write.error,
+            commit:
+              commit === undefined
+                ? undefined
+                : {
+                    records: commit.records,
+                    firstLsn: commit.firstLsn,
+                    lastLsn: commit.lastLsn,
+                    startMs: commitEndMs - commit.durationMs,
+                    endMs: commitEndMs,
+                    fsyncStartMs: commit.durable ? commitEndMs - commit.fsyncMs : undefined,
+                  },
+          },
+  };
 }
 
 /** The last few group commits, so a write can find the one that covered its LSN. */

@@ -6,20 +6,26 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
+import { resourceFromAttributes } from "@opentelemetry/resources";
 import {
   AlwaysOffSampler,
   AlwaysOnSampler,
   BasicTracerProvider,
-  InMemorySpanExporter,
   ParentBasedSampler,
   type Sampler,
   SamplingDecision,
-  SimpleSpanProcessor,
   TraceIdRatioBasedSampler,
 } from "@opentelemetry/sdk-trace-base";
 import fc from "fast-check";
 import { HeadSampling, PooledIds } from "../../src/server/head-sampling.js";
+import { readableSpansOf } from "../../src/server/span-export-thread.js";
+import type { RequestNote } from "../../src/server/span-notes.js";
 import { Tracing } from "../../src/server/tracing.js";
+
+/** Our own tracing's parts for Tracing, its notes kept nowhere (these tests look at decisions). */
+function ours(headSampling: HeadSampling) {
+  return { headSampling, exportNotes: () => undefined };
+}
 
 test("pooled ids: W3C-shaped, unique over many pools, and a preset trace id is handed out exactly once", () => {
   const ids = new PooledIds();
@@ -125,7 +131,7 @@ test("what a request answers and logs: traceparent when sampled or sent, trace i
     for (const logged of [true, false]) {
       const never = new Tracing(
         true,
-        new HeadSampling(new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(0) })),
+        ours(new HeadSampling(new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(0) }))),
         logged,
       );
       const root = never.startRequest("PUT", "/v1/kv/*", {});
@@ -140,7 +146,7 @@ test("what a request answers and logs: traceparent when sampled or sent, trace i
       assert.ok(followed?.traced !== undefined && followed.traced.span === undefined, "a sampled parent is followed at ratio 0");
       assert.equal(followed.traceparent, `00-${parentTrace}-${followed.traced.spanId}-01`);
 
-      const always = new Tracing(true, new HeadSampling(new TraceIdRatioBasedSampler(1)), logged);
+      const always = new Tracing(true, ours(new HeadSampling(new TraceIdRatioBasedSampler(1))), logged);
       const sampled = always.startRequest("GET", "/v1/kv/*", {});
       assert.ok(
         sampled?.traced !== undefined && sampled.traced.span === undefined,
@@ -155,18 +161,12 @@ test("what a request answers and logs: traceparent when sampled or sent, trace i
   }
 });
 
-test("a deferred request's spans: made at flush with the ids it answered with, its times, its write and commit", async () => {
+test("a recorded request's spans: noted, sent at flush, made with the ids it answered with, its times, its write and commit", async () => {
   const sampling = new HeadSampling(new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(1) }));
-  const exporter = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({
-    sampler: sampling.sampler,
-    idGenerator: sampling.ids,
-    spanProcessors: [new SimpleSpanProcessor(exporter)],
-  });
-  trace.setGlobalTracerProvider(provider);
+  const sent: RequestNote[] = [];
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   try {
-    const tracing = new Tracing(true, sampling, true);
+    const tracing = new Tracing(true, { headSampling: sampling, exportNotes: (notes) => sent.push(...notes) }, true);
     const callerTrace = "4bf92f3577b34da6a3ce929d0e0e4736";
     const commit = { firstLsn: 7, lastLsn: 9, records: 3, durable: true, durationMs: 0.4, fsyncMs: 0.3 };
     const started = [
@@ -194,11 +194,13 @@ test("a deferred request's spans: made at flush with the ids it answered with, i
     );
     tracing.endRequest(root, 200, "acme");
     tracing.endRequest(child, 503, undefined);
-    assert.equal(exporter.getFinishedSpans().length, 0, "nothing is made while requests run");
+    assert.equal(sent.length, 0, "nothing is sent while requests run");
     tracing.endRequest(read, 200, "acme");
     tracing.flush();
-
-    const spans = exporter.getFinishedSpans();
+    assert.equal(sent.length, 3);
+    // Through structured clone, as the notes cross to the export thread.
+    const resource = resourceFromAttributes({ "service.name": "logbook-test" });
+    const spans = structuredClone(sent).flatMap((note) => readableSpansOf(note, resource));
     const byName = (traceId: string, name: string) =>
       spans.find((span) => span.spanContext().traceId === traceId && span.name === name);
     const request = byName(root.traceId, "PUT /v1/kv/*");
@@ -230,8 +232,12 @@ test("a deferred request's spans: made at flush with the ids it answered with, i
     assert.equal(byName(callerTrace, "logbook.log.group_commit"), undefined, "no commit for a failed write");
     assert.equal(spans.filter((span) => span.spanContext().traceId === read.traceId).length, 1, "a read: its request span");
     assert.equal(spans.length, 7);
-    assert.equal(sampling.ids.presetSpanId, undefined, "no preset id is left for an unrelated span");
-    assert.equal(sampling.ids.presetTraceId, undefined);
+    assert.ok(
+      spans.every((span) => span.resource === resource && (span.spanContext().traceFlags & TraceFlags.SAMPLED) !== 0),
+      "sampled, under the thread's resource",
+    );
+    assert.equal(new Set(spans.map((span) => span.spanContext().spanId)).size, 7, "every span an id of its own");
+    assert.equal(sampling.ids.presetTraceId, undefined, "no preset trace id is left for another request");
   } finally {
     trace.disable();
     propagation.disable();
