@@ -128,17 +128,18 @@ const UNSAMPLED_ROOT: RequestTrace = Object.freeze({ traced: undefined, traceId:
 
 /** Traced requests wait at most this long for their spans (the SDK's batch processor then adds its own delay). */
 const DEFERRED_FLUSH_DELAY_MS = 500;
-/** ...or until this many wait: making one's spans takes the event loop ~10-70 µs, so ~1-9 ms a flush. */
+/** ...or until this many wait: one postMessage a batch, and a bound on what one structured clone copies. */
 const DEFERRED_FLUSH_REQUESTS = 128;
 
 /**
  * Tracing of requests. Under our SDK (startSdk, which brings head sampling) a sampled request
- * makes no span while it runs: it notes its ids and times in a TracedRequest, and the spans
- * are made from those in batches after it is answered, with the same ids and times. Measured
+ * makes no span: it notes its ids and times in a TracedRequest, and once answered its note
+ * goes, in a batch, to the span export thread, which makes the spans with the same ids and
+ * times (span-notes.ts, span-export-thread.ts). Measured
  * (bench:server, 1% sampled): making spans live cost ~10% of the event loop's CPU per request,
  * far more than 1% of what sampling every request costs; the SDK's code, met once per hundred
  * requests, ran cold, and the sampled branch slowed the request path the others share. Noted and
- * made later, the cost fell to within the noise. Under a provider someone else registered (an
+ * made later, the cost fell to within the noise; made in the thread, it left the event loop. Under a provider someone else registered (an
  * embedder's, a test's) the request span is live, since only its sampler can decide and it
  * decides in startSpan; the spans below it are made from the notes when the request ends.
  */
