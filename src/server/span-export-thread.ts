@@ -12,10 +12,9 @@
  * deoptimizations in 20 s of load, 46 with the export left out). A worker has its own heap and
  * its own compiled code.
  */
-import { randomBytes } from "node:crypto";
 import { parentPort } from "node:worker_threads";
 import { type SpanContext, TraceFlags } from "@opentelemetry/api";
-import { millisToHrTime, TraceState } from "@opentelemetry/core";
+import { hrTimeDuration, millisToHrTime, TraceState } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { defaultResource, detectResources, envDetector, type Resource, resourceFromAttributes } from "@opentelemetry/resources";
 import {
@@ -25,11 +24,11 @@ import {
   SimpleSpanProcessor,
   type SpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
+import { PooledIds } from "./head-sampling.js";
 import type { SpanExportReply, SpanExportRequest } from "./span-export.js";
 import { type ParentNote, type RequestNote, spanSpecsOf } from "./span-notes.js";
 
 const SCOPE = Object.freeze({ name: "logbook", version: undefined, schemaUrl: undefined });
-const INVALID_SPAN_ID = "0".repeat(16);
 
 function parentContextOf(parent: ParentNote): SpanContext {
   return {
@@ -41,33 +40,27 @@ function parentContextOf(parent: ParentNote): SpanContext {
   };
 }
 
-/** A random span id, never all zeros (W3C's invalid id). */
-export function newSpanId(): string {
-  for (;;) {
-    const id = randomBytes(8).toString("hex");
-    if (id !== INVALID_SPAN_ID) return id;
-  }
-}
+/** Span ids for the spans below a request, from a pool of random bytes as the event loop's ids are. */
+const ids = new PooledIds();
 
 /**
  * A request's spans as the SDK would have finished them: sampled, in the caller's trace (its
  * trace state carried on), the request span with the id it answered with, the others with ids
  * of their own.
  */
-export function readableSpansOf(note: RequestNote, resource: Resource, spanIdOf = newSpanId): ReadableSpan[] {
+export function readableSpansOf(note: RequestNote, resource: Resource): ReadableSpan[] {
   const parent = note.parent === undefined ? undefined : parentContextOf(note.parent);
   const contexts: SpanContext[] = [];
   return spanSpecsOf(note).map((spec, index): ReadableSpan => {
     const context: SpanContext = {
       traceId: note.traceId,
-      spanId: index === 0 ? note.spanId : spanIdOf(),
+      spanId: index === 0 ? note.spanId : ids.generateSpanId(),
       traceFlags: TraceFlags.SAMPLED,
       ...(parent?.traceState === undefined ? {} : { traceState: parent.traceState }),
     };
     contexts.push(context);
     const startTime = millisToHrTime(spec.startMs);
     const endTime = millisToHrTime(Math.max(spec.startMs, spec.endMs));
-    const durationMs = Math.max(0, spec.endMs - spec.startMs);
     return {
       name: spec.name,
       kind: spec.kind,
@@ -75,7 +68,7 @@ export function readableSpansOf(note: RequestNote, resource: Resource, spanIdOf 
       parentSpanContext: spec.parent === -1 ? parent : contexts[spec.parent],
       startTime,
       endTime,
-      duration: [Math.trunc(durationMs / 1000), Math.round((durationMs % 1000) * 1e6)],
+      duration: hrTimeDuration(startTime, endTime),
       status: spec.status,
       attributes: spec.attributes,
       links: [],
