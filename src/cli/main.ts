@@ -1,32 +1,9 @@
 #!/usr/bin/env node
 /**
- * The `logbook` command.
+ * The `logbook` command's entry: V8's settings first (see v8-settings.ts), then the program,
+ * imported only after them so that no module of it has run under the defaults.
  */
-import { Command, CommanderError } from "commander";
-import { LogbookError } from "../errors.js";
-import { registerLogCommands } from "./log-commands.js";
-import { registerServeCommand } from "./serve-command.js";
-import { registerStoreCommands } from "./store-commands.js";
+import { applyV8Settings } from "./v8-settings.js";
 
-const program = new Command()
-  .name("logbook")
-  .description("Logbook: a durable write-ahead log, and the storage built on it")
-  .showHelpAfterError()
-  .exitOverride();
-registerLogCommands(program);
-registerStoreCommands(program);
-registerServeCommand(program);
-
-try {
-  await program.parseAsync(process.argv);
-} catch (error) {
-  if (error instanceof CommanderError) {
-    process.exitCode = error.exitCode;
-  } else if (error instanceof LogbookError) {
-    process.stderr.write(`logbook: ${error.message} [${error.code}]\n`);
-    process.exitCode = 2;
-  } else {
-    process.stderr.write(`logbook: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exitCode = 70;
-  }
-}
+applyV8Settings(process.execArgv);
+await import("./program.js");

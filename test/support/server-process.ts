@@ -14,21 +14,34 @@ export interface ServerProcess {
   url: string;
   /** Every line the server logged to stdout, parsed. */
   logs: Record<string, unknown>[];
+  /** The lines of stdout that are not JSON (what node or V8 printed, given the flags to). */
+  otherLines: string[];
   exited: Promise<number | null>;
 }
 
-export function runCli(args: string[], env: Record<string, string> = {}): ChildProcess {
+export function runCli(args: string[], env: Record<string, string> = {}, nodeArgs: string[] = []): ChildProcess {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build (npm test does)`);
-  return spawn(process.execPath, [MAIN, ...args], {
+  return spawn(process.execPath, [...nodeArgs, MAIN, ...args], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, ...env },
   });
 }
 
+export interface StartOptions {
+  timeoutMs?: number;
+  /** Arguments for node itself, before the script (V8 flags, for one). */
+  nodeArgs?: string[];
+}
+
 /** Starts `logbook serve` and resolves once it listens (or rejects with what it printed). */
-export function startServerProcess(args: string[], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<ServerProcess> {
-  const child = runCli(["serve", "--host", "127.0.0.1", "--port", "0", ...args], env);
+export function startServerProcess(
+  args: string[],
+  env: Record<string, string> = {},
+  { timeoutMs = 30_000, nodeArgs = [] }: StartOptions = {},
+): Promise<ServerProcess> {
+  const child = runCli(["serve", "--host", "127.0.0.1", "--port", "0", ...args], env, nodeArgs);
   const logs: Record<string, unknown>[] = [];
+  const otherLines: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   return new Promise((resolve, reject) => {
     let buffered = "";
@@ -51,12 +64,13 @@ export function startServerProcess(args: string[], env: Record<string, string> =
         try {
           entry = JSON.parse(line);
         } catch {
+          otherLines.push(line);
           continue;
         }
         logs.push(entry);
         if (entry.msg === "logbook is serving") {
           clearTimeout(timer);
-          resolve({ child, url: String(entry.address), logs, exited });
+          resolve({ child, url: String(entry.address), logs, otherLines, exited });
         }
       }
     });
