@@ -9,11 +9,9 @@
  * a busy second (or while the young generation is still small, at start) a per-request site can
  * pass the line. Then each of its objects dies in the old generation, where, until the next full
  * collection, it keeps alive every young object it points to (the request, its buffers), which
- * every scavenge copies and promotes. Measured (flat-out PUTs, 256 connections, 15 s): such a
- * process promoted 520-570 MB instead of ~42 MB, scavenged in 10.5 ms instead of 3.5 ms, and
- * spent 4× the CPU on V8's helper threads for ~10% fewer requests, for the whole of its life; it
- * happened to 2 of 4 and 1 of 3 servers in a row, at random. With pretenuring off: 10 of 10
- * servers as the good ones, at no cost to the others (docs/observability.md, "the dear GC state").
+ * every scavenge copies and promotes: ~12× the promoted bytes and ~4× the GC helper threads' CPU
+ * for ~10% fewer requests, for the whole life of 4 of 10 servers (at random) in one evening. Off,
+ * none (measurements: docs/observability.md, "The cause: V8's allocation-site pretenuring").
  */
 import { setFlagsFromString } from "node:v8";
 
