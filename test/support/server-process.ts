@@ -14,7 +14,7 @@ export interface ServerProcess {
   url: string;
   /** Every line the server logged to stdout, parsed. */
   logs: Record<string, unknown>[];
-  /** The lines of stdout that are not JSON (what node or V8 printed, given the flags to). */
+  /** The lines of stdout that are not JSON: what node or V8 printed when a flag asked them to. */
   otherLines: string[];
   exited: Promise<number | null>;
 }
