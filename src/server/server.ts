@@ -91,9 +91,7 @@ export class LogbookServer {
       let tracingOn = options.tracing;
       let ours: OwnTracing | undefined;
       if (tracingOn === undefined && tracingRequested(process.env)) {
-        const sdk = await startSdk();
-        stopSdk = sdk.shutdown;
-        ours = { headSampling: sdk.headSampling, exportNotes: (notes) => sdk.spanExport.send(notes) };
+        ({ shutdown: stopSdk, ours } = await startSdk());
         tracingOn = true;
       }
       const tracing = new Tracing(tracingOn === true, ours, config.accessLog);

@@ -20,7 +20,6 @@ import {
 } from "@opentelemetry/api";
 import type { CommitInfo } from "../log/writer.js";
 import type { HeadSampling } from "./head-sampling.js";
-import type { SpanExport } from "./span-export.js";
 import { type RequestNote, requestAttributes, requestSpanName, type SpanSpec, spanSpecsOf } from "./span-notes.js";
 
 const TRACER_NAME = "logbook";
@@ -43,7 +42,7 @@ export function tracingRequested(env: NodeJS.ProcessEnv): boolean {
  * Not NodeSDK: it installs an AsyncLocalStorage context manager, whose promise hooks cost
  * every request (bench:server measured ~40% of throughput with it); we pass contexts explicitly.
  */
-export async function startSdk(): Promise<{ shutdown: () => Promise<void>; headSampling: HeadSampling; spanExport: SpanExport }> {
+export async function startSdk(): Promise<{ shutdown: () => Promise<void>; ours: OwnTracing }> {
   const [{ propagation }, core, config, { HeadSampling }, { SpanExport }] = await Promise.all([
     import("@opentelemetry/api"),
     import("@opentelemetry/core"),
@@ -55,7 +54,10 @@ export async function startSdk(): Promise<{ shutdown: () => Promise<void>; headS
   const spanExport = new SpanExport();
   // Only W3C trace context: Tracing reads a request without `traceparent` as a root on that basis.
   propagation.setGlobalPropagator(new core.W3CTraceContextPropagator());
-  return { shutdown: () => spanExport.shutdown(), headSampling, spanExport };
+  return {
+    shutdown: () => spanExport.shutdown(),
+    ours: { headSampling, exportNotes: (notes) => spanExport.send(notes) },
+  };
 }
 
 /** The W3C `traceparent` of a span, as the propagator would write it. */
@@ -139,13 +141,14 @@ const DEFERRED_FLUSH_REQUESTS = 128;
  * (bench:server, 1% sampled): making spans live cost ~10% of the event loop's CPU per request,
  * far more than 1% of what sampling every request costs; the SDK's code, met once per hundred
  * requests, ran cold, and the sampled branch slowed the request path the others share. Noted and
- * made later, the cost fell to within the noise; made in the thread, it left the event loop. Under a provider someone else registered (an
- * embedder's, a test's) the request span is live, since only its sampler can decide and it
+ * made later, the cost fell to within the noise; made in the thread, it left the event loop.
+ * Under a provider someone else registered (an embedder's, a test's) the request span is live, since only its sampler can decide and it
  * decides in startSpan; the spans below it are made from the notes when the request ends.
  */
 export class Tracing {
   private readonly tracer: Tracer | undefined;
   private readonly headSampling: HeadSampling | undefined;
+  private readonly exportNotes: ((notes: RequestNote[]) => void) | undefined;
   private deferred: TracedRequest[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
 
@@ -157,11 +160,12 @@ export class Tracing {
    */
   constructor(
     readonly enabled: boolean,
-    private readonly ours?: OwnTracing,
+    ours?: OwnTracing,
     private readonly traceIdsLogged = true,
   ) {
     this.tracer = enabled ? trace.getTracer(TRACER_NAME) : undefined;
     this.headSampling = ours?.headSampling;
+    this.exportNotes = ours?.exportNotes;
   }
 
   /**
@@ -257,7 +261,7 @@ export class Tracing {
     this.flushTimer = undefined;
     const waiting = this.deferred;
     this.deferred = [];
-    if (waiting.length > 0) this.ours?.exportNotes(waiting.map(noteOf));
+    if (waiting.length > 0) this.exportNotes?.(waiting.map(noteOf));
   }
 
   /** A live request span's answer, the spans below it (write, group commit, fsync), and its end. */
