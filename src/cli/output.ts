@@ -1,6 +1,27 @@
 /**
  * Printing for the CLI: human-readable tables by default, one JSON document with --json.
  */
+
+/** How a command ends when its output pipe is closed: what a shell reports for a process ended by SIGPIPE (128 + 13). */
+export const CLOSED_PIPE_EXIT = 141;
+
+/**
+ * Ends the process quietly, with CLOSED_PIPE_EXIT, when stdout or stderr is a pipe whose reader
+ * has gone (`logbook log dump DIR | head`): nothing more can be shown, so the command stops
+ * where it is. Node ignores SIGPIPE and reports a closed pipe as an EPIPE 'error' event on the
+ * stream, which would otherwise end the process with a stack trace. Stopping mid-command is
+ * safe: it is a crash like any other, which the log and the store recover from, and commands
+ * print only after what they write is acknowledged. Any other stream error is thrown as before.
+ */
+export function endQuietlyOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code === "EPIPE") process.exit(CLOSED_PIPE_EXIT);
+      throw error;
+    });
+  }
+}
+
 export interface OutputOptions {
   json?: boolean;
 }

@@ -4,9 +4,11 @@
 import { Command, CommanderError } from "commander";
 import { LogbookError } from "../errors.js";
 import { registerLogCommands } from "./log-commands.js";
+import { endQuietlyOnClosedPipe } from "./output.js";
 import { registerServeCommand } from "./serve-command.js";
 import { registerStoreCommands } from "./store-commands.js";
 
+endQuietlyOnClosedPipe();
 const program = new Command()
   .name("logbook")
   .description("Logbook: a durable write-ahead log, and the storage built on it")
