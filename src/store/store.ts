@@ -2,8 +2,9 @@
  * The key-value store on the log: the front door of src/store.
  *
  * A write is checked and sequenced at once (its LSN is its version), logged, and applied to
- * the in-memory state only once the log acknowledges it; so readers never see a write before
- * it is durable under the sync mode, and writes become visible in LSN order. Conditions are
+ * the in-memory state only once the log acknowledges it: readers never see a write before it
+ * is acknowledged (durable under sync "always"; under "interval" and "none", written to the OS
+ * whether durable yet or not), and writes become visible in LSN order. Conditions are
  * checked against every write sequenced before, durable or not (sequenced-writes.ts), so of
  * two racing conditional writes on one version exactly one wins.
  */
