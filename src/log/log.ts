@@ -270,10 +270,17 @@ export class Log extends EventEmitter<LogEvents> implements AsyncDisposable {
     return removed;
   }
 
-  /** Resolves once `lsn` is written to the OS or durable; with `durable` it also starts an fdatasync. */
+  /**
+   * Resolves once `lsn` is written to the OS or durable; with `durable` it also starts an
+   * fdatasync. Rejects with LOGBOOK_INVALID_LSN for an LSN never sequenced, with LOGBOOK_CLOSED
+   * once close() has been called (waits made before it resolve: close makes everything durable),
+   * and with the log's failure once it has failed.
+   */
   waitFor(lsn: number, level: WaitLevel = "durable"): Promise<void> {
     if (!Number.isSafeInteger(lsn)) return Promise.reject(new TypeError("lsn must be an integer"));
     if (level !== "written" && level !== "durable") return Promise.reject(new TypeError("level must be written or durable"));
+    if (lsn < 0) return Promise.reject(new LogbookError("LOGBOOK_INVALID_LSN", `not an LSN: ${lsn}`, { lsn }));
+    if (this.closing !== undefined) return Promise.reject(new LogbookError("LOGBOOK_CLOSED", "the log is closed"));
     if (this.writer === undefined) return lsn <= this.lastLsn ? Promise.resolve() : Promise.reject(this.readOnlyError());
     return this.writer.waitFor(lsn, level);
   }
