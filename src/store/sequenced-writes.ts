@@ -10,14 +10,22 @@
  * first asks and dropped whenever the queue empties: a store that never uses `ifVersion` pays
  * no map operation per write.
  *
+ * A conflicting write waits here too (whenApplied) when a write it conflicts with is not yet
+ * applied: its rejection must not come before that write settles, or a retry that reads the
+ * applied state would conflict again, at once, without end.
+ *
  * Each write group carries its writer's promise settlers, on its last write: draining a write
  * resolves its writer's promise directly. Before, every writer awaited one promise shared by
  * all, woken at each applied commit: two writers in three (c = 256) woke while their write was
  * still in the next commit and awaited again, and each wake went through the writer's async
  * function and then its caller.
  */
+import { assert } from "../assert.js";
+
 type Resolve = (lsn: number) => void;
 type Reject = (error: unknown) => void;
+/** A caller waiting for every write up to `lsn` to be applied, or for the log to fail first. */
+type Waiter = { lsn: number; applied: () => void; failed: Reject };
 
 /** Above this many slots an emptied queue lets go of its arrays (a one-off burst's memory). */
 const SLOTS_KEPT_MAX = 1 << 16;
@@ -36,6 +44,11 @@ export class SequencedWrites {
   private end = 0;
   /** key → +LSN of its latest sequenced put, or −LSN of its latest sequenced delete. */
   private latest: Map<string, number> | undefined;
+  /**
+   * Callers of whenApplied, in no order. Each stands for a caller's pending promise, like a
+   * queued write, so there are no more of them than of writes its callers keep in flight.
+   */
+  private waiters: Waiter[] = [];
 
   get size(): number {
     return this.end - this.head;
@@ -71,6 +84,24 @@ export class SequencedWrites {
     return signed === undefined ? undefined : Math.max(signed, 0);
   }
 
+  /** The LSN of the latest write queued for `key`, or undefined when none is. */
+  latestLsnOf(key: string): number | undefined {
+    const latest = this.latest ?? this.buildLatest();
+    const signed = latest.get(key);
+    return signed === undefined ? undefined : Math.abs(signed);
+  }
+
+  /**
+   * Calls `applied` once every write up to `lsn` (one that is queued) is applied, after the
+   * drain that applies it, or `failed` with the log's error if failAll comes first.
+   */
+  whenApplied(lsn: number, applied: () => void, failed: Reject): void {
+    assert(this.end > this.head, "a waiter waits while writes are queued");
+    assert(lsn >= (this.lsns[this.head] as number), "a waiter waits for no write applied already");
+    assert(lsn <= (this.lsns[this.end - 1] as number), "a waiter waits for no write not yet queued");
+    this.waiters.push({ lsn, applied, failed });
+  }
+
   /**
    * Removes the writes up to `lsn`, oldest first, handing each to `apply`, and resolves their
    * writers with their LSN. A writer resumes only after the caller's synchronous step (promise
@@ -96,11 +127,12 @@ export class SequencedWrites {
     }
     if (i === end) {
       this.reset();
-      return;
+    } else {
+      this.head = i;
+      // Move the live part to the front once the drained front is most of the slots.
+      if (i > COMPACT_AFTER && i * 2 > end) this.compact();
     }
-    this.head = i;
-    // Move the live part to the front once the drained front is most of the slots.
-    if (i > COMPACT_AFTER && i * 2 > end) this.compact();
+    if (this.waiters.length > 0) this.wakeUpTo(lsn);
   }
 
   /** Rejects every queued writer with `error` and forgets every write (the log failed: none will be acknowledged). */
@@ -117,7 +149,23 @@ export class SequencedWrites {
     this.resolvers = [];
     this.rejecters = [];
     this.reset();
+    const waiters = this.waiters;
+    this.waiters = [];
     for (const reject of pending) reject(error);
+    for (const waiter of waiters) waiter.failed(error);
+  }
+
+  /** Calls the waiters whose writes are all applied now (the queue is consistent again: they may read it). */
+  private wakeUpTo(lsn: number): void {
+    const waiters = this.waiters;
+    const due: Waiter[] = [];
+    let kept = 0;
+    for (const waiter of waiters) {
+      if (waiter.lsn <= lsn) due.push(waiter);
+      else waiters[kept++] = waiter;
+    }
+    waiters.length = kept;
+    for (const waiter of due) waiter.applied();
   }
 
   private reset(): void {

@@ -6,7 +6,9 @@
  * is acknowledged (durable under sync "always"; under "interval" and "none", written to the OS
  * whether durable yet or not), and writes become visible in LSN order. Conditions are
  * checked against every write sequenced before, durable or not (sequenced-writes.ts), so of
- * two racing conditional writes on one version exactly one wins.
+ * two racing conditional writes on one version exactly one wins. A conflict is reported with
+ * the applied version only: one that fails because of writes not yet applied is rejected once
+ * they are (or with the log's failure), never before.
  */
 import { EventEmitter } from "node:events";
 import { join, resolve as resolvePath } from "node:path";
@@ -101,6 +103,17 @@ const DEFAULT_VALUE_BYTES_MAX = 1024 * 1024;
 const DEFAULT_CHECKPOINT_EVERY_BYTES = 64 * 1024 * 1024;
 /** Measured overhead of one key in memory beyond its key and value bytes (bench/store.ts, 1 M keys). */
 const ENTRY_OVERHEAD_BYTES_ESTIMATE = 117;
+
+/** What checkCondition answers when the condition holds; any other answer is an LSN (LSNs start at 1). */
+const CONDITION_HOLDS = 0;
+
+/** A condition that failed only because of writes not yet applied, up to `awaitLsn`. */
+interface PendingConflict {
+  awaitLsn: number;
+  internal: string;
+  expected: number;
+  key: Key;
+}
 
 function invalidOption(message: string): LogbookError {
   return new LogbookError("LOGBOOK_INVALID_OPTION", message);
@@ -250,7 +263,10 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
       internal = keyToInternal(key, this.keyBytesMax);
       encoded = type === "put" ? valueToInternal(value, this.valueEncoding, this.valueBytesMax) : undefined;
       // Checked and sequenced in one synchronous step: no other write can come between.
-      if (ifVersion !== undefined) this.checkCondition(internal, ifVersion, key);
+      if (ifVersion !== undefined) {
+        const awaitLsn = this.checkCondition(internal, ifVersion, key);
+        if (awaitLsn !== CONDITION_HOLDS) return this.conflictOnceApplied({ awaitLsn, internal, expected: ifVersion, key });
+      }
       lsn = this.log.sequenceEncoded(this.singleOperation.describe(internal, encoded));
     } catch (error) {
       return Promise.reject(error);
@@ -274,7 +290,10 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
     let encoded: Operation[];
     let lsn: number;
     try {
-      encoded = this.encodeWrite(operations, conditions);
+      encoded = this.encodeWrite(operations);
+      // Checked and sequenced in one synchronous step: no other write can come between.
+      const conflict = this.checkConditions(conditions);
+      if (conflict !== undefined) return this.conflictOnceApplied(conflict);
       lsn = this.log.sequenceDetached([encodeOperations(encoded)]);
     } catch (error) {
       return Promise.reject(error);
@@ -289,8 +308,8 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
     return this.queueWrite(op.key, op.type === "put" ? op.value : undefined, lsn);
   }
 
-  /** A write's operations, encoded, once its conditions hold (else it throws): the step before sequencing. */
-  private encodeWrite(operations: readonly BatchOperation[], conditions: [Key, number][]): Operation[] {
+  /** A write's operations, checked and encoded (else it throws). */
+  private encodeWrite(operations: readonly BatchOperation[]): Operation[] {
     if (operations.length === 0) throw new LogbookError("LOGBOOK_INVALID_ARGUMENT", "a write needs at least one operation");
     const encoded: Operation[] = operations.map((op) => {
       if (typeof op !== "object" || op === null) throw new TypeError("an operation must be an object");
@@ -300,27 +319,65 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
       if (op.type === "delete") return { type: "delete", key };
       throw new TypeError(`unknown operation type ${String((op as { type: unknown }).type)}`);
     });
-    const checked = conditions.map(([key, expected]) => [keyToInternal(key, this.keyBytesMax), expected, key] as const);
-    // Checked here and sequenced by the caller in one synchronous step: no other write can come between.
-    for (const [internal, expected, key] of checked) this.checkCondition(internal, expected, key);
     return encoded;
   }
 
-  /** Throws LOGBOOK_CONFLICT unless `internal`'s version, counting every write sequenced so far, is `expected`. */
-  private checkCondition(internal: string, expected: number, key: Key): void {
+  /**
+   * Checks a batch's conditions (checkCondition): throws at the first that fails against the
+   * applied state; else answers the first that fails only because of writes not yet applied,
+   * to be reported once the newest of those on any of its keys is applied; else undefined.
+   */
+  private checkConditions(conditions: [Key, number][]): PendingConflict | undefined {
+    const checked = conditions.map(([key, expected]) => [keyToInternal(key, this.keyBytesMax), expected, key] as const);
+    let conflict: PendingConflict | undefined;
+    for (const [internal, expected, key] of checked) {
+      const awaitLsn = this.checkCondition(internal, expected, key);
+      if (awaitLsn === CONDITION_HOLDS) continue;
+      if (conflict === undefined) conflict = { awaitLsn, internal, expected, key };
+      else conflict.awaitLsn = Math.max(conflict.awaitLsn, awaitLsn);
+    }
+    return conflict;
+  }
+
+  /**
+   * Checks that `internal`'s version, counting every write sequenced so far, is `expected`, and
+   * answers CONDITION_HOLDS if so. If it is not only because of writes not yet applied (the
+   * applied version is `expected`), answers the LSN of the newest of them on the key: the
+   * conflict may not be reported before that write settles, as a crash could still take it
+   * back (and its LSN go to another write), and a retry reading the applied state would
+   * conflict again at once. Otherwise throws LOGBOOK_CONFLICT with the applied version.
+   */
+  private checkCondition(internal: string, expected: number, key: Key): number {
     if (!Number.isSafeInteger(expected) || expected < 0) {
       throw new LogbookError("LOGBOOK_INVALID_ARGUMENT", `ifVersion must be a non-negative integer, got ${String(expected)}`);
     }
-    const current = this.currentVersion(internal);
-    if (current !== expected) {
-      throw new LogbookError("LOGBOOK_CONFLICT", `version of key is ${current}, expected ${expected}`, {
-        key: typeof key === "string" ? key : Buffer.from(key).toString("hex"),
-        currentVersion: current,
-      });
-    }
+    if (this.currentVersion(internal) === expected) return CONDITION_HOLDS;
+    const pendingLsn = this.sequenced.latestLsnOf(internal);
+    if (pendingLsn === undefined || this.appliedVersion(internal) !== expected) throw this.conflict(internal, expected, key);
+    return pendingLsn;
   }
 
-  /** Settles once the writes of the next acknowledged commit are applied (rejects if the log fails first). */
+  /**
+   * A conflict with writes sequenced but not yet applied: rejects once every write up to
+   * `awaitLsn` is applied, with the version applied then (the one a read returns), or with the
+   * log's failure if it fails first (then those writes are never acknowledged).
+   */
+  private conflictOnceApplied(conflict: PendingConflict): Promise<number> {
+    const { awaitLsn, internal, expected, key } = conflict;
+    return new Promise<number>((_resolve, reject) => {
+      this.sequenced.whenApplied(awaitLsn, () => reject(this.conflict(internal, expected, key)), reject);
+    });
+  }
+
+  /** LOGBOOK_CONFLICT naming the applied version of the key: the one a read answers, never a write not yet acknowledged. */
+  private conflict(internal: string, expected: number, key: Key): LogbookError {
+    const applied = this.appliedVersion(internal);
+    return new LogbookError("LOGBOOK_CONFLICT", `version of key is ${applied}, expected ${expected}`, {
+      key: typeof key === "string" ? key : Buffer.from(key).toString("hex"),
+      currentVersion: applied,
+    });
+  }
+
   /**
    * Queues a sequenced write to be applied and returns its writer's promise, which the queue
    * resolves with `lsn` once the write is durable and applied, or rejects if the log fails first.
@@ -334,7 +391,9 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
   /**
    * The version a condition would be checked against now: that of the latest write sequenced
    * on `key`, durable or not (0: absent). Reading it and then writing with `ifVersion` in the
-   * same synchronous step cannot be raced by another write.
+   * same synchronous step cannot be raced by another write, and the write lands after the one
+   * it names. It may name a write not yet acknowledged, which a crash can still take back (and its
+   * LSN be given to another write): to show or keep a version, read it with `get`.
    */
   versionOf(key: Key): number {
     return this.currentVersion(keyToInternal(key, this.keyBytesMax));
@@ -343,7 +402,11 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
   /** The version a condition is checked against: the latest sequenced write, durable or not. */
   private currentVersion(key: string): number {
     const sequenced = this.sequenced.versionOf(key);
-    if (sequenced !== undefined) return sequenced;
+    return sequenced === undefined ? this.appliedVersion(key) : sequenced;
+  }
+
+  /** The version of the latest write applied to `key` (0: absent): acknowledged, what `get` answers. */
+  private appliedVersion(key: string): number {
     const stored = this.state.get(key);
     return stored === undefined ? 0 : storedVersion(stored);
   }
