@@ -92,8 +92,11 @@ interface Mutation {
    * replayed), in the same synchronous step as its sequencing. May throw (404 for a delete).
    */
   conditions: () => [string, number][];
-  /** Status to answer a failed condition with: 412 for If-Match headers, 409 for batch versions. */
-  conflictStatus: 409 | 412;
+  /**
+   * Status to answer a failed condition with: 412 for If-Match headers, 409 for batch versions,
+   * 404 for an unconditional delete (its condition is only that the key exists).
+   */
+  conflictStatus: 404 | 409 | 412;
   /** The response body, without `version` (added from the write's LSN). */
   body: Record<string, unknown>;
   /** Bytes the write will take in flight (for backpressure). */
@@ -200,6 +203,7 @@ export function registerKvRoutes(app: FastifyInstance, options: KvRouteOptions):
       return { status: 200, body: mutation.body, version };
     } catch (error) {
       if (isLogbookError(error, "LOGBOOK_CONFLICT")) {
+        if (mutation.conflictStatus === 404) throw new HttpError(404, "LOGBOOK_NOT_FOUND", "no such key");
         const prefix = dataPrefix(tenant);
         const key = error.key?.startsWith(prefix) ? error.key.slice(prefix.length) : undefined;
         throw new HttpError(
@@ -235,11 +239,22 @@ export function registerKvRoutes(app: FastifyInstance, options: KvRouteOptions):
     return ifMatch === "*" ? "exists" : versionFromTag(ifMatch, "If-Match");
   }
 
+  /**
+   * The version a condition that the key exists expects (0: absent, as reads see it): the
+   * latest sequenced, so the write lands after it; but when that is a delete not yet
+   * acknowledged, the applied version, so that the store answers the conflict only once the
+   * delete is applied (a crash could still take it back before).
+   */
+  function existingVersion(storageKey: string): number {
+    const current = store.versionOf(storageKey);
+    return current !== 0 ? current : (store.getSync(storageKey)?.version ?? 0);
+  }
+
   /** A header condition as the store's: "exists" is read and checked in the write's own step. */
   function storeConditions(storageKey: string, condition: number | "exists" | undefined): [string, number][] {
     if (condition === undefined) return [];
     if (condition !== "exists") return [[storageKey, condition]];
-    const current = store.versionOf(storageKey);
+    const current = existingVersion(storageKey);
     if (current === 0) throw new HttpError(412, "LOGBOOK_PRECONDITION_FAILED", "the key does not exist", { currentVersion: 0 });
     return [[storageKey, current]];
   }
@@ -269,11 +284,11 @@ export function registerKvRoutes(app: FastifyInstance, options: KvRouteOptions):
         if (condition !== undefined) return storeConditions(storageKey, condition);
         // Unconditional: the key must exist now. (A recorded retry answers as the first time
         // did, although the key is gone: conditions are not evaluated on a replay.)
-        const current = store.versionOf(storageKey);
+        const current = existingVersion(storageKey);
         if (current === 0) throw new HttpError(404, "LOGBOOK_NOT_FOUND", "no such key");
         return [[storageKey, current]];
       },
-      conflictStatus: 412,
+      conflictStatus: condition === undefined ? 404 : 412,
       body: { key, deleted: true },
       bytes: storageKey.length,
       etag: true,
