@@ -4,7 +4,7 @@
  */
 import { constants } from "node:fs";
 import * as fs from "node:fs/promises";
-import { lockDirectoryBySocket } from "./directory-lock.js";
+import { lockDirectoryForWriting } from "./directory-lock.js";
 import type { DirectoryLock, FileHandle, FileSystem, OpenMode, WriteOptions } from "./file-system.js";
 
 const OPEN_FLAGS: Record<OpenMode, number> = {
@@ -97,6 +97,6 @@ export class NodeFileSystem implements FileSystem {
   }
 
   lockDirectory(directory: string): Promise<DirectoryLock> {
-    return lockDirectoryBySocket(directory);
+    return lockDirectoryForWriting(directory);
   }
 }

@@ -56,8 +56,10 @@ async function buildChild(script: string): Promise<string> {
   return outfile;
 }
 
-export async function spawnTs(script: string, args: string[]): Promise<ChildProcess> {
-  return spawn(process.execPath, [await bundle(script), ...args], { stdio: ["ignore", "pipe", "pipe"] });
+/** Starts a bundled test script; `prefix` is a command that runs node, such as `["unshare", "-n"]`. */
+export async function spawnTs(script: string, args: string[], prefix: readonly string[] = []): Promise<ChildProcess> {
+  const [command, ...rest] = [...prefix, process.execPath, await bundle(script), ...args];
+  return spawn(command as string, rest, { stdio: ["ignore", "pipe", "pipe"] });
 }
 /** Resolves when the child has printed a line equal to `line`, or rejects after `timeoutMs`. */
 export function waitForLine(child: ChildProcess, line: string, timeoutMs = 20_000): Promise<void> {
