@@ -1,6 +1,7 @@
 /**
- * Bad input, hand-written and generated (over 500 cases): the server answers each with the
- * right 4xx status or drops the connection, never a 5xx, and stays up for the next client.
+ * Bad input, hand-written and generated (over 500 requests, and a flood of connections): the
+ * server answers each with the right 4xx status or drops the connection, never a 5xx, and stays
+ * up for the next client. The run prints how many of each class it sent.
  * Timeouts are set tight here (1 s for headers, 2 s for a request) so slow clients are shown
  * to be cut off within a bounded time.
  */
@@ -16,12 +17,19 @@ const BODY_MAX = 1024;
 const KEY_MAX = 64;
 let s: TestServer;
 let port: number;
-let cases = 0;
+/** What each test sends, counted by class; `kind` is the class of the test running now. */
+const sent = new Map<string, number>();
+let kind = "";
+const FLOOD = "connections in a flood";
+
+function count(cases = 1): void {
+  sent.set(kind, (sent.get(kind) ?? 0) + cases);
+}
 const serverErrors: string[] = [];
 
 /** Sends a raw request and checks the answer is one of `expected` (a status, or "closed"). */
 async function expectRaw(name: string, raw: string | Buffer | ((socket: Socket) => void), expected: (number | "closed")[]) {
-  cases++;
+  count();
   const answer: RawAnswer = await rawExchange(port, raw, 5000);
   if (answer.status !== undefined && answer.status >= 500) serverErrors.push(`${name}: ${answer.status}`);
   const outcome = answer.status ?? (answer.closedByServer ? "closed" : "hung");
@@ -35,7 +43,7 @@ async function expectCall(
   init: Parameters<TestServer["call"]>[2],
   expected: number[],
 ) {
-  cases++;
+  count();
   const reply = await s.call(method, path, init);
   if (reply.status >= 500) serverErrors.push(`${name}: ${reply.status} ${reply.text}`);
   assert.ok(expected.includes(reply.status), `${name}: got ${reply.status} ${reply.text}, expected ${expected.join("|")}`);
@@ -60,13 +68,19 @@ describe("bad input", () => {
   after(async () => {
     const health = await s.call("GET", "/healthz");
     await s.stop();
+    const classes = [...sent].filter(([name]) => name !== FLOOD);
+    const requests = classes.reduce((sum, [, n]) => sum + n, 0);
+    process.stdout.write(
+      `# bad input: ${requests} bad requests (${classes.map(([name, n]) => `${n} ${name}`).join(", ")}), ` +
+        `then ${sent.get(FLOOD) ?? 0} ${FLOOD}; server up: ${health.status === 200}, 5xx answers: ${serverErrors.length}\n`,
+    );
     assert.equal(health.status, 200, "the server is still up after everything");
     assert.deepEqual(serverErrors, [], "no input made the server answer 5xx");
-    assert.ok(cases >= 500, `only ${cases} cases`);
-    process.stdout.write(`# bad input: ${cases} cases, server up, no 5xx\n`);
+    assert.ok(requests >= 500, `only ${requests} bad requests`);
   });
 
   test("generated bodies: valid JSON is stored, anything else is a 400", async () => {
+    kind = "generated PUT bodies";
     const almostJson = fc
       .tuple(fc.json(), fc.nat(), fc.constantFrom("", "}", "{", ",", '"', "\\", "\u0000", "NaN", "'"))
       .map(([text, at, junk]) => text.slice(0, at % (text.length + 1)) + junk + text.slice(at % (text.length + 1)));
@@ -92,6 +106,7 @@ describe("bad input", () => {
   });
 
   test("generated batch bodies of the wrong shape are 400s", async () => {
+    kind = "generated batch bodies";
     const op = fc.record(
       {
         type: fc.oneof(fc.constantFrom("put", "delete", "PUT", ""), fc.anything()),
@@ -113,6 +128,7 @@ describe("bad input", () => {
   });
 
   test("generated keys: invalid UTF-8 or empty is 400, over the limit 414, anything else a real key", async () => {
+    kind = "generated keys";
     const decoder = new TextDecoder("utf-8", { fatal: true });
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ maxLength: 80 }), async (bytes) => {
@@ -137,6 +153,7 @@ describe("bad input", () => {
   });
 
   test("generated list queries are answered 200 or 400, never more", async () => {
+    kind = "generated list queries";
     const name = fc.constantFrom("prefix", "start", "end", "limit", "reverse", "cursor", "tenant", "");
     const value = fc.oneof(
       fc.string({ maxLength: 10 }),
@@ -152,6 +169,7 @@ describe("bad input", () => {
   });
 
   test("hand-written protocol abuse: lengths, chunking, headers, methods", async () => {
+    kind = "hand-written protocol abuses";
     const put = (headers: Record<string, string>, body = "") => {
       const framed = Object.keys(headers).some((name) => /^(content-length|transfer-encoding)$/i.test(name));
       const length: Record<string, string> = framed || body === "" ? {} : { "Content-Length": String(Buffer.byteLength(body)) };
@@ -254,6 +272,7 @@ describe("bad input", () => {
   });
 
   test("slowloris: headers or a body at one byte a second are cut off", async () => {
+    kind = "slow clients";
     const drip = (bytes: string) => (socket: Socket) => {
       let at = 0;
       const timer = setInterval(() => {
@@ -278,6 +297,7 @@ describe("bad input", () => {
   });
 
   test("a connection flood is capped and the server serves again once it passes", async () => {
+    kind = FLOOD;
     const sockets: Socket[] = [];
     await Promise.all(
       Array.from(
@@ -290,7 +310,7 @@ describe("bad input", () => {
           }),
       ),
     );
-    cases += 400;
+    count(400);
     await new Promise((resolve) => setTimeout(resolve, 200));
     const open = await new Promise<number>((resolve) => s.server.app.server.getConnections((_e, n) => resolve(n)));
     assert.ok(open <= 200, `${open} connections open, over connectionsMax`);
@@ -300,9 +320,10 @@ describe("bad input", () => {
   });
 
   test("clients that disconnect mid-request leave the server serving", async () => {
+    kind = "clients gone mid-request";
     const full = rawRequest("PUT", "/v1/kv/cut", { ...json, "Content-Length": "100" }, '"partial');
     for (let i = 0; i < 30; i++) {
-      cases++;
+      count();
       await new Promise<void>((resolve) => {
         const socket = connect({ host: "127.0.0.1", port }, () => {
           socket.write(full.slice(0, (i * 7) % full.length), () => {
@@ -314,7 +335,7 @@ describe("bad input", () => {
       });
     }
     // A complete write whose client is gone before the answer: applied or not, nothing breaks.
-    cases++;
+    count();
     await new Promise<void>((resolve) => {
       const socket = connect({ host: "127.0.0.1", port }, () => {
         socket.end(rawRequest("PUT", "/v1/kv/gone", { ...json, "Content-Length": "1" }, "7"), () => {
