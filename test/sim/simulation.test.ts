@@ -46,7 +46,10 @@ test("silent damage (flipped bits, misdirected writes): every open recovers the 
 
 test("the sweeps reach their counts: 10,000 power cuts, 20,000 faults, 500 of each kind", () => {
   const faults = Object.values(grandTotal.faults).reduce((a, b) => a + b, 0);
-  console.log(`# sim, all sweeps: ${grandTotal.crashes} power cuts, ${faults} faults injected`);
+  const byKind = Object.entries(grandTotal.faults)
+    .map(([kind, n]) => `${kind} ${n}`)
+    .join(", ");
+  console.log(`# sim, all sweeps: ${grandTotal.crashes} power cuts, ${faults} faults injected (${byKind})`);
   if (SCALE < 1) return;
   assert.ok(grandTotal.crashes >= 10_000, `${grandTotal.crashes} power cuts`);
   assert.ok(faults >= 20_000, `${faults} faults`);
