@@ -104,6 +104,11 @@ export class Committer {
             if (Atomics.load(control, Control.state) === CommitterState.running && (await this.step(command, published))) {
               return;
             }
+          } catch (error) {
+            // Failed before the lock is let go: the event loop takes the lock only to commit,
+            // and must find the log failed, or it would write after a failed write or sync.
+            this.recordFailure(error);
+            return;
           } finally {
             this.release();
           }
@@ -125,11 +130,16 @@ export class Committer {
         Atomics.store(control, Control.idle, 0);
       }
     } catch (error) {
-      const e = error as NodeJS.ErrnoException;
-      this.ring.setError(JSON.stringify({ code: e.code, syscall: e.syscall, message: e.message }));
-      Atomics.store(control, Control.state, CommitterState.failed);
-      this.ring.bumpEvent();
+      this.recordFailure(error);
     }
+  }
+
+  /** Fail-stop: publishes the error and the failed state, which stops both committers. */
+  private recordFailure(error: unknown): void {
+    const e = error as NodeJS.ErrnoException;
+    this.ring.setError(JSON.stringify({ code: e.code, syscall: e.syscall, message: e.message }));
+    Atomics.store(this.ring.control, Control.state, CommitterState.failed);
+    this.ring.bumpEvent();
   }
 
   /**
