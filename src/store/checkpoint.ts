@@ -1,14 +1,13 @@
 /**
  * Checkpoint data files (docs/format.md, "Checkpoint file"): the whole state at one LSN, as
  * sorted entries in checksummed blocks. Written from a snapshot while writers go on; installed
- * by fsync, rename and directory fsync; verified block by block when loaded.
+ * by fsync, rename and directory fsync. checkpoint-reader.ts loads and verifies them.
  */
 import { join } from "node:path";
-import { LogbookError } from "../errors.js";
 import type { FileSystem } from "../io/file-system.js";
 import { crc32Range } from "../log/checksum.js";
 import { TWO_POW_32 } from "../log/format.js";
-import { SortedState, type Stored, storedFromBytes, storedValue, storedValueBytes, storedVersion } from "./state.js";
+import { type SortedState, storedValue, storedValueBytes, storedVersion } from "./state.js";
 
 export const CHECKPOINT_MAGIC = "LBCKPT01";
 export const CHECKPOINT_END_MAGIC = "LBCKEND1";
@@ -17,7 +16,7 @@ export const CHECKPOINT_FOOTER_BYTES = 32;
 export const BLOCK_HEADER_BYTES = 16;
 /** Blocks are cut once they reach this size (an entry larger than it gets a block of its own). */
 export const BLOCK_BYTES_TARGET = 64 * 1024;
-const FORMAT_VERSION = 1;
+export const CHECKPOINT_FORMAT_VERSION = 1;
 
 export function checkpointName(lsn: number): string {
   return `checkpoint-${String(lsn).padStart(20, "0")}.dat`;
@@ -40,7 +39,7 @@ function writeU64(buffer: Buffer, value: number, offset: number): void {
   buffer.writeUInt32LE(Math.floor(value / TWO_POW_32), offset + 4);
 }
 
-function readU64(buffer: Buffer, offset: number): number {
+export function readU64(buffer: Buffer, offset: number): number {
   return buffer.readUInt32LE(offset + 4) * TWO_POW_32 + buffer.readUInt32LE(offset);
 }
 
@@ -108,7 +107,7 @@ export async function writeCheckpoint(
     position += CHECKPOINT_FOOTER_BYTES;
     const header = Buffer.alloc(CHECKPOINT_HEADER_BYTES);
     header.write(CHECKPOINT_MAGIC, 0, "latin1");
-    header.writeUInt16LE(FORMAT_VERSION, 8);
+    header.writeUInt16LE(CHECKPOINT_FORMAT_VERSION, 8);
     header.writeUInt16LE(CHECKPOINT_HEADER_BYTES, 10);
     writeU64(header, lsn, 16);
     writeU64(header, entries, 24);
@@ -122,83 +121,4 @@ export async function writeCheckpoint(
   await fs.rename(temporary, join(directory, name));
   await fs.syncDirectory(directory);
   return { file: name, lsn, entries, bytes: position };
-}
-
-function damaged(path: string, offset: number, reason: string): LogbookError {
-  return new LogbookError("LOGBOOK_CORRUPTION", `checkpoint ${path}: ${reason} (offset ${offset})`, { file: path, offset });
-}
-
-/** Loads and verifies a checkpoint: every block's checksum, key order, counts, header and footer. */
-export async function readCheckpoint(
-  fs: FileSystem,
-  path: string,
-): Promise<{ state: SortedState; lsn: number; entries: number }> {
-  const handle = await fs.open(path, "read");
-  let bytes: Buffer;
-  try {
-    const size = await handle.sizeBytes();
-    bytes = Buffer.allocUnsafe(size);
-    const read = await handle.read(bytes, 0);
-    if (read !== size) throw damaged(path, read, "shorter than its size");
-  } finally {
-    await handle.close();
-  }
-  if (bytes.byteLength < CHECKPOINT_HEADER_BYTES + CHECKPOINT_FOOTER_BYTES) throw damaged(path, 0, "too short");
-  if (bytes.toString("latin1", 0, 8) !== CHECKPOINT_MAGIC) throw damaged(path, 0, "no checkpoint magic");
-  if (bytes.readUInt32LE(60) !== crc32Range(bytes, 0, 60)) throw damaged(path, 0, "header checksum mismatch");
-  if (bytes.readUInt16LE(8) !== FORMAT_VERSION) throw damaged(path, 8, "unsupported format version");
-  const lsn = readU64(bytes, 16);
-  const entries = readU64(bytes, 24);
-  const blocks = bytes.readUInt32LE(32);
-  const footerAt = bytes.byteLength - CHECKPOINT_FOOTER_BYTES;
-  if (bytes.toString("latin1", footerAt, footerAt + 8) !== CHECKPOINT_END_MAGIC) throw damaged(path, footerAt, "no end magic");
-  if (bytes.readUInt32LE(footerAt + 28) !== crc32Range(bytes, footerAt, footerAt + 28))
-    throw damaged(path, footerAt, "footer checksum mismatch");
-  if (readU64(bytes, footerAt + 8) !== entries || bytes.readUInt32LE(footerAt + 16) !== blocks) {
-    throw damaged(path, footerAt, "footer disagrees with header");
-  }
-  const keys: string[] = [];
-  const entryList: Stored[] = [];
-  let offset = CHECKPOINT_HEADER_BYTES;
-  let seen = 0;
-  let previousKey: string | undefined;
-  for (let b = 0; b < blocks; b++) {
-    if (offset + BLOCK_HEADER_BYTES > footerAt) throw damaged(path, offset, "block runs past the footer");
-    const payloadBytes = bytes.readUInt32LE(offset);
-    const blockEntries = bytes.readUInt32LE(offset + 4);
-    const start = offset + BLOCK_HEADER_BYTES;
-    const end = start + payloadBytes;
-    if (end > footerAt) throw damaged(path, offset, "block runs past the footer");
-    if (bytes.readUInt32LE(offset + 8) !== crc32Range(bytes, start, end)) throw damaged(path, offset, "block checksum mismatch");
-    // Outside the checksum, so required to be zero: no bit of the file goes unchecked.
-    if (bytes.readUInt32LE(offset + 12) !== 0) throw damaged(path, offset, "block reserved word is not zero");
-    let at = start;
-    for (let i = 0; i < blockEntries; i++) {
-      if (at + 4 > end) throw damaged(path, at, "entry runs past its block");
-      const keyLength = bytes.readUInt32LE(at);
-      at += 4;
-      if (at + keyLength + 4 > end) throw damaged(path, at, "entry runs past its block");
-      const key = bytes.toString("latin1", at, at + keyLength);
-      at += keyLength;
-      const valueLength = bytes.readUInt32LE(at);
-      at += 4;
-      if (at + valueLength + 8 > end) throw damaged(path, at, "entry runs past its block");
-      const valueStart = at;
-      at += valueLength;
-      const version = readU64(bytes, at);
-      at += 8;
-      if (previousKey !== undefined && !(previousKey < key)) throw damaged(path, at, "keys out of order");
-      if (version < 1 || version > lsn) throw damaged(path, at, "entry version outside the checkpoint");
-      keys.push(key);
-      entryList.push(storedFromBytes(bytes, valueStart, valueStart + valueLength, version));
-      previousKey = key;
-    }
-    if (at !== end) throw damaged(path, at, "bytes after the last entry of a block");
-    seen += blockEntries;
-    offset = end;
-  }
-  if (offset !== footerAt) throw damaged(path, offset, "bytes between the last block and the footer");
-  if (seen !== entries) throw damaged(path, footerAt, "entry count mismatch");
-  // Keys were checked to strictly increase: the tree can be built in one pass.
-  return { state: SortedState.fromSorted(keys, entryList), lsn, entries };
 }

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { LogbookError } from "../errors.js";
 import type { FileSystem } from "../io/file-system.js";
 import { crc32 } from "../log/checksum.js";
-import type { CheckpointInfo } from "./checkpoint.js";
+import { type CheckpointInfo, checkpointName } from "./checkpoint.js";
 
 export const MANIFEST_NAME = "MANIFEST";
 const MANIFEST_FORMAT = 1;
@@ -43,7 +43,22 @@ export async function readManifest(fs: FileSystem, directory: string): Promise<M
   if (manifest.format !== MANIFEST_FORMAT || !Array.isArray(manifest.checkpoints)) {
     throw new LogbookError("LOGBOOK_CORRUPTION", `${path} has an unknown format`, { file: path });
   }
+  // Its names are unlinked when checkpoints are dropped: each must be the checkpoint file of its LSN.
+  for (const checkpoint of manifest.checkpoints) {
+    if (!isCheckpointInfo(checkpoint)) {
+      throw new LogbookError("LOGBOOK_CORRUPTION", `${path} names a checkpoint that is not one: ${JSON.stringify(checkpoint)}`, {
+        file: path,
+      });
+    }
+  }
   return manifest;
+}
+
+function isCheckpointInfo(value: unknown): value is CheckpointInfo {
+  if (typeof value !== "object" || value === null) return false;
+  const { file, lsn, entries, bytes } = value as Record<string, unknown>;
+  const counts = [lsn, entries, bytes].every((n) => Number.isSafeInteger(n) && (n as number) >= 0);
+  return counts && file === checkpointName(lsn as number);
 }
 
 export async function writeManifest(fs: FileSystem, directory: string, manifest: Manifest): Promise<void> {

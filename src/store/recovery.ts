@@ -1,13 +1,15 @@
 /**
- * Store recovery: load the newest valid checkpoint the manifest names (falling back to the
- * previous one when the newest is damaged and the log still holds what the previous one
- * needs), then replay every committed log record after it.
+ * Store recovery: load the newest checkpoint the manifest names that loads (falling back to the
+ * previous one when loading the newest fails in any way and the log still holds what the
+ * previous one needs), then replay every committed log record after it. Nothing is removed
+ * until recovery has succeeded: a refused open leaves every file for whoever repairs the store.
  */
 import { join } from "node:path";
-import { LogbookError } from "../errors.js";
+import { asDiskError, isLogbookError, LogbookError } from "../errors.js";
 import type { FileSystem } from "../io/file-system.js";
 import type { Log } from "../log/log.js";
-import { parseCheckpointName, readCheckpoint } from "./checkpoint.js";
+import { type CheckpointInfo, parseCheckpointName } from "./checkpoint.js";
+import { type LoadedCheckpoint, readCheckpoint } from "./checkpoint-reader.js";
 import { KeyTable } from "./key-table.js";
 import { emptyManifest, MANIFEST_NAME, type Manifest, readManifest } from "./manifest.js";
 import { visitOperationsIn } from "./operation.js";
@@ -16,8 +18,13 @@ import { SortedState, type Stored, storedFromBytes } from "./state.js";
 export interface StoreRecoveryReport {
   /** LSN of the checkpoint loaded; 0 when the state was rebuilt from the log alone. */
   checkpointLsn: number;
-  /** Checkpoints that failed verification and were skipped, with why. */
-  skippedCheckpoints: { file: string; reason: string }[];
+  /**
+   * Checkpoints the manifest names that were not used, newest first, with why: `code` is
+   * LOGBOOK_CORRUPTION for a damaged file, the disk's error code (LOGBOOK_IO…) for one that
+   * could not be read, LOGBOOK_TRUNCATED when the log no longer holds the records after it,
+   * the error's name for any other failure.
+   */
+  skippedCheckpoints: { file: string; reason: string; code: string }[];
   recordsReplayed: number;
   bytesReplayed: number;
   keys: number;
@@ -27,7 +34,10 @@ export interface StoreRecoveryReport {
 export interface RecoveredStore {
   state: SortedState;
   appliedLsn: number;
+  /** The manifest as it is on disk (empty when there is none). */
   manifest: Manifest;
+  /** The checkpoint the state was loaded from; undefined when it was rebuilt from the log alone. */
+  loaded: CheckpointInfo | undefined;
   report: StoreRecoveryReport;
 }
 
@@ -42,9 +52,6 @@ export async function recoverStore(fs: FileSystem, directory: string, log: Log):
     keys: 0,
     durationMs: 0,
   };
-  await removeLeftovers(fs, directory, manifest, log.isReadOnly);
-  let state: SortedState | undefined;
-  let appliedLsn = 0;
   const newest = manifest.checkpoints[0];
   if (newest !== undefined && newest.lsn > log.lastLsn) {
     // Checkpoints are installed only once the log is durable up to them: a log that ends
@@ -55,37 +62,60 @@ export async function recoverStore(fs: FileSystem, directory: string, log: Log):
       { file: directory, lsn: newest.lsn },
     );
   }
-  for (const checkpoint of manifest.checkpoints) {
-    if (log.firstLsn > checkpoint.lsn + 1) {
-      report.skippedCheckpoints.push({ file: checkpoint.file, reason: "the log no longer holds the records after it" });
+  const loaded = await loadNewestUsable(fs, directory, manifest, log, report);
+  const state = loaded?.checkpoint.state ?? SortedState.empty();
+  const appliedLsn = await replay(log, loaded?.checkpoint.lsn ?? 0, state, report);
+  report.checkpointLsn = loaded?.checkpoint.lsn ?? 0;
+  report.keys = state.size;
+  // The open has succeeded: only now may what no recovery needs be removed.
+  if (!log.isReadOnly) await removeLeftovers(fs, directory, manifest);
+  report.durationMs = performance.now() - startedMs;
+  return { state, appliedLsn: Math.max(appliedLsn, log.committedLsn), manifest, loaded: loaded?.info, report };
+}
+
+/**
+ * The newest checkpoint of the manifest that loads and that the log can continue, or
+ * undefined when the log alone, from LSN 1, rebuilds the state. Any failure to load one (damage,
+ * a disk error, a missing file) is noted in `report` and the previous one is tried. Throws
+ * when neither a checkpoint nor the whole log is there: with the disk's error if one kept a
+ * checkpoint from loading (a retry may succeed), else LOGBOOK_CORRUPTION.
+ */
+async function loadNewestUsable(
+  fs: FileSystem,
+  directory: string,
+  manifest: Manifest,
+  log: Log,
+  report: StoreRecoveryReport,
+): Promise<{ info: CheckpointInfo; checkpoint: LoadedCheckpoint } | undefined> {
+  const failures: unknown[] = [];
+  for (const info of manifest.checkpoints) {
+    if (log.firstLsn > info.lsn + 1) {
+      const reason = `the log starts at LSN ${log.firstLsn}, after the records that follow it`;
+      report.skippedCheckpoints.push({ file: info.file, reason, code: "LOGBOOK_TRUNCATED" });
       continue;
     }
     try {
-      const loaded = await readCheckpoint(fs, join(directory, checkpoint.file));
-      state = loaded.state;
-      appliedLsn = loaded.lsn;
-      report.checkpointLsn = loaded.lsn;
-      break;
+      return { info, checkpoint: await readCheckpoint(fs, join(directory, info.file)) };
     } catch (error) {
-      if (!(error instanceof LogbookError) || error.code !== "LOGBOOK_CORRUPTION") throw error;
-      report.skippedCheckpoints.push({ file: checkpoint.file, reason: error.message });
+      const typed = asDiskError(error, `loading checkpoint ${info.file} failed`, { file: join(directory, info.file) });
+      failures.push(typed);
+      report.skippedCheckpoints.push({
+        file: info.file,
+        reason: typed instanceof Error ? typed.message : String(typed),
+        code: isLogbookError(typed) ? typed.code : typed instanceof Error ? typed.name : "Error",
+      });
     }
   }
-  if (state === undefined) {
-    if (log.firstLsn > 1) {
-      throw new LogbookError(
-        "LOGBOOK_CORRUPTION",
-        `no usable checkpoint in ${directory} and the log starts at LSN ${log.firstLsn}: the records before it are gone` +
-          (report.skippedCheckpoints.length > 0 ? ` (${report.skippedCheckpoints.map((s) => s.reason).join("; ")})` : ""),
-        { file: directory },
-      );
-    }
-    state = SortedState.empty();
+  if (log.firstLsn <= 1) return undefined;
+  const skipped = report.skippedCheckpoints.map((s) => `${s.file}: ${s.reason}`).join("; ");
+  const message = `no usable checkpoint in ${directory} and the log starts at LSN ${log.firstLsn}: the records before it are gone`;
+  const unreadable = failures.find((error) => !isLogbookError(error, "LOGBOOK_CORRUPTION"));
+  if (unreadable !== undefined) {
+    throw isLogbookError(unreadable)
+      ? new LogbookError(unreadable.code, `${message} (${skipped})`, { file: directory, cause: unreadable })
+      : unreadable;
   }
-  appliedLsn = await replay(log, appliedLsn, state, report);
-  report.keys = state.size;
-  report.durationMs = performance.now() - startedMs;
-  return { state, appliedLsn: Math.max(appliedLsn, log.committedLsn), manifest, report };
+  throw new LogbookError("LOGBOOK_CORRUPTION", `${message}${skipped === "" ? "" : ` (${skipped})`}`, { file: directory });
 }
 
 /** A key's last replayed write was a delete (LSNs start at 1). */
@@ -182,15 +212,19 @@ function operationCollector() {
   return { operations, collect };
 }
 
-/** Temporary files of an interrupted checkpoint, and checkpoints no manifest names any more. */
-async function removeLeftovers(fs: FileSystem, directory: string, manifest: Manifest, readOnly: boolean): Promise<void> {
-  if (readOnly) return;
+/**
+ * What the store itself left behind that no recovery needs: temporary files of an interrupted
+ * checkpoint or manifest, and checkpoints the manifest no longer names. Other files are not
+ * the store's, and stay.
+ */
+async function removeLeftovers(fs: FileSystem, directory: string, manifest: Manifest): Promise<void> {
   const named = new Set(manifest.checkpoints.map((c) => c.file));
   let removed = 0;
   for (const name of await fs.list(directory)) {
-    const leftover =
-      name.endsWith(".tmp") || (parseCheckpointName(name) !== undefined && !named.has(name)) || name === `${MANIFEST_NAME}.tmp`;
-    if (leftover) {
+    const temporary =
+      name === `${MANIFEST_NAME}.tmp` || (name.endsWith(".tmp") && parseCheckpointName(name.slice(0, -4)) !== undefined);
+    const unnamed = parseCheckpointName(name) !== undefined && !named.has(name);
+    if (temporary || unnamed) {
       await fs.unlink(join(directory, name));
       removed++;
     }

@@ -12,8 +12,9 @@
  */
 import { EventEmitter } from "node:events";
 import { join, resolve as resolvePath } from "node:path";
+import { assert } from "../assert.js";
 import { breakage } from "../breakage.js";
-import { asDiskError, LogbookError } from "../errors.js";
+import { asDiskError, isLogbookError, LogbookError } from "../errors.js";
 import { type Clock, systemClock } from "../io/clock.js";
 import type { FileSystem } from "../io/file-system.js";
 import { NodeFileSystem } from "../io/node-file-system.js";
@@ -36,6 +37,7 @@ import { encodeOperations, type Operation, SingleOperation } from "./operation.j
 import { recoverStore, type StoreRecoveryReport } from "./recovery.js";
 import { SequencedWrites } from "./sequenced-writes.js";
 import { type SortedState, storedValue, storedValueBytes, storedVersion, toStored } from "./state.js";
+import { createDirectoryDurably, holdsCheckpoints } from "./store-directory.js";
 
 export interface StoreOptions
   extends Pick<
@@ -138,6 +140,8 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
   private state: SortedState;
   private appliedLsn: number;
   private manifest: Manifest;
+  /** The newest checkpoint known to load: the one recovery loaded, then each one installed. The next one's fallback. */
+  private newestUsable: CheckpointInfo | undefined;
   private readonly sequenced = new SequencedWrites();
   /** The record of a single put or delete, described and written into the log per write (no payload of its own). */
   private readonly singleOperation = new SingleOperation();
@@ -177,6 +181,7 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
     this.state = recovered.state;
     this.appliedLsn = recovered.appliedLsn;
     this.manifest = recovered.manifest;
+    this.newestUsable = recovered.loaded;
     this.recoveryReport = recovered.report;
     this.valueEncoding = options.valueEncoding ?? "json";
     this.keyEncoding = options.keyEncoding ?? "utf8";
@@ -202,12 +207,14 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
     const path = resolvePath(directory);
     const fs = options.fileSystem ?? new NodeFileSystem();
     const readOnly = options.readOnly === true;
-    if (!readOnly)
-      await fs.mkdir(path).catch((error: unknown) => Promise.reject(asDiskError(error, `cannot create ${path}`, { file: path })));
+    const hasCheckpoints = await Store.prepareDirectory(fs, path, readOnly).catch((error: unknown) =>
+      Promise.reject(asDiskError(error, `cannot create ${path}`, { file: path })),
+    );
     const log = await Log.open(join(path, "log"), {
       fileSystem: fs,
       readOnly,
-      create: !readOnly,
+      // A store with checkpoints whose log is gone is refused below, not given an empty log.
+      create: !readOnly && !hasCheckpoints,
       // Replay reads and checks every record after the checkpoint; scanning them all once
       // more at open would double the cost of recovery. Older segments are checked if read.
       verifyOnOpen: "tail",
@@ -217,6 +224,13 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
       ...(options.batchBytesMax === undefined ? {} : { batchBytesMax: options.batchBytesMax }),
       ...(options.commitOnEventLoop === undefined ? {} : { commitOnEventLoop: options.commitOnEventLoop }),
       ...(options.clock === undefined ? {} : { clock: options.clock }),
+    }).catch((error: unknown) => {
+      if (!hasCheckpoints || !isLogbookError(error, "LOGBOOK_NOT_FOUND")) throw error;
+      throw new LogbookError(
+        "LOGBOOK_CORRUPTION",
+        `the store in ${path} has checkpoints but no log: it ends at LSN 0, before them, and the writes after them are lost`,
+        { file: join(path, "log"), cause: error },
+      );
     });
     try {
       const recovered = await recoverStore(fs, path, log);
@@ -226,6 +240,12 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
       // (A read EIO of the manifest or a checkpoint escaped untyped before: the simulator's opens under faults.)
       throw asDiskError(error, `recovering the store in ${path} failed`, { file: path });
     }
+  }
+
+  /** Creates the directory of a writable store; resolves whether it holds checkpoints (a store was there). */
+  private static async prepareDirectory(fs: FileSystem, path: string, readOnly: boolean): Promise<boolean> {
+    if (!readOnly) await createDirectoryDurably(fs, path);
+    return holdsCheckpoints(fs, path);
   }
 
   private static checkOptions(options: StoreOptions): void {
@@ -488,7 +508,8 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
   /**
    * Writes the state as of the last applied write to a checkpoint file, installs it in the
    * manifest, and frees the log segments that only the previous checkpoint still needed.
-   * Writers go on meanwhile. Resolves with the checkpoint (undefined when read-only).
+   * Writers go on meanwhile. Resolves with the checkpoint; with nothing applied since the
+   * newest one, resolves with that one and leaves the manifest, the files and the log alone.
    */
   checkpoint(): Promise<CheckpointInfo | undefined> {
     if (this.log.isReadOnly) return Promise.reject(new LogbookError("LOGBOOK_READ_ONLY", "the store is open read-only"));
@@ -515,6 +536,11 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
     const clock = this.clock;
     const startedMs = clock.monotonicMs();
     const lsn = this.appliedLsn;
+    const previous = this.newestUsable;
+    // Nothing applied since the newest checkpoint: it is this one. Writing it again under the
+    // same name would leave the manifest naming one file twice and free its fallback.
+    if (previous?.lsn === lsn) return previous;
+    assert(previous === undefined || previous.lsn < lsn, "checkpoints only move forward");
     const snapshot = this.state.snapshot();
     const logBytes = this.log.appendedBytes;
     // A checkpoint must never be ahead of the durable log: with sync "interval" or "none" a
@@ -523,11 +549,13 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
     if (lsn > 0) await this.log.waitFor(lsn, "durable");
     const info = await writeCheckpoint(this.fs, this.directory, snapshot, lsn, clock.wallMs());
     if (breakage.freeLogBeforeManifest) await this.log.truncateBefore(lsn + 1); // the deliberate bug (src/breakage.ts)
-    const previous = this.manifest.checkpoints[0];
+    // The fallback is the newest checkpoint known to load, not a newer one the manifest names
+    // that recovery had to skip (that one is dropped, or replaced when this one has its name).
     const manifest: Manifest = { ...this.manifest, checkpoints: previous === undefined ? [info] : [info, previous] };
     await writeManifest(this.fs, this.directory, manifest);
     const dropped = this.manifest.checkpoints.filter((c) => !manifest.checkpoints.some((k) => k.file === c.file));
     this.manifest = manifest;
+    this.newestUsable = info;
     for (const old of dropped) await this.fs.unlink(join(this.directory, old.file));
     if (dropped.length > 0) await this.fs.syncDirectory(this.directory);
     // Keep the log from the previous checkpoint on, so that a damaged newest one can fall back to it.
