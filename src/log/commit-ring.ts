@@ -10,7 +10,9 @@
  * A group is what one `append`/`appendBatch` call encoded: contiguous in the ring, never
  * split across frames (that is what makes appendBatch atomic).
  *
- * Counters are Int32 sequence numbers that wrap; only their differences matter.
+ * Counters are Int32 sequence numbers that wrap; only their differences matter. LSNs are
+ * 64-bit words, each read and written whole: an LSN read in two 32-bit halves while the other
+ * thread writes it can mix its old and new halves, which past 2^32 is billions away from both.
  */
 import { assert } from "../assert.js";
 import { TWO_POW_32 } from "./format.js";
@@ -33,25 +35,31 @@ export const Control = {
   state: 6,
   /** The file descriptor of the active segment (thread mode). */
   fd: 7,
-  /** Write position in the active segment (u32 halves; segments stay far below 4 GiB). */
+  /** Write position in the active segment (a u32: segments stay far below 4 GiB). */
   position: 8,
   segmentBytes: 9,
-  /** First LSN of the frame that did not fit, when state is `needsSegment`. */
+  /** First LSN of the frame that did not fit, when state is `needsSegment` (an LSN word: words 10-11). */
   rotateLsnLow: 10,
-  rotateLsnHigh: 11,
   /** Who is committing: `Owner.*`. Only the owner writes frames (see Committer.commitHere). */
   owner: 12,
   /** Length of the error text when state is `failed`. */
   errorBytes: 13,
   /** Bumped by the appenders to wake an idle committer (it sleeps on this word). */
   wake: 14,
-  /** Last LSN written and last LSN durable (u32 halves, low first). */
+  /** Last LSN written and last LSN durable (LSN words: words 16-17 and 18-19). */
   writtenLsnLow: 16,
-  writtenLsnHigh: 17,
   durableLsnLow: 18,
-  durableLsnHigh: 19,
 } as const;
 export const CONTROL_WORDS = 24;
+
+/** The control words that start an LSN word: each is 8-byte aligned and its next word is its own. */
+const LSN_WORDS: readonly number[] = [Control.rotateLsnLow, Control.writtenLsnLow, Control.durableLsnLow];
+const CONTROL_INDICES: readonly number[] = Object.values(Control);
+for (const index of LSN_WORDS) {
+  assert(index % 2 === 0, "an LSN word is 8-byte aligned");
+  assert(index + 1 < CONTROL_WORDS, "an LSN word lies inside the control block");
+  assert(!CONTROL_INDICES.includes(index + 1), "an LSN word's second half is no other control word");
+}
 
 export const Command = { none: 0, sync: 1, stop: 2 } as const;
 export const Owner = { none: 0, thread: 1, appenders: 2 } as const;
@@ -87,6 +95,8 @@ export interface CommitRingBuffers {
 
 export class CommitRing {
   readonly control: Int32Array;
+  /** The control words seen two by two, for the LSN words (Atomics on a BigInt64Array are whole). */
+  private readonly lsnWords: BigInt64Array;
   readonly stats: Float64Array;
   readonly groups: Int32Array;
   readonly ring: Uint8Array;
@@ -95,6 +105,7 @@ export class CommitRing {
 
   constructor(readonly buffers: CommitRingBuffers) {
     this.control = new Int32Array(buffers.control);
+    this.lsnWords = new BigInt64Array(buffers.control);
     this.stats = new Float64Array(buffers.stats);
     this.groups = new Int32Array(buffers.groups);
     this.ring = new Uint8Array(buffers.ring);
@@ -130,15 +141,15 @@ export class CommitRing {
     Atomics.store(this.control, Control.position, position | 0);
   }
 
+  /** The LSN word starting at control word `lowIndex` (`Control.writtenLsnLow`, ...), read whole. */
   readLsn(lowIndex: number): number {
-    return (Atomics.load(this.control, lowIndex + 1) >>> 0) * TWO_POW_32 + (Atomics.load(this.control, lowIndex) >>> 0);
+    return Number(Atomics.load(this.lsnWords, lowIndex >> 1));
   }
 
+  /** Writes the LSN word starting at control word `lowIndex` whole: no reader sees half of it. */
   writeLsn(lowIndex: number, lsn: number): void {
-    // High half first: a reader that sees the new low half may see an old high half only
-    // when the low half wrapped, which at one LSN per record takes 4 billion records.
-    Atomics.store(this.control, lowIndex + 1, Math.floor(lsn / TWO_POW_32) | 0);
-    Atomics.store(this.control, lowIndex, (lsn % TWO_POW_32) | 0);
+    assert(Number.isSafeInteger(lsn) && lsn >= 0, "an LSN is a non-negative safe integer");
+    Atomics.store(this.lsnWords, lowIndex >> 1, BigInt(lsn));
   }
 
   /**

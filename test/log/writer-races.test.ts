@@ -1,6 +1,7 @@
 /**
  * Races between the writer thread and the event loop's own commits, each driven to its window
- * on purpose: the committer run in the test with an io that fails where asked.
+ * on purpose: the committer run in the test with an io that fails where asked, and the ring's
+ * LSN words written by a second thread while the test reads them.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -9,6 +10,8 @@ import { CommitRing, CommitterState, Control, Owner } from "../../src/log/commit
 import { Committer, type CommitterIo } from "../../src/log/committer.js";
 import { SEGMENT_HEADER_BYTES } from "../../src/log/format.js";
 import { encodeUnsealedRecord } from "../../src/log/record.js";
+import { startWorker } from "../../src/start-worker.js";
+import type { LsnFlipperData } from "../support/lsn-flipper-thread.js";
 
 /** A ring with one record of `lsn` published as one group, ready to be committed. */
 function ringWithOneGroup(lsn: number): CommitRing {
@@ -89,3 +92,54 @@ test("after the writer thread's fdatasync fails, the event loop's committer writ
   assert.equal(Atomics.load(control, Control.owner), Owner.none, "the lock is released");
   assert.match(ring.readError(), /EIO/);
 });
+
+/** Reads the LSN at `index` while another thread alternates it between `values`; returns what was read that is neither. */
+async function readWhileAnotherThreadWrites(
+  index: number,
+  values: [number, number],
+): Promise<{ changes: number; reads: number; mixed: number[] }> {
+  const ring = CommitRing.create(1 << 16);
+  ring.writeLsn(index, values[0]);
+  const signals = new Int32Array(new SharedArrayBuffer(8));
+  const data: LsnFlipperData = { buffers: ring.buffers, index, values, writesMax: 50_000_000, signals: signals.buffer };
+  const worker = startWorker(import.meta.url, "../support/lsn-flipper-thread", data);
+  const exited = new Promise((resolve) => worker.once("exit", resolve));
+  const mixed: number[] = [];
+  let changes = 0;
+  let reads = 0;
+  try {
+    // The thread takes ~0.3 s to start under tsx, longer on a busy machine.
+    const startedByMs = performance.now() + 20_000;
+    while (ring.readLsn(index) === values[0] && performance.now() < startedByMs) await nextTurn();
+    // Then bounded in time and in what it needs to see.
+    const deadlineMs = performance.now() + 1000;
+    let last = ring.readLsn(index);
+    while (performance.now() < deadlineMs && changes < 100_000 && mixed.length === 0) {
+      for (let i = 0; i < 10_000; i++) {
+        const lsn = ring.readLsn(index);
+        if (lsn !== values[0] && lsn !== values[1]) mixed.push(lsn);
+        if (lsn !== last) changes++;
+        last = lsn;
+      }
+      reads += 10_000;
+    }
+  } finally {
+    Atomics.store(signals, 0, 1);
+    await exited;
+  }
+  return { changes, reads, mixed };
+}
+
+for (const [name, index] of [
+  ["written", Control.writtenLsnLow],
+  ["durable", Control.durableLsnLow],
+  ["rotation", Control.rotateLsnLow],
+] as const) {
+  test(`the ${name} LSN crossing 2^32 is read whole while another thread writes it, never as a mix of two values`, async () => {
+    // Both 32-bit halves differ between these two: a read of one half from each is neither.
+    const values: [number, number] = [2 ** 32 - 1, 2 ** 32];
+    const { changes, reads, mixed } = await readWhileAnotherThreadWrites(index, values);
+    assert.deepEqual(mixed.slice(0, 3), [], `${mixed.length} mixed values in ${reads} reads (${changes} changes seen)`);
+    assert.ok(changes > 0, "the reads overlapped the other thread's writes");
+  });
+}
