@@ -128,28 +128,43 @@ export class SegmentSet {
    * readers recognise as the end of data).
    */
   async truncateBefore(lsn: number): Promise<number> {
-    const { fs, directory } = this.config;
     let removable = 0;
     while (removable + 1 < this.list.length && (this.list[removable + 1]?.firstLsn ?? 0) <= lsn) removable++;
     if (removable === 0) return 0;
     const removed = this.list.splice(0, removable);
-    for (const segment of removed) {
-      if (this.config.preallocate && this.spare === undefined) {
-        await fs.rename(segment.path, join(directory, SPARE_SEGMENT_NAME));
-        this.spareIsReady = true;
-        this.spare = Promise.resolve(true);
-      } else {
-        await fs.unlink(segment.path);
-      }
+    // The spare is claimed before the first await, so that no zero-filling starts meanwhile.
+    const recycled = this.config.preallocate && this.spare === undefined ? removed[0] : undefined;
+    const freed = this.freeSegments(removed, recycled);
+    if (recycled !== undefined) {
+      // Ready only once its new name is durable: a rotation writes a new header into the spare,
+      // and a power cut before the rename is durable would bring that header back under the
+      // name of the segment it was, which recovery must then refuse.
+      this.spare = freed.then(
+        () => {
+          this.spareIsReady = true;
+          return true;
+        },
+        () => false,
+      );
     }
-    // Freed names must not reappear after a power cut once truncation has been reported.
-    await fs.syncDirectory(directory);
+    await freed;
     return removed.length;
   }
 
   async close(): Promise<void> {
     await this.spare?.catch(() => false);
     await this.activeHandle.close();
+  }
+
+  /** Renames `recycled` (one of `removed`) to the spare and unlinks the others, then syncs their directory. */
+  private async freeSegments(removed: readonly SegmentInfo[], recycled: SegmentInfo | undefined): Promise<void> {
+    const { fs, directory } = this.config;
+    for (const segment of removed) {
+      if (segment === recycled) await fs.rename(segment.path, join(directory, SPARE_SEGMENT_NAME));
+      else await fs.unlink(segment.path);
+    }
+    // Freed names must not reappear after a power cut once truncation has been reported.
+    await fs.syncDirectory(directory);
   }
 
   private async takeSpare(path: string): Promise<FileHandle> {

@@ -1,17 +1,23 @@
 /**
- * Races between the writer thread and the event loop's own commits, each driven to its window
- * on purpose: the committer run in the test with an io that fails where asked, and the ring's
- * LSN words written by a second thread while the test reads them.
+ * Races between the writer thread, the event loop's own commits and segment rotation, each
+ * driven to its window on purpose: the committer run in the test with an io that fails where
+ * asked, the ring's LSN words written by a second thread while the test reads them, and the
+ * simulated disk cut off at the write that would make a lost name matter.
  */
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { test } from "node:test";
 import { setImmediate as nextTurn } from "node:timers/promises";
+import { Log, type LogOptions } from "../../src/index.js";
+import { SimulatedDisk } from "../../src/io/simulated-disk.js";
 import { CommitRing, CommitterState, Control, Owner } from "../../src/log/commit-ring.js";
 import { Committer, type CommitterIo } from "../../src/log/committer.js";
 import { SEGMENT_HEADER_BYTES } from "../../src/log/format.js";
 import { encodeUnsealedRecord } from "../../src/log/record.js";
+import { segmentName } from "../../src/log/segment-header.js";
 import { startWorker } from "../../src/start-worker.js";
 import type { LsnFlipperData } from "../support/lsn-flipper-thread.js";
+import { wrapFileSystem } from "../support/wrap-fs.js";
 
 /** A ring with one record of `lsn` published as one group, ready to be committed. */
 function ringWithOneGroup(lsn: number): CommitRing {
@@ -143,3 +149,86 @@ for (const [name, index] of [
     assert.ok(changes > 0, "the reads overlapped the other thread's writes");
   });
 }
+
+const LOG_DIR = "/data/log";
+
+function simulatedLogOptions(disk: SimulatedDisk, fileSystem = disk.view()): LogOptions {
+  // A frame may take nearly a whole segment: a rotation can then come while the active segment
+  // is too empty to have started a spare of its own, so that the spare it takes is a recycled one.
+  return { segmentBytes: 8192 + 64, batchBytesMax: 8192, preallocate: true, sync: "always", fileSystem, clock: disk.clock };
+}
+
+test("a power cut while a rotation writes its header into a just-recycled spare leaves a log that opens with every acknowledged record", async () => {
+  const disk = new SimulatedDisk(22);
+  let armed = false;
+  let rotationHeld: (() => void) | undefined;
+  let rotationStarted: () => void = () => undefined;
+  const rotating = new Promise<void>((resolve) => {
+    rotationStarted = resolve;
+  });
+  const newSegment = segmentName(3);
+  let cut = false;
+  const view = disk.view();
+  const fileSystem = wrapFileSystem(view, {
+    handle: (inner) => ({
+      // Armed, the next fdatasync of a segment is the rotation's of the old one: it waits there
+      // until the truncation below is under way.
+      datasync: async () => {
+        if (armed && rotationHeld === undefined && inner.path.endsWith(".log")) {
+          await new Promise<void>((resolve) => {
+            rotationHeld = resolve;
+            rotationStarted();
+          });
+        }
+        await inner.datasync();
+      },
+      // The power goes once the new segment's header is durable, before its directory is synced.
+      write: async (data, position, options) => {
+        await inner.write(data, position, options);
+        if (armed && !cut && position === 0 && inner.path.endsWith(newSegment)) {
+          cut = true;
+          disk.crash("lose-all");
+        }
+      },
+    }),
+    // The truncation's directory fsync lets the rotation go on, and waits a few turns of the
+    // event loop (the simulated disk's calls take none) before it syncs.
+    syncDirectory: async (directory) => {
+      if (armed && rotationHeld !== undefined) {
+        rotationHeld();
+        for (let turn = 0; turn < 5; turn++) await nextTurn();
+      }
+      return view.syncDirectory(directory);
+    },
+  });
+  const log = await Log.open(LOG_DIR, simulatedLogOptions(disk, fileSystem));
+  // LSN 1 fills most of the first segment (the spare is zero-filled meanwhile); LSN 2 does not
+  // fit after it, so it starts the second segment, which then is too empty for a new spare.
+  await log.append(new Uint8Array(8000).fill(1));
+  await log.append(new Uint8Array(200).fill(2));
+  assert.equal(log.segments().length, 2);
+  assert.equal(log.stats().spareSegmentReady, false);
+  // LSN 3 does not fit either: a rotation starts and is held at its first fdatasync; meanwhile
+  // the first segment is truncated and recycled as the spare, which the rotation then takes.
+  armed = true;
+  const appended = log.append(new Uint8Array(8000).fill(3));
+  await rotating;
+  const truncated = log.truncateBefore(2);
+  await Promise.allSettled([appended, truncated]);
+  assert.ok(cut, "the power was cut at the new segment's header");
+  await log.close().catch(() => undefined);
+
+  const reopened = await Log.open(LOG_DIR, simulatedLogOptions(disk));
+  try {
+    const lsns: number[] = [];
+    for await (const record of reopened.read()) {
+      assert.deepEqual(record.payload, new Uint8Array(record.lsn === 1 ? 8000 : 200).fill(record.lsn));
+      lsns.push(record.lsn);
+    }
+    assert.equal(lsns.at(-1), 2, "every acknowledged record is there, and nothing else");
+    assert.ok(lsns[0] === 1 || lsns[0] === 2, `the log starts at ${lsns[0]}`);
+  } finally {
+    await reopened.close();
+  }
+  assert.ok(!disk.paths().includes(join(LOG_DIR, newSegment)), "the new segment's name was never durable");
+});
