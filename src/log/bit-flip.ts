@@ -15,7 +15,7 @@
  * A random syndrome matches one of n·8 positions with odds n·8 / 2^32, so garbage left by a
  * torn write is not mistaken for a flip.
  */
-import { CRC_BYTE_TABLE, crc32Range } from "./checksum.js";
+import { CRC_BYTE_TABLE, crc32Range, crc32Update } from "./checksum.js";
 import {
   FRAME_HEADER_BYTES,
   FRAME_HEADER_CRC_OFFSET,
@@ -27,9 +27,13 @@ import { checkRecord, RecordDamage } from "./record.js";
 
 const T = CRC_BYTE_TABLE;
 
-/** Whether bytes[start, end) are exactly one bit away from bytes whose CRC-32 is `stored`. */
-export function oneBitFromChecksum(bytes: Uint8Array, start: number, end: number, stored: number): boolean {
-  const syndrome = (stored ^ crc32Range(bytes, start, end)) >>> 0;
+/**
+ * Whether bytes[start, end) are exactly one bit away from bytes whose CRC-32 (started from
+ * `seed`, see crc32Update) is `stored`. The seed does not change the syndromes: for inputs of
+ * one length the CRC is affine, so crc(a) ^ crc(b) depends only on a ^ b whatever the start.
+ */
+export function oneBitFromChecksum(bytes: Uint8Array, start: number, end: number, stored: number, seed = 0): boolean {
+  const syndrome = (stored ^ crc32Update(seed, bytes, start, end)) >>> 0;
   if (syndrome === 0) return false;
   // A flip in the stored checksum itself.
   if ((syndrome & (syndrome - 1)) === 0) return true;
@@ -61,11 +65,12 @@ export function frameIsOneBitFromValid(
   offset: number,
   available: number,
   expectedFirstLsn: number,
+  frameSeed: number,
 ): boolean {
   if (offset + FRAME_HEADER_BYTES > available) return false;
   const headerCrc = view.getUint32(offset + FRAME_HEADER_CRC_OFFSET, true);
-  if (headerCrc !== crc32Range(bytes, offset, offset + FRAME_HEADER_CRC_OFFSET)) {
-    return oneBitFromChecksum(bytes, offset, offset + FRAME_HEADER_CRC_OFFSET, headerCrc);
+  if (headerCrc !== crc32Update(frameSeed, bytes, offset, offset + FRAME_HEADER_CRC_OFFSET)) {
+    return oneBitFromChecksum(bytes, offset, offset + FRAME_HEADER_CRC_OFFSET, headerCrc, frameSeed);
   }
   const frameEnd = Math.min(available, offset + view.getUint32(offset + 4, true));
   const recordCount = view.getUint32(offset + 16, true);

@@ -49,6 +49,8 @@ export const Control = {
   /** Last LSN written and last LSN durable (LSN words: words 16-17 and 18-19). */
   writtenLsnLow: 16,
   durableLsnLow: 18,
+  /** The active segment's frame seed (segment-header.ts), as an Int32; set with `fd` at each rotation. */
+  frameSeed: 20,
 } as const;
 export const CONTROL_WORDS = 24;
 

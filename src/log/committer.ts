@@ -256,7 +256,8 @@ export class Committer {
     const unsyncedBefore = nextLsn - 1 - ring.readLsn(Control.durableLsnLow);
     // One CRC over the whole frame's records, so recovery and readers can check it in one pass.
     const recordsCrc = recordsChecksum(chunks, 1); // chunks[0] is the header
-    encodeFrameHeader(this.header, this.headerView, 0, frameBytes, nextLsn, records, unsyncedBefore, recordsCrc);
+    const frameSeed = Atomics.load(ring.control, Control.frameSeed) >>> 0;
+    encodeFrameHeader(this.header, this.headerView, 0, frameBytes, nextLsn, records, unsyncedBefore, recordsCrc, frameSeed);
     const durable = config.sync === "always";
     const startedMs = this.io.nowMs();
     await this.io.write(chunks, position, false);

@@ -14,7 +14,10 @@ export const SPARE_SEGMENT_TEMPORARY_NAME = "spare.log.tmp";
 /** Bytes kept aside before a repair: `<segment>.<offset>.broken`. */
 export const BROKEN_SUFFIX = ".broken";
 
-export const FORMAT_VERSION = 1;
+/** The version new segments are written in. */
+export const FORMAT_VERSION = 2;
+/** Version 1 segments are read too: their frames are not bound to their segment (frame CRC seed 0). */
+export const FORMAT_VERSION_UNBOUND_FRAMES = 1;
 export const SEGMENT_MAGIC = new Uint8Array([0x4c, 0x4f, 0x47, 0x42, 0x4f, 0x4f, 0x4b, 0x0a]); // "LOGBOOK\n"
 export const SEGMENT_HEADER_BYTES = 64;
 export const SEGMENT_HEADER_CRC_OFFSET = 60;

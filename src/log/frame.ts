@@ -13,7 +13,10 @@
  *  24  u32 CRC-32 of the records (bytes 32..frame bytes), or 0 when not recorded (logs written
  *      before it was, or records whose CRC happens to be 0): lets a whole frame be checked with
  *      one pass over its bytes instead of one per record
- *  28  u32 CRC-32 of bytes 0..28
+ *  28  u32 CRC-32 of bytes 0..28, started from the segment's frame seed (segment-header.ts): the
+ *      CRC of the segment header's bytes 0..60 followed by these 28 bytes. A frame therefore
+ *      checks only in the segment incarnation that wrote it: frames left in a recycled file, or
+ *      past a recovered end, are not frames of the segment as it is now.
  */
 import { assert } from "../assert.js";
 import { crc32Range, crc32Update } from "./checksum.js";
@@ -43,8 +46,9 @@ export function encodeFrameHeader(
   frameBytes: number,
   firstLsn: number,
   recordCount: number,
-  unsyncedBefore = 0,
-  recordsCrc = 0,
+  unsyncedBefore: number,
+  recordsCrc: number,
+  frameSeed: number,
 ): void {
   assert(frameBytes % ALIGNMENT_BYTES === 0, "frame size is aligned");
   assert(recordCount >= 1, "a frame holds at least one record");
@@ -56,7 +60,12 @@ export function encodeFrameHeader(
   view.setUint32(offset + OFFSET_RECORD_COUNT, recordCount, true);
   view.setUint32(offset + OFFSET_UNSYNCED_BEFORE, Math.min(unsyncedBefore, 0xffffffff), true);
   view.setUint32(offset + OFFSET_RECORDS_CRC, recordsCrc, true);
-  view.setUint32(offset + FRAME_HEADER_CRC_OFFSET, crc32Range(bytes, offset, offset + FRAME_HEADER_CRC_OFFSET), true);
+  view.setUint32(offset + FRAME_HEADER_CRC_OFFSET, frameHeaderCrc(bytes, offset, frameSeed), true);
+}
+
+/** The CRC a frame header at `offset` must carry in a segment with `frameSeed`. */
+export function frameHeaderCrc(bytes: Uint8Array, offset: number, frameSeed: number): number {
+  return crc32Update(frameSeed, bytes, offset, offset + FRAME_HEADER_CRC_OFFSET);
 }
 
 /**
@@ -77,10 +86,15 @@ const BYTES_AFTER_LAST_RECORD = "frame has bytes after its last record";
 export type FrameCheck =
   /** A whole, valid frame with the expected first LSN. */
   | { kind: "valid"; frameBytes: number; firstLsn: number; recordCount: number }
-  /** Zeros where a header would be: the end of the written part of a segment. */
+  /** Zeros where a header would be: the end of the written part of a segment, unless frames of it follow. */
   | { kind: "end" }
-  /** A valid frame from an earlier use of a recycled segment: also the end. */
+  /** A header of this segment for an earlier LSN than expected: not a frame of the log here. */
   | { kind: "stale"; frameBytes: number; firstLsn: number }
+  /**
+   * Bytes that are not a frame header of this segment (another incarnation's frames, the middle
+   * of an old frame, garbage): like zeros, the end unless frames of this segment follow.
+   */
+  | { kind: "foreign"; reason: string }
   /** The buffer holds a valid header but not yet the whole frame: read `frameBytes` and check again. */
   | { kind: "short"; frameBytes: number }
   /** Not a valid frame where one was expected. */
@@ -91,11 +105,14 @@ function isZero(bytes: Uint8Array, start: number, end: number): boolean {
   return true;
 }
 
-/** Checks a frame header alone; `undefined` when it is valid. */
-export function checkFrameHeader(bytes: Uint8Array, view: DataView, offset: number): string | undefined {
-  if (view.getUint32(offset + OFFSET_MAGIC, true) !== FRAME_MAGIC) return "frame magic missing";
+export const FRAME_MAGIC_MISSING = "frame magic missing";
+export const FRAME_HEADER_CHECKSUM_MISMATCH = "frame header checksum mismatch";
+
+/** Checks a frame header alone; `undefined` when it is a valid header of the segment with `frameSeed`. */
+export function checkFrameHeader(bytes: Uint8Array, view: DataView, offset: number, frameSeed: number): string | undefined {
+  if (view.getUint32(offset + OFFSET_MAGIC, true) !== FRAME_MAGIC) return FRAME_MAGIC_MISSING;
   const stored = view.getUint32(offset + FRAME_HEADER_CRC_OFFSET, true);
-  if (stored !== crc32Range(bytes, offset, offset + FRAME_HEADER_CRC_OFFSET)) return "frame header checksum mismatch";
+  if (stored !== frameHeaderCrc(bytes, offset, frameSeed)) return FRAME_HEADER_CHECKSUM_MISMATCH;
   const frameBytes = view.getUint32(offset + OFFSET_FRAME_BYTES, true);
   const recordCount = view.getUint32(offset + OFFSET_RECORD_COUNT, true);
   if (frameBytes % ALIGNMENT_BYTES !== 0) return "frame size is not aligned";
@@ -132,11 +149,18 @@ export function checkFrame(
   available: number,
   limit: number,
   expectedFirstLsn: number,
+  frameSeed: number,
 ): FrameCheck {
   if (offset + FRAME_HEADER_BYTES > limit) return { kind: "end" };
   if (offset + FRAME_HEADER_BYTES > available) return { kind: "short", frameBytes: FRAME_HEADER_BYTES };
   if (isZero(bytes, offset, offset + FRAME_HEADER_BYTES)) return { kind: "end" };
-  const headerDamage = checkFrameHeader(bytes, view, offset);
+  const headerDamage = checkFrameHeader(bytes, view, offset, frameSeed);
+  // A header whose checksum fails but that carries the magic and the expected LSN is this
+  // segment's own, torn or damaged: an earlier incarnation's frames all carry lower LSNs.
+  const ownLsn = headerDamage === FRAME_HEADER_CHECKSUM_MISMATCH && readFrameFirstLsn(view, offset) === expectedFirstLsn;
+  if ((headerDamage === FRAME_MAGIC_MISSING || headerDamage === FRAME_HEADER_CHECKSUM_MISMATCH) && !ownLsn) {
+    return { kind: "foreign", reason: headerDamage };
+  }
   if (headerDamage !== undefined) return { kind: "damaged", reason: headerDamage };
   const frameBytes = readFrameBytes(view, offset);
   const firstLsn = readFrameFirstLsn(view, offset);

@@ -116,6 +116,7 @@ export class Log extends EventEmitter<LogEvents> implements AsyncDisposable {
       },
       recovered.segments,
       recovered.activeHandle,
+      recovered.activeFrameSeed,
       recovered.spareOnDisk,
     );
     this.writer = new GroupCommitWriter(this.segmentSet, options, recovered.nextLsn, recovered.tailPosition, {

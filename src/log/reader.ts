@@ -9,7 +9,7 @@ import type { FileHandle, FileSystem } from "../io/file-system.js";
 import { SEGMENT_HEADER_BYTES } from "./format.js";
 import { forEachRecord } from "./frame.js";
 import type { DamageReport } from "./recovery.js";
-import { SegmentReader } from "./segment-reader.js";
+import { readFrameSeed, SegmentReader } from "./segment-reader.js";
 import type { SegmentInfo } from "./segments.js";
 
 export interface LogRecord {
@@ -101,7 +101,7 @@ export async function* readFrames(
         }
         throw asDiskError(error, `cannot read ${segment.path}`, { file: segment.path });
       }
-      const reader = new SegmentReader(handle, sizeBytes);
+      const reader = new SegmentReader(handle, sizeBytes, await readFrameSeed(handle));
       let position = SEGMENT_HEADER_BYTES;
       let expected = segment.firstLsn;
       let retriedEnd = false;
@@ -145,13 +145,13 @@ export async function* readFrames(
         if (!source.segments().some((s) => s.path === segment.path && s.firstLsn === segment.firstLsn)) {
           throw new LogbookError("LOGBOOK_TRUNCATED", `LSN ${expected} was truncated while being read`, { lsn: expected });
         }
-        if ((check.kind === "end" || check.kind === "stale") && !retriedEnd) {
+        if ((check.kind === "end" || check.kind === "stale" || check.kind === "foreign") && !retriedEnd) {
           // Bytes loaded before the frame was written: load again once.
           retriedEnd = true;
           reader.invalidate(await handle.sizeBytes());
           continue;
         }
-        const reason = check.kind === "damaged" ? check.reason : `record ${expected} is missing`;
+        const reason = check.kind === "damaged" || check.kind === "foreign" ? check.reason : `record ${expected} is missing`;
         if (source.salvage) {
           const later = await reader.findLaterFrame(position, expected);
           source.onSkipped({ file: segment.path, offset: position, reason, fromLsn: expected });

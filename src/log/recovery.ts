@@ -28,10 +28,11 @@ import {
 } from "./format.js";
 import type { RecoveryMode, ResolvedLogOptions } from "./options.js";
 import {
+  type DecodedSegmentHeader,
   decodeSegmentHeader,
   encodeSegmentHeader,
+  frameSeedOf,
   parseSegmentName,
-  type SegmentHeader,
   sameLogId,
   segmentName,
 } from "./segment-header.js";
@@ -85,6 +86,8 @@ export interface RecoveredLog {
   segments: SegmentInfo[];
   /** Open for writing unless read-only. */
   activeHandle: FileHandle;
+  /** The active segment's frame seed: frames appended to it are bound to its header. */
+  activeFrameSeed: number;
   tailPosition: number;
   nextLsn: number;
   /** A complete spare segment from an earlier run is in the directory. */
@@ -101,7 +104,7 @@ function corruption(message: string, file: string, offset: number, lsn?: number)
 }
 
 interface ListedSegment extends SegmentInfo {
-  header: SegmentHeader | string;
+  header: DecodedSegmentHeader | string;
   sizeBytes: number;
 }
 
@@ -178,7 +181,7 @@ export async function recoverLog(fs: FileSystem, directory: string, options: Res
   }
   const segments = checkHeaders(listed);
   const oldest = segments[0] as ListedSegment;
-  const logId = (oldest.header as SegmentHeader).logId;
+  const logId = (oldest.header as DecodedSegmentHeader).logId;
   report.firstLsn = oldest.firstLsn;
 
   let expected = report.firstLsn;
@@ -263,6 +266,7 @@ export async function recoverLog(fs: FileSystem, directory: string, options: Res
     logId,
     segments: segments.map(({ firstLsn, name, path }) => ({ firstLsn, name, path })),
     activeHandle,
+    activeFrameSeed: (active.header as DecodedSegmentHeader).frameSeed,
     tailPosition,
     nextLsn: expected,
     spareOnDisk: names.includes(SPARE_SEGMENT_NAME),
@@ -342,7 +346,7 @@ async function scanSegment(
 ): Promise<SegmentScan> {
   const handle = await fs.open(segment.path, "read");
   try {
-    const reader = new SegmentReader(handle, segment.sizeBytes);
+    const reader = new SegmentReader(handle, segment.sizeBytes, (segment.header as DecodedSegmentHeader).frameSeed);
     let expected = firstLsn;
     let position = SEGMENT_HEADER_BYTES;
     for (;;) {
@@ -353,12 +357,18 @@ async function scanSegment(
         report.scannedBytes += check.frameBytes;
         continue;
       }
-      if (check.kind === "end" || check.kind === "stale") return { nextLsn: expected, tailPosition: position };
-      // A frame one bit away from valid was whole once: not torn, whether or not anything follows.
-      const flipped = check.kind === "damaged" && (await reader.isOneBitFromValid(position, expected));
-      const damaged = check.kind === "damaged" ? check.reason : "frame could not be read";
-      const reason = flipped ? `${damaged}, one bit away from a valid frame (damaged after it was written)` : damaged;
+      // Zeros, or bytes that are not a frame of this segment (a recycled file's old frames, the
+      // middle of one, a torn header): the end of the data, unless a frame of this segment
+      // follows. A header one bit away from checking is a damaged frame, not the end.
+      const notAFrame = check.kind === "end" || check.kind === "stale" || check.kind === "foreign";
+      const flipped =
+        (check.kind === "damaged" || check.kind === "foreign") && (await reader.isOneBitFromValid(position, expected));
       const later = await reader.findLaterFrame(position, expected);
+      if (notAFrame && !flipped && later === undefined) return { nextLsn: expected, tailPosition: position };
+      const found = check.kind === "damaged" || check.kind === "foreign" ? check.reason : "no frame";
+      const damaged =
+        notAFrame && !flipped ? `${found} where LSN ${expected} was expected, but frames of this segment follow` : found;
+      const reason = flipped ? `${damaged}, one bit away from a valid frame (damaged after it was written)` : damaged;
       if (mode === "salvage" && later !== undefined) {
         report.skipped.push({ file: segment.path, offset: position, reason, fromLsn: expected });
         position = later.offset;
@@ -394,10 +404,12 @@ async function scanSegment(
 async function refuseIfFramesFollow(fs: FileSystem, segment: ListedSegment): Promise<void> {
   const handle = await fs.open(segment.path, "read");
   try {
-    const reader = new SegmentReader(handle, segment.sizeBytes);
-    const first = await reader.checkAt(SEGMENT_HEADER_BYTES, segment.firstLsn);
-    const intact = first.kind === "valid" || (await reader.findLaterFrame(SEGMENT_HEADER_BYTES, segment.firstLsn)) !== undefined;
-    if (intact) throw corruption(`${segment.header as string} but records of its own follow`, segment.path, 0);
+    // Without a header there is no frame seed to check frames by: look for records, whose
+    // LSNs tell this segment's own (at least its name's first LSN) from a recycled file's.
+    // From offset 0: a misdirected write over sector 0 leaves records where the header was.
+    const reader = new SegmentReader(handle, segment.sizeBytes, 0);
+    const own = await reader.findOwnTraceFrom(0, segment.firstLsn);
+    if (own !== undefined) throw corruption(`${segment.header as string} but records of its own follow`, segment.path, 0);
   } finally {
     await handle.close();
   }
@@ -484,15 +496,14 @@ async function createLog(
   const logId = new Uint8Array(randomBytes(LOG_ID_BYTES));
   const name = segmentName(1);
   const path = join(directory, name);
+  const header = encodeSegmentHeader({ logId, firstLsn: 1, previousFirstLsn: 0, createdAtMs: options.clock.wallMs() });
   const handle = await fs.open(path, "create");
   try {
     if (options.preallocate) {
       await writeZeros(handle, 0, options.segmentBytes);
     }
     // A crash before this header is durable leaves a headerless segment: the next open starts over.
-    await handle.write(encodeSegmentHeader({ logId, firstLsn: 1, previousFirstLsn: 0, createdAtMs: options.clock.wallMs() }), 0, {
-      datasync: true,
-    });
+    await handle.write(header, 0, { datasync: true });
     await fs.syncDirectory(directory);
   } catch (error) {
     await handle.close().catch(() => undefined);
@@ -505,6 +516,7 @@ async function createLog(
     logId,
     segments: [{ firstLsn: 1, name, path }],
     activeHandle: handle,
+    activeFrameSeed: frameSeedOf(header),
     tailPosition: SEGMENT_HEADER_BYTES,
     nextLsn: 1,
     spareOnDisk: false,

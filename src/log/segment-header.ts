@@ -5,6 +5,7 @@ import { assert } from "../assert.js";
 import { crc32 } from "./checksum.js";
 import {
   FORMAT_VERSION,
+  FORMAT_VERSION_UNBOUND_FRAMES,
   LOG_ID_BYTES,
   LSN_MAX,
   SEGMENT_HEADER_BYTES,
@@ -31,6 +32,17 @@ export interface SegmentHeader {
   createdAtMs: number;
 }
 
+/** A header read from disk: its version, and the seed its segment's frame header CRCs start from. */
+export interface DecodedSegmentHeader extends SegmentHeader {
+  version: number;
+  /**
+   * The segment header's CRC-32 (version 2), or 0 (version 1). Each frame header's CRC is taken
+   * over this header's bytes 0..60 and then its own bytes 0..28, so a frame checks only in the
+   * segment incarnation that wrote it (docs/format.md, "Frame").
+   */
+  frameSeed: number;
+}
+
 export function encodeSegmentHeader(header: SegmentHeader): Uint8Array {
   assert(header.logId.byteLength === LOG_ID_BYTES, "log id has LOG_ID_BYTES");
   assert(header.firstLsn >= 1 && header.firstLsn <= LSN_MAX, "first LSN in range");
@@ -49,8 +61,14 @@ export function encodeSegmentHeader(header: SegmentHeader): Uint8Array {
   return bytes;
 }
 
+/** The frame seed of a segment whose header was just encoded (always the current version). */
+export function frameSeedOf(encodedHeader: Uint8Array): number {
+  assert(encodedHeader.byteLength === SEGMENT_HEADER_BYTES, "a whole segment header");
+  return new DataView(encodedHeader.buffer, encodedHeader.byteOffset).getUint32(SEGMENT_HEADER_CRC_OFFSET, true);
+}
+
 /** Decodes a header, or returns why it is not a valid one. */
-export function decodeSegmentHeader(bytes: Uint8Array): SegmentHeader | string {
+export function decodeSegmentHeader(bytes: Uint8Array): DecodedSegmentHeader | string {
   if (bytes.byteLength < SEGMENT_HEADER_BYTES) return "segment is shorter than its header";
   const view = new DataView(bytes.buffer, bytes.byteOffset, SEGMENT_HEADER_BYTES);
   for (let i = 0; i < SEGMENT_MAGIC.length; i++) {
@@ -59,7 +77,9 @@ export function decodeSegmentHeader(bytes: Uint8Array): SegmentHeader | string {
   const storedCrc = view.getUint32(SEGMENT_HEADER_CRC_OFFSET, true);
   if (storedCrc !== crc32(bytes.subarray(0, SEGMENT_HEADER_CRC_OFFSET))) return "segment header checksum mismatch";
   const version = view.getUint16(OFFSET_VERSION, true);
-  if (version !== FORMAT_VERSION) return `segment format version ${version} is not supported`;
+  if (version !== FORMAT_VERSION && version !== FORMAT_VERSION_UNBOUND_FRAMES) {
+    return `segment format version ${version} is not supported (this version reads ${FORMAT_VERSION_UNBOUND_FRAMES} and ${FORMAT_VERSION})`;
+  }
   if (view.getUint16(OFFSET_HEADER_BYTES, true) !== SEGMENT_HEADER_BYTES) return "segment header size is wrong";
   const firstLsn = view.getBigUint64(OFFSET_FIRST_LSN, true);
   const previousFirstLsn = view.getBigUint64(OFFSET_PREVIOUS_FIRST_LSN, true);
@@ -70,6 +90,8 @@ export function decodeSegmentHeader(bytes: Uint8Array): SegmentHeader | string {
     firstLsn: Number(firstLsn),
     previousFirstLsn: Number(previousFirstLsn),
     createdAtMs: Number(view.getBigUint64(OFFSET_CREATED_AT_MS, true)),
+    version,
+    frameSeed: version === FORMAT_VERSION_UNBOUND_FRAMES ? 0 : storedCrc,
   };
 }
 

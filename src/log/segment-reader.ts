@@ -5,11 +5,55 @@
 import { LogbookError } from "../errors.js";
 import type { FileHandle } from "../io/file-system.js";
 import { frameIsOneBitFromValid } from "./bit-flip.js";
-import { crc32Range } from "./checksum.js";
-import { ALIGNMENT_BYTES, FRAME_HEADER_BYTES, FRAME_HEADER_CRC_OFFSET, FRAME_MAGIC } from "./format.js";
-import { checkFrame, type FrameCheck, readFrameBytes, readFrameFirstLsn, readFrameUnsyncedBefore } from "./frame.js";
+import {
+  ALIGNMENT_BYTES,
+  FRAME_HEADER_BYTES,
+  FRAME_HEADER_CRC_OFFSET,
+  FRAME_MAGIC,
+  RECORD_HEADER_BYTES,
+  recordBytes,
+  SEGMENT_HEADER_BYTES,
+  TWO_POW_32,
+} from "./format.js";
+import {
+  checkFrame,
+  type FrameCheck,
+  frameHeaderCrc,
+  readFrameBytes,
+  readFrameFirstLsn,
+  readFrameRecordCount,
+  readFrameUnsyncedBefore,
+} from "./frame.js";
+import { checkRecord, readRecordLsn, readRecordPayloadBytes } from "./record.js";
+import { decodeSegmentHeader } from "./segment-header.js";
 
 export const READ_CHUNK_BYTES = 1024 * 1024;
+/** FRAME_MAGIC as it lies on disk (little-endian). */
+const FRAME_MAGIC_BYTES = (() => {
+  const bytes = Buffer.alloc(4);
+  bytes.writeUInt32LE(FRAME_MAGIC, 0);
+  return bytes;
+})();
+
+/** Reads a segment's header for its frame seed; a header that does not check is LOGBOOK_CORRUPTION. */
+export async function readFrameSeed(handle: FileHandle): Promise<number> {
+  const bytes = new Uint8Array(SEGMENT_HEADER_BYTES);
+  let read: number;
+  try {
+    read = await handle.read(bytes, 0);
+  } catch (error) {
+    throw new LogbookError("LOGBOOK_IO", `reading the header of ${handle.path} failed`, {
+      file: handle.path,
+      offset: 0,
+      cause: error,
+    });
+  }
+  const header = decodeSegmentHeader(bytes.subarray(0, read));
+  if (typeof header === "string") {
+    throw new LogbookError("LOGBOOK_CORRUPTION", `${header} (${handle.path} at offset 0)`, { file: handle.path, offset: 0 });
+  }
+  return header.frameSeed;
+}
 
 /** A frame found after damage: its place, first LSN, and how many records before it were not durable when it was written. */
 export interface LaterFrame {
@@ -34,6 +78,8 @@ export class SegmentReader {
   constructor(
     readonly handle: FileHandle,
     limit: number,
+    /** The segment's frame seed (segment-header.ts): only frames written in this incarnation check. */
+    readonly frameSeed: number,
     chunkBytes = READ_CHUNK_BYTES,
   ) {
     this.limit = limit;
@@ -61,6 +107,7 @@ export class SegmentReader {
         this.windowEnd - this.windowStart,
         this.limit - this.windowStart,
         expectedFirstLsn,
+        this.frameSeed,
       );
       if (check.kind !== "short") return { ...check, bufferOffset };
       need = check.frameBytes;
@@ -69,13 +116,15 @@ export class SegmentReader {
   }
 
   /**
-   * Looks past damage at `offset` for a valid frame that starts at or after `expectedFirstLsn`.
-   * Finding one proves the damage is not a torn tail: something written after it survived.
+   * Looks past `offset` (damage, zeros, or bytes that are not a frame of this segment) for a
+   * frame of this segment that starts at or after `expectedFirstLsn`. Finding one proves that
+   * something written after that place survived: it is not the end of the segment's data.
    */
   async findLaterFrame(offset: number, expectedFirstLsn: number): Promise<LaterFrame | undefined> {
-    for (let candidate = offset + ALIGNMENT_BYTES; candidate + FRAME_HEADER_BYTES <= this.limit; candidate += ALIGNMENT_BYTES) {
-      await this.load(candidate, FRAME_HEADER_BYTES);
-      if (this.view.getUint32(candidate - this.windowStart, true) !== FRAME_MAGIC) continue;
+    for (let from = offset + ALIGNMENT_BYTES; ; from += ALIGNMENT_BYTES) {
+      const candidate = await this.nextMagic(from);
+      if (candidate === undefined) return undefined;
+      from = candidate;
       const check = await this.checkAt(candidate, expectedFirstLsn);
       // A frame header that checks and claims a later LSN is proof enough, even if its records
       // do not: it was written after the damaged place was. (A misdirected write can take the
@@ -90,6 +139,64 @@ export class SegmentReader {
         };
       }
     }
+  }
+
+  /**
+   * The first aligned offset at or after `from` (aligned) where the frame magic starts and a
+   * whole frame header fits in the segment. Searches each loaded window natively
+   * (Buffer.indexOf): every open scans the rest of the newest segment this way.
+   */
+  private async nextMagic(from: number): Promise<number | undefined> {
+    let candidate = from;
+    while (candidate + FRAME_HEADER_BYTES <= this.limit) {
+      await this.load(candidate, FRAME_HEADER_BYTES);
+      const windowBytes = this.windowEnd - this.windowStart;
+      const haystack = Buffer.from(this.bytes.buffer, this.bytes.byteOffset, windowBytes);
+      let local = candidate - this.windowStart;
+      for (;;) {
+        const at = haystack.indexOf(FRAME_MAGIC_BYTES, local);
+        if (at < 0 || at + FRAME_HEADER_BYTES > windowBytes) break;
+        if ((this.windowStart + at) % ALIGNMENT_BYTES === 0) return this.windowStart + at;
+        local = at + 1;
+      }
+      // Go on from the last aligned place whose header did not fit in this window.
+      const next = this.windowStart + Math.max(windowBytes - FRAME_HEADER_BYTES + 1, 0);
+      const aligned = Math.ceil(next / ALIGNMENT_BYTES) * ALIGNMENT_BYTES;
+      if (aligned <= candidate) break;
+      candidate = aligned;
+    }
+    return undefined;
+  }
+
+  /**
+   * The offset of the first trace at or after `offset` of a segment whose header cannot be
+   * trusted for its frame seed: a record whose checksum holds, or a frame header with the frame
+   * magic, an aligned size and at least one record, either for an LSN of at least `minLsn` (and
+   * within 2^32 of it). Records are not bound to their segment, but LSNs only grow, so a
+   * recycled file's earlier records and frames carry lower LSNs.
+   */
+  async findOwnTraceFrom(offset: number, minLsn: number): Promise<number | undefined> {
+    const inRange = (lsn: number) => lsn >= minLsn && lsn - minLsn <= TWO_POW_32;
+    for (let candidate = offset; candidate + RECORD_HEADER_BYTES <= this.limit; candidate += ALIGNMENT_BYTES) {
+      await this.load(candidate, FRAME_HEADER_BYTES);
+      let local = candidate - this.windowStart;
+      if (
+        candidate + FRAME_HEADER_BYTES <= this.windowEnd &&
+        this.view.getUint32(local, true) === FRAME_MAGIC &&
+        readFrameBytes(this.view, local) % ALIGNMENT_BYTES === 0 &&
+        readFrameRecordCount(this.view, local) >= 1 &&
+        inRange(readFrameFirstLsn(this.view, local))
+      ) {
+        return candidate;
+      }
+      const lsn = readRecordLsn(this.view, local);
+      if (!inRange(lsn)) continue;
+      const size = recordBytes(readRecordPayloadBytes(this.view, local));
+      if (size > this.limit - candidate) continue;
+      await this.load(candidate, size);
+      local = candidate - this.windowStart;
+      if (typeof checkRecord(this.bytes, this.view, local, this.windowEnd - this.windowStart, lsn) === "number") return candidate;
+    }
     return undefined;
   }
 
@@ -99,15 +206,21 @@ export class SegmentReader {
     let local = offset - this.windowStart;
     if (local + FRAME_HEADER_BYTES > this.windowEnd - this.windowStart) return false;
     const headerChecks =
-      this.view.getUint32(local + FRAME_HEADER_CRC_OFFSET, true) ===
-      crc32Range(this.bytes, local, local + FRAME_HEADER_CRC_OFFSET);
+      this.view.getUint32(local + FRAME_HEADER_CRC_OFFSET, true) === frameHeaderCrc(this.bytes, local, this.frameSeed);
     // Only a header that checks is trusted for the frame's size.
     const frameBytes = readFrameBytes(this.view, local);
     if (headerChecks && frameBytes > FRAME_HEADER_BYTES && offset + frameBytes <= this.limit) {
       await this.load(offset, frameBytes);
       local = offset - this.windowStart;
     }
-    return frameIsOneBitFromValid(this.bytes, this.view, local, this.windowEnd - this.windowStart, expectedFirstLsn);
+    return frameIsOneBitFromValid(
+      this.bytes,
+      this.view,
+      local,
+      this.windowEnd - this.windowStart,
+      expectedFirstLsn,
+      this.frameSeed,
+    );
   }
 
   /** Ensures bytes [offset, offset + need) are loaded, as far as the segment has them. */

@@ -8,7 +8,7 @@ import { assert } from "../assert.js";
 import type { Clock } from "../io/clock.js";
 import type { FileHandle, FileSystem } from "../io/file-system.js";
 import { SPARE_SEGMENT_NAME, SPARE_SEGMENT_TEMPORARY_NAME } from "./format.js";
-import { encodeSegmentHeader, segmentName } from "./segment-header.js";
+import { encodeSegmentHeader, frameSeedOf, segmentName } from "./segment-header.js";
 import { writeZeros } from "./zero-fill.js";
 
 /**
@@ -37,6 +37,8 @@ export class SegmentSet {
   /** Oldest first; the last one is the active segment. */
   private readonly list: SegmentInfo[];
   private activeHandle: FileHandle;
+  /** The active segment's frame seed: every frame written into it is bound to its header (format.md, "Frame"). */
+  private activeSeed: number;
   /** A zero-filled file being prepared (or ready) to become the next segment. */
   private spare: Promise<boolean> | undefined;
   private spareIsReady = false;
@@ -46,12 +48,14 @@ export class SegmentSet {
     private readonly config: SegmentSetConfig,
     segments: SegmentInfo[],
     activeHandle: FileHandle,
+    activeFrameSeed: number,
     /** A complete spare from an earlier run is on disk (recovery keeps it). */
     spareOnDisk = false,
   ) {
     assert(segments.length >= 1, "a log has an active segment");
     this.list = segments;
     this.activeHandle = activeHandle;
+    this.activeSeed = activeFrameSeed;
     if (spareOnDisk) {
       this.spareIsReady = true;
       this.spare = Promise.resolve(true);
@@ -70,6 +74,10 @@ export class SegmentSet {
 
   get handle(): FileHandle {
     return this.activeHandle;
+  }
+
+  get activeFrameSeed(): number {
+    return this.activeSeed;
   }
 
   /** Whether a zero-filled spare is ready for the next rotation. */
@@ -92,13 +100,13 @@ export class SegmentSet {
     const name = segmentName(firstLsn);
     const path = join(directory, name);
     const handle = await this.takeSpare(path);
+    const header = encodeSegmentHeader({
+      logId: this.config.logId,
+      firstLsn,
+      previousFirstLsn: previous.firstLsn,
+      createdAtMs: this.config.clock.wallMs(),
+    });
     try {
-      const header = encodeSegmentHeader({
-        logId: this.config.logId,
-        firstLsn,
-        previousFirstLsn: previous.firstLsn,
-        createdAtMs: this.config.clock.wallMs(),
-      });
       // A crash before this write is durable leaves a segment with no valid header and no
       // record: recovery sets it aside, since nothing in it was ever acknowledged.
       await handle.write(header, 0, { datasync: true });
@@ -110,6 +118,7 @@ export class SegmentSet {
     }
     await this.activeHandle.close();
     this.activeHandle = handle;
+    this.activeSeed = frameSeedOf(header);
     this.list.push({ firstLsn, name, path });
     this.rotations++;
   }
@@ -124,8 +133,8 @@ export class SegmentSet {
   /**
    * Removes whole segments whose records all precede `lsn`; the active segment always stays.
    * Returns how many were removed. With preallocation on, one removed segment is kept as the
-   * spare instead of writing a new one full of zeros (its stale frames carry lower LSNs, which
-   * readers recognise as the end of data).
+   * spare instead of writing a new one full of zeros (its old frames were bound to its old
+   * header, so they do not check as frames of the segment it becomes: format.md, "Frame").
    */
   async truncateBefore(lsn: number): Promise<number> {
     let removable = 0;

@@ -195,6 +195,7 @@ export class GroupCommitWriter {
     Atomics.store(control, Control.state, CommitterState.running);
     Atomics.store(control, Control.segmentBytes, options.segmentBytes);
     Atomics.store(control, Control.fd, segments.handle.descriptor ?? -1);
+    Atomics.store(control, Control.frameSeed, segments.activeFrameSeed | 0);
     ring.writePosition(writePosition);
     ring.writeLsn(Control.writtenLsnLow, nextLsn - 1);
     ring.writeLsn(Control.durableLsnLow, nextLsn - 1);
@@ -659,6 +660,7 @@ export class GroupCommitWriter {
         this.ring.writeLsn(Control.durableLsnLow, this.ring.readLsn(Control.writtenLsnLow));
         Atomics.store(control, Control.durable, Atomics.load(control, Control.written));
         Atomics.store(control, Control.fd, this.segments.handle.descriptor ?? -1);
+        Atomics.store(control, Control.frameSeed, this.segments.activeFrameSeed | 0);
         this.ring.writePosition(SEGMENT_HEADER_BYTES);
         Atomics.compareExchange(control, Control.state, CommitterState.needsSegment, CommitterState.running);
         Atomics.notify(control, Control.state);

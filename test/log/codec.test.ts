@@ -1,13 +1,22 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
-import { FRAME_HEADER_BYTES, recordBytes, SEGMENT_HEADER_BYTES } from "../../src/log/format.js";
+import { FORMAT_VERSION, FRAME_HEADER_BYTES, recordBytes, SEGMENT_HEADER_BYTES } from "../../src/log/format.js";
 import { checkFrame, encodeFrameHeader, forEachRecord, recordsChecksum } from "../../src/log/frame.js";
 import { encodeRecord } from "../../src/log/record.js";
-import { decodeSegmentHeader, encodeSegmentHeader, parseSegmentName, segmentName } from "../../src/log/segment-header.js";
+import {
+  decodeSegmentHeader,
+  encodeSegmentHeader,
+  frameSeedOf,
+  parseSegmentName,
+  segmentName,
+} from "../../src/log/segment-header.js";
 
 /** `recordsCrc`: fill header field 24 as the writer does (false: as logs written before it did). */
-function encodeFrame(firstLsn: number, payloads: Uint8Array[], recordsCrc = true): Uint8Array {
+/** A segment's frame seed, as segment-header.ts derives it; the codec checks frames against it. */
+const SEED = 0x1234abcd;
+
+function encodeFrame(firstLsn: number, payloads: Uint8Array[], recordsCrc = true, seed = SEED): Uint8Array {
   const size = FRAME_HEADER_BYTES + payloads.reduce((sum, p) => sum + recordBytes(p.byteLength), 0);
   const bytes = new Uint8Array(size);
   const view = new DataView(bytes.buffer);
@@ -16,14 +25,14 @@ function encodeFrame(firstLsn: number, payloads: Uint8Array[], recordsCrc = true
     offset += encodeRecord(bytes, view, offset, firstLsn + i, payload);
   });
   const crc = recordsCrc ? recordsChecksum([bytes.subarray(FRAME_HEADER_BYTES)]) : 0;
-  encodeFrameHeader(bytes, view, 0, size, firstLsn, payloads.length, 0, crc);
+  encodeFrameHeader(bytes, view, 0, size, firstLsn, payloads.length, 0, crc, seed);
   return bytes;
 }
 
-function decodeFrame(bytes: Uint8Array, firstLsn: number): { lsn: number; payload: Uint8Array }[] | string {
+function decodeFrame(bytes: Uint8Array, firstLsn: number, seed = SEED): { lsn: number; payload: Uint8Array }[] | string {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const check = checkFrame(bytes, view, 0, bytes.byteLength, bytes.byteLength, firstLsn);
-  if (check.kind !== "valid") return check.kind === "damaged" ? check.reason : check.kind;
+  const check = checkFrame(bytes, view, 0, bytes.byteLength, bytes.byteLength, firstLsn, seed);
+  if (check.kind !== "valid") return check.kind === "damaged" || check.kind === "foreign" ? check.reason : check.kind;
   const out: { lsn: number; payload: Uint8Array }[] = [];
   forEachRecord(view, 0, check.recordCount, (lsn, start, end) => out.push({ lsn, payload: bytes.slice(start, end) }));
   return out;
@@ -73,7 +82,17 @@ describe("frame and record codec", () => {
         const frame = encodeFrame(firstLsn, payloads, false);
         const view = new DataView(frame.buffer);
         const records = recordsChecksum([frame.subarray(FRAME_HEADER_BYTES)]);
-        encodeFrameHeader(frame, view, 0, frame.byteLength, firstLsn, payloads.length, 0, wrongCrc === records ? 1 : wrongCrc);
+        encodeFrameHeader(
+          frame,
+          view,
+          0,
+          frame.byteLength,
+          firstLsn,
+          payloads.length,
+          0,
+          wrongCrc === records ? 1 : wrongCrc,
+          SEED,
+        );
         const decoded = decodeFrame(frame, firstLsn);
         assert.ok(Array.isArray(decoded), String(decoded));
         assert.equal(decoded.length, payloads.length);
@@ -87,7 +106,7 @@ describe("frame and record codec", () => {
     const view = new DataView(frame.buffer);
     view.setUint32(FRAME_HEADER_BYTES + 8, 12, true); // the first record says LSN 12
     view.setUint32(FRAME_HEADER_BYTES, 0, true); // its own CRC no longer matters to the fast path
-    encodeFrameHeader(frame, view, 0, frame.byteLength, 10, 2, 0, recordsChecksum([frame.subarray(FRAME_HEADER_BYTES)]));
+    encodeFrameHeader(frame, view, 0, frame.byteLength, 10, 2, 0, recordsChecksum([frame.subarray(FRAME_HEADER_BYTES)]), SEED);
     assert.equal(decodeFrame(frame, 10), "record LSN is out of sequence");
   });
 
@@ -113,10 +132,32 @@ describe("frame and record codec", () => {
         (payloads, firstLsn, delta) => {
           const frame = encodeFrame(firstLsn + delta, payloads);
           const view = new DataView(frame.buffer);
-          const check = checkFrame(frame, view, 0, frame.byteLength, frame.byteLength, firstLsn);
+          const check = checkFrame(frame, view, 0, frame.byteLength, frame.byteLength, firstLsn, SEED);
           assert.equal(check.kind, "damaged");
-          const older = checkFrame(frame, view, 0, frame.byteLength, frame.byteLength, firstLsn + 2 * delta);
+          const older = checkFrame(frame, view, 0, frame.byteLength, frame.byteLength, firstLsn + 2 * delta, SEED);
           assert.equal(older.kind, "stale");
+        },
+      ),
+    );
+  });
+
+  test("a frame written in another segment incarnation (another seed) is never a frame of this one", () => {
+    fc.assert(
+      fc.property(
+        payloadsArb,
+        lsnArb,
+        fc.integer({ min: 1, max: 1000 }),
+        fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+        (payloads, firstLsn, ahead, otherSeed) => {
+          fc.pre(otherSeed !== SEED);
+          // An earlier incarnation's frame carries an earlier LSN than the one expected here.
+          const frame = encodeFrame(firstLsn, payloads, true, otherSeed);
+          const view = new DataView(frame.buffer);
+          const check = checkFrame(frame, view, 0, frame.byteLength, frame.byteLength, firstLsn + ahead, SEED);
+          assert.equal(check.kind, "foreign");
+          assert.equal(decodeFrame(frame, firstLsn, otherSeed).length, payloads.length, "it checks under its own seed");
+          // With the expected LSN and the wrong seed, it is this segment's frame, damaged.
+          assert.equal(checkFrame(frame, view, 0, frame.byteLength, frame.byteLength, firstLsn, SEED).kind, "damaged");
         },
       ),
     );
@@ -144,7 +185,8 @@ describe("segment header codec", () => {
     fc.assert(
       fc.property(headerArb, fc.nat(), ({ logId, firstLsn, createdAtMs }, previous) => {
         const header = { logId, firstLsn, previousFirstLsn: previous % firstLsn, createdAtMs };
-        assert.deepEqual(decodeSegmentHeader(encodeSegmentHeader(header)), header);
+        const encoded = encodeSegmentHeader(header);
+        assert.deepEqual(decodeSegmentHeader(encoded), { ...header, version: FORMAT_VERSION, frameSeed: frameSeedOf(encoded) });
       }),
     );
   });

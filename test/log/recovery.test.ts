@@ -73,14 +73,29 @@ describe("recovery on open", () => {
     assert.deepEqual(await readAll(log), range(1, 11));
   });
 
-  test("a torn frame header at the tail is a torn tail too", async () => {
+  test("a torn frame header at the tail that keeps its LSN is a torn tail too", async () => {
     await writeRecords(dir, 5);
     const [segment] = await segmentFiles(dir);
-    // Half of the header never reached the disk.
-    await zeroRange(segment as string, frameOffset(5) + 4, 12);
+    // Part of the header never reached the disk; its magic and first LSN did.
+    await zeroRange(segment as string, frameOffset(5) + 16, 12);
     await using log = await Log.open(dir, SMALL);
     assert.equal(log.lastLsn, 4);
     assert.ok(log.recovery.tornTail);
+  });
+
+  test("a frame header torn beyond recognition at the tail is the end of the log, and appends go on after it", async () => {
+    await writeRecords(dir, 5);
+    const [segment] = await segmentFiles(dir);
+    // Its size and LSN never reached the disk: not a frame of this segment, and none follows.
+    await zeroRange(segment as string, frameOffset(5) + 4, 12);
+    {
+      await using log = await Log.open(dir, { ...SMALL, recovery: "strict" });
+      assert.equal(log.lastLsn, 4);
+      await log.append(payloadFor(5));
+      await log.append(payloadFor(6));
+    }
+    await using log = await Log.open(dir, { ...SMALL, recovery: "strict" });
+    assert.deepEqual(await readAll(log), range(1, 6));
   });
 
   // Found by the crash simulator (sim/, misdirected writes): both once lost acknowledged records in silence.
