@@ -76,7 +76,15 @@ export function emptyCounts(runs = 1): SimCounts {
     namesLost: 0,
     checkpoints: 0,
     refusedAsCorrupt: 0,
-    faults: { "fsync-eio": 0, "write-eio": 0, "write-enospc": 0, "read-eio": 0, "bit-flip": 0, "misdirected-write": 0 },
+    faults: {
+      "fsync-eio": 0,
+      "write-eio": 0,
+      "write-enospc": 0,
+      "read-eio": 0,
+      "bit-flip": 0,
+      "misdirected-write": 0,
+      "lost-write": 0,
+    },
   };
 }
 

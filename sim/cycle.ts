@@ -58,10 +58,12 @@ export function tally(disk: SimulatedDisk, counts: SimCounts): SimCounts {
   return counts;
 }
 
-/** Silent damage for this cycle, one kind at a time: flips (any call) or misdirected fdatasyncs. */
+/** Silent damage for this cycle, one kind at a time: flips (any call), misdirected or lost writes (fdatasyncs). */
 export function injectLatent(disk: SimulatedDisk, random: () => number): void {
-  if (random() < 0.5) disk.injectFaults(0.01 + random() * 0.04, ["bit-flip"]);
-  else disk.injectFaults(0.1 + random() * 0.3, ["misdirected-write"]);
+  const draw = random();
+  if (draw < 0.4) disk.injectFaults(0.01 + random() * 0.04, ["bit-flip"]);
+  else if (draw < 0.7) disk.injectFaults(0.1 + random() * 0.3, ["misdirected-write"]);
+  else disk.injectFaults(0.1 + random() * 0.3, ["lost-write"]);
 }
 
 /** An open while calls fail: it must succeed or fail typed, and a close must too. */

@@ -5,6 +5,7 @@
  * seed call by call. The same flags give the same run.
  */
 import { parseArgs } from "node:util";
+import type { SyncMode } from "../src/index.js";
 import { BREAKAGES, type Breakage } from "./breakage.js";
 import { addCounts, emptyCounts, formatCounts } from "./checks.js";
 import { type RunSpec, reproduction, runSeed, shrink, type Target } from "./run.js";
@@ -18,6 +19,7 @@ const { values } = parseArgs({
     "no-faults": { type: "boolean", default: false },
     "no-latent": { type: "boolean", default: false },
     "no-faulty-opens": { type: "boolean", default: false },
+    sync: { type: "string", default: "always" },
     break: { type: "string" },
     trace: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
@@ -27,7 +29,8 @@ const { values } = parseArgs({
 if (values.help) {
   process.stdout.write(
     "usage: npm run sim -- [--seed N] [--steps M] [--cycles C] [--target log|store|both]\n" +
-      "                      [--no-faults] [--no-latent] [--no-faulty-opens] [--break VARIANT] [--trace]\n" +
+      "                      [--no-faults] [--no-latent] [--no-faulty-opens] [--sync always|interval|none]\n" +
+      "                      [--break VARIANT] [--trace]\n" +
       `variants: ${BREAKAGES.join(", ")}\n`,
   );
   process.exit(0);
@@ -47,6 +50,10 @@ if (!targets.every((t) => t === "log" || t === "store")) {
   process.stderr.write(`--target must be log, store or both, got ${values.target}\n`);
   process.exit(2);
 }
+if (!["always", "interval", "none"].includes(values.sync)) {
+  process.stderr.write(`--sync must be always, interval or none, got ${values.sync}\n`);
+  process.exit(2);
+}
 if (values.break !== undefined && !BREAKAGES.includes(values.break as Breakage)) {
   process.stderr.write(`--break must be one of ${BREAKAGES.join(", ")}\n`);
   process.exit(2);
@@ -62,6 +69,7 @@ for (const target of targets) {
     faults: !values["no-faults"],
     latent: !values["no-latent"],
     faultyOpens: !values["no-faulty-opens"],
+    sync: values.sync as SyncMode,
     ...(values.break === undefined ? {} : { breakage: values.break as Breakage }),
     ...(values.trace ? { trace: (event: string) => process.stdout.write(`  ${event}\n`) } : {}),
   };

@@ -1,4 +1,6 @@
 /** Runs one seed against a target, and shrinks a failing run to its shortest reproduction. */
+
+import type { SyncMode } from "../src/index.js";
 import type { Breakage } from "./breakage.js";
 import { withBreakage } from "./breakage.js";
 import type { SimCounts } from "./checks.js";
@@ -15,6 +17,8 @@ export interface RunSpec {
   faults: boolean;
   latent: boolean;
   faultyOpens?: boolean;
+  /** The log's sync mode (default `always`); under `interval` and `none` only what was durable must survive a cut. */
+  sync?: SyncMode;
   breakage?: Breakage;
   trace?: (event: string) => void;
 }
@@ -56,6 +60,7 @@ export function reproduction(spec: RunSpec): string {
     spec.faults ? "" : "--no-faults",
     spec.latent ? "" : "--no-latent",
     spec.faultyOpens === true ? "" : "--no-faulty-opens",
+    spec.sync === undefined || spec.sync === "always" ? "" : `--sync ${spec.sync}`,
     spec.breakage === undefined ? "" : `--break ${spec.breakage}`,
   ];
   return `npm run sim -- ${flags.filter(Boolean).join(" ")}`;

@@ -26,6 +26,10 @@
  * - `misdirected-write`: an fdatasync stores one dirty sector over an earlier sector of the
  *   file instead of where it belongs, which keeps its old bytes. Readers see nothing wrong
  *   until the cache is gone (a power cut).
+ * - `lost-write`: an fdatasync reports success but one sector that an earlier fdatasync wrote
+ *   back, before everything this one writes, reverts to what it held before that write-back (a
+ *   device cache that lost a write it had acknowledged). Later data of the file is durable, so
+ *   the loss is provable. Readers see nothing wrong until the cache is gone.
  * Time is virtual (`clock`): it advances with the disk's operations, so a seed replays exactly.
  */
 import { dirname } from "node:path";
@@ -54,6 +58,8 @@ class Inode {
   durableSize: number;
   /** Sectors written since the last datasync. */
   dirty = new Set<number>();
+  /** Each sector's durable bytes before its latest write-back: what a lost write reverts it to. */
+  beforeWriteBack = new Map<number, Uint8Array>();
 
   constructor(data = new Uint8Array(0), size = 0) {
     this.data = data;
@@ -78,14 +84,14 @@ function errno(code: string, syscall: string, path: string): NodeJS.ErrnoExcepti
   return error;
 }
 
-export type DiskFault = "fsync-eio" | "write-eio" | "write-enospc" | "read-eio" | "bit-flip" | "misdirected-write";
+export type DiskFault = "fsync-eio" | "write-eio" | "write-enospc" | "read-eio" | "bit-flip" | "misdirected-write" | "lost-write";
 /** Faults that fail a call: the code sees an error. */
 export const DISK_FAULTS: readonly DiskFault[] = ["fsync-eio", "write-eio", "write-enospc", "read-eio"];
 /** Faults that damage durable bytes silently: only checksums can see them. */
-export const LATENT_FAULTS: readonly DiskFault[] = ["bit-flip", "misdirected-write"];
+export const LATENT_FAULTS: readonly DiskFault[] = ["bit-flip", "misdirected-write", "lost-write"];
 
 const FAULTS_BY_SYSCALL: Record<string, readonly DiskFault[]> = {
-  fdatasync: ["fsync-eio", "misdirected-write", "bit-flip"],
+  fdatasync: ["fsync-eio", "misdirected-write", "bit-flip", "lost-write"],
   write: ["write-eio", "write-enospc", "bit-flip"],
   read: ["read-eio", "bit-flip"],
 };
@@ -134,6 +140,7 @@ export class SimulatedDisk {
     "read-eio": 0,
     "bit-flip": 0,
     "misdirected-write": 0,
+    "lost-write": 0,
   };
   /** Where latent faults hit durable bytes, in order. */
   readonly latentDamage: { kind: DiskFault; path: string; offset: number }[] = [];
@@ -193,8 +200,8 @@ export class SimulatedDisk {
       this.flipBit();
       return undefined;
     }
-    // A misdirected write is counted when the fdatasync finds somewhere wrong to put it.
-    if (kind !== "misdirected-write") this.countFault(kind, "");
+    // A misdirected or lost write is counted when the fdatasync finds a sector to do it to.
+    if (kind !== "misdirected-write" && kind !== "lost-write") this.countFault(kind, "");
     return kind;
   }
 
@@ -472,8 +479,11 @@ class SimulatedHandle implements FileHandle {
       if (sector === misdirected?.from) continue;
       const start = sector * SECTOR_BYTES;
       const end = Math.min(start + SECTOR_BYTES, inode.size);
-      if (end > start) durable.set(inode.data.subarray(start, end), start);
+      if (end <= start) continue;
+      inode.beforeWriteBack.set(sector, durable.slice(start, end));
+      durable.set(inode.data.subarray(start, end), start);
     }
+    if (fault === "lost-write") this.loseEarlierWriteBack(inode, durable, lowest);
     if (misdirected !== undefined) {
       const start = misdirected.from * SECTOR_BYTES;
       const bytes = inode.data.subarray(start, Math.min(start + SECTOR_BYTES, inode.size));
@@ -484,6 +494,20 @@ class SimulatedHandle implements FileHandle {
     inode.durable = durable;
     inode.durableSize = inode.size;
     inode.dirty.clear();
+  }
+
+  /** The lost-write fault: a sector written back before `below` reverts to its bytes before that write-back. */
+  private loseEarlierWriteBack(inode: Inode, durable: Uint8Array, below: number): void {
+    const candidates = [...inode.beforeWriteBack.keys()].filter((sector) => sector < below).sort((a, b) => a - b);
+    if (candidates.length === 0) return;
+    const sector = candidates[Math.floor(this.disk.next() * candidates.length)] as number;
+    const before = inode.beforeWriteBack.get(sector) as Uint8Array;
+    const start = sector * SECTOR_BYTES;
+    durable.fill(0, start, Math.min(start + SECTOR_BYTES, durable.byteLength));
+    durable.set(before.subarray(0, Math.max(0, Math.min(before.byteLength, durable.byteLength - start))), start);
+    inode.beforeWriteBack.delete(sector);
+    this.disk.latentDamage.push({ kind: "lost-write", path: this.path, offset: start });
+    this.disk.countFault("lost-write", ` (${this.path} sector ${sector} reverted)`);
   }
 
   async sizeBytes(): Promise<number> {

@@ -36,7 +36,7 @@ import {
   sameLogId,
   segmentName,
 } from "./segment-header.js";
-import { READ_CHUNK_BYTES, SegmentReader } from "./segment-reader.js";
+import { type LaterFrame, READ_CHUNK_BYTES, SegmentReader } from "./segment-reader.js";
 import type { SegmentInfo } from "./segments.js";
 import { writeZeros } from "./zero-fill.js";
 
@@ -377,8 +377,9 @@ async function scanSegment(
       }
       // A later frame proves the damage was durable before it only if its header says so: under
       // sync `interval` or `none` it may have been written while the damaged records were not
-      // yet durable, and a power cut then tears them and keeps it (frame.ts, byte 20).
-      const tornUnderIt = later !== undefined && expected >= later.firstLsn - later.unsyncedBefore;
+      // yet durable, and a power cut then tears them and keeps it (frame.ts, byte 20). Any later
+      // frame that says so is proof: a power cut cannot lose what was durable when it was written.
+      const tornUnderIt = later !== undefined && !(await provenDurable(reader, later, expected));
       return {
         nextLsn: expected,
         tailPosition: position,
@@ -394,6 +395,14 @@ async function scanSegment(
   } finally {
     await handle.close();
   }
+}
+
+/** Whether `first` or any later frame of the segment was written when LSN `lsn` was already durable. */
+async function provenDurable(reader: SegmentReader, first: LaterFrame, lsn: number): Promise<boolean> {
+  for (let later: LaterFrame | undefined = first; later !== undefined; later = await reader.findLaterFrame(later.offset, lsn)) {
+    if (lsn < later.firstLsn - later.unsyncedBefore) return true;
+  }
+  return false;
 }
 
 /**
