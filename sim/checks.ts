@@ -1,6 +1,6 @@
 /** What the simulator counts, and how a broken invariant is reported: with its seed. */
 import { isLogbookError } from "../src/index.js";
-import type { DiskFault } from "../src/io/simulated-disk.js";
+import { type DiskFault, noFaults } from "../src/io/simulated-disk.js";
 
 export class SimulationFailure extends Error {
   constructor(
@@ -76,15 +76,7 @@ export function emptyCounts(runs = 1): SimCounts {
     namesLost: 0,
     checkpoints: 0,
     refusedAsCorrupt: 0,
-    faults: {
-      "fsync-eio": 0,
-      "write-eio": 0,
-      "write-enospc": 0,
-      "read-eio": 0,
-      "bit-flip": 0,
-      "misdirected-write": 0,
-      "lost-write": 0,
-    },
+    faults: noFaults(),
   };
 }
 

@@ -90,6 +90,11 @@ export const DISK_FAULTS: readonly DiskFault[] = ["fsync-eio", "write-eio", "wri
 /** Faults that damage durable bytes silently: only checksums can see them. */
 export const LATENT_FAULTS: readonly DiskFault[] = ["bit-flip", "misdirected-write", "lost-write"];
 
+/** A count of zero for every kind of fault. */
+export function noFaults(): Record<DiskFault, number> {
+  return Object.fromEntries([...DISK_FAULTS, ...LATENT_FAULTS].map((kind) => [kind, 0])) as Record<DiskFault, number>;
+}
+
 const FAULTS_BY_SYSCALL: Record<string, readonly DiskFault[]> = {
   fdatasync: ["fsync-eio", "misdirected-write", "bit-flip", "lost-write"],
   write: ["write-eio", "write-enospc", "bit-flip"],
@@ -133,15 +138,7 @@ export class SimulatedDisk {
   /** Told of every fault and crash, for reproducing a failing seed step by step. */
   trace: ((event: string) => void) | undefined;
   /** Faults injected so far, by kind. */
-  readonly faultsInjected: Record<DiskFault, number> = {
-    "fsync-eio": 0,
-    "write-eio": 0,
-    "write-enospc": 0,
-    "read-eio": 0,
-    "bit-flip": 0,
-    "misdirected-write": 0,
-    "lost-write": 0,
-  };
+  readonly faultsInjected: Record<DiskFault, number> = noFaults();
   /** Where latent faults hit durable bytes, in order. */
   readonly latentDamage: { kind: DiskFault; path: string; offset: number }[] = [];
   private virtualMs = 0;

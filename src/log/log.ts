@@ -278,9 +278,11 @@ export class Log extends EventEmitter<LogEvents> implements AsyncDisposable {
    * and with the log's failure once it has failed.
    */
   waitFor(lsn: number, level: WaitLevel = "durable"): Promise<void> {
-    if (!Number.isSafeInteger(lsn)) return Promise.reject(new TypeError("lsn must be an integer"));
+    if (typeof lsn !== "number") return Promise.reject(new TypeError("lsn must be a number"));
     if (level !== "written" && level !== "durable") return Promise.reject(new TypeError("level must be written or durable"));
-    if (lsn < 0) return Promise.reject(new LogbookError("LOGBOOK_INVALID_LSN", `not an LSN: ${lsn}`, { lsn }));
+    if (!Number.isSafeInteger(lsn) || lsn < 0) {
+      return Promise.reject(new LogbookError("LOGBOOK_INVALID_LSN", `not an LSN: ${lsn}`, { lsn }));
+    }
     if (this.closing !== undefined) return Promise.reject(new LogbookError("LOGBOOK_CLOSED", "the log is closed"));
     if (this.writer === undefined) return lsn <= this.lastLsn ? Promise.resolve() : Promise.reject(this.readOnlyError());
     return this.writer.waitFor(lsn, level);

@@ -219,7 +219,7 @@ describe("log.waitFor", () => {
   });
 
   for (const sync of SYNC_MODES) {
-    test(`sync ${sync}: waiting for an LSN never sequenced rejects with LOGBOOK_INVALID_LSN, a wrong type with TypeError`, async () => {
+    test(`sync ${sync}: an LSN never sequenced or not an integer rejects with LOGBOOK_INVALID_LSN, a wrong type with TypeError`, async () => {
       await using log = await Log.open(dir, { sync, syncIntervalMs: INTERVAL_NEVER_MS });
       const lsn = await log.append(bytes("one"));
       for (const level of ["written", "durable"] as const) {
@@ -228,8 +228,9 @@ describe("log.waitFor", () => {
         await assert.rejects(log.waitFor(-1, level), withCode("LOGBOOK_INVALID_LSN"));
         await log.waitFor(0, level); // nothing to wait for
       }
-      await assert.rejects(log.waitFor(1.5), TypeError);
-      await assert.rejects(log.waitFor(Number.NaN), TypeError);
+      await assert.rejects(log.waitFor(1.5), (e: unknown) => isLogbookError(e, "LOGBOOK_INVALID_LSN"));
+      await assert.rejects(log.waitFor(Number.NaN), (e: unknown) => isLogbookError(e, "LOGBOOK_INVALID_LSN"));
+      await assert.rejects(log.waitFor("1" as unknown as number), TypeError);
       await assert.rejects(log.waitFor(1, "fsynced" as "durable"), TypeError);
     });
 
