@@ -1,6 +1,7 @@
 /**
  * The `logbook` command: its subcommands and how an error ends it (main.ts runs it).
  */
+import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { LogbookError } from "../errors.js";
 import { registerLogCommands } from "./log-commands.js";
@@ -8,10 +9,17 @@ import { endQuietlyOnClosedPipe } from "./output.js";
 import { registerServeCommand } from "./serve-command.js";
 import { registerStoreCommands } from "./store-commands.js";
 
+/** package.json sits two directories up from both src/cli/ and dist/cli/. */
+function packageVersion(): string {
+  const text = readFileSync(new URL("../../package.json", import.meta.url), "utf8");
+  return (JSON.parse(text) as { version: string }).version;
+}
+
 endQuietlyOnClosedPipe();
 const program = new Command()
   .name("logbook")
   .description("Logbook: a durable write-ahead log, and the storage built on it")
+  .version(packageVersion(), "-V, --version", "print the version (package.json's)")
   .showHelpAfterError()
   .exitOverride();
 registerLogCommands(program);

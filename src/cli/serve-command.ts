@@ -3,6 +3,7 @@
  * flags, then LOGBOOK_* environment variables, then an optional JSON config file, then the
  * defaults. Tokens are never taken from flags, where `ps` would show them.
  */
+import { resolve as resolvePath } from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import {
   type ConfigInput,
@@ -92,8 +93,11 @@ export function registerServeCommand(program: Command): void {
     if (flags.commitOnEventLoop === false) fromFlags.commitOnEventLoop = false;
     if (flags.metrics === false) fromFlags.metrics = false;
     if (flags.accessLog === false) fromFlags.accessLog = false;
-    const config = resolveConfig(fromFile, fromEnvironment, fromFlags);
+    const resolved = resolveConfig(fromFile, fromEnvironment, fromFlags);
+    // The absolute path, so that the log says which directory a relative --data-dir named.
+    const config = { ...resolved, dataDir: resolvePath(resolved.dataDir) };
     const server = await LogbookServer.start(config);
+    process.stderr.write(`logbook: serving ${config.dataDir} at ${server.url} (status page ${server.url}/)\n`);
     await new Promise<void>((resolve) => {
       let stopping = false;
       const stop = (signal: NodeJS.Signals) => {

@@ -1,13 +1,63 @@
 /**
  * `logbook store get|put|delete|scan|checkpoint|inspect DIR`: parsing and printing only.
- * Values are JSON on the command line and in the output (the store's default encoding).
+ * Values are JSON on the command line and in the output (the store's default encoding, and
+ * what the server stores).
+ *
+ * Keys are named as a server's clients name them: get, put, delete and scan work inside one
+ * tenant's range, `k/<tenant>/` (src/server/namespace.ts), and print keys without it, so a key
+ * PUT over HTTP is the key given here. `--raw` names the store's own keys instead, the
+ * server's internal records (idempotency, `i/<tenant>/`) included.
  */
 import { readdir, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { LogbookError } from "../errors.js";
+import { OPEN_TENANT, TENANT_ID } from "../server/auth.js";
+import { dataPrefix } from "../server/namespace.js";
+import type { ScanOptions } from "../store/store.js";
 import { Store } from "../store/store.js";
 import { formatBytes, printJson } from "./output.js";
+
+interface KeySpaceOptions {
+  tenant: string;
+  raw?: boolean;
+}
+
+/** The store key prefix that `--tenant`/`--raw` select: a tenant's data range, or none. */
+function keyPrefixOf(options: KeySpaceOptions): string {
+  if (options.raw === true) return "";
+  if (!TENANT_ID.test(options.tenant)) {
+    throw new LogbookError("LOGBOOK_INVALID_ARGUMENT", `a tenant is 1-64 of A-Z a-z 0-9 _ . -, got ${options.tenant}`);
+  }
+  return dataPrefix(options.tenant);
+}
+
+function addKeySpaceOptions(command: Command): Command {
+  return command
+    .addOption(new Option("--tenant <name>", "the server tenant whose keys these are").default(OPEN_TENANT))
+    .addOption(new Option("--raw", "name the store's own keys (k/<tenant>/…, and internal i/<tenant>/… records)"));
+}
+
+interface ScanCommandOptions extends KeySpaceOptions {
+  prefix?: string;
+  gte?: string;
+  lt?: string;
+  limit?: string;
+  reverse?: boolean;
+  json?: boolean;
+}
+
+/** Scan bounds in store keys: the given ones inside the key space, which also bounds the range. */
+function scanBoundsOf(options: ScanCommandOptions, keyPrefix: string): ScanOptions {
+  const limit = parseVersion(options.limit);
+  return {
+    prefix: keyPrefix + (options.prefix ?? ""),
+    ...(options.gte === undefined ? {} : { gte: keyPrefix + options.gte }),
+    ...(options.lt === undefined ? {} : { lt: keyPrefix + options.lt }),
+    ...(limit === undefined ? {} : { limit }),
+    reverse: options.reverse === true,
+  };
+}
 
 function parseVersion(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
@@ -35,57 +85,60 @@ async function withStore<T>(dir: string, readOnly: boolean, action: (db: Store) 
 
 export function registerStoreCommands(program: Command): void {
   const store = program.command("store").description("read and write a key-value store directory");
-  store
+  const get = store
     .command("get")
     .description("print a key's value and version; exit 1 when it is absent")
     .argument("<dir>", "store directory")
     .argument("<key>", "key (UTF-8)")
-    .option("--json", "print JSON")
-    .action((dir: string, key: string, options: { json?: boolean }) =>
-      withStore(dir, true, async (db) => {
-        const entry = db.getSync(key);
-        if (entry === undefined) {
-          if (options.json) printJson(null);
-          else process.stderr.write(`logbook: no key ${JSON.stringify(key)}\n`);
-          process.exitCode = 1;
-          return;
-        }
-        if (options.json) printJson({ key, ...entry });
-        else process.stdout.write(`${JSON.stringify(entry.value)}\t(version ${entry.version})\n`);
-      }),
-    );
-  store
+    .option("--json", "print JSON");
+  addKeySpaceOptions(get).action((dir: string, key: string, options: KeySpaceOptions & { json?: boolean }) =>
+    withStore(dir, true, async (db) => {
+      const entry = db.getSync(keyPrefixOf(options) + key);
+      if (entry === undefined) {
+        if (options.json) printJson(null);
+        else process.stderr.write(`logbook: no key ${JSON.stringify(key)}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      if (options.json) printJson({ key, ...entry });
+      else process.stdout.write(`${JSON.stringify(entry.value)}\t(version ${entry.version})\n`);
+    }),
+  );
+  const put = store
     .command("put")
     .description("write a JSON value; prints the new version")
     .argument("<dir>", "store directory")
     .argument("<key>", "key (UTF-8)")
     .argument("<value>", "value as JSON")
     .option("--if-version <version>", "compare-and-set: the current version must be this (0: create only)")
-    .option("--json", "print JSON")
-    .action((dir: string, key: string, value: string, options: { ifVersion?: string; json?: boolean }) =>
+    .option("--json", "print JSON");
+  addKeySpaceOptions(put).action(
+    (dir: string, key: string, value: string, options: KeySpaceOptions & { ifVersion?: string; json?: boolean }) =>
       withStore(dir, false, async (db) => {
         const ifVersion = parseVersion(options.ifVersion);
-        const version = await db.put(key, parseValue(value), ifVersion === undefined ? {} : { ifVersion });
+        const storeKey = keyPrefixOf(options) + key;
+        const version = await db.put(storeKey, parseValue(value), ifVersion === undefined ? {} : { ifVersion });
         if (options.json) printJson({ key, version });
         else process.stdout.write(`${version}\n`);
       }),
-    );
-  store
+  );
+  const del = store
     .command("delete")
     .description("delete a key; prints the version of the write")
     .argument("<dir>", "store directory")
     .argument("<key>", "key (UTF-8)")
     .option("--if-version <version>", "the current version must be this")
-    .option("--json", "print JSON")
-    .action((dir: string, key: string, options: { ifVersion?: string; json?: boolean }) =>
-      withStore(dir, false, async (db) => {
-        const ifVersion = parseVersion(options.ifVersion);
-        const version = await db.delete(key, ifVersion === undefined ? {} : { ifVersion });
-        if (options.json) printJson({ key, version });
-        else process.stdout.write(`${version}\n`);
-      }),
-    );
-  store
+    .option("--json", "print JSON");
+  addKeySpaceOptions(del).action((dir: string, key: string, options: KeySpaceOptions & { ifVersion?: string; json?: boolean }) =>
+    withStore(dir, false, async (db) => {
+      const ifVersion = parseVersion(options.ifVersion);
+      const storeKey = keyPrefixOf(options) + key;
+      const version = await db.delete(storeKey, ifVersion === undefined ? {} : { ifVersion });
+      if (options.json) printJson({ key, version });
+      else process.stdout.write(`${version}\n`);
+    }),
+  );
+  const scan = store
     .command("scan")
     .description("print entries in key order: one line each, or JSON lines")
     .argument("<dir>", "store directory")
@@ -94,23 +147,17 @@ export function registerStoreCommands(program: Command): void {
     .option("--lt <key>")
     .option("--limit <count>")
     .option("--reverse")
-    .option("--json", "one JSON object per line")
-    .action(
-      (dir: string, options: { prefix?: string; gte?: string; lt?: string; limit?: string; reverse?: boolean; json?: boolean }) =>
-        withStore(dir, true, async (db) => {
-          const limit = parseVersion(options.limit);
-          for await (const entry of db.scan({
-            ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
-            ...(options.gte === undefined ? {} : { gte: options.gte }),
-            ...(options.lt === undefined ? {} : { lt: options.lt }),
-            ...(limit === undefined ? {} : { limit }),
-            reverse: options.reverse === true,
-          })) {
-            if (options.json) process.stdout.write(`${JSON.stringify(entry)}\n`);
-            else process.stdout.write(`${String(entry.key)}\t${JSON.stringify(entry.value)}\t${entry.version}\n`);
-          }
-        }),
-    );
+    .option("--json", "one JSON object per line");
+  addKeySpaceOptions(scan).action((dir: string, options: ScanCommandOptions) =>
+    withStore(dir, true, async (db) => {
+      const keyPrefix = keyPrefixOf(options);
+      for await (const entry of db.scan(scanBoundsOf(options, keyPrefix))) {
+        const key = String(entry.key).slice(keyPrefix.length);
+        if (options.json) process.stdout.write(`${JSON.stringify({ ...entry, key })}\n`);
+        else process.stdout.write(`${key}\t${JSON.stringify(entry.value)}\t${entry.version}\n`);
+      }
+    }),
+  );
   store
     .command("checkpoint")
     .description("write a checkpoint now and free the log it makes unnecessary")

@@ -23,7 +23,7 @@ export interface Principal {
 }
 
 /** Tenant ids never contain "/", so no tenant's namespace is a prefix of another's. */
-const TENANT_ID = /^[A-Za-z0-9_.-]{1,64}$/;
+export const TENANT_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 export const TOKEN_LENGTH_MIN = 16;
 /** The tenant of every request when no tokens are configured (loopback only). */
 export const OPEN_TENANT = "default";
