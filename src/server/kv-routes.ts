@@ -5,7 +5,6 @@
  * which applies backpressure, idempotency and conditions the same way for all routes.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import Type from "typebox";
 import { isLogbookError } from "../errors.js";
 import type { BatchOperation, Store } from "../store/store.js";
 import type { Admission } from "./admission.js";
@@ -13,6 +12,7 @@ import type { Principal } from "./auth.js";
 import { HttpError, singleHeader, toHttpError } from "./http-error.js";
 import { decodeRecord, encodeRecord, fingerprint, InFlight, parseIdempotencyKey, type RecordedResponse } from "./idempotency.js";
 import { checkKey, dataPrefix, idempotencyPrefix, type KeyRules, keyFromPath } from "./namespace.js";
+import { parseBatchBody, parseListQuery } from "./request-schemas.js";
 import type { RecentCommits, Tracing } from "./tracing.js";
 
 export interface KvRouteOptions extends KeyRules {
@@ -34,55 +34,6 @@ declare module "fastify" {
 }
 
 const KV_PATH = "/v1/kv/";
-
-const BatchSchema = Type.Object(
-  {
-    operations: Type.Array(
-      Type.Union([
-        Type.Object(
-          {
-            type: Type.Literal("put"),
-            key: Type.String({ minLength: 1 }),
-            value: Type.Unknown(),
-            ifVersion: Type.Optional(Type.Integer({ minimum: 0 })),
-          },
-          { additionalProperties: false },
-        ),
-        Type.Object(
-          {
-            type: Type.Literal("delete"),
-            key: Type.String({ minLength: 1 }),
-            ifVersion: Type.Optional(Type.Integer({ minimum: 0 })),
-          },
-          { additionalProperties: false },
-        ),
-      ]),
-      { minItems: 1 },
-    ),
-  },
-  { additionalProperties: false },
-);
-
-type BatchBody = {
-  operations: (
-    | { type: "put"; key: string; value: unknown; ifVersion?: number }
-    | { type: "delete"; key: string; ifVersion?: number }
-  )[];
-};
-
-const ListQuerySchema = Type.Object(
-  {
-    prefix: Type.Optional(Type.String()),
-    start: Type.Optional(Type.String()),
-    end: Type.Optional(Type.String()),
-    limit: Type.Optional(Type.Integer({ minimum: 1 })),
-    reverse: Type.Optional(Type.Boolean()),
-    cursor: Type.Optional(Type.String()),
-  },
-  { additionalProperties: false },
-);
-
-type ListQuery = { prefix?: string; start?: string; end?: string; limit?: number; reverse?: boolean; cursor?: string };
 
 /** One write as the routes describe it to `mutate`. */
 interface Mutation {
@@ -309,8 +260,8 @@ export function registerKvRoutes(app: FastifyInstance, options: KvRouteOptions):
   });
 
   // Read-only tokens never get here with a write: the onRequest hook answers them 403 first.
-  app.post("/v1/kv::batch", { schema: { body: BatchSchema } }, async (request, reply) => {
-    const { operations } = request.body as BatchBody;
+  app.post("/v1/kv::batch", async (request, reply) => {
+    const { operations } = parseBatchBody(request.body);
     if (operations.length > options.batchOperationsMax) {
       throw new HttpError(413, "LOGBOOK_BATCH_TOO_LARGE", `a batch holds at most ${options.batchOperationsMax} operations`);
     }
@@ -336,8 +287,8 @@ export function registerKvRoutes(app: FastifyInstance, options: KvRouteOptions):
     });
   });
 
-  app.get("/v1/kv", { schema: { querystring: ListQuerySchema } }, async (request, reply) => {
-    const query = request.query as ListQuery;
+  app.get("/v1/kv", async (request, reply) => {
+    const query = parseListQuery(request.query);
     const limit = Math.min(query.limit ?? 100, options.listLimitMax);
     const reverse = query.reverse ?? false;
     const namespace = dataPrefix(request.principal.tenant);

@@ -116,6 +116,22 @@ describe("bad input", () => {
       },
       { requiredKeys: [] },
     );
+    // Values of the wrong JSON type are refused, not converted (a key 1 into "1", null into 0).
+    const put = (fields: Record<string, unknown>) => ({ operations: [{ type: "put", key: "k", value: 1, ...fields }] });
+    for (const wrong of [
+      put({ key: 1 }),
+      put({ key: true }),
+      put({ key: ["arr"] }),
+      put({ ifVersion: null }),
+      put({ ifVersion: false }),
+      put({ ifVersion: [0] }),
+      put({ ifVersion: "0" }),
+      put({ extra: 1 }),
+      { ...put({}), extra: 1 },
+      { operations: [{ type: "delete", key: "k", value: 1 }] },
+    ]) {
+      await expectCall(`batch ${JSON.stringify(wrong)}`, "POST", "/v1/kv:batch", { json: wrong }, [400]);
+    }
     const body = fc.oneof(fc.anything(), fc.record({ operations: fc.oneof(fc.array(op, { maxLength: 4 }), fc.anything()) }));
     await fc.assert(
       fc.asyncProperty(body, async (value) => {
