@@ -18,6 +18,7 @@ import type { Logger } from "pino";
 import type { Store } from "../store/store.js";
 import type { Admission } from "./admission.js";
 import type { Authenticator } from "./auth.js";
+import { registerConnectionOrder } from "./connection-order.js";
 import { HttpError, singleHeader, toHttpError } from "./http-error.js";
 import { registerKvRoutes } from "./kv-routes.js";
 import type { Metrics } from "./metrics.js";
@@ -166,6 +167,8 @@ export function buildApp(options: AppOptions): FastifyInstance<Server> {
   app.addHook("onResponse", async (request, reply) => observe(request, reply.statusCode));
   // A client that goes away before its answer: logged with the status nginx made familiar.
   app.addHook("onRequestAbort", async (request) => observe(request, 499));
+  // Before anything acts on a request: a request behind a write on its connection sees it.
+  registerConnectionOrder(app);
 
   // JSON bodies are checked (strict UTF-8, valid JSON) and kept as sent: a PUT stores the
   // client's bytes as they are, and a retry's fingerprint covers them exactly.
