@@ -120,6 +120,7 @@ export class LogbookServer {
         keyBytesMax: config.keyBytesMax,
         batchOperationsMax: config.batchOperationsMax,
         listLimitMax: config.listLimitMax,
+        listBytesMax: config.listBytesMax,
         idempotencyTtlMs: config.idempotencyTtlMs,
         isAccepting: () => server?.accepting ?? false,
         metrics,
@@ -195,14 +196,14 @@ export class LogbookServer {
   }
 
   /**
-   * Stops accepting, lets requests in flight finish, makes the log durable, checkpoints if
-   * configured, and closes the store. Idempotent.
+   * Stops accepting, lets requests in flight finish (for at most `drainTimeoutMs`), makes the
+   * log durable, checkpoints if configured, and closes the store. Idempotent.
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.accepting = false;
       await this.sweeper.stop();
-      await this.app.close();
+      await this.drain();
       if (this.config.checkpointOnExit && this.store.failure === undefined) {
         try {
           await this.store.checkpoint();
@@ -216,6 +217,34 @@ export class LogbookServer {
       this.closeLog();
     })();
     return this.closing;
+  }
+
+  /**
+   * Closes the listener and waits until the connections are closed, for at most
+   * `drainTimeoutMs`. Node stops enforcing the header and request timeouts once its server is
+   * closing, so without a deadline a client trickling a body in would hold the shutdown as long
+   * as it liked. Past the deadline the connections still open are destroyed: their requests
+   * got no answer, so none of them was acknowledged.
+   */
+  private async drain(): Promise<void> {
+    const closed = this.app.close();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<"deadline">((resolve) => {
+      timer = setTimeout(() => resolve("deadline"), this.config.drainTimeoutMs);
+    });
+    let outcome: "drained" | "deadline";
+    try {
+      outcome = await Promise.race([closed.then(() => "drained" as const), deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (outcome === "drained") return;
+    this.logger.warn(
+      { drainTimeoutMs: this.config.drainTimeoutMs },
+      "requests still in flight at the drain deadline: closing their connections",
+    );
+    this.app.server.closeAllConnections();
+    await closed;
   }
 
   [Symbol.asyncDispose](): Promise<void> {
