@@ -70,6 +70,10 @@ test("SIGTERM with clients trickling bodies exits 0 within the drain deadline, c
       assert.ok(elapsedMs >= DRAIN_TIMEOUT_MS * 0.9, `exited after ${Math.round(elapsedMs)} ms, before the drain deadline`);
       await Promise.all(clients.map((client) => client.closed));
       const messages = server.logs.map((entry) => entry.msg);
+      assert.ok(
+        messages.includes("requests still in flight at the drain deadline: closing their connections"),
+        `the deadline was not logged: ${JSON.stringify(messages)}`,
+      );
       assert.ok(messages.includes("checkpoint written"), `no checkpoint at exit: ${JSON.stringify(messages)}`);
       assert.ok(messages.includes("logbook stopped"));
     } finally {
