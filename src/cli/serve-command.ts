@@ -36,6 +36,7 @@ const SETTINGS: Setting[] = [
   ["--key-bytes-max <bytes>", "keyBytesMax", "longest key, in UTF-8 bytes", integer],
   ["--batch-operations-max <n>", "batchOperationsMax", "most operations in one batch", integer],
   ["--list-limit-max <n>", "listLimitMax", "most keys in one list page", integer],
+  ["--list-bytes-max <bytes>", "listBytesMax", "bytes of entries after which a list page ends (it holds one at least)", integer],
   ["--in-flight-writes-max <n>", "inFlightWritesMax", "writes in flight before 429", integer],
   ["--in-flight-bytes-max <bytes>", "inFlightBytesMax", "bytes of writes in flight before 429", integer],
   ["--headers-timeout-ms <ms>", "headersTimeoutMs", "time to receive a request's headers", integer],

@@ -35,6 +35,7 @@ export interface AppOptions {
   keyBytesMax: number;
   batchOperationsMax: number;
   listLimitMax: number;
+  listBytesMax: number;
   idempotencyTtlMs: number;
   /** False once shutdown began: /readyz says so before the listener closes. */
   isAccepting: () => boolean;
@@ -246,6 +247,7 @@ export function buildApp(options: AppOptions): FastifyInstance<Server> {
     keyBytesMax: options.keyBytesMax,
     batchOperationsMax: options.batchOperationsMax,
     listLimitMax: options.listLimitMax,
+    listBytesMax: options.listBytesMax,
     idempotencyTtlMs: options.idempotencyTtlMs,
   });
   return app;

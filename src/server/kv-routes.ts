@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { isLogbookError } from "../errors.js";
-import type { BatchOperation, Store } from "../store/store.js";
+import type { BatchOperation, Store, StoreEntry } from "../store/store.js";
 import type { Admission } from "./admission.js";
 import type { Principal } from "./auth.js";
 import { HttpError, singleHeader, toHttpError } from "./http-error.js";
@@ -22,6 +22,8 @@ export interface KvRouteOptions extends KeyRules {
   recentCommits: RecentCommits;
   batchOperationsMax: number;
   listLimitMax: number;
+  /** Bytes of items after which a list page ends early (it always holds one entry). */
+  listBytesMax: number;
   idempotencyTtlMs: number;
 }
 
@@ -304,20 +306,40 @@ export function registerKvRoutes(app: FastifyInstance, options: KvRouteOptions):
       if (reverse) range.lt = range.lt === undefined || after < range.lt ? after : range.lt;
       else range.gt = after;
     }
-    const items: string[] = [];
-    let last: string | undefined;
-    let more = false;
-    for await (const entry of store.scan({ prefix: namespace + (query.prefix ?? ""), ...range, reverse, limit: limit + 1 })) {
-      if (items.length === limit) {
-        more = true;
-        break;
-      }
-      last = (entry.key as string).slice(namespace.length);
-      items.push(`{"key":${JSON.stringify(last)},"value":${entry.value as string},"version":${entry.version}}`);
-    }
+    const entries = store.scan({ prefix: namespace + (query.prefix ?? ""), ...range, reverse, limit: limit + 1 });
+    const { items, last, more } = await readPage(entries, namespace, limit, options.listBytesMax);
     const cursor = more && last !== undefined ? JSON.stringify(Buffer.from(last, "utf8").toString("base64url")) : "null";
     reply.type("application/json").send(`{"items":[${items.join(",")}],"cursor":${cursor}}`);
   });
+}
+
+/**
+ * One list page as JSON items: up to `limit` entries, ending before the entry that would take
+ * the items past `bytesMax` UTF-8 bytes, but never empty while entries remain, so every page
+ * makes progress. A page thus holds at most `bytesMax` bytes plus one entry, whatever `limit`
+ * is. `more` says whether entries remain past the page; `last` is the page's last key.
+ */
+async function readPage(
+  entries: AsyncGenerator<StoreEntry>,
+  namespace: string,
+  limit: number,
+  bytesMax: number,
+): Promise<{ items: string[]; last: string | undefined; more: boolean }> {
+  const items: string[] = [];
+  let last: string | undefined;
+  let bytes = 0;
+  // Returning from inside the loop ends the scan (for-await calls the generator's return).
+  for await (const entry of entries) {
+    if (items.length === limit) return { items, last, more: true };
+    const key = (entry.key as string).slice(namespace.length);
+    const item = `{"key":${JSON.stringify(key)},"value":${entry.value as string},"version":${entry.version}}`;
+    const itemBytes = Buffer.byteLength(item, "utf8") + 1; // the item and the comma after it
+    if (items.length > 0 && bytes + itemBytes > bytesMax) return { items, last, more: true };
+    items.push(item);
+    bytes += itemBytes;
+    last = key;
+  }
+  return { items, last, more: false };
 }
 
 function cursorKey(cursor: string): string {

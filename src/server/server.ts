@@ -120,6 +120,7 @@ export class LogbookServer {
         keyBytesMax: config.keyBytesMax,
         batchOperationsMax: config.batchOperationsMax,
         listLimitMax: config.listLimitMax,
+        listBytesMax: config.listBytesMax,
         idempotencyTtlMs: config.idempotencyTtlMs,
         isAccepting: () => server?.accepting ?? false,
         metrics,

@@ -9,6 +9,9 @@ import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 
+/** How long an unmount waits for a busy mount to be let go. */
+const UNMOUNT_BUSY_MS = 5000;
+
 const run = promisify(execFile);
 
 export type FsType = "ext4" | "xfs";
@@ -50,8 +53,19 @@ export class LoopFileSystem {
     execFileSync("mount", ["-o", "loop", this.image, this.mountPoint], { stdio: "pipe" });
   }
 
+  /**
+   * Unmounts, retrying for a few seconds while the mount is busy: a killed writer's lock helper
+   * (src/io/child-file-lock.ts) holds `LOCK` open until it sees its parent's pipe close.
+   */
   unmount(): void {
-    execFileSync("umount", [this.mountPoint], { stdio: "pipe" });
+    const deadline = Date.now() + UNMOUNT_BUSY_MS;
+    for (;;) {
+      const result = spawnSync("umount", [this.mountPoint], { stdio: "pipe" });
+      if (result.status === 0) return;
+      const busy = String(result.stderr).includes("busy");
+      if (!busy || Date.now() > deadline) throw new Error(`umount ${this.mountPoint} failed: ${String(result.stderr).trim()}`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+    }
   }
 
   /** The power cut: everything the file system had not made durable is gone after the remount. */
