@@ -18,6 +18,7 @@ export type LogbookErrorCode =
   | "LOGBOOK_INVALID_ARGUMENT"
   | "LOGBOOK_INVALID_LSN"
   | "LOGBOOK_INVALID_OPTION"
+  | "LOGBOOK_ADDRESS_IN_USE"
   | "LOGBOOK_RECORD_TOO_LARGE";
 
 export interface LogbookErrorFields {

@@ -2,7 +2,6 @@
  * A running Logbook server: the store of a data directory behind the HTTP API, with the
  * lifecycle a service needs (listen, drain, make durable, checkpoint, close).
  */
-import { readFileSync } from "node:fs";
 import { createServer as createHttpServer, type Server, type ServerOptions } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
@@ -19,9 +18,11 @@ import { isLoopback, type ServerConfig } from "./config.js";
 import { HttpError } from "./http-error.js";
 import { IDEMPOTENCY_KEY_LENGTH_MAX } from "./idempotency.js";
 import { IdempotencySweeper } from "./idempotency-sweeper.js";
+import { asListenError } from "./listen-error.js";
 import { LogDestination } from "./log-destination.js";
 import { createMetrics } from "./metrics.js";
 import { StatusWindow } from "./status-page.js";
+import { readTlsSettings } from "./tls-settings.js";
 import { type OwnTracing, RecentCommits, startSdk, Tracing, tracingRequested } from "./tracing.js";
 
 const LOG_FLUSH_INTERVAL_MS = 200;
@@ -72,7 +73,7 @@ export class LogbookServer {
         { level: config.logLevel, base: { service: "logbook" }, redact: ["req.headers.authorization", "tokens"] },
         destination,
       );
-    const tls = readTls(config);
+    const tls = readTlsSettings(config);
     const store = await Store.open(resolve(config.dataDir), {
       sync: config.sync,
       syncIntervalMs: config.syncIntervalMs,
@@ -162,7 +163,9 @@ export class LogbookServer {
         logger.warn({ err: error }, "sweeping expired idempotency keys failed"),
       );
       server = new LogbookServer(config, store, app, logger, sweeper, stopSdk, () => destination?.close());
-      await app.listen({ host: config.host, port: config.port });
+      await app.listen({ host: config.host, port: config.port }).catch((error: unknown) => {
+        throw asListenError(error, config.host, config.port);
+      });
       sweeper.start();
       logger.info(
         {
@@ -250,20 +253,4 @@ export class LogbookServer {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
-}
-
-function readTls(
-  config: ServerConfig,
-): { cert: Buffer; key: Buffer; ca?: Buffer; requestCert?: boolean; rejectUnauthorized?: boolean } | undefined {
-  if (config.tlsCert === undefined || config.tlsKey === undefined) return undefined;
-  const read = (path: string, what: string) => {
-    try {
-      return readFileSync(path);
-    } catch (error) {
-      throw new LogbookError("LOGBOOK_INVALID_OPTION", `cannot read the TLS ${what} ${path}`, { cause: error });
-    }
-  };
-  const tls = { cert: read(config.tlsCert, "certificate"), key: read(config.tlsKey, "key") };
-  if (config.tlsCa === undefined) return tls;
-  return { ...tls, ca: read(config.tlsCa, "CA certificate"), requestCert: true, rejectUnauthorized: true };
 }
