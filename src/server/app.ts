@@ -22,6 +22,7 @@ import { registerConnectionOrder } from "./connection-order.js";
 import { HttpError, singleHeader, toHttpError } from "./http-error.js";
 import { registerKvRoutes } from "./kv-routes.js";
 import type { Metrics } from "./metrics.js";
+import { RefusalLog, refusalClass } from "./refusal-log.js";
 import { registerStatusRoutes, type StatusWindow } from "./status-page.js";
 import type { RecentCommits, TracedRequest, Tracing } from "./tracing.js";
 
@@ -200,6 +201,7 @@ export function buildApp(options: AppOptions): FastifyInstance<Server> {
       if (failure !== undefined) {
         throw new HttpError(503, "LOGBOOK_UNAVAILABLE", `the store cannot take writes: ${failure.message}`, {
           headers: { "retry-after": "5" },
+          cause: failure,
         });
       }
       if (request.principal.access !== "read-write") {
@@ -209,9 +211,11 @@ export function buildApp(options: AppOptions): FastifyInstance<Server> {
     }
   });
 
+  const refusals = new RefusalLog(options.logger);
   app.setErrorHandler((error, request, reply) => {
     const http = toHttpError(error);
-    if (http.statusCode >= 500) request.log.error({ err: error, route: routeOf(request) }, "request failed");
+    if (http.code === "LOGBOOK_UNAVAILABLE") refusals.refused(refusalClass(http), routeOf(request), http.message);
+    else if (http.statusCode >= 500) request.log.error({ err: error, route: routeOf(request) }, "request failed");
     reply.code(http.statusCode).headers(http.headers).type("application/json").send(JSON.stringify(http.body()));
   });
   app.setNotFoundHandler((request, reply) => {
@@ -219,7 +223,13 @@ export function buildApp(options: AppOptions): FastifyInstance<Server> {
     reply.code(404).type("application/json").send(JSON.stringify(body));
   });
 
-  app.get("/healthz", { config: { public: true } }, async () => ({ status: "ok" }));
+  // Liveness: a failed log refuses writes until the process restarts, so a failed store is
+  // not alive; a liveness probe that sees 503 restarts the server, whose open runs recovery.
+  app.get("/healthz", { config: { public: true } }, async (_request, reply) => {
+    const failure = store.failure;
+    if (failure !== undefined) return reply.code(503).send({ status: "failed", code: failure.code, reason: failure.message });
+    return { status: "ok" };
+  });
   app.get("/readyz", { config: { public: true } }, async (_request, reply) => {
     const failure = store.failure;
     const reason = !options.isAccepting()

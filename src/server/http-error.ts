@@ -95,6 +95,7 @@ export function toHttpError(error: unknown): HttpError {
       case "LOGBOOK_READ_ONLY":
         return new HttpError(503, "LOGBOOK_UNAVAILABLE", `the store cannot take writes: ${error.message}`, {
           headers: { "retry-after": "5" },
+          cause: error,
         });
       default:
         return new HttpError(500, "LOGBOOK_INTERNAL", "internal error", { cause: error });

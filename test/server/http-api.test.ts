@@ -258,7 +258,7 @@ describe("backpressure and fail-stop", () => {
     }
   });
 
-  test("after a failed fsync writes get 503, reads go on, /readyz is not ready and /healthz is", async () => {
+  test("after a failed fsync writes get 503, reads go on, /readyz and /healthz say the log failed", async () => {
     const faulty = new FaultyFileSystem(new NodeFileSystem());
     const s = await startTestServer({ checkpointOnExit: false }, { fileSystem: faulty });
     try {
@@ -275,7 +275,9 @@ describe("backpressure and fail-stop", () => {
       const ready = await s.call("GET", "/readyz");
       assert.equal(ready.status, 503);
       assert.match(ready.json.reason, /LOGBOOK_LOG_FAILED|LOGBOOK_IO/);
-      assert.equal((await s.call("GET", "/healthz")).status, 200);
+      const health = await s.call("GET", "/healthz");
+      assert.equal(health.status, 503);
+      assert.equal(health.json.code, ready.json.reason.split(": ")[1]);
     } finally {
       await s.stop();
     }
