@@ -1,25 +1,19 @@
 /**
  * The `logbook` command: its subcommands and how an error ends it (main.ts runs it).
  */
-import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { LogbookError } from "../errors.js";
+import { PACKAGE_VERSION } from "../version.js";
 import { registerLogCommands } from "./log-commands.js";
 import { endQuietlyOnClosedPipe } from "./output.js";
 import { registerServeCommand } from "./serve-command.js";
 import { registerStoreCommands } from "./store-commands.js";
 
-/** package.json sits two directories up from both src/cli/ and dist/cli/. */
-function packageVersion(): string {
-  const text = readFileSync(new URL("../../package.json", import.meta.url), "utf8");
-  return (JSON.parse(text) as { version: string }).version;
-}
-
 endQuietlyOnClosedPipe();
 const program = new Command()
   .name("logbook")
   .description("Logbook: a durable write-ahead log, and the storage built on it")
-  .version(packageVersion(), "-V, --version", "print the version (package.json's)")
+  .version(PACKAGE_VERSION, "-V, --version", "print the version (package.json's)")
   .showHelpAfterError()
   .exitOverride();
 registerLogCommands(program);

@@ -55,6 +55,15 @@ const SETTINGS: Setting[] = [
   ["--log-level <level>", "logLevel", "fatal | error | warn | info | debug | trace | silent"],
 ];
 
+/** "true"/"1" or "false"/"0"; any other text is passed on for the config's check to name. */
+function booleanFromEnvironment(text: string | undefined): boolean | string | undefined {
+  if (text === undefined || text.trim() === "") return undefined;
+  const word = text.trim().toLowerCase();
+  if (word === "true" || word === "1") return true;
+  if (word === "false" || word === "0") return false;
+  return text;
+}
+
 function environmentName(key: string): string {
   return `LOGBOOK_${key.replace(/[A-Z]/g, (letter) => `_${letter}`).toUpperCase()}`;
 }
@@ -77,6 +86,13 @@ export function registerServeCommand(program: Command): void {
       ),
     )
     .addOption(new Option("--no-metrics", "no /metrics (Prometheus)"))
+    .addOption(
+      new Option(
+        "--protect-observability",
+        "/metrics and /status.json need a token (default: on unless --host is loopback; or LOGBOOK_PROTECT_OBSERVABILITY=true|false)",
+      ),
+    )
+    .addOption(new Option("--no-protect-observability", "/metrics and /status.json answer without a token"))
     .addOption(new Option("--no-access-log", "no log line per request"));
   for (const [flag, key, description, parse] of SETTINGS) {
     const option = new Option(flag, `${description} (default ${JSON.stringify(DEFAULT_CONFIG[key])})`).env(environmentName(key));
@@ -92,6 +108,8 @@ export function registerServeCommand(program: Command): void {
     const fromEnvironment: ConfigInput = {};
     const tokens = tokensFromEnvironment(process.env.LOGBOOK_TOKENS);
     if (tokens !== undefined) fromEnvironment.tokens = tokens;
+    const protect = booleanFromEnvironment(process.env.LOGBOOK_PROTECT_OBSERVABILITY);
+    if (protect !== undefined) fromEnvironment.protectObservability = protect;
     const fromFlags: ConfigInput = {};
     for (const [, key] of SETTINGS) if (flags[key] !== undefined) fromFlags[key] = flags[key];
     if (typeof flags.tokensFile === "string") fromFlags.tokensFile = flags.tokensFile;
@@ -99,6 +117,8 @@ export function registerServeCommand(program: Command): void {
     if (flags.checkpointOnExit === false) fromFlags.checkpointOnExit = false;
     if (flags.commitOnEventLoop === false) fromFlags.commitOnEventLoop = false;
     if (flags.metrics === false) fromFlags.metrics = false;
+    // Both --protect-observability and its --no- form are defined, so it stays unset unless given.
+    if (typeof flags.protectObservability === "boolean") fromFlags.protectObservability = flags.protectObservability;
     if (flags.accessLog === false) fromFlags.accessLog = false;
     const resolved = resolveConfig(fromFile, fromEnvironment, fromFlags);
     // The absolute path, so that the log says which directory a relative --data-dir named.

@@ -42,6 +42,8 @@ export interface AppOptions {
   isAccepting: () => boolean;
   /** Prometheus metrics, or undefined when switched off. */
   metrics: Metrics | undefined;
+  /** /metrics and /status.json need a token (any valid one), like the data routes. */
+  protectObservability: boolean;
   tracing: Tracing;
   recentCommits: RecentCommits;
   statusWindow: StatusWindow;
@@ -192,7 +194,8 @@ export function buildApp(options: AppOptions): FastifyInstance<Server> {
     // Only origin-form targets ("/path"): an absolute URI ("http://host/path") is routed by
     // path too, so checks that look at the URL would see something other than the route.
     if (!request.url.startsWith("/")) throw new HttpError(400, "LOGBOOK_BAD_REQUEST", "the request target must be a path");
-    // Every route needs a token but those marked public (health); unknown routes included.
+    // Every route needs a token but those marked public (health, the status page's HTML, and
+    // /metrics and /status.json unless protectObservability); unknown routes included.
     if (request.isPublic) return;
     request.principal = authenticator.authenticate(singleHeader(request.headers, "authorization"));
     if (MUTATING.has(request.method)) {
@@ -243,9 +246,10 @@ export function buildApp(options: AppOptions): FastifyInstance<Server> {
     return { status: "ready", appliedLsn: store.stats().appliedLsn };
   });
 
-  registerStatusRoutes(app, { store, window: options.statusWindow, metrics });
+  const observabilityIsPublic = !options.protectObservability;
+  registerStatusRoutes(app, { store, window: options.statusWindow, metrics, figuresArePublic: observabilityIsPublic });
   if (metrics !== undefined) {
-    app.get("/metrics", { config: { public: true } }, async (_request, reply) => {
+    app.get("/metrics", { config: { public: observabilityIsPublic } }, async (_request, reply) => {
       reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
     });
   }

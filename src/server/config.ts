@@ -50,6 +50,8 @@ export const ServerConfigSchema = Type.Object(
     checkpointOnExit: Type.Boolean(),
     commitOnEventLoop: Type.Boolean(),
     metrics: Type.Boolean(),
+    /** /metrics and /status.json need a token; resolveConfig defaults it to "not loopback". */
+    protectObservability: Type.Optional(Type.Boolean()),
     accessLog: Type.Boolean(),
     logLevel: Type.Union([
       Type.Literal("fatal"),
@@ -119,6 +121,9 @@ export function resolveConfig(...inputs: ConfigInput[]): ServerConfig {
     throw new LogbookError("LOGBOOK_INVALID_OPTION", `invalid server configuration: ${described.join("; ")}`);
   }
   const config = merged as ServerConfig;
+  // Observability figures are open on loopback (the machine's own users) and need a token
+  // beyond it, unless a setting says otherwise.
+  config.protectObservability ??= !isLoopback(config.host);
   if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
     throw new LogbookError("LOGBOOK_INVALID_OPTION", "TLS needs both a certificate and a key (--tls-cert and --tls-key)");
   }

@@ -124,6 +124,7 @@ export class LogbookServer {
         listBytesMax: config.listBytesMax,
         idempotencyTtlMs: config.idempotencyTtlMs,
         isAccepting: () => server?.accepting ?? false,
+        protectObservability: config.protectObservability ?? !isLoopback(config.host),
         metrics,
         tracing,
         recentCommits,
