@@ -21,6 +21,13 @@ function integer(text: string): number {
   return value;
 }
 
+function trueOrFalse(text: string): boolean {
+  const word = text.trim().toLowerCase();
+  if (word === "true") return true;
+  if (word === "false") return false;
+  throw new InvalidArgumentError("must be true or false");
+}
+
 type Setting = [flag: string, key: keyof ServerConfig, description: string, parse?: (text: string) => unknown];
 
 const SETTINGS: Setting[] = [
@@ -52,6 +59,8 @@ const SETTINGS: Setting[] = [
   ],
   ["--idempotency-ttl-ms <ms>", "idempotencyTtlMs", "how long an Idempotency-Key is remembered", integer],
   ["--checkpoint-every-bytes <bytes>", "checkpointEveryBytes", "checkpoint after this many log bytes (0: never)", integer],
+  ["--segment-bytes <bytes>", "segmentBytes", "size of a log segment file (lower it on small volumes)", integer],
+  ["--preallocate <true|false>", "preallocate", "zero-fill each segment when created, and the next ahead", trueOrFalse],
   ["--log-level <level>", "logLevel", "fatal | error | warn | info | debug | trace | silent"],
 ];
 

@@ -449,15 +449,22 @@ async function clearTail(
     const end = await tornExtentEnd(handle, offset, segment.sizeBytes, toEnd);
     const bytes = new Uint8Array(end - offset);
     await handle.read(bytes, offset);
+    // Nothing to keep and nothing to clear: no empty copy is made.
+    if (bytes.byteLength === 0) return { file: segment.path, offset, bytes: 0, reason: reason ?? "cut at damage" };
     const keptAs = `${segment.path}.${offset}${BROKEN_SUFFIX}`;
     const names = await fs.list(directory);
     if (names.includes(keptAs.slice(directory.length + 1))) await fs.unlink(keptAs);
     const aside = await fs.open(keptAs, "create");
     try {
       await aside.write(bytes, 0, { datasync: true });
-    } finally {
-      await aside.close();
+    } catch (error) {
+      // A copy that failed (ENOSPC on a full disk) is empty or partial: removed, so that failed
+      // opens leave no such files behind. The tail is not cleared; the next open copies it again.
+      await aside.close().catch(() => undefined);
+      await fs.unlink(keptAs).catch(() => undefined);
+      throw error;
     }
+    await aside.close();
     await fs.syncDirectory(directory);
     // Only once the original bytes are safe aside are they cleared.
     await writeZeros(handle, offset, end);
@@ -516,6 +523,9 @@ async function createLog(
     await fs.syncDirectory(directory);
   } catch (error) {
     await handle.close().catch(() => undefined);
+    // The new segment holds nothing acknowledged: removed, a failed creation (a full disk
+    // mid zero-fill) leaves no partial file filling the volume, and the next open starts over.
+    await fs.unlink(path).catch(() => undefined);
     throw error;
   }
   report.created = true;

@@ -20,6 +20,9 @@ const TokenSchema = Type.Object(
 
 const Integer = (minimum: number, maximum = Number.MAX_SAFE_INTEGER) => Type.Integer({ minimum, maximum });
 
+/** The smallest segment the log takes: its 64-byte header and one batch of the default 4 MiB ceiling. */
+const SEGMENT_BYTES_MIN = 4 * 1024 * 1024 + 64;
+
 export const ServerConfigSchema = Type.Object(
   {
     dataDir: Type.String({ minLength: 1 }),
@@ -47,6 +50,10 @@ export const ServerConfigSchema = Type.Object(
     idempotencyTtlMs: Integer(1),
     idempotencySweepMs: Integer(1),
     checkpointEveryBytes: Integer(0),
+    /** A log segment file's size: it holds its 64-byte header and the log's largest batch (4 MiB). */
+    segmentBytes: Integer(SEGMENT_BYTES_MIN, 1024 * 1024 * 1024),
+    /** Zero-fill each segment when it is created (and the next one ahead of time). */
+    preallocate: Type.Boolean(),
     checkpointOnExit: Type.Boolean(),
     commitOnEventLoop: Type.Boolean(),
     metrics: Type.Boolean(),
@@ -91,6 +98,8 @@ export const DEFAULT_CONFIG: ServerConfig = {
   idempotencyTtlMs: 24 * 60 * 60 * 1000,
   idempotencySweepMs: 60_000,
   checkpointEveryBytes: 64 * 1024 * 1024,
+  segmentBytes: 64 * 1024 * 1024,
+  preallocate: true,
   checkpointOnExit: true,
   commitOnEventLoop: true,
   metrics: true,

@@ -21,6 +21,7 @@ import { IdempotencySweeper } from "./idempotency-sweeper.js";
 import { asListenError } from "./listen-error.js";
 import { LogDestination } from "./log-destination.js";
 import { createMetrics } from "./metrics.js";
+import { checkSpaceForNewStore } from "./startup-space.js";
 import { StatusWindow } from "./status-page.js";
 import { readTlsSettings } from "./tls-settings.js";
 import { type OwnTracing, RecentCommits, startSdk, Tracing, tracingRequested } from "./tracing.js";
@@ -74,6 +75,9 @@ export class LogbookServer {
         destination,
       );
     const tls = readTlsSettings(config);
+    // Before anything is created: a new store that cannot fit its first segment is refused
+    // whole, rather than failing halfway and leaving a partial segment that fills the volume.
+    if (options.fileSystem === undefined) await checkSpaceForNewStore(resolve(config.dataDir), config);
     const store = await Store.open(resolve(config.dataDir), {
       sync: config.sync,
       syncIntervalMs: config.syncIntervalMs,
@@ -82,6 +86,8 @@ export class LogbookServer {
       keyBytesMax: Math.max(config.keyBytesMax, 2 * IDEMPOTENCY_KEY_LENGTH_MAX) + NAMESPACE_BYTES_MAX,
       valueBytesMax: Math.max(config.bodyBytesMax, 64 * 1024),
       checkpointEveryBytes: config.checkpointEveryBytes,
+      segmentBytes: config.segmentBytes,
+      preallocate: config.preallocate,
       commitOnEventLoop: config.commitOnEventLoop,
       ...(options.fileSystem === undefined ? {} : { fileSystem: options.fileSystem }),
     });

@@ -42,7 +42,7 @@ import { createDirectoryDurably, holdsCheckpoints } from "./store-directory.js";
 export interface StoreOptions
   extends Pick<
     LogOptions,
-    "sync" | "syncIntervalMs" | "segmentBytes" | "batchBytesMax" | "commitOnEventLoop" | "fileSystem" | "clock"
+    "sync" | "syncIntervalMs" | "segmentBytes" | "preallocate" | "batchBytesMax" | "commitOnEventLoop" | "fileSystem" | "clock"
   > {
   valueEncoding?: ValueEncoding;
   keyEncoding?: KeyEncoding;
@@ -221,6 +221,7 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
       ...(options.sync === undefined ? {} : { sync: options.sync }),
       ...(options.syncIntervalMs === undefined ? {} : { syncIntervalMs: options.syncIntervalMs }),
       ...(options.segmentBytes === undefined ? {} : { segmentBytes: options.segmentBytes }),
+      ...(options.preallocate === undefined ? {} : { preallocate: options.preallocate }),
       ...(options.batchBytesMax === undefined ? {} : { batchBytesMax: options.batchBytesMax }),
       ...(options.commitOnEventLoop === undefined ? {} : { commitOnEventLoop: options.commitOnEventLoop }),
       ...(options.clock === undefined ? {} : { clock: options.clock }),
