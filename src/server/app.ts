@@ -19,7 +19,7 @@ import type { Store } from "../store/store.js";
 import type { Admission } from "./admission.js";
 import type { Authenticator } from "./auth.js";
 import { registerConnectionOrder } from "./connection-order.js";
-import { HttpError, singleHeader, toHttpError } from "./http-error.js";
+import { answerClientError, HttpError, singleHeader, toHttpError } from "./http-error.js";
 import { registerKvRoutes } from "./kv-routes.js";
 import type { Metrics } from "./metrics.js";
 import { RefusalLog, refusalClass } from "./refusal-log.js";
@@ -102,6 +102,8 @@ export function buildApp(options: AppOptions): FastifyInstance<Server> {
     serverFactory: options.serverFactory,
     bodyLimit: options.bodyBytesMax,
     return503OnClosing: true,
+    // The HTTP parser's refusals (bad framing, headers too large, timeouts) in our error shape.
+    clientErrorHandler: answerClientError,
     // The router's own refusals (a URL that is not valid percent-encoding) in our error shape.
     frameworkErrors: (error, _request, reply) => {
       const http = toHttpError(error);

@@ -2,6 +2,8 @@
  * Errors as the HTTP API reports them: a status and a JSON body `{ error: { code, message } }`
  * whose `code` is stable (clients branch on it, never on the message).
  */
+import { STATUS_CODES } from "node:http";
+import type { Duplex } from "node:stream";
 import { isLogbookError } from "../errors.js";
 
 export type HttpErrorCode =
@@ -58,6 +60,33 @@ export function singleHeader(headers: Record<string, string | string[] | undefin
   const value = headers[name];
   if (Array.isArray(value)) throw new HttpError(400, "LOGBOOK_BAD_REQUEST", `${name} must be given once`);
   return value;
+}
+
+/** What Node's HTTP parser reports on a connection (its `clientError`), as our status and code. */
+function parserError(code: string | undefined): [number, HttpErrorCode, string] {
+  if (code === "ERR_HTTP_REQUEST_TIMEOUT") return [408, "LOGBOOK_TIMEOUT", "the request did not arrive in time"];
+  if (code === "HPE_HEADER_OVERFLOW") return [431, "LOGBOOK_BAD_REQUEST", "the request's headers are too large"];
+  return [400, "LOGBOOK_BAD_REQUEST", "the request is not valid HTTP/1.1"];
+}
+
+/**
+ * Answers an error Node's HTTP parser met before any route ran (a malformed request line or
+ * header, headers over the size limit, a request that did not arrive in time) in the same
+ * shape as every other error, then closes the connection: past a parse error the stream's
+ * framing cannot be trusted.
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  // A reset connection, or one already gone, has no one to answer.
+  if (error.code === "ECONNRESET" || socket.destroyed) return;
+  const [status, code, message] = parserError(error.code);
+  const body = JSON.stringify(new HttpError(status, code, message).body());
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }
 
 /** Fastify's own errors (body parsing, limits, routing) by their code, as ours. */

@@ -38,12 +38,12 @@ export function parseIdempotencyKey(header: string | undefined): string | undefi
   if (header === undefined) return undefined;
   let key = header.trim();
   if (key.length >= 2 && key.startsWith('"') && key.endsWith('"')) key = key.slice(1, -1);
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
-  if (key.length === 0 || key.length > IDEMPOTENCY_KEY_LENGTH_MAX || /[\u0000-\u001f\u007f"\\]/.test(key)) {
+  // Visible ASCII but the quote and backslash: no spaces, controls or bytes a proxy may recode.
+  if (key.length === 0 || key.length > IDEMPOTENCY_KEY_LENGTH_MAX || !/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(key)) {
     throw new HttpError(
       400,
       "LOGBOOK_BAD_REQUEST",
-      `Idempotency-Key must be 1-${IDEMPOTENCY_KEY_LENGTH_MAX} visible characters, optionally in double quotes`,
+      `Idempotency-Key must be 1-${IDEMPOTENCY_KEY_LENGTH_MAX} visible ASCII characters (no space, " or \\), optionally in double quotes`,
     );
   }
   return key;

@@ -62,9 +62,9 @@ function etagOf(version: number): string {
   return `"${version}"`;
 }
 
-/** An entity tag as a version: `"12"` (or, leniently, `12`). */
+/** A strong entity tag as a version: `"12"`. An unquoted `12` is not an entity tag. */
 function versionFromTag(tag: string, header: string): number {
-  const text = tag.startsWith('"') && tag.endsWith('"') && tag.length >= 2 ? tag.slice(1, -1) : tag;
+  const text = tag.length >= 2 && tag.startsWith('"') && tag.endsWith('"') ? tag.slice(1, -1) : "";
   if (!/^\d{1,16}$/.test(text) || !Number.isSafeInteger(Number(text))) {
     throw new HttpError(400, "LOGBOOK_BAD_REQUEST", `${header} must be one entity tag holding a version, like "12", or *`);
   }
@@ -75,6 +75,35 @@ function keyOfRequest(request: FastifyRequest, rules: KeyRules): string {
   const url = request.url;
   const query = url.indexOf("?");
   return keyFromPath(url.slice(KV_PATH.length, query === -1 ? undefined : query), rules);
+}
+
+/**
+ * Refuses a body sent with a content coding (gzip, br, ...) before it is parsed: the server
+ * decodes none, and a coded body stored as sent would not be the value the client meant.
+ */
+async function refuseContentCoding(request: FastifyRequest): Promise<void> {
+  const coding = singleHeader(request.headers, "content-encoding")?.trim().toLowerCase();
+  if (coding === undefined || coding === "" || coding === "identity") return;
+  throw new HttpError(415, "LOGBOOK_UNSUPPORTED_MEDIA_TYPE", "send the body without a Content-Encoding: none is decoded", {
+    headers: { "accept-encoding": "identity" },
+  });
+}
+
+/** Whether an If-None-Match list on a read names `tag`, weakly compared (`W/"12"` matches `"12"`). */
+function noneMatchHolds(header: string, tag: string): boolean {
+  if (header.trim() === "*") return true;
+  return header.split(",").some((listed) => {
+    const trimmed = listed.trim();
+    return (trimmed.startsWith("W/") ? trimmed.slice(2) : trimmed) === tag;
+  });
+}
+
+/** A list bound (prefix, start, end) within the key limit: no longer one can name a key. */
+function checkBound(name: string, value: string | undefined, rules: KeyRules): string | undefined {
+  if (value !== undefined && Buffer.byteLength(value, "utf8") > rules.keyBytesMax) {
+    throw new HttpError(400, "LOGBOOK_BAD_REQUEST", `${name} is at most keyBytesMax (${rules.keyBytesMax}) bytes, like a key`);
+  }
+  return value;
 }
 
 function requireBody(request: FastifyRequest): string {
@@ -212,7 +241,7 @@ export function registerKvRoutes(app: FastifyInstance, options: KvRouteOptions):
     return [[storageKey, current]];
   }
 
-  app.put("/v1/kv/*", async (request, reply) => {
+  app.put("/v1/kv/*", { onRequest: refuseContentCoding }, async (request, reply) => {
     const key = keyOfRequest(request, options);
     const text = requireBody(request);
     const storageKey = dataPrefix(request.principal.tenant) + key;
@@ -255,14 +284,12 @@ export function registerKvRoutes(app: FastifyInstance, options: KvRouteOptions):
     const tag = etagOf(entry.version);
     reply.header("etag", tag);
     const ifNoneMatch = singleHeader(request.headers, "if-none-match");
-    if (ifNoneMatch !== undefined && (ifNoneMatch.trim() === "*" || ifNoneMatch.split(",").some((t) => t.trim() === tag))) {
-      return reply.code(304).send();
-    }
+    if (ifNoneMatch !== undefined && noneMatchHolds(ifNoneMatch, tag)) return reply.code(304).send();
     return reply.type("application/json").send(entry.value as string);
   });
 
   // Read-only tokens never get here with a write: the onRequest hook answers them 403 first.
-  app.post("/v1/kv::batch", async (request, reply) => {
+  app.post("/v1/kv::batch", { onRequest: refuseContentCoding }, async (request, reply) => {
     const { operations } = parseBatchBody(request.body);
     if (operations.length > options.batchOperationsMax) {
       throw new HttpError(413, "LOGBOOK_BATCH_TOO_LARGE", `a batch holds at most ${options.batchOperationsMax} operations`);
@@ -296,17 +323,18 @@ export function registerKvRoutes(app: FastifyInstance, options: KvRouteOptions):
     const namespace = dataPrefix(request.principal.tenant);
     const bound = (key: string | undefined) => (key === undefined ? undefined : namespace + key);
     const range: { gte?: string; lt?: string; gt?: string } = {};
-    const start = bound(query.start);
-    const end = bound(query.end);
+    const start = bound(checkBound("start", query.start, options));
+    const end = bound(checkBound("end", query.end, options));
+    const prefix = checkBound("prefix", query.prefix, options) ?? "";
     if (start !== undefined) range.gte = start;
     if (end !== undefined) range.lt = end;
     if (query.cursor !== undefined) {
-      const after = namespace + cursorKey(query.cursor);
+      const after = namespace + cursorKey(query.cursor, options);
       // The cursor narrows the range past the last key of the previous page, in the scan's direction.
       if (reverse) range.lt = range.lt === undefined || after < range.lt ? after : range.lt;
       else range.gt = after;
     }
-    const entries = store.scan({ prefix: namespace + (query.prefix ?? ""), ...range, reverse, limit: limit + 1 });
+    const entries = store.scan({ prefix: namespace + prefix, ...range, reverse, limit: limit + 1 });
     const { items, last, more } = await readPage(entries, namespace, limit, options.listBytesMax);
     const cursor = more && last !== undefined ? JSON.stringify(Buffer.from(last, "utf8").toString("base64url")) : "null";
     reply.type("application/json").send(`{"items":[${items.join(",")}],"cursor":${cursor}}`);
@@ -342,8 +370,11 @@ async function readPage(
   return { items, last, more: false };
 }
 
-function cursorKey(cursor: string): string {
-  const key = /^[A-Za-z0-9_-]*$/.test(cursor) ? Buffer.from(cursor, "base64url").toString("utf8") : "";
+function cursorKey(cursor: string, rules: KeyRules): string {
+  // A cursor names a key this server listed, so it is never longer than a key can be.
+  const encodedMax = Math.ceil((rules.keyBytesMax * 4) / 3);
+  const key =
+    cursor.length <= encodedMax && /^[A-Za-z0-9_-]*$/.test(cursor) ? Buffer.from(cursor, "base64url").toString("utf8") : "";
   if (key.length === 0 || !key.isWellFormed() || Buffer.from(key, "utf8").toString("base64url") !== cursor) {
     throw new HttpError(400, "LOGBOOK_BAD_REQUEST", "the cursor is not one this server gave out");
   }

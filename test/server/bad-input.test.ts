@@ -34,6 +34,11 @@ async function expectRaw(name: string, raw: string | Buffer | ((socket: Socket) 
   if (answer.status !== undefined && answer.status >= 500) serverErrors.push(`${name}: ${answer.status}`);
   const outcome = answer.status ?? (answer.closedByServer ? "closed" : "hung");
   assert.ok(expected.includes(outcome as number | "closed"), `${name}: got ${outcome}, expected ${expected.join("|")}`);
+  if (answer.status !== undefined && answer.status >= 400) {
+    const body = answer.text.slice(answer.text.indexOf("\r\n\r\n") + 4);
+    // (a chunked answer has the chunk's size before it)
+    assert.match(body, /^(?:[0-9a-f]+\r\n)?\{"error":\{"code":"LOGBOOK_[A-Z_]+","message":/, `${name}: error body ${body}`);
+  }
 }
 
 async function expectCall(
@@ -182,6 +187,13 @@ describe("bad input", () => {
       }),
       { numRuns: 80, seed: 4 },
     );
+    // Numbers in one spelling only; bounds and cursors no longer than a key.
+    const long = "p".repeat(KEY_MAX + 1);
+    for (const query of ["limit=0x10", "limit=1e3", "limit=5.0", `prefix=${long}`, `start=${long}`, `end=${long}`]) {
+      await expectCall(`list ?${query}`, "GET", `/v1/kv?${query}`, {}, [400]);
+    }
+    const cursor = Buffer.from(long).toString("base64url");
+    await expectCall("list with a cursor longer than a key", "GET", `/v1/kv?cursor=${cursor}`, {}, [400]);
   });
 
   test("hand-written protocol abuse: lengths, chunking, headers, methods", async () => {
@@ -244,6 +256,11 @@ describe("bad input", () => {
       ["If-Match negative", put({ "If-Match": '"-1"', "Content-Length": "1" }, "1"), [400]],
       ["If-Match huge", put({ "If-Match": '"99999999999999999999"', "Content-Length": "1" }, "1"), [400]],
       ["If-Match float", put({ "If-Match": "1e3", "Content-Length": "1" }, "1"), [400]],
+      ["If-Match unquoted", put({ "If-Match": "1", "Content-Length": "1" }, "1"), [400]],
+      ["Content-Encoding gzip", put({ "Content-Encoding": "gzip", "Content-Length": "1" }, "1"), [415]],
+      ["Content-Encoding br on a batch", rawRequest("POST", "/v1/kv:batch", { ...json, "Content-Encoding": "br" }), [415]],
+      ["Idempotency-Key with a space", put({ "Idempotency-Key": '"a b"', "Content-Length": "1" }, "1"), [400]],
+      ["Idempotency-Key not ASCII", put({ "Idempotency-Key": "caf\u00e9", "Content-Length": "1" }, "1"), [400]],
       ["If-Match and If-None-Match", put({ "If-Match": "*", "If-None-Match": "*", "Content-Length": "1" }, "1"), [400]],
       ["If-None-Match a tag on a write", put({ "If-None-Match": '"3"', "Content-Length": "1" }, "1"), [400]],
       ["Idempotency-Key of 1000 chars", put({ "Idempotency-Key": "k".repeat(1000), "Content-Length": "1" }, "1"), [400]],
