@@ -421,6 +421,7 @@ export class Log extends EventEmitter<LogEvents> implements AsyncDisposable {
     return {
       fs: this.fs,
       salvage: this.options.recovery === "salvage",
+      requiredFromLsn: this.options.requiredFromLsn,
       segments: () => this.segments(),
       committedLsn: () => this.committedLsn,
       nextChange: () => new Promise<void>((resolve) => this.changeWaiters.push(resolve)),

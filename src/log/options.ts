@@ -43,6 +43,13 @@ export interface LogOptions {
   recovery?: RecoveryMode;
   /** `full` checks every record of every segment at open; `tail` only the newest segment (others are checked when read). */
   verifyOnOpen?: "full" | "tail";
+  /**
+   * Records below this LSN are not needed (a store's checkpoint holds what they wrote): a frame
+   * one flipped bit from valid whose every record lies below it is reported in `recovery.skipped`
+   * and read around, by recovery and by reads from this LSN on, instead of failing them. Other
+   * damage still fails them. Default 0: every record is needed.
+   */
+  requiredFromLsn?: number;
   /** Open without writing anything: no repair, appends reject with LOGBOOK_READ_ONLY. */
   readOnly?: boolean;
   /** Create the directory and a new log when none exists (default true; false for tools that only inspect). */
@@ -63,6 +70,7 @@ export interface ResolvedLogOptions {
   commitOnEventLoop: boolean;
   recovery: RecoveryMode;
   verifyOnOpen: "full" | "tail";
+  requiredFromLsn: number;
   readOnly: boolean;
   create: boolean;
   clock: Clock;
@@ -135,6 +143,7 @@ export function resolveLogOptions(options: LogOptions = {}): ResolvedLogOptions 
     commitOnEventLoop: booleanOption("commitOnEventLoop", options.commitOnEventLoop, true),
     recovery,
     verifyOnOpen: choiceOption("verifyOnOpen", options.verifyOnOpen, "full", ["full", "tail"]),
+    requiredFromLsn: integerOption("requiredFromLsn", options.requiredFromLsn, 0, 0, Number.MAX_SAFE_INTEGER),
     readOnly: booleanOption("readOnly", options.readOnly, false) || recovery === "salvage",
     create: booleanOption("create", options.create, true),
     clock: options.clock ?? systemClock,

@@ -21,6 +21,8 @@ export interface LogRecord {
 export interface ReadSource {
   readonly fs: FileSystem;
   readonly salvage: boolean;
+  /** Records below it are not needed (LogOptions.requiredFromLsn): a flipped bit wholly below it and the read's start is read around. */
+  readonly requiredFromLsn: number;
   segments(): readonly SegmentInfo[];
   /** Records up to this LSN are acknowledged and may be returned. */
   committedLsn(): number;
@@ -152,6 +154,16 @@ export async function* readFrames(
           continue;
         }
         const reason = check.kind === "damaged" || check.kind === "foreign" ? check.reason : `record ${expected} is missing`;
+        // A flipped bit in a frame whose every record lies below both the read's start and what
+        // the log's owner needs: none of them would be returned. Reported, and read around.
+        const needed = Math.min(lsn, source.requiredFromLsn);
+        const passed = expected < needed ? await reader.findFlippedFrameEnd(position, expected, next?.firstLsn) : undefined;
+        if (passed !== undefined && expected < passed.firstLsn && passed.firstLsn <= needed) {
+          source.onSkipped({ file: segment.path, offset: position, reason, fromLsn: expected, untilLsn: passed.firstLsn });
+          position = passed.offset;
+          expected = passed.firstLsn;
+          continue;
+        }
         if (source.salvage) {
           const later = await reader.findLaterFrame(position, expected);
           source.onSkipped({ file: segment.path, offset: position, reason, fromLsn: expected });

@@ -60,6 +60,8 @@ export interface DamageReport {
   reason: string;
   /** The first LSN that was not recovered. */
   fromLsn: number;
+  /** Damage passed over because no record in it is needed (`requiredFromLsn`): the first LSN after it. */
+  untilLsn?: number;
 }
 
 export interface RecoveryReport {
@@ -75,7 +77,7 @@ export interface RecoveryReport {
   tornTail?: TornTailReport;
   /** point-in-time: where the log was cut and what was lost from there on. */
   lostRange?: DamageReport;
-  /** salvage: the damaged regions reading will skip. */
+  /** salvage, and damage below `requiredFromLsn` in any mode: the damaged regions reading skips. */
   skipped: DamageReport[];
   /** Whole files set aside as `*.broken` (an unfinished rotation, segments after a point-in-time cut). */
   setAside: string[];
@@ -214,7 +216,14 @@ export async function recoverLog(fs: FileSystem, directory: string, options: Res
       expected = (segments[index + 1] as ListedSegment).firstLsn;
       continue;
     }
-    const scan = await scanSegment(fs, segment, expected, options.recovery, report);
+    const scan = await scanSegment(
+      fs,
+      segment,
+      expected,
+      (segments[index + 1] as ListedSegment | undefined)?.firstLsn,
+      options,
+      report,
+    );
     expected = scan.nextLsn;
     tailPosition = scan.tailPosition;
     if (scan.damage === undefined) continue;
@@ -244,6 +253,11 @@ export async function recoverLog(fs: FileSystem, directory: string, options: Res
     for (const later of segments.splice(cutAt + 1)) {
       if (mutable) await setAside(fs, directory, later, report);
     }
+  }
+  const newestSegment = segments[segments.length - 1] as ListedSegment;
+  if (!options.readOnly && report.skipped.some((damage) => damage.file === newestSegment.path)) {
+    segments.push(await startSegmentAfterDamage(fs, directory, options, logId, newestSegment, expected));
+    tailPosition = SEGMENT_HEADER_BYTES;
   }
   report.segments = segments.length;
   report.lastLsn = expected - 1;
@@ -341,9 +355,12 @@ async function scanSegment(
   fs: FileSystem,
   segment: ListedSegment,
   firstLsn: number,
-  mode: RecoveryMode,
+  /** The next segment's first LSN; undefined for the newest segment. */
+  successorFirstLsn: number | undefined,
+  options: ResolvedLogOptions,
   report: RecoveryReport,
 ): Promise<SegmentScan> {
+  const { recovery: mode, requiredFromLsn } = options;
   const handle = await fs.open(segment.path, "read");
   try {
     const reader = new SegmentReader(handle, segment.sizeBytes, (segment.header as DecodedSegmentHeader).frameSeed);
@@ -369,6 +386,16 @@ async function scanSegment(
       const damaged =
         notAFrame && !flipped ? `${found} where LSN ${expected} was expected, but frames of this segment follow` : found;
       const reason = flipped ? `${damaged}, one bit away from a valid frame (damaged after it was written)` : damaged;
+      // A flipped bit in a frame whose every record lies below requiredFromLsn: those records are
+      // not needed. Reported, and passed over (other damage there still refuses: segment-reader.ts).
+      const end =
+        expected < requiredFromLsn ? await reader.findFlippedFrameEnd(position, expected, successorFirstLsn) : undefined;
+      if (end !== undefined && expected < end.firstLsn && end.firstLsn <= requiredFromLsn) {
+        report.skipped.push({ file: segment.path, offset: position, reason, fromLsn: expected, untilLsn: end.firstLsn });
+        position = end.offset;
+        expected = end.firstLsn;
+        continue;
+      }
       if (mode === "salvage" && later !== undefined) {
         report.skipped.push({ file: segment.path, offset: position, reason, fromLsn: expected });
         position = later.offset;
@@ -422,6 +449,47 @@ async function refuseIfFramesFollow(fs: FileSystem, segment: ListedSegment): Pro
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * Starts a new, empty newest segment at `firstLsn` after `previous`, whose damage recovery passed
+ * over: nothing new is written after damaged bytes, and the damaged segment is freed as soon as a
+ * checkpoint covers its records, as a sealed one.
+ */
+async function startSegmentAfterDamage(
+  fs: FileSystem,
+  directory: string,
+  options: ResolvedLogOptions,
+  logId: Uint8Array,
+  previous: ListedSegment,
+  firstLsn: number,
+): Promise<ListedSegment> {
+  const name = segmentName(firstLsn);
+  const path = join(directory, name);
+  const header = encodeSegmentHeader({
+    logId,
+    firstLsn,
+    previousFirstLsn: previous.firstLsn,
+    createdAtMs: options.clock.wallMs(),
+  });
+  const handle = await fs.open(path, "create");
+  try {
+    if (options.preallocate) await writeZeros(handle, 0, options.segmentBytes);
+    // A crash before this header is durable leaves a newest segment with no valid header and no
+    // record: the next open sets it aside (rule 6) and recovers the damaged one as before.
+    await handle.write(header, 0, { datasync: true });
+  } catch (error) {
+    // It holds nothing: removed, so that a failed open (a full disk) leaves no partial file.
+    await handle.close().catch(() => undefined);
+    await fs.unlink(path).catch(() => undefined);
+    throw error;
+  }
+  await handle.close();
+  // Records are appended to it only once its name is durable.
+  await fs.syncDirectory(directory);
+  const decoded = decodeSegmentHeader(header);
+  assert(typeof decoded !== "string", "a segment header just encoded decodes");
+  return { firstLsn, name, path, header: decoded, sizeBytes: options.preallocate ? options.segmentBytes : header.byteLength };
 }
 
 async function setAside(fs: FileSystem, directory: string, segment: SegmentInfo, report: RecoveryReport): Promise<void> {

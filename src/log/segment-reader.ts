@@ -17,6 +17,7 @@ import {
 } from "./format.js";
 import {
   checkFrame,
+  checkFrameHeader,
   type FrameCheck,
   frameHeaderCrc,
   readFrameBytes,
@@ -139,6 +140,38 @@ export class SegmentReader {
         };
       }
     }
+  }
+
+  /**
+   * Where the damaged frame at `offset` (expected to start at `expectedFirstLsn`) ends, when it
+   * is one flipped bit away from valid (written whole and damaged since, bit-flip.ts): past it
+   * when its header checks (its checksum covers its size and record count), else at the next
+   * frame of this segment, else at the segment's end when the next segment starts at
+   * `nextSegmentFirstLsn`. Undefined for other damage: bytes that differ in more than one bit
+   * may be a misdirected write, and then what they carried is missing from its own place.
+   */
+  async findFlippedFrameEnd(
+    offset: number,
+    expectedFirstLsn: number,
+    nextSegmentFirstLsn?: number,
+  ): Promise<Pick<LaterFrame, "offset" | "firstLsn"> | undefined> {
+    if (!(await this.isOneBitFromValid(offset, expectedFirstLsn))) return undefined;
+    await this.load(offset, FRAME_HEADER_BYTES);
+    const local = offset - this.windowStart;
+    if (
+      local + FRAME_HEADER_BYTES <= this.windowEnd - this.windowStart &&
+      checkFrameHeader(this.bytes, this.view, local, this.frameSeed) === undefined &&
+      readFrameFirstLsn(this.view, local) === expectedFirstLsn &&
+      offset + readFrameBytes(this.view, local) <= this.limit
+    ) {
+      return {
+        offset: offset + readFrameBytes(this.view, local),
+        firstLsn: expectedFirstLsn + readFrameRecordCount(this.view, local),
+      };
+    }
+    const later = await this.findLaterFrame(offset, expectedFirstLsn);
+    if (later !== undefined) return later;
+    return nextSegmentFirstLsn === undefined ? undefined : { offset: this.limit, firstLsn: nextSegmentFirstLsn };
   }
 
   /**

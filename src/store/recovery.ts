@@ -3,11 +3,17 @@
  * previous one when loading the newest fails in any way and the log still holds what the
  * previous one needs), then replay every committed log record after it. Nothing is removed
  * until recovery has succeeded: a refused open leaves every file for whoever repairs the store.
+ *
+ * The log is opened with `requiredFromLsn` just after the newest checkpoint, so damage among
+ * records that checkpoint holds is passed over and reported rather than fatal. That holds only
+ * if the newest checkpoint is the one loaded: falling back to the previous one needs those
+ * records again, and damage among them then refuses the open.
  */
 import { join } from "node:path";
 import { asDiskError, isLogbookError, LogbookError } from "../errors.js";
 import type { FileSystem } from "../io/file-system.js";
 import type { Log } from "../log/log.js";
+import type { DamageReport } from "../log/recovery.js";
 import { type CheckpointInfo, parseCheckpointName } from "./checkpoint.js";
 import { type LoadedCheckpoint, readCheckpoint } from "./checkpoint-reader.js";
 import { KeyTable } from "./key-table.js";
@@ -25,6 +31,12 @@ export interface StoreRecoveryReport {
    * the error's name for any other failure.
    */
   skippedCheckpoints: { file: string; reason: string; code: string }[];
+  /**
+   * Damaged regions of the log that recovery passed over because the loaded checkpoint holds
+   * every record in them (`fromLsn` up to `untilLsn`); the segments holding them are freed by
+   * the first checkpoint whose fallback is past them, as any segment is.
+   */
+  damagedBelowCheckpoint: DamageReport[];
   recordsReplayed: number;
   bytesReplayed: number;
   keys: number;
@@ -41,12 +53,23 @@ export interface RecoveredStore {
   report: StoreRecoveryReport;
 }
 
-export async function recoverStore(fs: FileSystem, directory: string, log: Log): Promise<RecoveredStore> {
+/** The manifest, read before the log is opened: its newest checkpoint says which records the log must have (Store.open). */
+export async function readStoreManifest(fs: FileSystem, directory: string): Promise<Manifest> {
+  return (await readManifest(fs, directory)) ?? emptyManifest();
+}
+
+/** The LSN from which the log's records are needed: the one after the newest checkpoint (0: all of them). */
+export function requiredFromLsnOf(manifest: Manifest): number {
+  const newest = manifest.checkpoints[0];
+  return newest === undefined ? 0 : newest.lsn + 1;
+}
+
+export async function recoverStore(fs: FileSystem, directory: string, log: Log, manifest: Manifest): Promise<RecoveredStore> {
   const startedMs = performance.now();
-  const manifest = (await readManifest(fs, directory)) ?? emptyManifest();
   const report: StoreRecoveryReport = {
     checkpointLsn: 0,
     skippedCheckpoints: [],
+    damagedBelowCheckpoint: [],
     recordsReplayed: 0,
     bytesReplayed: 0,
     keys: 0,
@@ -63,8 +86,11 @@ export async function recoverStore(fs: FileSystem, directory: string, log: Log):
     );
   }
   const loaded = await loadNewestUsable(fs, directory, manifest, log, report);
+  refuseDamageAfter(loaded?.checkpoint.lsn ?? 0, log, report);
   const state = loaded?.checkpoint.state ?? SortedState.empty();
   const appliedLsn = await replay(log, loaded?.checkpoint.lsn ?? 0, state, report);
+  // Replay reads around damage below the checkpoint too (reader.ts): the log's list has both.
+  report.damagedBelowCheckpoint = log.recovery.skipped.map((damage) => ({ ...damage }));
   report.checkpointLsn = loaded?.checkpoint.lsn ?? 0;
   report.keys = state.size;
   // The open has succeeded: only now may what no recovery needs be removed.
@@ -116,6 +142,22 @@ async function loadNewestUsable(
       : unreadable;
   }
   throw new LogbookError("LOGBOOK_CORRUPTION", `${message}${skipped === "" ? "" : ` (${skipped})`}`, { file: directory });
+}
+
+/**
+ * Damage the log's open passed over holds records replay after `loadedLsn` needs when the
+ * checkpoint loaded is older than the newest (a fallback): LOGBOOK_CORRUPTION, naming it.
+ */
+function refuseDamageAfter(loadedLsn: number, log: Log, report: StoreRecoveryReport): void {
+  const needed = log.recovery.skipped.find((damage) => damage.untilLsn === undefined || damage.untilLsn > loadedLsn + 1);
+  if (needed === undefined) return;
+  const skipped = report.skippedCheckpoints.map((s) => `${s.file}: ${s.reason}`).join("; ");
+  throw new LogbookError(
+    "LOGBOOK_CORRUPTION",
+    `log records from LSN ${needed.fromLsn} are damaged (${needed.reason}, ${needed.file} at offset ${needed.offset}), ` +
+      `and replay from the checkpoint at LSN ${loadedLsn} needs them${skipped === "" ? "" : ` (${skipped})`}`,
+    { file: needed.file, offset: needed.offset, lsn: needed.fromLsn },
+  );
 }
 
 /** A key's last replayed write was a delete (LSNs start at 1). */

@@ -34,7 +34,7 @@ import {
 } from "./encoding.js";
 import { type Manifest, writeManifest } from "./manifest.js";
 import { encodeOperations, type Operation, SingleOperation } from "./operation.js";
-import { recoverStore, type StoreRecoveryReport } from "./recovery.js";
+import { readStoreManifest, recoverStore, requiredFromLsnOf, type StoreRecoveryReport } from "./recovery.js";
 import { SequencedWrites } from "./sequenced-writes.js";
 import { type SortedState, storedValue, storedValueBytes, storedVersion, toStored } from "./state.js";
 import { createDirectoryDurably, holdsCheckpoints } from "./store-directory.js";
@@ -210,9 +210,15 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
     const hasCheckpoints = await Store.prepareDirectory(fs, path, readOnly).catch((error: unknown) =>
       Promise.reject(asDiskError(error, `cannot create ${path}`, { file: path })),
     );
+    const manifest = await readStoreManifest(fs, path).catch((error: unknown) =>
+      Promise.reject(asDiskError(error, `cannot read the manifest of ${path}`, { file: path })),
+    );
     const log = await Log.open(join(path, "log"), {
       fileSystem: fs,
       readOnly,
+      // The newest checkpoint holds what the records up to it wrote: damage among them is
+      // reported, not fatal (recovery.ts; a fallback to an older checkpoint needs them again).
+      requiredFromLsn: requiredFromLsnOf(manifest),
       // A store with checkpoints whose log is gone is refused below, not given an empty log.
       create: !readOnly && !hasCheckpoints,
       // Replay reads and checks every record after the checkpoint; scanning them all once
@@ -234,7 +240,7 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
       );
     });
     try {
-      const recovered = await recoverStore(fs, path, log);
+      const recovered = await recoverStore(fs, path, log, manifest);
       return new Store(path, fs, log, recovered, options);
     } catch (error) {
       await log.close().catch(() => undefined);
