@@ -101,7 +101,9 @@ export function buildApp(options: AppOptions): FastifyInstance<Server> {
     genReqId: correlationIdOf,
     serverFactory: options.serverFactory,
     bodyLimit: options.bodyBytesMax,
-    return503OnClosing: true,
+    // Requests that arrive while the server drains are refused by our onRequest hook, in our
+    // error shape (Fastify's own 503 has another).
+    return503OnClosing: false,
     // The HTTP parser's refusals (bad framing, headers too large, timeouts) in our error shape.
     clientErrorHandler: answerClientError,
     // The router's own refusals (a URL that is not valid percent-encoding) in our error shape.
@@ -199,6 +201,12 @@ export function buildApp(options: AppOptions): FastifyInstance<Server> {
     // Every route needs a token but those marked public (health, the status page's HTML, and
     // /metrics and /status.json unless protectObservability); unknown routes included.
     if (request.isPublic) return;
+    if (!options.isAccepting()) {
+      // Connection: close, so that a client pipelining behind this request stops sending.
+      throw new HttpError(503, "LOGBOOK_UNAVAILABLE", "the server is shutting down", {
+        headers: { "retry-after": "1", connection: "close" },
+      });
+    }
     request.principal = authenticator.authenticate(singleHeader(request.headers, "authorization"));
     if (MUTATING.has(request.method)) {
       // Refuse before the body is read: a write we can't take should cost us nothing.

@@ -4,6 +4,7 @@
  * has the documented shape, and how keys that clients rewrite (".", "..") are reached.
  */
 import assert from "node:assert/strict";
+import { connect } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { gzipSync } from "node:zlib";
 import { rawExchange, rawRequest } from "../support/raw-http.js";
@@ -27,6 +28,46 @@ function isErrorBody(json: unknown): boolean {
   const error = (json as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
   return typeof error?.code === "string" && error.code.startsWith("LOGBOOK_") && typeof error.message === "string";
 }
+
+describe("shutting down", () => {
+  test("a request that arrives while the server drains gets 503 LOGBOOK_UNAVAILABLE in the error shape", async () => {
+    const s = await startTestServer({});
+    const socket = connect({ host: "127.0.0.1", port: s.server.address.port });
+    const chunks: Buffer[] = [];
+    socket.on("data", (chunk: Buffer) => chunks.push(chunk));
+    try {
+      await new Promise((resolve) => socket.once("connect", resolve));
+      // A PUT whose body is not complete holds the drain open; a request pipelined behind it
+      // arrives once shutdown began.
+      socket.write(
+        rawRequest("PUT", "/v1/kv/a", { "Content-Type": "application/json", "Content-Length": "5" }, "12").replace(
+          "Connection: close\r\n",
+          "",
+        ),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const stopped = s.stop();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      socket.write("345GET /v1/kv/a HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+      await new Promise<void>((resolve) => {
+        const deadline = setTimeout(resolve, 3000);
+        socket.once("close", () => {
+          clearTimeout(deadline);
+          resolve();
+        });
+      });
+      await stopped;
+      const text = Buffer.concat(chunks).toString("utf8");
+      const second = text.slice(text.indexOf("HTTP/1.1", 1));
+      assert.match(text, /^HTTP\/1\.1 200/, "the request in flight is answered");
+      assert.match(second, /^HTTP\/1\.1 503/, second);
+      const body = second.slice(second.indexOf("\r\n\r\n") + 4);
+      assert.equal(JSON.parse(body).error.code, "LOGBOOK_UNAVAILABLE");
+    } finally {
+      socket.destroy();
+    }
+  });
+});
 
 describe("HTTP details", () => {
   let s: TestServer;
