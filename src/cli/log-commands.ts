@@ -2,12 +2,14 @@
  * `logbook log inspect|dump|verify|repair DIR`: parsing and printing only; the work is the Log's.
  */
 import { readdir, stat } from "node:fs/promises";
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import type { Command } from "commander";
 import { LogbookError } from "../errors.js";
+import { NodeFileSystem } from "../io/node-file-system.js";
 import { Log } from "../log/log.js";
 import type { RecoveryMode } from "../log/options.js";
 import type { RecoveryReport } from "../log/recovery.js";
+import { holdsCheckpoints } from "../store/store-directory.js";
 import { describePayload, formatBytes, printJson, printTable } from "./output.js";
 
 /** Exit codes of `log verify`, documented in the README. */
@@ -122,11 +124,31 @@ async function verify(directory: string, options: { json?: boolean }): Promise<n
   return report.tornTail === undefined ? VERIFY_EXIT.clean : VERIFY_EXIT.tornTail;
 }
 
+/**
+ * Refuses a store's log (its parent holds a manifest or checkpoints): a repair of the log alone
+ * cuts at the first damage, which may lie in records the store's checkpoints hold, and a log that
+ * ends before its store's newest checkpoint makes the store unopenable for good.
+ */
+async function refuseStoreLog(directory: string): Promise<void> {
+  const parent = dirname(directory);
+  if (!(await holdsCheckpoints(new NodeFileSystem(), parent).catch(() => false))) return;
+  throw new LogbookError(
+    "LOGBOOK_INVALID_ARGUMENT",
+    `${directory} is the log of the store in ${parent} (it has checkpoints): repairing the log alone could end it ` +
+      `before the store's newest checkpoint, and the store would no longer open. Nothing was changed. ` +
+      `Open the store instead ('logbook store inspect ${parent}'): it passes over a flipped bit in records its newest ` +
+      "checkpoint holds; damage in records after it needs a backup or a replica",
+    { file: directory },
+  );
+}
+
 async function repair(directory: string, options: { yes?: boolean; mode: string; json?: boolean }): Promise<void> {
   const mode = options.mode as RecoveryMode;
   if (mode !== "tolerate-tail" && mode !== "point-in-time") {
     throw new LogbookError("LOGBOOK_INVALID_OPTION", `--mode must be tolerate-tail or point-in-time, got ${options.mode}`);
   }
+  // The dry run refuses too: it says what --yes would do.
+  await refuseStoreLog(directory);
   const report = await (async () => {
     if (!options.yes) {
       await using log = await openReadOnly(directory, mode, "full");
@@ -187,8 +209,10 @@ export function registerLogCommands(program: Command): void {
     });
   log
     .command("repair")
-    .description("cut a torn tail (or, with --mode point-in-time, everything after the first damage); a dry run unless --yes")
-    .argument("<dir>", "log directory")
+    .description(
+      "cut a torn tail (or, with --mode point-in-time, everything after the first damage); a dry run unless --yes; refuses a store's log",
+    )
+    .argument("<dir>", "log directory (not a store's log/: open the store instead)")
     .option("--yes", "really repair (originals are kept aside as *.broken)")
     .option("--mode <mode>", "tolerate-tail or point-in-time", "tolerate-tail")
     .option("--json", "print JSON")

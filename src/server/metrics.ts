@@ -157,6 +157,12 @@ export function createMetrics(store: Store, admission: Admission, options: { pro
     "Records replayed from the log at the last start",
     () => recovery.recordsReplayed,
   );
+  totalCounter(
+    registry,
+    "logbook_log_damage_below_checkpoint_total",
+    "Damaged log regions the last start passed over because the newest checkpoint holds their records (later checkpoints free their segments)",
+    () => recovery.damagedBelowCheckpoint.length,
+  );
   const startedAtMs = Date.now();
 
   return {

@@ -121,6 +121,7 @@ export function registerStatusRoutes(app: FastifyInstance, options: StatusOption
       diskBytes: log.diskBytes,
       ...(await diskSpaceOf(store.directory)),
       segments: log.segments,
+      logDamageBelowCheckpoint: stats.recovery.damagedBelowCheckpoint.length,
       failed: store.failure?.code ?? null,
       metrics: options.metrics !== undefined,
     };

@@ -7,6 +7,8 @@ import { access, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, test } from "node:test";
 import { isLogbookError } from "../../src/errors.js";
+import type { Admission } from "../../src/server/admission.js";
+import { createMetrics } from "../../src/server/metrics.js";
 import { Store, type StoreOptions } from "../../src/store/store.js";
 import { flipBit, segmentFiles, zeroRange } from "../support/surgery.js";
 import { tempDir } from "../support/temp.js";
@@ -90,6 +92,13 @@ describe("damage in log records below the newest checkpoint", () => {
       assert.equal(found.length, 1, JSON.stringify(found));
       assert.equal(found[0]?.file, damaged);
       assert.equal(found[0]?.fromLsn, 396);
+      const { registry } = createMetrics(store, { inFlight: { writes: 0, bytes: 0 } } as unknown as Admission, {
+        processMetrics: false,
+      });
+      assert.match(
+        await registry.getSingleMetricAsString("logbook_log_damage_below_checkpoint_total"),
+        /^logbook_log_damage_below_checkpoint_total 1$/m,
+      );
       // Nothing new is written after the damage: the store goes on in a new segment.
       await store.put("after", "damage");
       await store.checkpoint();
