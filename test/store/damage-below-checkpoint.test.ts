@@ -110,12 +110,16 @@ describe("damage in log records below the newest checkpoint", () => {
     assert.deepEqual(store.recovery.damagedBelowCheckpoint, []);
   });
 
-  test("a flipped bit below the checkpoint in the sealed segment replay starts in is skipped", async () => {
+  /**
+   * One checkpoint, some records after the first of its segment, which more writes then seal; a
+   * flipped bit in that segment three records before the checkpoint. Resolves the checkpoint's
+   * LSN and the damaged segment.
+   */
+  async function flipBelowCheckpointInSealedSegment(): Promise<{ checkpointLsn: number; damaged: string }> {
     let checkpointLsn = 0;
     {
       await using store = await Store.open(dir, OPTIONS);
       await putRange(store, 0, 300);
-      // The checkpoint lands mid-segment, some records after that segment's first.
       let next = 300;
       const newestFirst = async () => (await segmentsOf(dir)).at(-1)?.firstLsn ?? 1;
       while (next < (await newestFirst()) + 10) await putRange(store, next, ++next);
@@ -127,6 +131,11 @@ describe("damage in log records below the newest checkpoint", () => {
     assert.ok(holding !== undefined && holding !== segments.at(-1), "the checkpoint's segment is sealed");
     const damaged = await flipValueOf(dir, checkpointLsn - 4); // LSN checkpointLsn - 3
     assert.equal(damaged, holding.path);
+    return { checkpointLsn, damaged };
+  }
+
+  test("a flipped bit below the checkpoint in the sealed segment replay starts in is skipped", async () => {
+    const { checkpointLsn, damaged } = await flipBelowCheckpointInSealedSegment();
 
     await using store = await Store.open(dir, OPTIONS);
     assert.equal(store.getSync(keyFor(checkpointLsn - 4))?.version, checkpointLsn - 3);
@@ -136,6 +145,16 @@ describe("damage in log records below the newest checkpoint", () => {
       found.map((d) => [d.file, d.fromLsn]),
       [[damaged, checkpointLsn - 3]],
     );
+  });
+
+  test("a flipped bit below a checkpoint that cannot be loaded fails open with LOGBOOK_CORRUPTION: replay from LSN 1 needs it", async () => {
+    const { checkpointLsn } = await flipBelowCheckpointInSealedSegment();
+    await flipBit(join(dir, `checkpoint-${String(checkpointLsn).padStart(20, "0")}.dat`), 200);
+    await assert.rejects(Store.open(dir, OPTIONS), (error: unknown) => {
+      assert.ok(isLogbookError(error, "LOGBOOK_CORRUPTION"), String(error));
+      assert.equal(error.lsn, checkpointLsn - 3, error.message);
+      return true;
+    });
   });
 
   test("a flipped bit in a record after the checkpoint still fails open with LOGBOOK_CORRUPTION", async () => {
