@@ -33,5 +33,8 @@ test("refusals log one line per class per interval, counting the refusals since 
   assert.equal(lines[2]?.refused, 51, "the line counts the refusals it stands for");
   assert.equal(lines[2]?.msg, "write refused: the disk is full");
   assert.equal(lines[2]?.level, 40);
-  assert.ok(lines.every((line) => !("err" in line) && !JSON.stringify(line).includes("stack")), "no error object, no stack");
+  assert.ok(
+    lines.every((line) => !("err" in line) && !JSON.stringify(line).includes("stack")),
+    "no error object, no stack",
+  );
 });
