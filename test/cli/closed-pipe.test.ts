@@ -86,7 +86,7 @@ describe("logbook CLI on a closed pipe", () => {
         Array.from({ length: RECORDS }, (_, i) => ({ type: "put", key: `key-${String(i).padStart(6, "0")}`, value: i })),
       );
     }
-    const ended = await runAndCloseAfterFirstLine(["store", "scan", dir]);
+    const ended = await runAndCloseAfterFirstLine(["store", "scan", "--raw", dir]);
     assert.equal(ended.firstLine, "key-000000\t0\t1");
     assert.equal(ended.stderr, "");
     assert.equal(ended.signal, null);
