@@ -2,12 +2,12 @@
 export { isLogbookError, LogbookError, type LogbookErrorCode, type LogbookErrorFields } from "./errors.js";
 export type { DirectoryLock, FileHandle, FileSystem, OpenMode, WriteOptions } from "./io/file-system.js";
 export { NodeFileSystem } from "./io/node-file-system.js";
+export type { CommitInfo, PayloadSource, WaitLevel } from "./log/contract.js";
 export { Log, type LogEvents, type LogStats } from "./log/log.js";
 export type { LogOptions, RecoveryMode, SyncMode } from "./log/options.js";
 export type { LogRecord, ReadBatchesOptions, ReadOptions } from "./log/reader.js";
 export type { DamageReport, RecoveryReport, TornTailReport } from "./log/recovery.js";
 export type { SegmentInfo } from "./log/segments.js";
-export type { CommitInfo, PayloadSource, WaitLevel } from "./log/writer.js";
 export type { CheckpointInfo } from "./store/checkpoint.js";
 export type { Key, KeyEncoding, ValueEncoding } from "./store/encoding.js";
 export type { StoreRecoveryReport } from "./store/recovery.js";

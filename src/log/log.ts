@@ -7,19 +7,13 @@ import { resolve as resolvePath } from "node:path";
 import { asDiskError, errnoCode, LogbookError } from "../errors.js";
 import type { DirectoryLock, FileSystem } from "../io/file-system.js";
 import { NodeFileSystem } from "../io/node-file-system.js";
+import type { CommitInfo, PayloadSource, RecordVisitor, WaitLevel } from "./contract.js";
 import { type LogOptions, payloadBytesMax, type ResolvedLogOptions, resolveLogOptions } from "./options.js";
-import {
-  type LogRecord,
-  type ReadBatchesOptions,
-  type ReadOptions,
-  type ReadSource,
-  type RecordVisitor,
-  readFrames,
-} from "./reader.js";
+import { type LogRecord, type ReadBatchesOptions, type ReadOptions, type ReadSource, readFrames } from "./reader.js";
 import { type DamageReport, type RecoveryReport, recoverLog } from "./recovery.js";
 import { formatLogId } from "./segment-header.js";
 import { type SegmentInfo, SegmentSet } from "./segments.js";
-import { type CommitInfo, GroupCommitWriter, type PayloadSource, type WaitLevel } from "./writer.js";
+import { GroupCommitWriter } from "./writer.js";
 
 export interface LogStats {
   logId: string;

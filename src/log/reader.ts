@@ -6,6 +6,7 @@
  */
 import { asDiskError, errnoCode, LogbookError } from "../errors.js";
 import type { FileHandle, FileSystem } from "../io/file-system.js";
+import type { RecordVisitor } from "./contract.js";
 import { SEGMENT_HEADER_BYTES } from "./format.js";
 import { forEachRecord } from "./frame.js";
 import type { DamageReport } from "./recovery.js";
@@ -40,9 +41,6 @@ export interface ReadOptions {
   from?: number;
   signal?: AbortSignal;
 }
-
-/** Called with each record's payload in place: bytes[start, end), valid only during the call. */
-export type RecordVisitor = (lsn: number, bytes: Uint8Array, start: number, end: number) => void;
 
 export interface ReadBatchesOptions extends ReadOptions {
   /**

@@ -18,6 +18,7 @@ import type { Timer } from "../io/clock.js";
 import { startWorker } from "../start-worker.js";
 import { Command, CommitRing, CommitterState, Control, GROUP_SLOTS, Owner, Stat } from "./commit-ring.js";
 import { Committer, type CommitterIo, descriptorIo } from "./committer.js";
+import type { CommitInfo, PayloadSource, WaitLevel } from "./contract.js";
 import { FRAME_HEADER_BYTES, LSN_MAX, RECORD_HEADER_BYTES, recordBytes, SEGMENT_HEADER_BYTES } from "./format.js";
 import type { ResolvedLogOptions } from "./options.js";
 import { PendingGroups } from "./pending-groups.js";
@@ -27,21 +28,6 @@ const INLINE_SPIN_TURNS = 64;
 
 import { encodeUnsealedRecord, encodeUnsealedRecordHeader } from "./record.js";
 import type { SegmentSet } from "./segments.js";
-
-export type WaitLevel = "written" | "durable";
-
-export interface CommitInfo {
-  /** The records acknowledged by this commit (one or more frames observed at once). */
-  firstLsn: number;
-  lastLsn: number;
-  records: number;
-  /** Duration of the last frame's write (and fdatasync, with sync `always`). */
-  durationMs: number;
-  /** Of which the fdatasync (0 unless sync `always`). */
-  fsyncMs: number;
-  /** Whether acknowledgement means durable (sync `always`). */
-  durable: boolean;
-}
 
 export interface WriterHooks {
   onCommit(info: CommitInfo): void;
@@ -59,14 +45,6 @@ export interface WriterStats {
   commitMsTotal: number;
   commitMsMax: number;
   pendingBytes: number;
-}
-
-/** A record's payload that its maker writes straight into the log's buffer (Log.sequenceEncoded). */
-export interface PayloadSource {
-  /** The payload's length in bytes. */
-  readonly payloadBytes: number;
-  /** Writes exactly `payloadBytes` bytes to target[offset, offset + payloadBytes). */
-  writePayload(target: Uint8Array, offset: number): void;
 }
 
 interface Overflow {

@@ -7,7 +7,7 @@
  */
 import { statfs } from "node:fs/promises";
 import type { FastifyInstance } from "fastify";
-import type { CommitInfo } from "../log/writer.js";
+import type { CommitInfo } from "../log/contract.js";
 import type { Store } from "../store/store.js";
 import { PACKAGE_VERSION } from "../version.js";
 import type { Metrics } from "./metrics.js";

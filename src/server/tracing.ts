@@ -18,7 +18,7 @@ import {
   type Tracer,
   trace,
 } from "@opentelemetry/api";
-import type { CommitInfo } from "../log/writer.js";
+import type { CommitInfo } from "../log/contract.js";
 import type { HeadSampling } from "./head-sampling.js";
 import { type RequestNote, requestAttributes, requestSpanName, type SpanSpec, spanSpecsOf } from "./span-notes.js";
 

@@ -13,7 +13,7 @@
  */
 import { assert } from "../assert.js";
 import { LogbookError } from "../errors.js";
-import type { PayloadSource } from "../log/writer.js";
+import type { PayloadSource } from "../log/contract.js";
 
 export type Operation = { type: "put"; key: string; value: string } | { type: "delete"; key: string };
 

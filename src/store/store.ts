@@ -18,9 +18,9 @@ import { asDiskError, isLogbookError, LogbookError } from "../errors.js";
 import { type Clock, systemClock } from "../io/clock.js";
 import type { FileSystem } from "../io/file-system.js";
 import { NodeFileSystem } from "../io/node-file-system.js";
+import type { CommitInfo } from "../log/contract.js";
 import { Log } from "../log/log.js";
 import type { LogOptions } from "../log/options.js";
-import type { CommitInfo } from "../log/writer.js";
 import { type CheckpointInfo, writeCheckpoint } from "./checkpoint.js";
 import {
   internalToKey,
