@@ -160,7 +160,7 @@ export class CommitRing {
    */
   wakeCommitter(): void {
     // Clearing `idle` here, not only when the thread is up again, makes the appends published
-    // while it wakes skip the notify (a futex call each: 5% of a store put at c = 256). A
+    // while it wakes skip the notify, a futex call each (bench/store.ts at high concurrency). A
     // committer about to sleep re-reads `idle` (and its work) after reading `wake`, so a wake
     // claimed here is never slept through (committer.ts, run).
     if (Atomics.compareExchange(this.control, Control.idle, 1, 0) !== 1) return;

@@ -1,12 +1,17 @@
 /**
- * The committer: takes every group the appenders published, frames them (docs/format.md,
+ * Stage 3 of a write, the committer. Previous stage: commit placement (commit-placement.ts)
+ * decides whether the writer thread or the event loop commits the groups sequencer.ts
+ * published. Next stage: acknowledgement.ts, which reads the control words this side updates.
+ *
+ * The committer takes every group the appenders published, frames them (docs/format.md,
  * "Frame"), writes the frame with one write and makes it durable with one fdatasync (sync
  * `always`), then publishes how far it got. It runs on the log's writer thread
  * (commit-thread.ts) for real disks, or as an async loop on the main thread for a file
- * system without descriptors (the simulated disk): the same code either way. With a writer
- * thread, the event loop may also commit a frame itself (`commitHere`, commitOnEventLoop):
- * the `owner` control word is a lock, taken for each frame, so exactly one of them writes at a
- * time, and each reads where the last frame ended from the control words.
+ * system without descriptors (the simulated disk): the same code either way, started by
+ * start-committers.ts. With a writer thread, the event loop may also commit a frame itself
+ * (`commitHere`, commitOnEventLoop): the `owner` control word is a lock, taken for each frame,
+ * so exactly one of them writes at a time, and each reads where the last frame ended from the
+ * control words.
  *
  * Invariants: frames are written in LSN order; a frame is written only after the previous
  * one is durable (sync `always`), so at most one frame is ever torn by a crash, which is what
@@ -96,9 +101,9 @@ export class Committer {
           }
           try {
             // Everything is read again under the lock: the other owner may have committed
-            // between the check above and the lock. (Reading `published` before the lock let
-            // this thread frame from a `written` already past it: it then walked the whole
-            // 2^32 group counter through stale ring slots, writing until the disk was full.)
+            // between the check above and the lock. A `published` read before the lock may be
+            // behind a `written` the other owner has since moved past it: framing from there
+            // would walk the group counter through stale ring slots.
             const command = Atomics.load(control, Control.command);
             const published = Atomics.load(control, Control.published);
             if (Atomics.load(control, Control.state) === CommitterState.running && (await this.step(command, published))) {
@@ -232,7 +237,7 @@ export class Committer {
       const end = groups[slot + 1] as number;
       const bytes = end - start;
       if (frameBytes + bytes > config.batchBytesMax || position + frameBytes + bytes > segmentBytes) break;
-      // The appenders left the CRCs to this side (writer.ts publish): on the writer thread they cost the event loop nothing.
+      // The appenders left the CRCs to this side (sequencer.ts, publish): on the writer thread they cost the event loop nothing.
       sealRecords(ring.ring, ring.ringView, start, end);
       if (start !== chunkEnd) {
         if (chunkEnd >= 0) chunks.push(ring.ring.subarray(chunkStart, chunkEnd));

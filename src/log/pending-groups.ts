@@ -1,9 +1,9 @@
 /**
  * The groups published to the commit ring and not yet acknowledged, oldest first: where each
  * lies in the ring, its LSNs, and how to settle it. A ring of parallel arrays (typed where the
- * fields are numbers), not an object per group: at c = 256 every store put is a group of its
- * own, and the object per group, with the queue's own copying as it compacted, was a tenth of
- * the allocation a put made (bench:store). Grows by doubling up to the most groups the commit
+ * fields are numbers), not an object per group: under load every store put is a group of its
+ * own, so an object per group (and a queue that copies as it compacts) would allocate on every
+ * put (bench/store.ts measures it). Grows by doubling up to the most groups the commit
  * ring can hold; never shrinks (a few MiB at most, for the log's life).
  */
 import { assert } from "../assert.js";

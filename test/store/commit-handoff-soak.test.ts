@@ -31,35 +31,32 @@ const KEYS = 100_000;
 /** No put settled and no phase ended for this long: a stall, reported with what was waiting. */
 const STALL_MS = 15_000;
 
-/** The store's and the log's counters, and the writer's control words and flags (private: read for a diagnosis only). */
+/** The store's and the log's counters, and the write path's control words and flags (private: read for a diagnosis only). */
 function stallState(store: Store): Record<string, unknown> {
   const writer = Reflect.get(Reflect.get(store, "log"), "writer") as Record<string, unknown> | undefined;
-  const control = (writer?.ring as { control?: Int32Array } | undefined)?.control;
+  const stage = (name: string) => writer?.[name] as Record<string, unknown> | undefined;
+  const state = stage("state");
+  const control = (state?.ring as { control?: Int32Array } | undefined)?.control;
   const words =
     control === undefined
       ? {}
       : Object.fromEntries(Object.entries(Control).map(([name, at]) => [name, Atomics.load(control, at)]));
-  const flags = [
-    "rotating",
-    "splitting",
-    "watching",
-    "workerHeld",
-    "wakeScheduled",
-    "closing",
-    "published",
-    "acknowledged",
-    "eventSeen",
-    "publishedSinceAck",
-    "wakeAtGroups",
-  ];
+  const flags: Record<string, string[]> = {
+    state: ["closing", "pendingBytes"],
+    sequencer: ["published"],
+    placement: ["splitting", "wakeScheduled", "publishedSinceAck", "wakeAtGroups"],
+    acknowledgement: ["rotating", "watching", "workerHeld", "acknowledged", "eventSeen"],
+  };
   return {
     stats: store.stats(),
     log: store.logStats,
     queued: Reflect.get(Reflect.get(store, "sequenced"), "size"),
     control: words,
-    writer: Object.fromEntries(flags.map((name) => [name, writer?.[name]])),
-    pendingGroups: (writer?.pending as { length?: number } | undefined)?.length,
-    overflow: (writer?.overflow as { length?: number } | undefined)?.length,
+    writer: Object.fromEntries(
+      Object.entries(flags).flatMap(([name, fields]) => fields.map((field) => [`${name}.${field}`, stage(name)?.[field]])),
+    ),
+    pendingGroups: (state?.pending as { length?: number } | undefined)?.length,
+    overflow: (state?.overflow as { length?: number } | undefined)?.length,
   };
 }
 
