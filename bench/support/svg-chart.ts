@@ -43,6 +43,8 @@ const MUTED_COLOR = "#57606a";
 const GRID_COLOR = "#d0d7de";
 /** Okabe and Ito's colours, told apart with every common kind of colour blindness. */
 const PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#999999", "#000000"];
+/** A value drawn over a gridline or the reference line keeps a white halo, so it stays legible. */
+const VALUE_TEXT = `fill="${TEXT_COLOR}" font-size="10" stroke="#ffffff" stroke-width="3" paint-order="stroke"`;
 const FONT_PX = 12;
 const CHAR_PX = 7;
 const TITLE_PX = 16;
@@ -193,9 +195,7 @@ function bar(frame: Frame, item: Bar, offset: number, size: number, color: strin
   const [x, y] = at(frame, center, end);
   const label = formatRatio(item.value);
   parts.push(
-    frame.horizontal
-      ? text(x + 4, y + 4, label, `fill="${TEXT_COLOR}" font-size="10"`)
-      : text(x, y - 4, label, `fill="${TEXT_COLOR}" font-size="10" text-anchor="middle"`),
+    frame.horizontal ? text(x + 4, y + 4, label, `${VALUE_TEXT}`) : text(x, y - 4, label, `${VALUE_TEXT} text-anchor="middle"`),
   );
   return parts.join("\n");
 }
@@ -222,7 +222,11 @@ function groupsSvg(frame: Frame, chart: BarChart, groups: readonly string[], ser
   return parts.join("\n");
 }
 
-/** The value axis' label under or beside it, the category axis' label beside or under it. */
+/**
+ * The axes' labels. Vertical: the value label turned beside the axis, the group label under the
+ * groups. Horizontal: the value label under the ticks, the group label as the heading of the
+ * column of group names (turned, it could be longer than the plot is high).
+ */
 function axisLabels(frame: Frame, chart: BarChart): string {
   const { plot } = frame;
   const below = (content: string) =>
@@ -230,9 +234,9 @@ function axisLabels(frame: Frame, chart: BarChart): string {
   const beside = (content: string) =>
     `<text transform="translate(${MARGIN_PX + 4} ${px(plot.top + plot.height / 2)}) rotate(-90)" fill="${TEXT_COLOR}" ` +
     `text-anchor="middle">${escapeXml(content)}</text>`;
-  return frame.horizontal
-    ? `${below(chart.valueLabel)}\n${beside(chart.groupLabel)}`
-    : `${beside(chart.valueLabel)}\n${below(chart.groupLabel)}`;
+  if (!frame.horizontal) return `${beside(chart.valueLabel)}\n${below(chart.groupLabel)}`;
+  const heading = text(MARGIN_PX, plot.top - 8, chart.groupLabel, `fill="${TEXT_COLOR}" font-weight="600"`);
+  return `${below(chart.valueLabel)}\n${heading}`;
 }
 
 /** The SVG text of a chart: a pure function of its input. */
@@ -245,17 +249,23 @@ export function barChartSvg(chart: BarChart): string {
   const groupPx = (orientation: "vertical" | "horizontal") =>
     Math.max(1, series.length) * BAR_PX[orientation] + GROUP_GAP_PX[orientation];
   const longestGroup = Math.max(0, ...groups.map((g) => g.length)) * CHAR_PX;
-  const left = horizontal ? MARGIN_PX + 24 + longestGroup + 8 : MARGIN_PX + 56;
+  const left = horizontal ? MARGIN_PX + longestGroup + 8 : MARGIN_PX + 56;
   const groupCount = Math.max(1, groups.length);
+  const least = Math.max(640, Math.ceil(chart.title.length * TITLE_PX * 0.6) + 2 * MARGIN_PX);
   const width = horizontal
-    ? Math.max(640, left + 480 + 56)
-    : Math.max(640, left + groupCount * Math.max(groupPx("vertical"), longestGroup + 12) + MARGIN_PX);
+    ? Math.max(least, left + 480 + 56)
+    : Math.max(least, left + groupCount * Math.max(groupPx("vertical"), longestGroup + 12) + MARGIN_PX);
   const plotWidth = horizontal ? width - left - 56 : width - left - MARGIN_PX;
   const categoryPx = horizontal ? groupCount * groupPx("horizontal") : plotWidth;
   const titleY = MARGIN_PX + TITLE_PX;
   const key = legend(series, chart.referenceLabel, MARGIN_PX, titleY + 14, width - 2 * MARGIN_PX);
-  const top = key.bottom + (horizontal ? 10 : 22);
-  const plot = { left, top, width: plotWidth, height: horizontal ? categoryPx : VERTICAL_PLOT_PX };
+  const top = key.bottom + (horizontal ? 24 : 22);
+  const plot = {
+    left,
+    top,
+    width: plotWidth,
+    height: horizontal ? categoryPx : Math.max(VERTICAL_PLOT_PX, chart.valueLabel.length * CHAR_PX),
+  };
   const frame: Frame = { plot, horizontal, scaleMax: scale.max, categoryPx };
   const bottom = plot.top + plot.height;
   const captionLines = chart.caption.flatMap((l) => wrapText(l, Math.floor((width - 2 * MARGIN_PX) / (CAPTION_PX * 0.55))));
