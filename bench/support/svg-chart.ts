@@ -239,18 +239,16 @@ function axisLabels(frame: Frame, chart: BarChart): string {
   return `${below(chart.valueLabel)}\n${heading}`;
 }
 
-/** The SVG text of a chart: a pure function of its input. */
-export function barChartSvg(chart: BarChart): string {
+/** Where everything goes: the chart grows to fit its groups, its labels and its caption. */
+function layout(chart: BarChart, groups: readonly string[], series: readonly string[]) {
   const horizontal = chart.orientation === "horizontal";
-  const groups = distinct(chart.bars.map((b) => b.group));
-  const series = distinct(chart.bars.map((b) => b.series));
   const values = chart.bars.flatMap((b) => [b.value, ...(b.range ?? [])]).filter(isNumber);
   const scale = niceScale(Math.max(1, ...values));
   const groupPx = (orientation: "vertical" | "horizontal") =>
     Math.max(1, series.length) * BAR_PX[orientation] + GROUP_GAP_PX[orientation];
+  const groupCount = Math.max(1, groups.length);
   const longestGroup = Math.max(0, ...groups.map((g) => g.length)) * CHAR_PX;
   const left = horizontal ? MARGIN_PX + longestGroup + 8 : MARGIN_PX + 56;
-  const groupCount = Math.max(1, groups.length);
   const least = Math.max(640, Math.ceil(chart.title.length * TITLE_PX * 0.6) + 2 * MARGIN_PX);
   const width = horizontal
     ? Math.max(least, left + 480 + 56)
@@ -260,23 +258,29 @@ export function barChartSvg(chart: BarChart): string {
   const titleY = MARGIN_PX + TITLE_PX;
   const key = legend(series, chart.referenceLabel, MARGIN_PX, titleY + 14, width - 2 * MARGIN_PX);
   const top = key.bottom + (horizontal ? 24 : 22);
-  const plot = {
-    left,
-    top,
-    width: plotWidth,
-    height: horizontal ? categoryPx : Math.max(VERTICAL_PLOT_PX, chart.valueLabel.length * CHAR_PX),
-  };
-  const frame: Frame = { plot, horizontal, scaleMax: scale.max, categoryPx };
-  const bottom = plot.top + plot.height;
-  const captionLines = chart.caption.flatMap((l) => wrapText(l, Math.floor((width - 2 * MARGIN_PX) / (CAPTION_PX * 0.55))));
-  const captionTop = bottom + 58;
+  const plotHeight = horizontal ? categoryPx : Math.max(VERTICAL_PLOT_PX, chart.valueLabel.length * CHAR_PX);
+  const frame: Frame = { plot: { left, top, width: plotWidth, height: plotHeight }, horizontal, scaleMax: scale.max, categoryPx };
+  const captionChars = Math.floor((width - 2 * MARGIN_PX) / (CAPTION_PX * 0.55));
+  const captionLines = chart.caption.flatMap((l) => wrapText(l, captionChars));
+  const captionTop = top + plotHeight + 58;
   const height = captionTop + captionLines.length * CAPTION_LINE_PX + MARGIN_PX;
+  return { frame, step: scale.step, width, height, titleY, legendSvg: key.svg, captionLines, captionTop };
+}
+
+/** The SVG text of a chart: a pure function of its input. */
+export function barChartSvg(chart: BarChart): string {
+  const groups = distinct(chart.bars.map((b) => b.group));
+  const series = distinct(chart.bars.map((b) => b.series));
+  const { frame, step, width, height, titleY, legendSvg, captionLines, captionTop } = layout(chart, groups, series);
+  const { plot, categoryPx } = frame;
   const body = [
     `<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`,
     text(MARGIN_PX, titleY, chart.title, `fill="${TEXT_COLOR}" font-size="${TITLE_PX}" font-weight="600"`),
-    key.svg,
-    valueAxis(frame, scale.step),
-    groups.length === 0 ? text(left + plotWidth / 2, top + 40, "no figures", `fill="${MUTED_COLOR}" text-anchor="middle"`) : "",
+    legendSvg,
+    valueAxis(frame, step),
+    groups.length === 0
+      ? text(plot.left + plot.width / 2, plot.top + 40, "no figures", `fill="${MUTED_COLOR}" text-anchor="middle"`)
+      : "",
     groupsSvg(frame, chart, groups, series),
     line(at(frame, 0, 0), at(frame, categoryPx, 0), `stroke="${TEXT_COLOR}" stroke-width="1"`),
     line(at(frame, 0, 1), at(frame, categoryPx, 1), `stroke="${TEXT_COLOR}" stroke-width="1.5" stroke-dasharray="4 3"`),
