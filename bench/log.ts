@@ -11,7 +11,8 @@
  * trip through libuv's pool).
  *
  * Options: --seconds N (per figure, default 5), --concurrency 1,16,256, --dir DIR (default:
- * bench-data/ under the working directory, so on its disk), --json-only.
+ * bench-data/ under the working directory, so on its disk), --json-only, --svg PATH (writes
+ * every figure's ratio to the ceiling as a bar chart there; no chart without it).
  */
 import { closeSync, fdatasyncSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import { open as openAsync } from "node:fs/promises";
@@ -21,6 +22,8 @@ import { parseArgs } from "node:util";
 import { type FileSystem, Log, NodeFileSystem } from "../src/index.js";
 import { wrapFileSystem } from "../test/support/wrap-fs.js";
 import { Histogram } from "./support/histogram.js";
+import { runCaption } from "./support/run-caption.js";
+import { type Bar, writeBarChart } from "./support/svg-chart.js";
 
 const RECORD_BYTES = 116;
 const CEILING_FILE_BYTES = 256 * 1024 * 1024;
@@ -31,6 +34,7 @@ const { values } = parseArgs({
     concurrency: { type: "string", default: "1,16,256" },
     dir: { type: "string", default: "bench-data" },
     "json-only": { type: "boolean", default: false },
+    svg: { type: "string" },
   },
 });
 const seconds = Number(values.seconds);
@@ -188,6 +192,7 @@ async function measureLog(concurrency: number, variant: Variant = "logbook"): Pr
 }
 
 const rows: string[] = [];
+const chartBars: Bar[] = [];
 console.log(`# bench:log — ${process.argv.slice(1).join(" ")}`);
 console.log(
   `# node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GiB, dir ${root}`,
@@ -204,6 +209,7 @@ for (const concurrency of levels) {
   for (const figure of [ceiling, log, growing, threadOnly, eventLoop, asyncCeiling]) {
     const ratioToCeiling = figure.recordsPerSecond / ceiling.recordsPerSecond;
     console.log(JSON.stringify({ bench: "log", ...figure, ratioToCeiling }));
+    if (figure !== ceiling) chartBars.push({ group: `c=${concurrency}`, series: figure.name, value: ratioToCeiling });
   }
   const cell = (value: number, width: number, digits = 0) => value.toFixed(digits).padStart(width);
   rows.push(
@@ -213,6 +219,16 @@ for (const concurrency of levels) {
   );
 }
 rmSync(root, { recursive: true, force: true });
+if (values.svg !== undefined) {
+  writeBarChart(values.svg, {
+    title: "bench:log: durable appends against the disk ceiling",
+    valueLabel: "records/s ÷ the ceiling's",
+    groupLabel: "concurrent writers (c)",
+    referenceLabel: "the ceiling: one write + fdatasync of c records per batch, same run",
+    bars: chartBars,
+    caption: runCaption(),
+  });
+}
 if (!values["json-only"]) {
   console.log(
     "\n|    c | ceiling/s | logbook/s | ratio |   MB/s | p50 µs | p99 µs | rec/fsync | growing/s | thread-only/s | libuv-pool/s | async-fs/s |",

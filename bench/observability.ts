@@ -9,7 +9,8 @@
  * the ratio of the two offs is the noise floor of the same run, printed beside the cost.
  * Each round starts from a collected heap and overwrites the same 4,096 keys, so neither
  * garbage nor the store's growth is billed to whichever server happens to run later.
- * Options: --requests N per round (default 4000), --rounds N (default 20).
+ * Options: --requests N per round (default 4000), --rounds N (default 20), --svg PATH (writes
+ * both ratios as a bar chart there; no chart without it).
  */
 
 import { mkdtempSync, rmSync } from "node:fs";
@@ -22,9 +23,15 @@ import { LogDestination } from "../src/server/log-destination.js";
 import { LogbookServer } from "../src/server/server.js";
 import { median } from "./support/median.js";
 import { startOtlpSink } from "./support/otlp-sink.js";
+import { runCaption } from "./support/run-caption.js";
+import { writeBarChart } from "./support/svg-chart.js";
 
 const { values } = parseArgs({
-  options: { requests: { type: "string", default: "4000" }, rounds: { type: "string", default: "20" } },
+  options: {
+    requests: { type: "string", default: "4000" },
+    rounds: { type: "string", default: "20" },
+    svg: { type: "string" },
+  },
 });
 const requestsPerRound = Number(values.requests);
 const rounds = Number(values.rounds);
@@ -117,6 +124,20 @@ console.log(
     `off ${off.toFixed(1)} µs, on ${on.toFixed(1)} µs → observability costs ${percent(cost)} (target < 5%); ` +
     `off against off again, the noise of this run: ${percent(noise)}`,
 );
+if (values.svg !== undefined) {
+  const group = "CPU per PUT";
+  writeBarChart(values.svg, {
+    title: "bench:observability: CPU per request, observed against off",
+    valueLabel: "CPU per request ÷ off's (median of rounds)",
+    groupLabel: `${rounds} rounds of ${requestsPerRound} PUTs through inject`,
+    referenceLabel: "the server with observability off, same rounds",
+    bars: [
+      { group, series: `on (${[...parts].join(" + ")})`, value: pairedRatio("on", "off") },
+      { group, series: "off again (the noise)", value: pairedRatio("offAgain", "off") },
+    ],
+    caption: runCaption(),
+  });
+}
 await servers.off.close();
 await servers.on.close();
 await servers.offAgain.close();

@@ -12,7 +12,10 @@
  * fresh pair before it is measured, default 5), --modes (which observed servers it
  * compares with all off: metricsTracing, allOn, offAgain, metrics, tracing, accessLog), --only peers|observability,
  * --trace-ratio R (head sampling of the traced servers, default 0.01: 0 prices the unsampled
- * path alone, 1 a span for every request), --json-only.
+ * path alone, 1 a span for every request), --json-only, --svg PATH (bar charts of the ratios:
+ * every PUT figure over Redis's at the same concurrency, and each observed server over all off;
+ * when both parts run, the second chart goes beside PATH as NAME-observability.svg; no chart
+ * without it).
  */
 import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
 import { closeSync, fdatasyncSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
@@ -23,6 +26,8 @@ import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { median, quartiles } from "./support/median.js";
 import { startOtlpSink } from "./support/otlp-sink.js";
+import { runCaption } from "./support/run-caption.js";
+import { type Bar, writeBarChart } from "./support/svg-chart.js";
 
 const { values } = parseArgs({
   options: {
@@ -36,6 +41,7 @@ const { values } = parseArgs({
     modes: { type: "string", default: "metricsTracing,allOn,offAgain" },
     only: { type: "string" },
     "trace-ratio": { type: "string", default: "0.01" },
+    svg: { type: "string" },
   },
 });
 const traceRatio = Number(values["trace-ratio"]);
@@ -501,6 +507,54 @@ async function observabilityCost(root: string): Promise<void> {
   }
 }
 
+/** --svg: the peer chart at `path`, the observability chart there or beside it (see the header). */
+function writeCharts(path: string): void {
+  const caption = runCaption();
+  const isRedis = (f: Figure) => f.system.startsWith("redis");
+  const peerBars: Bar[] = figures.filter(isRedis).flatMap((redis) =>
+    figures
+      .filter((f) => !isRedis(f) && f.operation === "put" && f.connections === redis.connections)
+      .map((f) => ({
+        group: `c=${redis.connections}`,
+        series: f.system,
+        value: f.requestsPerSecond / redis.requestsPerSecond,
+      })),
+  );
+  if (peerBars.length > 0) {
+    writeBarChart(path, {
+      title: "bench:server: durable PUTs over HTTP against Redis",
+      valueLabel: "requests/s ÷ Redis's",
+      groupLabel: "concurrent connections (c)",
+      referenceLabel: "redis-server, appendonly yes, appendfsync always, same run",
+      bars: peerBars,
+      caption,
+    });
+  } else if (only !== "observability") console.error("bench:server: Redis did not run, so no peer chart was written");
+  const costBars: Bar[] = observability.flatMap((o) => {
+    const series = OBSERVED_MODES[o.mode].label;
+    return [
+      { group: `throughput, c=${o.connections}`, series, value: o.throughputRatio },
+      {
+        group: `event-loop CPU/request, c=${o.connections}`,
+        series,
+        value: o.mainThreadCpuRatio,
+        range: o.mainThreadCpuRatioQuartiles,
+      },
+      { group: `process CPU/request, c=${o.connections}`, series, value: o.processCpuRatio },
+    ];
+  });
+  if (costBars.length === 0) return;
+  writeBarChart(peerBars.length > 0 ? path.replace(/(\.svg)?$/, "-observability.svg") : path, {
+    title: "bench:server: observability against all off, at the same moment",
+    valueLabel: "observed server ÷ all off (medians of the rounds)",
+    groupLabel: "figure, connections (c); whiskers: middle half of the rounds",
+    referenceLabel: "the server with all off, loaded at the same time",
+    bars: costBars,
+    caption,
+    orientation: "horizontal",
+  });
+}
+
 async function main(): Promise<void> {
   mkdirSync(values.dir as string, { recursive: true });
   const root = mkdtempSync(join(values.dir as string, "server-"));
@@ -531,6 +585,7 @@ async function main(): Promise<void> {
     redis?.child.kill("SIGKILL");
     rmSync(root, { recursive: true, force: true });
   }
+  if (values.svg !== undefined) writeCharts(values.svg);
   if (values["json-only"]) return;
   console.log("\nDurable PUTs (100-byte JSON values, fdatasync before the answer) and GETs over HTTP/1.1 on 127.0.0.1");
   console.log("| system | operation | connections | requests/s | p50 ms | p99 ms | errors |");

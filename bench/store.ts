@@ -17,7 +17,8 @@
  *
  * Options: --seconds N (per figure, default 5), --warm-up-seconds N (default 1), --rounds N
  * (default 3), --concurrency 1,16,256, --systems a,b, --recovery-mib N (default 1024),
- * --keys N (default 1000000; either 0 skips its figure), --dir DIR, --json-only.
+ * --keys N (default 1000000; either 0 skips its figure), --dir DIR, --json-only, --svg PATH
+ * (writes Logbook's ratio to each peer as a bar chart there; no chart without it).
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
@@ -28,6 +29,8 @@ import { parseArgs } from "node:util";
 import { Log, Store } from "../src/index.js";
 import { Histogram } from "./support/histogram.js";
 import { median } from "./support/median.js";
+import { runCaption } from "./support/run-caption.js";
+import { type Bar, writeBarChart } from "./support/svg-chart.js";
 
 const KEY_BYTES = 16;
 const VALUE_BYTES = 100;
@@ -46,6 +49,7 @@ const { values } = parseArgs({
     keys: { type: "string", default: "1000000" },
     dir: { type: "string", default: "bench-data" },
     "json-only": { type: "boolean", default: false },
+    svg: { type: "string" },
     one: { type: "string" },
   },
 });
@@ -296,6 +300,24 @@ function roundRatios(runs: Map<string, Figure[]>, systems: System[], c: number, 
   return ratios;
 }
 
+/** Logbook over each peer: puts at each concurrency, gets at the first; medians of the rounds' ratios, with their range. */
+function chartBars(runs: Map<string, Figure[]>, systems: System[], levels: number[]): Bar[] {
+  const groups = [
+    ...levels.map((c) => ({ name: `puts, c=${c}`, c, pick: (f: Figure) => f.putsPerSecond })),
+    { name: "gets", c: levels[0] as number, pick: (f: Figure) => f.getsPerSecond },
+  ];
+  return groups.flatMap((group) =>
+    systems
+      .filter((s) => s !== "logbook")
+      .flatMap((peer) => {
+        const list = roundRatios(runs, [peer], group.c, group.pick);
+        if (list.length === 0) return [];
+        const range = [Math.min(...list), Math.max(...list)] as const;
+        return [{ group: group.name, series: `logbook / ${peer}`, value: median(list), range }];
+      }),
+  );
+}
+
 function ratioCell(list: number[]): string {
   if (list.length === 0) return "-";
   return `${median(list).toFixed(2)} [${Math.min(...list).toFixed(2)}, ${Math.max(...list).toFixed(2)}]`;
@@ -354,6 +376,18 @@ async function main(): Promise<void> {
     const list = ratios[i] as number[];
     if (list.length > 0)
       console.log(JSON.stringify({ bench: "store", figure: "puts-ratio", concurrency: c, median: median(list), rounds: list }));
+  }
+  const bars = chartBars(runs, systems, levels);
+  if (values.svg !== undefined && bars.length === 0) console.error("bench:store: no peer ran, so no chart was written");
+  else if (values.svg !== undefined) {
+    writeBarChart(values.svg, {
+      title: "bench:store: Logbook's durable puts and its gets against each peer",
+      valueLabel: "logbook's operations/s ÷ the peer's",
+      groupLabel: "operation, concurrent writers (c); whiskers: lowest and highest round",
+      referenceLabel: "the peer, measured in the same round",
+      bars,
+      caption: runCaption(),
+    });
   }
   if (values["json-only"]) return;
   console.log(
