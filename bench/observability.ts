@@ -18,8 +18,8 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { pino } from "pino";
 import { resolveConfig } from "../src/server/config.js";
-import { LogDestination } from "../src/server/log-destination.js";
 import { LogbookServer } from "../src/server/server.js";
+import { LogDestination } from "../src/server/telemetry/index.js";
 import { median } from "./support/median.js";
 import { startOtlpSink } from "./support/otlp-sink.js";
 

@@ -21,10 +21,8 @@ import type { Authenticator } from "./auth.js";
 import { registerConnectionOrder } from "./connection-order.js";
 import { answerClientError, HttpError, singleHeader, toHttpError } from "./http-error.js";
 import { registerKvRoutes } from "./kv-routes.js";
-import type { Metrics } from "./metrics.js";
-import { RefusalLog, refusalClass } from "./refusal-log.js";
-import { registerStatusRoutes, type StatusWindow } from "./status-page.js";
-import type { RecentCommits, TracedRequest, Tracing } from "./tracing.js";
+import { registerStatusRoutes } from "./status-page.js";
+import type { RequestTrace, Telemetry } from "./telemetry/index.js";
 
 export interface AppOptions {
   store: Store;
@@ -40,28 +38,22 @@ export interface AppOptions {
   idempotencyTtlMs: number;
   /** False once shutdown began: /readyz says so before the listener closes. */
   isAccepting: () => boolean;
-  /** Prometheus metrics, or undefined when switched off. */
-  metrics: Metrics | undefined;
+  /** Where every request is observed: metrics, traces, status figures, log lines. */
+  telemetry: Telemetry;
   /** /metrics and /status.json need a token (any valid one), like the data routes. */
   protectObservability: boolean;
-  tracing: Tracing;
-  recentCommits: RecentCommits;
-  statusWindow: StatusWindow;
-  /** One JSON log line per request. */
-  accessLog: boolean;
 }
 
 declare module "fastify" {
   interface FastifyRequest {
+    /** When the request arrived (the observer notes it). */
     startedMs: number;
     /** The matched route's pattern ("unmatched" for none), noted once: see noteRoute, routeOf. */
     route: string;
     /** Whether the matched route needs no token (health, metrics, status). */
     isPublic: boolean;
-    /** The request's trace id when tracing is on (sampled or not) and the log line wants it. */
-    traceId: string | undefined;
-    /** What the request records for its trace, when it records (is sampled). */
-    traced: TracedRequest | undefined;
+    /** The request's trace when tracing is on (the observer notes it). */
+    trace: RequestTrace | undefined;
     /** Whether the request's metrics and log line were taken (it may end by response or abort). */
     observed: boolean;
   }
@@ -123,54 +115,22 @@ export function buildApp(options: AppOptions): FastifyInstance<Server> {
   app.decorateRequest("startedMs", 0);
   app.decorateRequest("route", "");
   app.decorateRequest("isPublic", false);
-  app.decorateRequest("traced", undefined);
-  app.decorateRequest("traceId", undefined);
+  app.decorateRequest("trace", undefined);
   app.decorateRequest("observed", false);
-  const { metrics, tracing } = options;
+  const { telemetry } = options;
 
   // Observation first, so that every request (refused ones too) is counted, traced and logged.
   app.addHook("onRequest", async (request, reply) => {
-    request.startedMs = performance.now();
     noteRoute(request);
     reply.header("x-request-id", request.id);
-    metrics?.requestStarted();
-    if (tracing.enabled) {
-      const started = tracing.startRequest(request.method, request.route, request.headers);
-      if (started !== undefined) {
-        request.traced = started.traced;
-        request.traceId = started.traceId;
-        if (started.traceparent !== undefined) reply.header("traceparent", started.traceparent);
-      }
-    }
+    const traceparent = telemetry.requestStarted(request);
+    if (traceparent !== undefined) reply.header("traceparent", traceparent);
   });
   const observe = (request: FastifyRequest, status: number) => {
     if (request.observed) return;
     request.observed = true;
-    const latencyMs = performance.now() - request.startedMs;
-    const route = routeOf(request);
-    if (metrics !== undefined) {
-      metrics.requestEnded();
-      metrics.observeRequest(route, request.method, status, latencyMs / 1000);
-    }
-    const tenantId = request.principal?.tenant;
-    if (request.traced !== undefined) tracing.endRequest(request.traced, status, tenantId);
-    options.statusWindow.request(status);
-    if (options.accessLog) {
-      // The root logger with the correlation id as a field: one level of bindings fewer than
-      // the request's child logger, and the same line.
-      options.logger.info(
-        {
-          correlationId: request.id,
-          tenantId,
-          route,
-          method: request.method,
-          status,
-          latencyMs: Math.round(latencyMs * 1000) / 1000,
-          ...(request.traceId === undefined ? {} : { traceId: request.traceId }),
-        },
-        "request",
-      );
-    }
+    routeOf(request);
+    telemetry.requestFinished(request, status, request.principal?.tenant);
   };
   app.addHook("onResponse", async (request, reply) => observe(request, reply.statusCode));
   // A client that goes away before its answer: logged with the status nginx made familiar.
@@ -224,10 +184,9 @@ export function buildApp(options: AppOptions): FastifyInstance<Server> {
     }
   });
 
-  const refusals = new RefusalLog(options.logger);
   app.setErrorHandler((error, request, reply) => {
     const http = toHttpError(error);
-    if (http.code === "LOGBOOK_UNAVAILABLE") refusals.refused(refusalClass(http), routeOf(request), http.message);
+    if (http.code === "LOGBOOK_UNAVAILABLE") telemetry.refused(http, routeOf(request));
     else if (http.statusCode >= 500) request.log.error({ err: error, route: routeOf(request) }, "request failed");
     reply.code(http.statusCode).headers(http.headers).type("application/json").send(JSON.stringify(http.body()));
   });
@@ -257,17 +216,18 @@ export function buildApp(options: AppOptions): FastifyInstance<Server> {
   });
 
   const observabilityIsPublic = !options.protectObservability;
-  registerStatusRoutes(app, { store, window: options.statusWindow, metrics, figuresArePublic: observabilityIsPublic });
-  if (metrics !== undefined) {
+  registerStatusRoutes(app, { store, telemetry, figuresArePublic: observabilityIsPublic });
+  if (telemetry.metricsEnabled) {
     app.get("/metrics", { config: { public: observabilityIsPublic } }, async (_request, reply) => {
-      reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+      const exposition = await telemetry.metricsExposition();
+      if (exposition === undefined) throw new HttpError(404, "LOGBOOK_NOT_FOUND", "metrics are off");
+      reply.type(exposition.contentType).send(exposition.text);
     });
   }
   registerKvRoutes(app, {
     store,
     admission,
-    tracing,
-    recentCommits: options.recentCommits,
+    observer: telemetry,
     keyBytesMax: options.keyBytesMax,
     batchOperationsMax: options.batchOperationsMax,
     listLimitMax: options.listLimitMax,

@@ -13,13 +13,13 @@ import { HttpError, singleHeader, toHttpError } from "./http-error.js";
 import { decodeRecord, encodeRecord, fingerprint, InFlight, parseIdempotencyKey, type RecordedResponse } from "./idempotency.js";
 import { checkKey, dataPrefix, idempotencyPrefix, type KeyRules, keyFromPath } from "./namespace.js";
 import { parseBatchBody, parseListQuery } from "./request-schemas.js";
-import type { RecentCommits, Tracing } from "./tracing.js";
+import type { RequestObserver } from "./telemetry/index.js";
 
 export interface KvRouteOptions extends KeyRules {
   store: Store;
   admission: Admission;
-  tracing: Tracing;
-  recentCommits: RecentCommits;
+  /** Sees every write, for its trace. */
+  observer: RequestObserver;
   batchOperationsMax: number;
   listLimitMax: number;
   /** Bytes of items after which a list page ends early (it always holds one entry). */
@@ -176,12 +176,7 @@ export function registerKvRoutes(app: FastifyInstance, options: KvRouteOptions):
     const conditions = mutation.conditions();
     try {
       const write = () => store.batch(operations, { ifVersions: conditions });
-      const traced = request.traced;
-      const version = await admission.run(bytes, () =>
-        traced === undefined
-          ? write()
-          : options.tracing.traceWrite(traced, operations.length, write, (lsn) => options.recentCommits.find(lsn)),
-      );
+      const version = await admission.run(bytes, () => options.observer.observeWrite(request, operations.length, write));
       return { status: 200, body: mutation.body, version };
     } catch (error) {
       if (isLogbookError(error, "LOGBOOK_CONFLICT")) {

@@ -19,12 +19,9 @@ import { HttpError } from "./http-error.js";
 import { IDEMPOTENCY_KEY_LENGTH_MAX } from "./idempotency.js";
 import { IdempotencySweeper } from "./idempotency-sweeper.js";
 import { asListenError } from "./listen-error.js";
-import { LogDestination } from "./log-destination.js";
-import { createMetrics } from "./metrics.js";
 import { checkSpaceForNewStore } from "./startup-space.js";
-import { StatusWindow } from "./status-page.js";
+import { LogDestination, Telemetry } from "./telemetry/index.js";
 import { readTlsSettings } from "./tls-settings.js";
-import { type OwnTracing, RecentCommits, startSdk, Tracing, tracingRequested } from "./tracing.js";
 
 const LOG_FLUSH_INTERVAL_MS = 200;
 
@@ -53,7 +50,7 @@ export class LogbookServer {
     readonly app: FastifyInstance<Server>,
     readonly logger: Logger,
     private readonly sweeper: IdempotencySweeper,
-    private readonly stopSdk: (() => Promise<void>) | undefined,
+    private readonly telemetry: Telemetry,
     private readonly closeLog: () => void,
   ) {}
 
@@ -65,8 +62,8 @@ export class LogbookServer {
         `no tokens are configured, so the server only listens on loopback, not on ${config.host} (configure tokens first)`,
       );
     }
-    // Log lines are buffered and written asynchronously in blocks, at least every 200 ms: a
-    // line per request must not cost a write(2) per request (bench:server: ~10 µs of CPU each).
+    // Log lines are buffered and written asynchronously in blocks, at least every
+    // LOG_FLUSH_INTERVAL_MS: a line per request must not cost a write(2) per request.
     const destination = options.logger === undefined ? new LogDestination(1, LOG_FLUSH_INTERVAL_MS) : undefined;
     const logger =
       options.logger ??
@@ -92,27 +89,19 @@ export class LogbookServer {
       ...(options.fileSystem === undefined ? {} : { fileSystem: options.fileSystem }),
     });
     let server: LogbookServer | undefined;
-    let stopSdk: (() => Promise<void>) | undefined;
+    let telemetry: Telemetry | undefined;
     try {
       const admission = new Admission(config);
-      let tracingOn = options.tracing;
-      let ours: OwnTracing | undefined;
-      if (tracingOn === undefined && tracingRequested(process.env)) {
-        ({ shutdown: stopSdk, ours } = await startSdk());
-        tracingOn = true;
-      }
-      const tracing = new Tracing(tracingOn === true, ours, config.accessLog);
-      const stopSdkOnly = stopSdk;
-      if (stopSdkOnly !== undefined) {
-        // The waiting requests' notes go to the export thread before it exports its queue and stops.
-        stopSdk = () => {
-          tracing.flush();
-          return stopSdkOnly();
-        };
-      }
-      const recentCommits = new RecentCommits();
-      if (tracing.enabled) store.on("commit", (info) => recentCommits.add(info));
-      const metrics = config.metrics ? createMetrics(store, admission) : undefined;
+      telemetry = await Telemetry.start({
+        store,
+        admission,
+        logger,
+        metrics: config.metrics,
+        accessLog: config.accessLog,
+        tracing: options.tracing,
+      });
+      const observer = telemetry;
+      store.on("commit", (info) => observer.commitSeen(info));
       store.on("checkpoint", (info) => logger.info({ checkpoint: info }, "checkpoint written"));
       store.on("checkpointFailed", (error) => logger.error({ err: error }, "checkpoint failed; the log still holds every write"));
       store.on("failure", (error) =>
@@ -131,11 +120,7 @@ export class LogbookServer {
         idempotencyTtlMs: config.idempotencyTtlMs,
         isAccepting: () => server?.accepting ?? false,
         protectObservability: config.protectObservability ?? !isLoopback(config.host),
-        metrics,
-        tracing,
-        recentCommits,
-        statusWindow: new StatusWindow(),
-        accessLog: config.accessLog,
+        telemetry,
         serverFactory: (handler) => {
           const http: ServerOptions = {
             headersTimeout: config.headersTimeoutMs,
@@ -169,7 +154,7 @@ export class LogbookServer {
       const sweeper = new IdempotencySweeper(store, config.idempotencySweepMs, (error) =>
         logger.warn({ err: error }, "sweeping expired idempotency keys failed"),
       );
-      server = new LogbookServer(config, store, app, logger, sweeper, stopSdk, () => destination?.close());
+      server = new LogbookServer(config, store, app, logger, sweeper, telemetry, () => destination?.close());
       await app.listen({ host: config.host, port: config.port }).catch((error: unknown) => {
         throw asListenError(error, config.host, config.port);
       });
@@ -179,7 +164,7 @@ export class LogbookServer {
           address: server.url,
           config: { ...config, tokens: `${config.tokens.length} configured` },
           recovery: { ...store.recovery, log: store.logStats.recovery },
-          tracing: tracing.enabled,
+          tracing: telemetry.tracingEnabled,
         },
         "logbook is serving",
       );
@@ -189,7 +174,7 @@ export class LogbookServer {
     } catch (error) {
       destination?.close();
       await server?.app.close().catch(() => undefined);
-      await stopSdk?.().catch(() => undefined);
+      await telemetry?.shutdown().catch(() => undefined);
       await store.close();
       throw error;
     }
@@ -222,7 +207,7 @@ export class LogbookServer {
         }
       }
       await this.store.close();
-      await this.stopSdk?.().catch((error: unknown) => this.logger.warn({ err: error }, "flushing traces failed"));
+      await this.telemetry.shutdown().catch((error: unknown) => this.logger.warn({ err: error }, "flushing traces failed"));
       this.logger.info({ appliedLsn: this.store.stats().appliedLsn }, "logbook stopped");
       this.closeLog();
     })();

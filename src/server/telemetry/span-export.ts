@@ -3,7 +3,7 @@
  * notes go to the thread as plain data (structured clone), where the SDK's spans are made and
  * exported. Loaded with the SDK only (tracing.ts, startSdk).
  */
-import { startWorker } from "../start-worker.js";
+import { startWorker } from "../../start-worker.js";
 import type { RequestNote } from "./span-notes.js";
 
 /** Event loop → export thread. */
