@@ -2,7 +2,10 @@
  * The key-value routes: `/v1/kv/{key}` (PUT, GET, DELETE), `/v1/kv` (list), `/v1/kv:batch`.
  *
  * Every key is a tenant's key (namespace.ts); every write goes through one path, `mutate`,
- * which applies backpressure, idempotency and conditions the same way for all routes.
+ * which applies backpressure, idempotency and conditions the same way for all routes. A write
+ * of one operation, conditioned on its own key at most (a PUT or DELETE without an
+ * Idempotency-Key, a batch of one), takes the store's single-write path; anything else,
+ * including a write that carries its idempotency record, is one atomic store batch.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { isLogbookError } from "../errors.js";
@@ -175,7 +178,7 @@ export function registerKvRoutes(app: FastifyInstance, options: KvRouteOptions):
     const bytes = mutation.bytes + (record === undefined ? 0 : record.key.length + record.value.length);
     const conditions = mutation.conditions();
     try {
-      const write = () => store.batch(operations, { ifVersions: conditions });
+      const write = storeWrite(store, operations, conditions);
       const version = await admission.run(bytes, () => options.observer.observeWrite(request, operations.length, write));
       return { status: 200, body: mutation.body, version };
     } catch (error) {
@@ -334,6 +337,23 @@ export function registerKvRoutes(app: FastifyInstance, options: KvRouteOptions):
     const cursor = more && last !== undefined ? JSON.stringify(Buffer.from(last, "utf8").toString("base64url")) : "null";
     reply.type("application/json").send(`{"items":[${items.join(",")}],"cursor":${cursor}}`);
   });
+}
+
+/**
+ * The store call that makes a write: one operation whose only condition, if any, is on its own
+ * key takes the store's single-write path (`put`/`delete`, encoded straight into the log), with
+ * the same check of the condition in the same synchronous step as its sequencing; anything
+ * else is a batch, applied atomically.
+ */
+function storeWrite(store: Store, operations: readonly BatchOperation[], conditions: [string, number][]): () => Promise<number> {
+  const only = operations.length === 1 ? (operations[0] as BatchOperation) : undefined;
+  const condition = conditions.length <= 1 ? conditions[0] : undefined;
+  if (only === undefined || (conditions.length > 0 && condition?.[0] !== only.key)) {
+    return () => store.batch(operations, { ifVersions: conditions });
+  }
+  const writeOptions = condition === undefined ? {} : { ifVersion: condition[1] };
+  if (only.type === "put") return () => store.put(only.key, only.value, writeOptions);
+  return () => store.delete(only.key, writeOptions);
 }
 
 /**
