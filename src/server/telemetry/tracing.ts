@@ -93,7 +93,7 @@ const DEFERRED_FLUSH_DELAY_MS = 500;
 const DEFERRED_FLUSH_REQUESTS = 128;
 
 /**
- * Tracing of requests. Under our SDK (startSdk, which brings head sampling) a sampled request
+ * Tracing of requests. Under our SDK (tracing-sdk.ts, which brings head sampling) a sampled request
  * makes no span: it notes its ids and times in a TracedRequest, and once answered its note
  * goes, in a batch, to the span export thread, which makes the spans with the same ids and
  * times (span-notes.ts, span-export-thread.ts). So the event loop never runs the SDK's span
@@ -111,7 +111,7 @@ export class Tracing {
   private flushTimer: NodeJS.Timeout | undefined;
 
   /**
-   * `ours` comes with tracing we started (startSdk): its head sampling, and where recorded
+   * `ours` comes with tracing we started (tracing-sdk.ts): its head sampling, and where recorded
    * requests' notes go. Without it (a provider someone else registered) every request's span
    * is left to that provider to sample and export.
    * `traceIdsLogged`: request log lines are written, and carry every request's trace id.
@@ -135,7 +135,7 @@ export class Tracing {
   startRequest(method: string, route: string, headers: Record<string, unknown>): RequestTrace | undefined {
     if (this.tracer === undefined) return undefined;
     const sampling = this.headSampling;
-    // With our SDK the only propagator is W3C's (startSdk): no traceparent header, no parent.
+    // With our SDK the only propagator is W3C's (tracing-sdk.ts): no traceparent header, no parent.
     const root = sampling !== undefined && headers.traceparent === undefined;
     // A new trace under a ratio sampler is decided here from the id's bytes; others by decide().
     const decidedFromIds = root && sampling.decidesRootsFromIds;
@@ -243,7 +243,7 @@ export class Tracing {
   }
 }
 
-/** What our own tracing (startSdk) gives Tracing. */
+/** What our own tracing (tracing-sdk.ts) gives Tracing. */
 export interface OwnTracing {
   headSampling: HeadSampling;
   /** Where recorded requests go once answered: the span export thread (span-export.ts). */
