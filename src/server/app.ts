@@ -21,10 +21,8 @@ import type { Authenticator } from "./auth.js";
 import { registerConnectionOrder } from "./connection-order.js";
 import { answerClientError, HttpError, singleHeader, toHttpError } from "./http-error.js";
 import { registerKvRoutes } from "./kv-routes.js";
-import type { Metrics } from "./metrics.js";
-import { RefusalLog, refusalClass } from "./refusal-log.js";
-import { registerStatusRoutes, type StatusWindow } from "./status-page.js";
-import type { RecentCommits, TracedRequest, Tracing } from "./tracing.js";
+import { registerStatusRoutes } from "./status-page.js";
+import type { RequestTrace, Telemetry } from "./telemetry/index.js";
 
 export interface AppOptions {
   store: Store;
@@ -40,28 +38,22 @@ export interface AppOptions {
   idempotencyTtlMs: number;
   /** False once shutdown began: /readyz says so before the listener closes. */
   isAccepting: () => boolean;
-  /** Prometheus metrics, or undefined when switched off. */
-  metrics: Metrics | undefined;
+  /** Where every request is observed: metrics, traces, status figures, log lines. */
+  telemetry: Telemetry;
   /** /metrics and /status.json need a token (any valid one), like the data routes. */
   protectObservability: boolean;
-  tracing: Tracing;
-  recentCommits: RecentCommits;
-  statusWindow: StatusWindow;
-  /** One JSON log line per request. */
-  accessLog: boolean;
 }
 
 declare module "fastify" {
   interface FastifyRequest {
+    /** When the request arrived (the observer notes it). */
     startedMs: number;
     /** The matched route's pattern ("unmatched" for none), noted once: see noteRoute, routeOf. */
     route: string;
     /** Whether the matched route needs no token (health, metrics, status). */
     isPublic: boolean;
-    /** The request's trace id when tracing is on (sampled or not) and the log line wants it. */
-    traceId: string | undefined;
-    /** What the request records for its trace, when it records (is sampled). */
-    traced: TracedRequest | undefined;
+    /** The request's trace when tracing is on (the observer notes it). */
+    trace: RequestTrace | undefined;
     /** Whether the request's metrics and log line were taken (it may end by response or abort). */
     observed: boolean;
   }
@@ -77,7 +69,7 @@ const MUTATING = new Set(["PUT", "POST", "DELETE", "PATCH"]);
 
 /**
  * Notes the request's route on it. Fastify's `routeOptions` getter builds a new object of
- * thirteen fields at each read (~230 bytes); the hooks and the request's observation read it
+ * thirteen fields at each read; the hooks and the request's observation read it
  * here once instead of three times.
  */
 function noteRoute(request: FastifyRequest): void {
@@ -93,10 +85,50 @@ function routeOf(request: FastifyRequest): string {
 }
 
 export function buildApp(options: AppOptions): FastifyInstance<Server> {
-  const { store, authenticator, admission } = options;
-  const app = Fastify({
+  const app = createFastify(options);
+  app.decorateRequest("principal", undefined as never);
+  app.decorateRequest("bodyText", undefined);
+  app.decorateRequest("startedMs", 0);
+  app.decorateRequest("route", "");
+  app.decorateRequest("isPublic", false);
+  app.decorateRequest("trace", undefined);
+  app.decorateRequest("observed", false);
+  // Observation first, so that every request (refused ones too) is counted, traced and logged.
+  registerObservation(app, options.telemetry);
+  // Before anything acts on a request: a request behind a write on its connection sees it.
+  registerConnectionOrder(app);
+  registerJsonBodies(app);
+  registerRequestChecks(app, options);
+  registerErrorAnswers(app, options.telemetry);
+  registerHealthRoutes(app, options);
+
+  const { store, telemetry } = options;
+  const observabilityIsPublic = !options.protectObservability;
+  registerStatusRoutes(app, { store, telemetry, figuresArePublic: observabilityIsPublic });
+  if (telemetry.metricsEnabled) {
+    app.get("/metrics", { config: { public: observabilityIsPublic } }, async (_request, reply) => {
+      const exposition = await telemetry.metricsExposition();
+      if (exposition === undefined) throw new HttpError(404, "LOGBOOK_NOT_FOUND", "metrics are off");
+      reply.type(exposition.contentType).send(exposition.text);
+    });
+  }
+  registerKvRoutes(app, {
+    store,
+    admission: options.admission,
+    observer: telemetry,
+    keyBytesMax: options.keyBytesMax,
+    batchOperationsMax: options.batchOperationsMax,
+    listLimitMax: options.listLimitMax,
+    listBytesMax: options.listBytesMax,
+    idempotencyTtlMs: options.idempotencyTtlMs,
+  });
+  return app;
+}
+
+function createFastify(options: AppOptions): FastifyInstance<Server> {
+  return Fastify({
     loggerInstance: options.logger,
-    // One line per request comes from our onResponse hook; Fastify's own two would double it.
+    // One line per request comes from the observer; Fastify's own two would double it.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: "correlationId" }),
     genReqId: correlationIdOf,
     serverFactory: options.serverFactory,
@@ -117,69 +149,32 @@ export function buildApp(options: AppOptions): FastifyInstance<Server> {
       maxParamLength: options.keyBytesMax * 3 + 16,
     },
   }) as unknown as FastifyInstance<Server>;
+}
 
-  app.decorateRequest("principal", undefined as never);
-  app.decorateRequest("bodyText", undefined);
-  app.decorateRequest("startedMs", 0);
-  app.decorateRequest("route", "");
-  app.decorateRequest("isPublic", false);
-  app.decorateRequest("traced", undefined);
-  app.decorateRequest("traceId", undefined);
-  app.decorateRequest("observed", false);
-  const { metrics, tracing } = options;
-
-  // Observation first, so that every request (refused ones too) is counted, traced and logged.
+/** Tells the observer of every request's start and its one end (an answer, or the client's abort). */
+function registerObservation(app: FastifyInstance<Server>, telemetry: Telemetry): void {
   app.addHook("onRequest", async (request, reply) => {
-    request.startedMs = performance.now();
     noteRoute(request);
     reply.header("x-request-id", request.id);
-    metrics?.requestStarted();
-    if (tracing.enabled) {
-      const started = tracing.startRequest(request.method, request.route, request.headers);
-      if (started !== undefined) {
-        request.traced = started.traced;
-        request.traceId = started.traceId;
-        if (started.traceparent !== undefined) reply.header("traceparent", started.traceparent);
-      }
-    }
+    const traceparent = telemetry.requestStarted(request);
+    if (traceparent !== undefined) reply.header("traceparent", traceparent);
   });
   const observe = (request: FastifyRequest, status: number) => {
     if (request.observed) return;
     request.observed = true;
-    const latencyMs = performance.now() - request.startedMs;
-    const route = routeOf(request);
-    if (metrics !== undefined) {
-      metrics.requestEnded();
-      metrics.observeRequest(route, request.method, status, latencyMs / 1000);
-    }
-    const tenantId = request.principal?.tenant;
-    if (request.traced !== undefined) tracing.endRequest(request.traced, status, tenantId);
-    options.statusWindow.request(status);
-    if (options.accessLog) {
-      // The root logger with the correlation id as a field: one level of bindings fewer than
-      // the request's child logger, and the same line.
-      options.logger.info(
-        {
-          correlationId: request.id,
-          tenantId,
-          route,
-          method: request.method,
-          status,
-          latencyMs: Math.round(latencyMs * 1000) / 1000,
-          ...(request.traceId === undefined ? {} : { traceId: request.traceId }),
-        },
-        "request",
-      );
-    }
+    routeOf(request);
+    telemetry.requestFinished(request, status, request.principal?.tenant);
   };
   app.addHook("onResponse", async (request, reply) => observe(request, reply.statusCode));
   // A client that goes away before its answer: logged with the status nginx made familiar.
   app.addHook("onRequestAbort", async (request) => observe(request, 499));
-  // Before anything acts on a request: a request behind a write on its connection sees it.
-  registerConnectionOrder(app);
+}
 
-  // JSON bodies are checked (strict UTF-8, valid JSON) and kept as sent: a PUT stores the
-  // client's bytes as they are, and a retry's fingerprint covers them exactly.
+/**
+ * JSON bodies are checked (strict UTF-8, valid JSON) and kept as sent: a PUT stores the
+ * client's bytes as they are, and a retry's fingerprint covers them exactly.
+ */
+function registerJsonBodies(app: FastifyInstance<Server>): void {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("application/json", { parseAs: "buffer" }, (request, body: Buffer, done) => {
     if (body.byteLength === 0) return done(new HttpError(400, "LOGBOOK_BAD_REQUEST", "the body is empty"), undefined);
@@ -193,7 +188,11 @@ export function buildApp(options: AppOptions): FastifyInstance<Server> {
       done(new HttpError(400, "LOGBOOK_BAD_REQUEST", "the body is not valid JSON"), undefined);
     }
   });
+}
 
+/** What every request must pass before its route runs: its target's form, the token, and room for a write. */
+function registerRequestChecks(app: FastifyInstance<Server>, options: AppOptions): void {
+  const { store, authenticator, admission } = options;
   app.addHook("onRequest", async (request) => {
     // Only origin-form targets ("/path"): an absolute URI ("http://host/path") is routed by
     // path too, so checks that look at the URL would see something other than the route.
@@ -223,11 +222,13 @@ export function buildApp(options: AppOptions): FastifyInstance<Server> {
       admission.checkRoom();
     }
   });
+}
 
-  const refusals = new RefusalLog(options.logger);
+/** Errors and unknown routes answered in our error shape; refusals and server errors told. */
+function registerErrorAnswers(app: FastifyInstance<Server>, telemetry: Telemetry): void {
   app.setErrorHandler((error, request, reply) => {
     const http = toHttpError(error);
-    if (http.code === "LOGBOOK_UNAVAILABLE") refusals.refused(refusalClass(http), routeOf(request), http.message);
+    if (http.code === "LOGBOOK_UNAVAILABLE") telemetry.refused(http, routeOf(request));
     else if (http.statusCode >= 500) request.log.error({ err: error, route: routeOf(request) }, "request failed");
     reply.code(http.statusCode).headers(http.headers).type("application/json").send(JSON.stringify(http.body()));
   });
@@ -235,7 +236,10 @@ export function buildApp(options: AppOptions): FastifyInstance<Server> {
     const body = new HttpError(404, "LOGBOOK_NOT_FOUND", `no route ${request.method} ${request.url.split("?")[0]}`).body();
     reply.code(404).type("application/json").send(JSON.stringify(body));
   });
+}
 
+function registerHealthRoutes(app: FastifyInstance<Server>, options: AppOptions): void {
+  const { store } = options;
   // Liveness: a failed log refuses writes until the process restarts, so a failed store is
   // not alive; a liveness probe that sees 503 restarts the server, whose open runs recovery.
   app.get("/healthz", { config: { public: true } }, async (_request, reply) => {
@@ -255,24 +259,4 @@ export function buildApp(options: AppOptions): FastifyInstance<Server> {
     if (reason !== undefined) return reply.code(503).send({ status: "unavailable", reason });
     return { status: "ready", appliedLsn: store.stats().appliedLsn };
   });
-
-  const observabilityIsPublic = !options.protectObservability;
-  registerStatusRoutes(app, { store, window: options.statusWindow, metrics, figuresArePublic: observabilityIsPublic });
-  if (metrics !== undefined) {
-    app.get("/metrics", { config: { public: observabilityIsPublic } }, async (_request, reply) => {
-      reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
-    });
-  }
-  registerKvRoutes(app, {
-    store,
-    admission,
-    tracing,
-    recentCommits: options.recentCommits,
-    keyBytesMax: options.keyBytesMax,
-    batchOperationsMax: options.batchOperationsMax,
-    listLimitMax: options.listLimitMax,
-    listBytesMax: options.listBytesMax,
-    idempotencyTtlMs: options.idempotencyTtlMs,
-  });
-  return app;
 }

@@ -1,25 +1,25 @@
 /**
  * The key-value routes: `/v1/kv/{key}` (PUT, GET, DELETE), `/v1/kv` (list), `/v1/kv:batch`.
  *
- * Every key is a tenant's key (namespace.ts); every write goes through one path, `mutate`,
- * which applies backpressure, idempotency and conditions the same way for all routes.
+ * Every key is a tenant's key (namespace.ts); every write goes through one path,
+ * `KvWrites.mutate` (kv-writes.ts), which applies backpressure, idempotency and conditions the
+ * same way for all routes.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { isLogbookError } from "../errors.js";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { BatchOperation, Store, StoreEntry } from "../store/store.js";
 import type { Admission } from "./admission.js";
 import type { Principal } from "./auth.js";
-import { HttpError, singleHeader, toHttpError } from "./http-error.js";
-import { decodeRecord, encodeRecord, fingerprint, InFlight, parseIdempotencyKey, type RecordedResponse } from "./idempotency.js";
-import { checkKey, dataPrefix, idempotencyPrefix, type KeyRules, keyFromPath } from "./namespace.js";
+import { HttpError, singleHeader } from "./http-error.js";
+import { etagOf, headerCondition, KvWrites } from "./kv-writes.js";
+import { checkKey, dataPrefix, type KeyRules, keyFromPath } from "./namespace.js";
 import { parseBatchBody, parseListQuery } from "./request-schemas.js";
-import type { RecentCommits, Tracing } from "./tracing.js";
+import type { RequestObserver } from "./telemetry/index.js";
 
 export interface KvRouteOptions extends KeyRules {
   store: Store;
   admission: Admission;
-  tracing: Tracing;
-  recentCommits: RecentCommits;
+  /** Sees every write, for its trace. */
+  observer: RequestObserver;
   batchOperationsMax: number;
   listLimitMax: number;
   /** Bytes of items after which a list page ends early (it always holds one entry). */
@@ -36,40 +36,6 @@ declare module "fastify" {
 }
 
 const KV_PATH = "/v1/kv/";
-
-/** One write as the routes describe it to `mutate`. */
-interface Mutation {
-  operations: BatchOperation[];
-  /**
-   * The conditions, evaluated when the write is applied (not when a recorded response is
-   * replayed), in the same synchronous step as its sequencing. May throw (404 for a delete).
-   */
-  conditions: () => [string, number][];
-  /**
-   * Status to answer a failed condition with: 412 for If-Match headers, 409 for batch versions,
-   * 404 for an unconditional delete (its condition is only that the key exists).
-   */
-  conflictStatus: 404 | 409 | 412;
-  /** The response body, without `version` (added from the write's LSN). */
-  body: Record<string, unknown>;
-  /** Bytes the write will take in flight (for backpressure). */
-  bytes: number;
-  /** Whether the response carries the version as ETag (single-key routes). */
-  etag: boolean;
-}
-
-function etagOf(version: number): string {
-  return `"${version}"`;
-}
-
-/** A strong entity tag as a version: `"12"`. An unquoted `12` is not an entity tag. */
-function versionFromTag(tag: string, header: string): number {
-  const text = tag.length >= 2 && tag.startsWith('"') && tag.endsWith('"') ? tag.slice(1, -1) : "";
-  if (!/^\d{1,16}$/.test(text) || !Number.isSafeInteger(Number(text))) {
-    throw new HttpError(400, "LOGBOOK_BAD_REQUEST", `${header} must be one entity tag holding a version, like "12", or *`);
-  }
-  return Number(text);
-}
 
 function keyOfRequest(request: FastifyRequest, rules: KeyRules): string {
   const url = request.url;
@@ -117,138 +83,22 @@ function requireBody(request: FastifyRequest): string {
 }
 
 export function registerKvRoutes(app: FastifyInstance, options: KvRouteOptions): void {
-  const { store, admission } = options;
-  const inFlight = new InFlight<RecordedResponse>();
+  const writes = new KvWrites(options);
+  registerKeyRoutes(app, options, writes);
+  registerBatchRoute(app, options, writes);
+  registerListRoute(app, options);
+}
 
-  /** Applies a write at most once per idempotency key, under backpressure, and answers it. */
-  async function mutate(request: FastifyRequest, reply: FastifyReply, mutation: Mutation): Promise<void> {
-    const tenant = request.principal.tenant;
-    const idempotencyKey = parseIdempotencyKey(singleHeader(request.headers, "idempotency-key"));
-    let result: RecordedResponse;
-    if (idempotencyKey === undefined) {
-      result = await apply(request, mutation, tenant);
-    } else {
-      const storageKey = idempotencyPrefix(tenant) + idempotencyKey;
-      const print = fingerprint([
-        request.method,
-        request.url,
-        singleHeader(request.headers, "if-match"),
-        singleHeader(request.headers, "if-none-match"),
-        request.bodyText,
-      ]);
-      const mismatch = () =>
-        new HttpError(422, "LOGBOOK_IDEMPOTENCY_MISMATCH", "this Idempotency-Key was used with a different request");
-      const recorded = store.getSync(storageKey);
-      const previous = recorded === undefined ? undefined : decodeRecord(recorded.value as string, recorded.version, Date.now());
-      const running = inFlight.get(storageKey);
-      if (previous !== undefined) {
-        if (previous.f !== print) throw mismatch();
-        reply.header("idempotent-replayed", "true");
-        result = previous;
-      } else if (running !== undefined) {
-        if (running.fingerprint !== print) throw mismatch();
-        result = await running.done;
-        reply.header("idempotent-replayed", "true");
-      } else {
-        result = await inFlight.run(storageKey, print, () =>
-          apply(request, mutation, tenant, {
-            key: storageKey,
-            value: encodeRecord({ f: print, s: 200, b: mutation.body, e: Date.now() + options.idempotencyTtlMs }),
-          }),
-        );
-      }
-    }
-    if (mutation.etag) reply.header("etag", etagOf(result.version));
-    reply
-      .code(result.status)
-      .type("application/json")
-      .send(JSON.stringify({ ...result.body, version: result.version }));
-  }
-
-  async function apply(
-    request: FastifyRequest,
-    mutation: Mutation,
-    tenant: string,
-    record?: { key: string; value: string },
-  ): Promise<RecordedResponse> {
-    const operations = record === undefined ? mutation.operations : [...mutation.operations, { type: "put" as const, ...record }];
-    const bytes = mutation.bytes + (record === undefined ? 0 : record.key.length + record.value.length);
-    const conditions = mutation.conditions();
-    try {
-      const write = () => store.batch(operations, { ifVersions: conditions });
-      const traced = request.traced;
-      const version = await admission.run(bytes, () =>
-        traced === undefined
-          ? write()
-          : options.tracing.traceWrite(traced, operations.length, write, (lsn) => options.recentCommits.find(lsn)),
-      );
-      return { status: 200, body: mutation.body, version };
-    } catch (error) {
-      if (isLogbookError(error, "LOGBOOK_CONFLICT")) {
-        if (mutation.conflictStatus === 404) throw new HttpError(404, "LOGBOOK_NOT_FOUND", "no such key");
-        const prefix = dataPrefix(tenant);
-        const key = error.key?.startsWith(prefix) ? error.key.slice(prefix.length) : undefined;
-        throw new HttpError(
-          mutation.conflictStatus,
-          mutation.conflictStatus === 412 ? "LOGBOOK_PRECONDITION_FAILED" : "LOGBOOK_CONFLICT",
-          `the key's version is ${error.currentVersion ?? 0}, not the one the request expected`,
-          {
-            ...(key === undefined ? {} : { key }),
-            ...(error.currentVersion === undefined ? {} : { currentVersion: error.currentVersion }),
-          },
-        );
-      }
-      throw toHttpError(error);
-    }
-  }
-
-  /**
-   * What If-Match / If-None-Match ask of a write: a version, "exists" (If-Match: *), or nothing.
-   * Only parsed here; it is checked in `conditions`, so a replayed idempotent request is not
-   * judged again against a state its first application changed.
-   */
-  function headerCondition(request: FastifyRequest): number | "exists" | undefined {
-    const ifMatch = singleHeader(request.headers, "if-match")?.trim();
-    const ifNoneMatch = singleHeader(request.headers, "if-none-match")?.trim();
-    if (ifMatch !== undefined && ifNoneMatch !== undefined) {
-      throw new HttpError(400, "LOGBOOK_BAD_REQUEST", "give If-Match or If-None-Match, not both");
-    }
-    if (ifNoneMatch !== undefined) {
-      if (ifNoneMatch !== "*") throw new HttpError(400, "LOGBOOK_BAD_REQUEST", "on a write, If-None-Match must be *");
-      return 0;
-    }
-    if (ifMatch === undefined) return undefined;
-    return ifMatch === "*" ? "exists" : versionFromTag(ifMatch, "If-Match");
-  }
-
-  /**
-   * The version a condition that the key exists expects (0: absent, as reads see it): the
-   * latest sequenced, so the write lands after it; but when that is a delete not yet
-   * acknowledged, the applied version, so that the store answers the conflict only once the
-   * delete is applied (a crash could still take it back before).
-   */
-  function existingVersion(storageKey: string): number {
-    const current = store.versionOf(storageKey);
-    return current !== 0 ? current : (store.getSync(storageKey)?.version ?? 0);
-  }
-
-  /** A header condition as the store's: "exists" is read and checked in the write's own step. */
-  function storeConditions(storageKey: string, condition: number | "exists" | undefined): [string, number][] {
-    if (condition === undefined) return [];
-    if (condition !== "exists") return [[storageKey, condition]];
-    const current = existingVersion(storageKey);
-    if (current === 0) throw new HttpError(412, "LOGBOOK_PRECONDITION_FAILED", "the key does not exist", { currentVersion: 0 });
-    return [[storageKey, current]];
-  }
-
+/** PUT, DELETE and GET of one key. */
+function registerKeyRoutes(app: FastifyInstance, options: KvRouteOptions, writes: KvWrites): void {
   app.put("/v1/kv/*", { onRequest: refuseContentCoding }, async (request, reply) => {
     const key = keyOfRequest(request, options);
     const text = requireBody(request);
     const storageKey = dataPrefix(request.principal.tenant) + key;
     const condition = headerCondition(request);
-    await mutate(request, reply, {
+    await writes.mutate(request, reply, {
       operations: [{ type: "put", key: storageKey, value: text }],
-      conditions: () => storeConditions(storageKey, condition),
+      conditions: () => writes.storeConditions(storageKey, condition),
       conflictStatus: 412,
       body: { key },
       bytes: storageKey.length + text.length,
@@ -260,13 +110,13 @@ export function registerKvRoutes(app: FastifyInstance, options: KvRouteOptions):
     const key = keyOfRequest(request, options);
     const storageKey = dataPrefix(request.principal.tenant) + key;
     const condition = headerCondition(request);
-    await mutate(request, reply, {
+    await writes.mutate(request, reply, {
       operations: [{ type: "delete", key: storageKey }],
       conditions: () => {
-        if (condition !== undefined) return storeConditions(storageKey, condition);
+        if (condition !== undefined) return writes.storeConditions(storageKey, condition);
         // Unconditional: the key must exist now. (A recorded retry answers as the first time
         // did, although the key is gone: conditions are not evaluated on a replay.)
-        const current = existingVersion(storageKey);
+        const current = writes.existingVersion(storageKey);
         if (current === 0) throw new HttpError(404, "LOGBOOK_NOT_FOUND", "no such key");
         return [[storageKey, current]];
       },
@@ -279,7 +129,7 @@ export function registerKvRoutes(app: FastifyInstance, options: KvRouteOptions):
 
   app.get("/v1/kv/*", async (request, reply) => {
     const key = keyOfRequest(request, options);
-    const entry = store.getSync(dataPrefix(request.principal.tenant) + key);
+    const entry = options.store.getSync(dataPrefix(request.principal.tenant) + key);
     if (entry === undefined) throw new HttpError(404, "LOGBOOK_NOT_FOUND", "no such key");
     const tag = etagOf(entry.version);
     reply.header("etag", tag);
@@ -287,7 +137,10 @@ export function registerKvRoutes(app: FastifyInstance, options: KvRouteOptions):
     if (ifNoneMatch !== undefined && noneMatchHolds(ifNoneMatch, tag)) return reply.code(304).send();
     return reply.type("application/json").send(entry.value as string);
   });
+}
 
+/** Several operations on any keys of the tenant, applied atomically. */
+function registerBatchRoute(app: FastifyInstance, options: KvRouteOptions, writes: KvWrites): void {
   // Read-only tokens never get here with a write: the onRequest hook answers them 403 first.
   app.post("/v1/kv::batch", { onRequest: refuseContentCoding }, async (request, reply) => {
     const { operations } = parseBatchBody(request.body);
@@ -306,7 +159,7 @@ export function registerKvRoutes(app: FastifyInstance, options: KvRouteOptions):
       bytes += value.length;
       return { type: "put", key: storageKey, value };
     });
-    await mutate(request, reply, {
+    await writes.mutate(request, reply, {
       operations: batch,
       conditions: () => conditions,
       conflictStatus: 409,
@@ -315,7 +168,10 @@ export function registerKvRoutes(app: FastifyInstance, options: KvRouteOptions):
       etag: false,
     });
   });
+}
 
+/** A page of the tenant's keys in order, from a cursor or between bounds. */
+function registerListRoute(app: FastifyInstance, options: KvRouteOptions): void {
   app.get("/v1/kv", async (request, reply) => {
     const query = parseListQuery(request.query);
     const limit = Math.min(query.limit ?? 100, options.listLimitMax);
@@ -334,7 +190,7 @@ export function registerKvRoutes(app: FastifyInstance, options: KvRouteOptions):
       if (reverse) range.lt = range.lt === undefined || after < range.lt ? after : range.lt;
       else range.gt = after;
     }
-    const entries = store.scan({ prefix: namespace + prefix, ...range, reverse, limit: limit + 1 });
+    const entries = options.store.scan({ prefix: namespace + prefix, ...range, reverse, limit: limit + 1 });
     const { items, last, more } = await readPage(entries, namespace, limit, options.listBytesMax);
     const cursor = more && last !== undefined ? JSON.stringify(Buffer.from(last, "utf8").toString("base64url")) : "null";
     reply.type("application/json").send(`{"items":[${items.join(",")}],"cursor":${cursor}}`);

@@ -6,7 +6,7 @@ import { createServer as createHttpServer, type Server, type ServerOptions } fro
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyServerFactory } from "fastify";
 import { type Logger, pino } from "pino";
 import { LogbookError } from "../errors.js";
 import type { FileSystem } from "../io/file-system.js";
@@ -19,12 +19,9 @@ import { HttpError } from "./http-error.js";
 import { IDEMPOTENCY_KEY_LENGTH_MAX } from "./idempotency.js";
 import { IdempotencySweeper } from "./idempotency-sweeper.js";
 import { asListenError } from "./listen-error.js";
-import { LogDestination } from "./log-destination.js";
-import { createMetrics } from "./metrics.js";
 import { checkSpaceForNewStore } from "./startup-space.js";
-import { StatusWindow } from "./status-page.js";
+import { LogDestination, Telemetry } from "./telemetry/index.js";
 import { readTlsSettings } from "./tls-settings.js";
-import { type OwnTracing, RecentCommits, startSdk, Tracing, tracingRequested } from "./tracing.js";
 
 const LOG_FLUSH_INTERVAL_MS = 200;
 
@@ -53,20 +50,14 @@ export class LogbookServer {
     readonly app: FastifyInstance<Server>,
     readonly logger: Logger,
     private readonly sweeper: IdempotencySweeper,
-    private readonly stopSdk: (() => Promise<void>) | undefined,
+    private readonly telemetry: Telemetry,
     private readonly closeLog: () => void,
   ) {}
 
   static async start(config: ServerConfig, options: StartOptions = {}): Promise<LogbookServer> {
-    const authenticator = new Authenticator(config.tokens);
-    if (!authenticator.enabled && !isLoopback(config.host)) {
-      throw new LogbookError(
-        "LOGBOOK_INVALID_OPTION",
-        `no tokens are configured, so the server only listens on loopback, not on ${config.host} (configure tokens first)`,
-      );
-    }
-    // Log lines are buffered and written asynchronously in blocks, at least every 200 ms: a
-    // line per request must not cost a write(2) per request (bench:server: ~10 µs of CPU each).
+    const authenticator = authenticatorFor(config);
+    // Log lines are buffered and written asynchronously in blocks, at least every
+    // LOG_FLUSH_INTERVAL_MS: a line per request must not cost a write(2) per request.
     const destination = options.logger === undefined ? new LogDestination(1, LOG_FLUSH_INTERVAL_MS) : undefined;
     const logger =
       options.logger ??
@@ -75,49 +66,22 @@ export class LogbookServer {
         destination,
       );
     const tls = readTlsSettings(config);
-    // Before anything is created: a new store that cannot fit its first segment is refused
-    // whole, rather than failing halfway and leaving a partial segment that fills the volume.
-    if (options.fileSystem === undefined) await checkSpaceForNewStore(resolve(config.dataDir), config);
-    const store = await Store.open(resolve(config.dataDir), {
-      sync: config.sync,
-      syncIntervalMs: config.syncIntervalMs,
-      valueEncoding: "utf8",
-      // Idempotency records are keys too: up to 255 header characters, each at most 2 UTF-8 bytes.
-      keyBytesMax: Math.max(config.keyBytesMax, 2 * IDEMPOTENCY_KEY_LENGTH_MAX) + NAMESPACE_BYTES_MAX,
-      valueBytesMax: Math.max(config.bodyBytesMax, 64 * 1024),
-      checkpointEveryBytes: config.checkpointEveryBytes,
-      segmentBytes: config.segmentBytes,
-      preallocate: config.preallocate,
-      commitOnEventLoop: config.commitOnEventLoop,
-      ...(options.fileSystem === undefined ? {} : { fileSystem: options.fileSystem }),
-    });
+    const store = await openStore(config, options.fileSystem);
     let server: LogbookServer | undefined;
-    let stopSdk: (() => Promise<void>) | undefined;
+    let telemetry: Telemetry | undefined;
     try {
       const admission = new Admission(config);
-      let tracingOn = options.tracing;
-      let ours: OwnTracing | undefined;
-      if (tracingOn === undefined && tracingRequested(process.env)) {
-        ({ shutdown: stopSdk, ours } = await startSdk());
-        tracingOn = true;
-      }
-      const tracing = new Tracing(tracingOn === true, ours, config.accessLog);
-      const stopSdkOnly = stopSdk;
-      if (stopSdkOnly !== undefined) {
-        // The waiting requests' notes go to the export thread before it exports its queue and stops.
-        stopSdk = () => {
-          tracing.flush();
-          return stopSdkOnly();
-        };
-      }
-      const recentCommits = new RecentCommits();
-      if (tracing.enabled) store.on("commit", (info) => recentCommits.add(info));
-      const metrics = config.metrics ? createMetrics(store, admission) : undefined;
-      store.on("checkpoint", (info) => logger.info({ checkpoint: info }, "checkpoint written"));
-      store.on("checkpointFailed", (error) => logger.error({ err: error }, "checkpoint failed; the log still holds every write"));
-      store.on("failure", (error) =>
-        logger.error({ err: error, code: error.code }, "the log failed: writes are refused until a restart; reads go on"),
-      );
+      telemetry = await Telemetry.start({
+        store,
+        admission,
+        logger,
+        metrics: config.metrics,
+        accessLog: config.accessLog,
+        tracing: options.tracing,
+      });
+      const observer = telemetry;
+      store.on("commit", (info) => observer.commitSeen(info));
+      logStoreEvents(store, logger);
       const app = buildApp({
         store,
         authenticator,
@@ -131,45 +95,13 @@ export class LogbookServer {
         idempotencyTtlMs: config.idempotencyTtlMs,
         isAccepting: () => server?.accepting ?? false,
         protectObservability: config.protectObservability ?? !isLoopback(config.host),
-        metrics,
-        tracing,
-        recentCommits,
-        statusWindow: new StatusWindow(),
-        accessLog: config.accessLog,
-        serverFactory: (handler) => {
-          const http: ServerOptions = {
-            headersTimeout: config.headersTimeoutMs,
-            requestTimeout: config.requestTimeoutMs,
-            keepAliveTimeout: config.keepAliveTimeoutMs,
-            // Node checks the two timeouts above only this often (30 s by default).
-            connectionsCheckingInterval: Math.max(100, Math.min(1000, config.headersTimeoutMs / 2)),
-          };
-          const created =
-            tls === undefined
-              ? createHttpServer(http, handler)
-              : createHttpsServer({ ...http, ...tls, handshakeTimeout: config.headersTimeoutMs }, handler);
-          // A client that asks before sending a body we would refuse is told so at once,
-          // rather than invited to upload it (Node answers 100 Continue by default).
-          created.on("checkContinue", (request, response) => {
-            const declared = Number(request.headers["content-length"]);
-            if (Number.isFinite(declared) && declared > config.bodyBytesMax) {
-              const body = new HttpError(413, "LOGBOOK_BODY_TOO_LARGE", `a body is at most ${config.bodyBytesMax} bytes`).body();
-              response.writeHead(413, { "content-type": "application/json; charset=utf-8", connection: "close" });
-              response.end(JSON.stringify(body));
-              return;
-            }
-            response.writeContinue();
-            handler(request, response);
-          });
-          created.setTimeout(config.idleTimeoutMs);
-          created.maxConnections = config.connectionsMax;
-          return created;
-        },
+        telemetry,
+        serverFactory: httpServerFactory(config, tls),
       });
       const sweeper = new IdempotencySweeper(store, config.idempotencySweepMs, (error) =>
         logger.warn({ err: error }, "sweeping expired idempotency keys failed"),
       );
-      server = new LogbookServer(config, store, app, logger, sweeper, stopSdk, () => destination?.close());
+      server = new LogbookServer(config, store, app, logger, sweeper, telemetry, () => destination?.close());
       await app.listen({ host: config.host, port: config.port }).catch((error: unknown) => {
         throw asListenError(error, config.host, config.port);
       });
@@ -179,7 +111,7 @@ export class LogbookServer {
           address: server.url,
           config: { ...config, tokens: `${config.tokens.length} configured` },
           recovery: { ...store.recovery, log: store.logStats.recovery },
-          tracing: tracing.enabled,
+          tracing: telemetry.tracingEnabled,
         },
         "logbook is serving",
       );
@@ -189,7 +121,7 @@ export class LogbookServer {
     } catch (error) {
       destination?.close();
       await server?.app.close().catch(() => undefined);
-      await stopSdk?.().catch(() => undefined);
+      await telemetry?.shutdown().catch(() => undefined);
       await store.close();
       throw error;
     }
@@ -222,7 +154,7 @@ export class LogbookServer {
         }
       }
       await this.store.close();
-      await this.stopSdk?.().catch((error: unknown) => this.logger.warn({ err: error }, "flushing traces failed"));
+      await this.telemetry.shutdown().catch((error: unknown) => this.logger.warn({ err: error }, "flushing traces failed"));
       this.logger.info({ appliedLsn: this.store.stats().appliedLsn }, "logbook stopped");
       this.closeLog();
     })();
@@ -260,4 +192,80 @@ export class LogbookServer {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
+}
+
+/** The configured tokens; none is allowed only on loopback. */
+function authenticatorFor(config: ServerConfig): Authenticator {
+  const authenticator = new Authenticator(config.tokens);
+  if (!authenticator.enabled && !isLoopback(config.host)) {
+    throw new LogbookError(
+      "LOGBOOK_INVALID_OPTION",
+      `no tokens are configured, so the server only listens on loopback, not on ${config.host} (configure tokens first)`,
+    );
+  }
+  return authenticator;
+}
+
+/**
+ * Opens the store of the data directory. Before anything is created, a new store that cannot
+ * fit its first segment is refused whole, rather than failing halfway and leaving a partial
+ * segment that fills the volume (not checked on a substituted disk).
+ */
+async function openStore(config: ServerConfig, fileSystem: FileSystem | undefined): Promise<Store> {
+  if (fileSystem === undefined) await checkSpaceForNewStore(resolve(config.dataDir), config);
+  return Store.open(resolve(config.dataDir), {
+    sync: config.sync,
+    syncIntervalMs: config.syncIntervalMs,
+    valueEncoding: "utf8",
+    // Idempotency records are keys too: up to 255 header characters, each at most 2 UTF-8 bytes.
+    keyBytesMax: Math.max(config.keyBytesMax, 2 * IDEMPOTENCY_KEY_LENGTH_MAX) + NAMESPACE_BYTES_MAX,
+    valueBytesMax: Math.max(config.bodyBytesMax, 64 * 1024),
+    checkpointEveryBytes: config.checkpointEveryBytes,
+    segmentBytes: config.segmentBytes,
+    preallocate: config.preallocate,
+    commitOnEventLoop: config.commitOnEventLoop,
+    ...(fileSystem === undefined ? {} : { fileSystem }),
+  });
+}
+
+/** The store's checkpoints and failures, as log lines. */
+function logStoreEvents(store: Store, logger: Logger): void {
+  store.on("checkpoint", (info) => logger.info({ checkpoint: info }, "checkpoint written"));
+  store.on("checkpointFailed", (error) => logger.error({ err: error }, "checkpoint failed; the log still holds every write"));
+  store.on("failure", (error) =>
+    logger.error({ err: error, code: error.code }, "the log failed: writes are refused until a restart; reads go on"),
+  );
+}
+
+/** The HTTP (or HTTPS) server under Fastify: its timeouts, connection ceiling and answer to Expect: 100-continue. */
+function httpServerFactory(config: ServerConfig, tls: ReturnType<typeof readTlsSettings>): FastifyServerFactory {
+  return (handler) => {
+    const http: ServerOptions = {
+      headersTimeout: config.headersTimeoutMs,
+      requestTimeout: config.requestTimeoutMs,
+      keepAliveTimeout: config.keepAliveTimeoutMs,
+      // Node checks the two timeouts above only this often (30 s by default).
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, config.headersTimeoutMs / 2)),
+    };
+    const created =
+      tls === undefined
+        ? createHttpServer(http, handler)
+        : createHttpsServer({ ...http, ...tls, handshakeTimeout: config.headersTimeoutMs }, handler);
+    // A client that asks before sending a body we would refuse is told so at once,
+    // rather than invited to upload it (Node answers 100 Continue by default).
+    created.on("checkContinue", (request, response) => {
+      const declared = Number(request.headers["content-length"]);
+      if (Number.isFinite(declared) && declared > config.bodyBytesMax) {
+        const body = new HttpError(413, "LOGBOOK_BODY_TOO_LARGE", `a body is at most ${config.bodyBytesMax} bytes`).body();
+        response.writeHead(413, { "content-type": "application/json; charset=utf-8", connection: "close" });
+        response.end(JSON.stringify(body));
+        return;
+      }
+      response.writeContinue();
+      handler(request, response);
+    });
+    created.setTimeout(config.idleTimeoutMs);
+    created.maxConnections = config.connectionsMax;
+    return created;
+  };
 }

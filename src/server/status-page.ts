@@ -7,58 +7,14 @@
  */
 import { statfs } from "node:fs/promises";
 import type { FastifyInstance } from "fastify";
-import type { CommitInfo } from "../log/contract.js";
 import type { Store } from "../store/store.js";
 import { PACKAGE_VERSION } from "../version.js";
-import type { Metrics } from "./metrics.js";
-
-const COMMITS_KEPT = 2048;
-
-/** Recent group commits and request counts, for figures "over the last seconds". */
-export class StatusWindow {
-  private readonly commitMs = new Float64Array(COMMITS_KEPT);
-  private readonly commitRecords = new Uint32Array(COMMITS_KEPT);
-  private commits = 0;
-  requests = 0;
-  /** Answers 400-499 (a client's abort counts, as 499). */
-  clientErrors = 0;
-  /** Answers 500 and above. */
-  serverErrors = 0;
-
-  commit(info: CommitInfo): void {
-    const slot = this.commits % COMMITS_KEPT;
-    this.commitMs[slot] = info.durationMs;
-    this.commitRecords[slot] = info.records;
-    this.commits++;
-  }
-
-  request(status: number): void {
-    this.requests++;
-    if (status >= 500) this.serverErrors++;
-    else if (status >= 400) this.clientErrors++;
-  }
-
-  /** Commit latency percentiles and batch sizes over the kept commits. */
-  commitFigures(): { count: number; p50Ms: number; p99Ms: number; batchMean: number; batchMax: number } {
-    const count = Math.min(this.commits, COMMITS_KEPT);
-    if (count === 0) return { count: 0, p50Ms: 0, p99Ms: 0, batchMean: 0, batchMax: 0 };
-    const latencies = Array.from(this.commitMs.subarray(0, count)).sort((a, b) => a - b);
-    let records = 0;
-    let batchMax = 0;
-    for (let i = 0; i < count; i++) {
-      const n = this.commitRecords[i] as number;
-      records += n;
-      if (n > batchMax) batchMax = n;
-    }
-    const at = (q: number) => latencies[Math.min(count - 1, Math.floor(q * count))] as number;
-    return { count, p50Ms: at(0.5), p99Ms: at(0.99), batchMean: records / count, batchMax };
-  }
-}
+import type { Telemetry } from "./telemetry/index.js";
 
 export interface StatusOptions {
   store: Store;
-  window: StatusWindow;
-  metrics: Metrics | undefined;
+  /** Where the request counts and recent group commits come from. */
+  telemetry: Telemetry;
   /** Whether /status.json answers without a token. */
   figuresArePublic: boolean;
 }
@@ -78,15 +34,15 @@ async function diskSpaceOf(directory: string): Promise<{ diskFreeBytes: number |
 }
 
 export function registerStatusRoutes(app: FastifyInstance, options: StatusOptions): void {
-  const { store, window } = options;
+  const { store, telemetry } = options;
   const startedAtMs = Date.now();
-  store.on("commit", (info) => window.commit(info));
 
   app.get("/status.json", { config: { public: options.figuresArePublic } }, async (request) => {
     const stats = store.stats();
     const log = store.logStats;
     const last = stats.lastCheckpoint;
     const memory = process.memoryUsage();
+    const figures = telemetry.statusFigures();
     const nowMs = Date.now();
     return {
       timeMs: nowMs,
@@ -105,10 +61,10 @@ export function registerStatusRoutes(app: FastifyInstance, options: StatusOption
       logRecords: log.records,
       commits: log.commits,
       fsyncs: log.fsyncs,
-      recentCommits: window.commitFigures(),
-      requests: window.requests,
-      clientErrors: window.clientErrors,
-      serverErrors: window.serverErrors,
+      recentCommits: figures.recentCommits,
+      requests: figures.requests,
+      clientErrors: figures.clientErrors,
+      serverErrors: figures.serverErrors,
       keys: stats.keys,
       memoryBytes: stats.memoryEstimateBytes,
       rssBytes: memory.rss,
@@ -123,7 +79,7 @@ export function registerStatusRoutes(app: FastifyInstance, options: StatusOption
       segments: log.segments,
       logDamageBelowCheckpoint: stats.recovery.damagedBelowCheckpoint.length,
       failed: store.failure?.code ?? null,
-      metrics: options.metrics !== undefined,
+      metrics: telemetry.metricsEnabled,
     };
   });
 

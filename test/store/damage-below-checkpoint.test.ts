@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, test } from "node:test";
 import { isLogbookError } from "../../src/errors.js";
 import type { Admission } from "../../src/server/admission.js";
-import { createMetrics } from "../../src/server/metrics.js";
+import { createMetrics } from "../../src/server/telemetry/index.js";
 import { Store, type StoreOptions } from "../../src/store/store.js";
 import { flipBit, segmentFiles, zeroRange } from "../support/surgery.js";
 import { tempDir } from "../support/temp.js";

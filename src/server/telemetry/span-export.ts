@@ -1,9 +1,9 @@
 /**
  * The event loop's end of the span export thread (span-export-thread.ts): recorded requests'
  * notes go to the thread as plain data (structured clone), where the SDK's spans are made and
- * exported. Loaded with the SDK only (tracing.ts, startSdk).
+ * exported. Loaded with the SDK only (tracing-sdk.ts).
  */
-import { startWorker } from "../start-worker.js";
+import { startWorker } from "../../start-worker.js";
 import type { RequestNote } from "./span-notes.js";
 
 /** Event loop → export thread. */

@@ -10,8 +10,8 @@ import { propagation, trace } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BasicTracerProvider, InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
-import { readableSpansOf } from "../../src/server/span-export-thread.js";
-import { noteOf, Tracing } from "../../src/server/tracing.js";
+import { readableSpansOf } from "../../../src/server/telemetry/span-export-thread.js";
+import { noteOf, Tracing } from "../../../src/server/telemetry/tracing.js";
 
 /** A span as comparable data; its parent by name (ids differ between the two ways). */
 function shape(spans: ReadableSpan[]) {

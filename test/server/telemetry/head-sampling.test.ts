@@ -17,10 +17,10 @@ import {
   TraceIdRatioBasedSampler,
 } from "@opentelemetry/sdk-trace-base";
 import fc from "fast-check";
-import { HeadSampling, PooledIds } from "../../src/server/head-sampling.js";
-import { readableSpansOf } from "../../src/server/span-export-thread.js";
-import type { RequestNote } from "../../src/server/span-notes.js";
-import { Tracing } from "../../src/server/tracing.js";
+import { HeadSampling, PooledIds } from "../../../src/server/telemetry/head-sampling.js";
+import { readableSpansOf } from "../../../src/server/telemetry/span-export-thread.js";
+import type { RequestNote } from "../../../src/server/telemetry/span-notes.js";
+import { Tracing } from "../../../src/server/telemetry/tracing.js";
 
 /** Our own tracing's parts for Tracing, its notes kept nowhere (these tests look at decisions). */
 function ours(headSampling: HeadSampling) {

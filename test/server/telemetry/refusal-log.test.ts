@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { pino } from "pino";
-import { RefusalLog } from "../../src/server/refusal-log.js";
+import { RefusalLog } from "../../../src/server/telemetry/refusal-log.js";
 
 const INTERVAL_MS = 1000;
 

@@ -7,10 +7,9 @@
  * SDK makes it (its defaults, OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES).
  *
  * Why a thread: the exporter's HTTP client runs through the same Node http, net and stream
- * code as the server's sockets. On the event loop, each export fed that shared code a second
- * kind of object, and V8 threw away its optimized request-path code every time (110
- * deoptimizations in 20 s of load, 46 with the export left out). A worker has its own heap and
- * its own compiled code.
+ * code as the server's sockets. On the event loop, each export would feed that shared code a
+ * second kind of object, and V8 would throw away its optimized request-path code each time. A
+ * worker has its own heap and its own compiled code.
  */
 import { parentPort } from "node:worker_threads";
 import { type SpanContext, TraceFlags } from "@opentelemetry/api";

@@ -18,47 +18,11 @@ import {
   type Tracer,
   trace,
 } from "@opentelemetry/api";
-import type { CommitInfo } from "../log/contract.js";
 import type { HeadSampling } from "./head-sampling.js";
+import type { CommitObservation } from "./recent-commits.js";
 import { type RequestNote, requestAttributes, requestSpanName, type SpanSpec, spanSpecsOf } from "./span-notes.js";
 
 const TRACER_NAME = "logbook";
-
-/** What the environment asks for: an exporter is configured and the SDK is not disabled. */
-export function tracingRequested(env: NodeJS.ProcessEnv): boolean {
-  if (env.OTEL_SDK_DISABLED === "true") return false;
-  const exporter = env.OTEL_TRACES_EXPORTER;
-  if (exporter !== undefined) return exporter.split(",").some((name) => name.trim() !== "none" && name.trim() !== "");
-  return env.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT !== undefined;
-}
-
-/**
- * Starts tracing as the OTEL_* variables configure it and registers the W3C trace-context
- * propagator; resolves with its shutdown (which exports what is queued), the head sampling that
- * decides for requests with the SDK's own sampler (OTEL_TRACES_SAMPLER / _ARG, read by the
- * SDK's code), and where recorded requests' notes go: the span export thread, which makes
- * their spans and runs the exporters OTEL_TRACES_EXPORTER names (span-export-thread.ts).
- * No tracer provider is registered: the server makes no span on the event loop.
- * Not NodeSDK: it installs an AsyncLocalStorage context manager, whose promise hooks cost
- * every request (bench:server measured ~40% of throughput with it); we pass contexts explicitly.
- */
-export async function startSdk(): Promise<{ shutdown: () => Promise<void>; ours: OwnTracing }> {
-  const [{ propagation }, core, config, { HeadSampling }, { SpanExport }] = await Promise.all([
-    import("@opentelemetry/api"),
-    import("@opentelemetry/core"),
-    import("@opentelemetry/sdk-trace-base/build/src/config.js"),
-    import("./head-sampling.js"),
-    import("./span-export.js"),
-  ]);
-  const headSampling = new HeadSampling(config.buildSamplerFromEnv());
-  const spanExport = new SpanExport();
-  // Only W3C trace context: Tracing reads a request without `traceparent` as a root on that basis.
-  propagation.setGlobalPropagator(new core.W3CTraceContextPropagator());
-  return {
-    shutdown: () => spanExport.shutdown(),
-    ours: { headSampling, exportNotes: (notes) => spanExport.send(notes) },
-  };
-}
 
 /** The W3C `traceparent` of a span, as the propagator would write it. */
 function traceparentOf(traceId: string, spanId: string, sampled: boolean): string {
@@ -68,11 +32,6 @@ function traceparentOf(traceId: string, spanId: string, sampled: boolean): strin
 /** Wall-clock milliseconds for a performance.now() reading (span times are wall clock). */
 function wallMs(performanceMs: number): number {
   return performance.timeOrigin + performanceMs;
-}
-
-export interface CommitObservation extends CommitInfo {
-  /** performance.now() when the commit was seen acknowledged. */
-  seenMs: number;
 }
 
 /**
@@ -134,16 +93,15 @@ const DEFERRED_FLUSH_DELAY_MS = 500;
 const DEFERRED_FLUSH_REQUESTS = 128;
 
 /**
- * Tracing of requests. Under our SDK (startSdk, which brings head sampling) a sampled request
+ * Tracing of requests. Under our SDK (tracing-sdk.ts, which brings head sampling) a sampled request
  * makes no span: it notes its ids and times in a TracedRequest, and once answered its note
  * goes, in a batch, to the span export thread, which makes the spans with the same ids and
- * times (span-notes.ts, span-export-thread.ts). Measured
- * (bench:server, 1% sampled): making spans live cost ~10% of the event loop's CPU per request,
- * far more than 1% of what sampling every request costs; the SDK's code, met once per hundred
- * requests, ran cold, and the sampled branch slowed the request path the others share. Noted and
- * made later, the cost fell to within the noise; made in the thread, it left the event loop.
- * Under a provider someone else registered (an embedder's, a test's) the request span is live, since only its sampler can decide and it
- * decides in startSpan; the spans below it are made from the notes when the request ends.
+ * times (span-notes.ts, span-export-thread.ts). So the event loop never runs the SDK's span
+ * code, which a sampled request would otherwise run cold among many unsampled ones
+ * (bench/server.ts --modes tracing prices the request path with tracing on).
+ * Under a provider someone else registered (an embedder's, a test's) the request span is
+ * live, since only its sampler can decide and it decides in startSpan; the spans below it are
+ * made from the notes when the request ends.
  */
 export class Tracing {
   private readonly tracer: Tracer | undefined;
@@ -153,7 +111,7 @@ export class Tracing {
   private flushTimer: NodeJS.Timeout | undefined;
 
   /**
-   * `ours` comes with tracing we started (startSdk): its head sampling, and where recorded
+   * `ours` comes with tracing we started (tracing-sdk.ts): its head sampling, and where recorded
    * requests' notes go. Without it (a provider someone else registered) every request's span
    * is left to that provider to sample and export.
    * `traceIdsLogged`: request log lines are written, and carry every request's trace id.
@@ -177,7 +135,7 @@ export class Tracing {
   startRequest(method: string, route: string, headers: Record<string, unknown>): RequestTrace | undefined {
     if (this.tracer === undefined) return undefined;
     const sampling = this.headSampling;
-    // With our SDK the only propagator is W3C's (startSdk): no traceparent header, no parent.
+    // With our SDK the only propagator is W3C's (tracing-sdk.ts): no traceparent header, no parent.
     const root = sampling !== undefined && headers.traceparent === undefined;
     // A new trace under a ratio sampler is decided here from the id's bytes; others by decide().
     const decidedFromIds = root && sampling.decidesRootsFromIds;
@@ -285,7 +243,7 @@ export class Tracing {
   }
 }
 
-/** What our own tracing (startSdk) gives Tracing. */
+/** What our own tracing (tracing-sdk.ts) gives Tracing. */
 export interface OwnTracing {
   headSampling: HeadSampling;
   /** Where recorded requests go once answered: the span export thread (span-export.ts). */
@@ -339,34 +297,4 @@ export function noteOf(traced: TracedRequest): RequestNote {
                   },
           },
   };
-}
-
-/** The last few group commits, so a write can find the one that covered its LSN. */
-export class RecentCommits {
-  private readonly commits: (CommitInfo | undefined)[];
-  private readonly seenMs: Float64Array;
-  private added = 0;
-
-  constructor(private readonly capacity = 64) {
-    this.commits = new Array(capacity).fill(undefined);
-    this.seenMs = new Float64Array(capacity);
-  }
-
-  /** Called for every group commit: a slot in a ring, no copy. */
-  add(info: CommitInfo): void {
-    const slot = this.added % this.capacity;
-    this.commits[slot] = info;
-    this.seenMs[slot] = performance.now();
-    this.added++;
-  }
-
-  find(lsn: number): CommitObservation | undefined {
-    for (let i = this.added - 1; i >= 0 && i >= this.added - this.capacity; i--) {
-      const slot = i % this.capacity;
-      const commit = this.commits[slot] as CommitInfo;
-      if (commit.firstLsn <= lsn && lsn <= commit.lastLsn) return { ...commit, seenMs: this.seenMs[slot] as number };
-      if (commit.lastLsn < lsn) return undefined;
-    }
-    return undefined;
-  }
 }

@@ -5,8 +5,8 @@
  * line carries the count of refusals of its class since the class's previous line.
  */
 import type { Logger } from "pino";
-import { isLogbookError } from "../errors.js";
-import type { HttpError } from "./http-error.js";
+import { isLogbookError } from "../../errors.js";
+import type { HttpError } from "../http-error.js";
 
 /** At most one line per class of refusal this often. */
 export const REFUSAL_LOG_INTERVAL_MS = 10_000;

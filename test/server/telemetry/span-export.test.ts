@@ -9,9 +9,9 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, test } from "node:test";
 import { SpanKind } from "@opentelemetry/api";
-import { SpanExport } from "../../src/server/span-export.js";
-import type { RequestNote } from "../../src/server/span-notes.js";
-import { type Collector, startCollector } from "../support/otlp-collector.js";
+import { SpanExport } from "../../../src/server/telemetry/span-export.js";
+import type { RequestNote } from "../../../src/server/telemetry/span-notes.js";
+import { type Collector, startCollector } from "../../support/otlp-collector.js";
 
 let collector: Collector;
 const saved = { ...process.env };

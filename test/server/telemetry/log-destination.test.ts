@@ -10,10 +10,10 @@ import { join, resolve } from "node:path";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { pino } from "pino";
-import { LogDestination } from "../../src/server/log-destination.js";
-import { tempDir } from "../support/temp.js";
+import { LogDestination } from "../../../src/server/telemetry/log-destination.js";
+import { tempDir } from "../../support/temp.js";
 
-const DIST = resolve(fileURLToPath(import.meta.url), "../../../dist/server/log-destination.js");
+const DIST = resolve(fileURLToPath(import.meta.url), "../../../../dist/server/telemetry/log-destination.js");
 
 /** A child that logs `lines` numbered lines through a LogDestination on stdout, then ends as told. */
 function runChild(lines: number, ending: "exit" | "drain" | "after-close"): Promise<{ stdout: string; code: number | null }> {
@@ -32,7 +32,7 @@ function runChild(lines: number, ending: "exit" | "drain" | "after-close"): Prom
   `;
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, ["--input-type=module", "-e", source], {
-      cwd: resolve(fileURLToPath(import.meta.url), "../../.."),
+      cwd: resolve(fileURLToPath(import.meta.url), "../../../.."),
       stdio: ["ignore", "pipe", "inherit"],
     });
     const chunks: Buffer[] = [];

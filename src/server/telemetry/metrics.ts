@@ -2,12 +2,13 @@
  * Prometheus metrics (prom-client), one registry per server. Request metrics are counted per
  * request in typed arrays (typed-histograms.ts); log and store figures are read from their
  * stats when scraped (nothing on the hot path), except the per-commit histograms (fsync
- * latency, records per fsync), fed by the store's commit events: at most one observation per
- * group commit, not per write.
+ * latency, records per fsync), fed through `commitSeen`: at most one observation per group
+ * commit, not per write.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import type { Store } from "../store/store.js";
-import type { Admission } from "./admission.js";
+import type { CommitInfo } from "../../log/contract.js";
+import type { Store } from "../../store/store.js";
+import type { Admission } from "../admission.js";
 import { PlainHistogram, RequestMetrics } from "./typed-histograms.js";
 
 export interface Metrics {
@@ -15,6 +16,8 @@ export interface Metrics {
   observeRequest(route: string, method: string, status: number, seconds: number): void;
   requestStarted(): void;
   requestEnded(): void;
+  /** A group commit was acknowledged. */
+  commitSeen(info: CommitInfo): void;
 }
 
 const LATENCY_BUCKETS_SECONDS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
@@ -47,7 +50,17 @@ function gauge(registry: Registry, name: string, help: string, read: () => numbe
 export function createMetrics(store: Store, admission: Admission, options: { processMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
   if (options.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: "logbook_" });
+  const http = registerHttpMetrics(registry, admission);
+  const commitSeen = registerLogMetrics(registry, store);
+  registerStoreMetrics(registry, store);
+  return { registry, ...http, commitSeen };
+}
 
+/** Requests (counted on the hot path in typed arrays and plain numbers), refusals, writes in flight. */
+function registerHttpMetrics(
+  registry: Registry,
+  admission: Admission,
+): Pick<Metrics, "observeRequest" | "requestStarted" | "requestEnded"> {
   const requests = new RequestMetrics(
     registry,
     { count: "logbook_http_requests_total", duration: "logbook_http_request_duration_seconds" },
@@ -71,7 +84,23 @@ export function createMetrics(store: Store, admission: Admission, options: { pro
     "Bytes of writes sequenced and not yet durable",
     () => admission.inFlight.bytes,
   );
+  return {
+    observeRequest(route, method, status, seconds) {
+      requests.observe(route, method, status, seconds);
+      if (status === 429) rejections.inc({ reason: "overloaded" });
+      else if (status === 503) rejections.inc({ reason: "unavailable" });
+    },
+    requestStarted: () => {
+      requestsInFlight++;
+    },
+    requestEnded: () => {
+      requestsInFlight--;
+    },
+  };
+}
 
+/** The log's per-commit histograms (fed by the returned function) and its figures, read when scraped. */
+function registerLogMetrics(registry: Registry, store: Store): (info: CommitInfo) => void {
   // Observed once per group commit on the event loop, so kept in typed arrays like the requests'.
   const fsyncSeconds = new PlainHistogram(
     registry,
@@ -91,11 +120,6 @@ export function createMetrics(store: Store, admission: Admission, options: { pro
     "Records made durable by one group commit (its batch size)",
     RECORDS_BUCKETS,
   );
-  store.on("commit", (info) => {
-    commitSeconds.observe(info.durationMs / 1000);
-    recordsPerCommit.observe(info.records);
-    if (info.durable) fsyncSeconds.observe(info.fsyncMs / 1000);
-  });
   const log = () => store.logStats;
   totalCounter(registry, "logbook_log_appends_total", "Records appended to the log", () => log().records);
   totalCounter(registry, "logbook_log_appended_bytes_total", "Record bytes appended to the log", () => log().recordBytes);
@@ -114,7 +138,16 @@ export function createMetrics(store: Store, admission: Admission, options: { pro
   gauge(registry, "logbook_log_failed", "1 once the log has failed (fsync error, disk full): writes are refused", () =>
     store.failure === undefined ? 0 : 1,
   );
+  return (info) => {
+    commitSeconds.observe(info.durationMs / 1000);
+    recordsPerCommit.observe(info.records);
+    if (info.durable) fsyncSeconds.observe(info.fsyncMs / 1000);
+  };
+}
 
+/** The store's figures, read when scraped, and the checkpoint histogram, fed by its checkpoint events. */
+function registerStoreMetrics(registry: Registry, store: Store): void {
+  const startedAtMs = Date.now();
   const checkpointSeconds = new Histogram({
     name: "logbook_store_checkpoint_duration_seconds",
     help: "Time to write and install a checkpoint",
@@ -163,20 +196,4 @@ export function createMetrics(store: Store, admission: Admission, options: { pro
     "Damaged log regions the last start passed over because the newest checkpoint holds their records (later checkpoints free their segments)",
     () => recovery.damagedBelowCheckpoint.length,
   );
-  const startedAtMs = Date.now();
-
-  return {
-    registry,
-    observeRequest(route, method, status, seconds) {
-      requests.observe(route, method, status, seconds);
-      if (status === 429) rejections.inc({ reason: "overloaded" });
-      else if (status === 503) rejections.inc({ reason: "unavailable" });
-    },
-    requestStarted: () => {
-      requestsInFlight++;
-    },
-    requestEnded: () => {
-      requestsInFlight--;
-    },
-  };
 }

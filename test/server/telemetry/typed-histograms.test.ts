@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
 import { Counter, Histogram, Registry } from "prom-client";
-import { PlainHistogram, RequestMetrics } from "../../src/server/typed-histograms.js";
+import { PlainHistogram, RequestMetrics } from "../../../src/server/telemetry/typed-histograms.js";
 
 const BOUNDS = [0.0001, 0.001, 0.01, 0.1, 1];
 

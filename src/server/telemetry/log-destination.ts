@@ -5,9 +5,8 @@
  *
  * Why not sonic-boom alone: on every write it measures its whole pending buffer with
  * Buffer.byteLength, which flattens a string of up to `maxWrite` bytes, so each line costs
- * time in proportion to what is already waiting (~3 µs a line at 8 KiB, more than metrics,
- * tracing and the line's formatting together). Handing it one block per ~16 KiB of lines
- * makes that measurement once per block.
+ * time in proportion to what is already waiting. Handing it one block per BLOCK_CHARS of
+ * lines makes that measurement once per block (bench/observability.ts prices the access log).
  */
 import { openSync } from "node:fs";
 import { pino } from "pino";

@@ -1,8 +1,8 @@
 /**
  * Head sampling decided before a span exists. The SDK decides inside `startSpan`, after it has
- * made ids, sanitized attributes and counted the span: ~4 µs a request in the server for a span
- * that records nothing (1% sampling leaves 99 of 100 such). Here the request asks the sampler
- * the OTEL_* variables configure (built by the SDK's own code) with a trace id of its own, and
+ * made ids, sanitized attributes and counted the span: work done for every span that then
+ * records nothing, which under ratio sampling is most of them. Here the request asks the
+ * sampler the OTEL_* variables configure (sampler-from-env.ts) with a trace id of its own, and
  * only a request it would record is noted, under that trace id; its spans are made later, in
  * the export thread (span-notes.ts). Loaded with the SDK, never otherwise.
  */
@@ -10,16 +10,16 @@ import { randomBytes } from "node:crypto";
 import { type Attributes, type Context, ROOT_CONTEXT, SpanKind, trace } from "@opentelemetry/api";
 import { type IdGenerator, type Sampler, SamplingDecision } from "@opentelemetry/sdk-trace-base";
 
-/** 32 KiB: a refill every ~1,360 requests (a trace id and a span id each). */
+/** 32 KiB: one refill per 1,365 requests (24 bytes each: a trace id and a span id). */
 const POOL_BYTES = 32 * 1024;
 const INVALID_SPAN_ID = "0".repeat(16);
 
 /**
- * Trace and span ids hex-encoded from a pool of random bytes: one `randomBytes` per ~1,360 requests
- * instead of four `Math.random` calls per id. Each id is its own flat string (a slice of
- * one long hex string measured slower in the server: every id kept the whole pool alive and
- * was flattened again where it was written). The next root span's trace id can be set in
- * advance: the one its sampling decision was made on.
+ * Trace and span ids hex-encoded from a pool of random bytes: one `randomBytes` per pool
+ * instead of four `Math.random` calls per id. Each id is its own flat string, not a slice of
+ * one long hex string, which would keep the whole pool alive and be flattened again wherever
+ * it is written. The next root span's trace id can be set in advance: the one its sampling
+ * decision was made on.
  */
 export class PooledIds implements IdGenerator {
   private pool = Buffer.alloc(0);
@@ -114,8 +114,8 @@ export class HeadSampling {
   readonly ids = new PooledIds();
   /**
    * Set when new traces can be decided from the trace id's bytes, as the SDK's ratio sampler
-   * decides them: the sampler's regex check and hex parsing per request measured ~0.3 µs in a
-   * loop and several times that in the server. Undefined: the sampler is asked.
+   * decides them, without the sampler's own per-request regex check and hex parsing of the
+   * id. Undefined: the sampler is asked.
    */
   private readonly rootUpperBound: number | undefined;
 

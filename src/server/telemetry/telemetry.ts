@@ -1,0 +1,174 @@
+/**
+ * The server's one observer. Routes tell it what happens to requests and writes; it turns that
+ * into metrics, traces, the status page's figures and log lines (one per request, one per
+ * class of refusal per interval). The server hands it each group commit (`commitSeen`).
+ * Everything it keeps on the hot path is a few numbers per request; with tracing off, a request
+ * allocates nothing here.
+ */
+import type { Logger } from "pino";
+import type { CommitInfo } from "../../log/contract.js";
+import type { Store } from "../../store/store.js";
+import type { Admission } from "../admission.js";
+import type { HttpError } from "../http-error.js";
+import { createMetrics, type Metrics } from "./metrics.js";
+import { type CommitObservation, RecentCommits } from "./recent-commits.js";
+import { RefusalLog, refusalClass } from "./refusal-log.js";
+import { type StatusFigures, StatusWindow } from "./status-window.js";
+import { type RequestTrace, Tracing } from "./tracing.js";
+import { startSdk, tracingRequested } from "./tracing-sdk.js";
+
+/** A request as the observer sees it; the application's request object carries these fields. */
+export interface ObservedRequest {
+  /** The correlation id (the client's X-Request-Id, or one of ours). */
+  readonly id: string;
+  readonly method: string;
+  /** The matched route's pattern ("unmatched" for none), noted before the observer is called. */
+  readonly route: string;
+  readonly headers: Record<string, unknown>;
+  /** performance.now() when the request arrived: set by requestStarted. */
+  startedMs: number;
+  /** The request's trace when tracing is on: set by requestStarted. */
+  trace: RequestTrace | undefined;
+}
+
+/** What routes tell the observer. */
+export interface RequestObserver {
+  /** A request arrived: it is counted in flight and its trace begins. Answers the `traceparent` to send back, if any. */
+  requestStarted(request: ObservedRequest): string | undefined;
+  /** A request was answered with `status` (499: its client went away first). Called once per request. */
+  requestFinished(request: ObservedRequest, status: number, tenantId: string | undefined): void;
+  /** Runs the request's store write of `operations` operations; a traced request notes its times and group commit. */
+  observeWrite(request: ObservedRequest, operations: number, write: () => Promise<number>): Promise<number>;
+  /** A write refused because the store cannot take it (LOGBOOK_UNAVAILABLE). */
+  refused(error: HttpError, route: string): void;
+}
+
+export interface TelemetryOptions {
+  store: Store;
+  admission: Admission;
+  logger: Logger;
+  /** Prometheus metrics, served at /metrics. */
+  metrics: boolean;
+  /** One JSON log line per request (carrying its trace id when tracing is on). */
+  accessLog: boolean;
+  /**
+   * Tracing on or off regardless of the environment (tests register their own provider). By
+   * default it is on when the OTEL_* variables configure an exporter, and the SDK is started.
+   */
+  tracing?: boolean;
+}
+
+export class Telemetry implements RequestObserver {
+  private readonly metrics: Metrics | undefined;
+  private readonly recentCommits = new RecentCommits();
+  private readonly statusWindow = new StatusWindow();
+  private readonly refusals: RefusalLog;
+  private readonly logger: Logger;
+  private readonly accessLog: boolean;
+  private readonly commitOf = (lsn: number): CommitObservation | undefined => this.recentCommits.find(lsn);
+
+  /** Starts tracing's SDK first when the environment asks for it. */
+  static async start(options: TelemetryOptions): Promise<Telemetry> {
+    if (options.tracing !== undefined || !tracingRequested(process.env)) {
+      return new Telemetry(options, new Tracing(options.tracing === true, undefined, options.accessLog), undefined);
+    }
+    const sdk = await startSdk();
+    return new Telemetry(options, new Tracing(true, sdk.ours, options.accessLog), sdk.shutdown);
+  }
+
+  private constructor(
+    options: TelemetryOptions,
+    private readonly tracing: Tracing,
+    private readonly stopSdk: (() => Promise<void>) | undefined,
+  ) {
+    this.metrics = options.metrics ? createMetrics(options.store, options.admission) : undefined;
+    this.logger = options.logger;
+    this.accessLog = options.accessLog;
+    this.refusals = new RefusalLog(options.logger);
+  }
+
+  get tracingEnabled(): boolean {
+    return this.tracing.enabled;
+  }
+
+  get metricsEnabled(): boolean {
+    return this.metrics !== undefined;
+  }
+
+  requestStarted(request: ObservedRequest): string | undefined {
+    request.startedMs = performance.now();
+    this.metrics?.requestStarted();
+    if (!this.tracing.enabled) return undefined;
+    const trace = this.tracing.startRequest(request.method, request.route, request.headers);
+    request.trace = trace;
+    return trace?.traceparent;
+  }
+
+  requestFinished(request: ObservedRequest, status: number, tenantId: string | undefined): void {
+    const latencyMs = performance.now() - request.startedMs;
+    const { route, method } = request;
+    const metrics = this.metrics;
+    if (metrics !== undefined) {
+      metrics.requestEnded();
+      metrics.observeRequest(route, method, status, latencyMs / 1000);
+    }
+    const traced = request.trace?.traced;
+    if (traced !== undefined) this.tracing.endRequest(traced, status, tenantId);
+    this.statusWindow.request(status);
+    if (!this.accessLog) return;
+    const traceId = request.trace?.traceId;
+    // The root logger with the correlation id as a field: one level of bindings fewer than
+    // the request's child logger, and the same line.
+    this.logger.info(
+      {
+        correlationId: request.id,
+        tenantId,
+        route,
+        method,
+        status,
+        latencyMs: Math.round(latencyMs * 1000) / 1000,
+        ...(traceId === undefined ? {} : { traceId }),
+      },
+      "request",
+    );
+  }
+
+  observeWrite(request: ObservedRequest, operations: number, write: () => Promise<number>): Promise<number> {
+    const traced = request.trace?.traced;
+    if (traced === undefined) return write();
+    return this.tracing.traceWrite(traced, operations, write, this.commitOf);
+  }
+
+  refused(error: HttpError, route: string): void {
+    this.refusals.refused(refusalClass(error), route, error.message);
+  }
+
+  /**
+   * A group commit was acknowledged (the store's `commit` event, once per commit): its figures
+   * go to the metrics, the status window and, for traced writes to find, the recent commits.
+   */
+  commitSeen(info: CommitInfo): void {
+    this.metrics?.commitSeen(info);
+    this.statusWindow.commit(info);
+    if (this.tracing.enabled) this.recentCommits.add(info);
+  }
+
+  /** The metrics in Prometheus' text format; undefined when metrics are off. */
+  async metricsExposition(): Promise<{ contentType: string; text: string } | undefined> {
+    const metrics = this.metrics;
+    if (metrics === undefined) return undefined;
+    return { contentType: metrics.registry.contentType, text: await metrics.registry.metrics() };
+  }
+
+  /** Request counts and recent group commits, for the status page. */
+  statusFigures(): StatusFigures {
+    return this.statusWindow.figures();
+  }
+
+  /** Sends the traces of answered requests to the export thread, which exports what it holds and stops. */
+  async shutdown(): Promise<void> {
+    if (this.stopSdk === undefined) return;
+    this.tracing.flush();
+    await this.stopSdk();
+  }
+}
