@@ -19,7 +19,7 @@ import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { type FileSystem, Log, NodeFileSystem } from "../src/index.js";
-import { wrapFileSystem } from "../test/support/wrap-fs.js";
+import { wrapFileSystem } from "../src/testing/index.js";
 import { Histogram } from "./support/histogram.js";
 
 const RECORD_BYTES = 116;

@@ -6,7 +6,7 @@
  *
  * Most tests run the log on node:fs behind a wrapper whose segment writes and fdatasyncs wait
  * at gates the test holds: handles without a descriptor make the log commit through them
- * (test/support/wrap-fs.ts), so "not yet written" and "written, not yet durable" last as long
+ * (src/testing/wrap-file-system.ts), so "not yet written" and "written, not yet durable" last as long
  * as the test needs.
  */
 import assert from "node:assert/strict";
@@ -15,8 +15,8 @@ import { afterEach, beforeEach, describe, test } from "node:test";
 import { isLogbookError, Log, type LogbookErrorCode, type LogOptions } from "../../src/index.js";
 import type { FileSystem } from "../../src/io/file-system.js";
 import { NodeFileSystem } from "../../src/io/node-file-system.js";
+import { wrapFileSystem } from "../../src/testing/index.js";
 import { bytes, tempDir } from "../support/temp.js";
-import { wrapFileSystem } from "../support/wrap-fs.js";
 
 const SYNC_MODES = ["always", "interval", "none"] as const;
 /** Long enough that the interval timer never syncs during a test unless the test asks it to. */

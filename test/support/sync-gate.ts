@@ -4,7 +4,7 @@
  */
 import type { FileSystem } from "../../src/io/file-system.js";
 import { NodeFileSystem } from "../../src/io/node-file-system.js";
-import { wrapFileSystem } from "./wrap-fs.js";
+import { wrapFileSystem } from "../../src/testing/index.js";
 
 export class SyncGate {
   private held: { promise: Promise<void>; release: () => void; timer: NodeJS.Timeout } | undefined;
