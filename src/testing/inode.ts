@@ -1,6 +1,7 @@
 /**
  * One file of the simulated disk: what a reader sees now (`data` up to `size`, the page cache)
  * and what would survive a power cut (`durable` up to `durableSize`, the media).
+ * Invariant: the bytes of `data` past `size` are zero, so that growing a file shows zeros.
  */
 export const SECTOR_BYTES = 512;
 
@@ -35,5 +36,19 @@ export class Inode {
     this.data.set(bytes, position);
     this.size = Math.max(this.size, end);
     for (let sector = Math.floor(position / SECTOR_BYTES); sector * SECTOR_BYTES < end; sector++) this.dirty.add(sector);
+  }
+
+  /**
+   * Sets the size a reader sees, as ftruncate does: bytes cut off are zeroed, so that growing the
+   * file again shows zeros, and the sectors between the two sizes are dirty, so that the zeros
+   * (not older durable bytes) are what the next datasync makes durable.
+   */
+  resize(sizeBytes: number): void {
+    const low = Math.min(sizeBytes, this.size);
+    const high = Math.max(sizeBytes, this.size);
+    if (sizeBytes < this.size) this.data.fill(0, sizeBytes, this.size);
+    else this.ensure(sizeBytes);
+    for (let sector = Math.floor(low / SECTOR_BYTES); sector * SECTOR_BYTES < high; sector++) this.dirty.add(sector);
+    this.size = sizeBytes;
   }
 }

@@ -154,9 +154,10 @@ export class SimulatedDisk {
 
   open(path: string, mode: OpenMode): Inode {
     const existing = this.names.get(path);
+    if (this.directories.has(path)) throw errno(mode === "create" ? "EEXIST" : "EISDIR", "open", path);
     if (mode === "create") {
       if (existing !== undefined) throw errno("EEXIST", "open", path);
-      if (!this.directories.has(dirname(path))) throw errno("ENOENT", "open", path);
+      this.requireDirectory(dirname(path), "open", path);
       const inode = new Inode();
       this.names.set(path, inode);
       return inode;
@@ -166,6 +167,7 @@ export class SimulatedDisk {
   }
 
   list(directory: string): string[] {
+    if (this.names.has(directory)) throw errno("ENOTDIR", "scandir", directory);
     const prefix = directory.endsWith("/") ? directory : `${directory}/`;
     const names: string[] = [];
     for (const path of [...this.names.keys(), ...this.directories]) {
@@ -179,6 +181,12 @@ export class SimulatedDisk {
   mkdir(directory: string): void {
     const parts = directory.split("/").filter(Boolean);
     let path = "";
+    for (const [index, part] of parts.entries()) {
+      path += `/${part}`;
+      // As mkdir -p: a file in the way is EEXIST at the end of the path, ENOTDIR before it.
+      if (this.names.has(path)) throw errno(index === parts.length - 1 ? "EEXIST" : "ENOTDIR", "mkdir", directory);
+    }
+    path = "";
     for (const part of parts) {
       path += `/${part}`;
       this.directories.add(path);
@@ -188,16 +196,20 @@ export class SimulatedDisk {
   rename(from: string, to: string): void {
     const inode = this.names.get(from);
     if (inode === undefined) throw errno("ENOENT", "rename", from);
+    this.requireDirectory(dirname(to), "rename", from);
+    if (this.directories.has(to)) throw errno("EISDIR", "rename", from);
     this.names.delete(from);
     this.names.set(to, inode);
   }
 
   unlink(path: string): void {
+    if (this.directories.has(path)) throw errno("EISDIR", "unlink", path);
     if (!this.names.delete(path)) throw errno("ENOENT", "unlink", path);
   }
 
   syncDirectory(directory: string): void {
-    if (!this.directories.has(directory)) throw errno("ENOENT", "fsync", directory);
+    if (this.names.has(directory)) throw errno("ENOTDIR", "open", directory);
+    if (!this.directories.has(directory)) throw errno("ENOENT", "open", directory);
     // The directory's own entry in its parent becomes durable with the parent's sync; here
     // a synced directory makes its children's names durable, and itself known.
     this.durableDirectories.add(directory);
@@ -222,5 +234,10 @@ export class SimulatedDisk {
 
   isCurrent(epoch: number): boolean {
     return epoch === this.epoch;
+  }
+
+  private requireDirectory(directory: string, syscall: string, path: string): void {
+    if (this.directories.has(directory)) return;
+    throw errno(this.names.has(directory) ? "ENOTDIR" : "ENOENT", syscall, path);
   }
 }

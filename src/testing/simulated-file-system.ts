@@ -12,6 +12,8 @@ import type { SimulatedDisk } from "./simulated-disk.js";
 import { DATASYNC_MS } from "./virtual-clock.js";
 
 class SimulatedHandle implements FileHandle {
+  private closed = false;
+
   constructor(
     readonly path: string,
     private readonly inode: Inode,
@@ -83,15 +85,20 @@ class SimulatedHandle implements FileHandle {
 
   async truncate(sizeBytes: number): Promise<void> {
     this.start("ftruncate");
-    this.inode.size = sizeBytes;
+    // ftruncate(2) on a descriptor not open for writing.
+    if (!this.writable) throw errno("EINVAL", "ftruncate", this.path);
+    this.inode.resize(sizeBytes);
   }
 
   async close(): Promise<void> {
     // Closing a handle from before a crash is allowed: it only lets go of the object.
+    this.closed = true;
   }
 
+  /** Starts an operation on this handle; after `close`, the operation fails with EBADF, as on a closed descriptor. */
   private start(syscall: string): void {
     this.disk.check(this.epoch, syscall, this.path);
+    if (this.closed) throw errno("EBADF", syscall, this.path);
   }
 }
 
