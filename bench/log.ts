@@ -20,7 +20,7 @@ import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { type FileSystem, Log, NodeFileSystem } from "../src/index.js";
-import { wrapFileSystem } from "../test/support/wrap-fs.js";
+import { wrapFileSystem } from "../src/testing/index.js";
 import { Histogram } from "./support/histogram.js";
 import { runCaption } from "./support/run-caption.js";
 import { type Bar, writeBarChart } from "./support/svg-chart.js";

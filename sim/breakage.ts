@@ -5,7 +5,7 @@
  */
 import { breakage as codeBreakage } from "../src/breakage.js";
 import type { FileSystem } from "../src/io/file-system.js";
-import { wrapFileSystem } from "../test/support/wrap-fs.js";
+import { wrapFileSystem } from "../src/testing/index.js";
 
 export const BREAKAGES = [
   "skip-fdatasync",

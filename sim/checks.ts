@@ -1,6 +1,6 @@
 /** What the simulator counts, and how a broken invariant is reported: with its seed. */
 import { isLogbookError } from "../src/index.js";
-import { type DiskFault, noFaults } from "../src/io/simulated-disk.js";
+import { type DiskFault, noFaults } from "../src/testing/index.js";
 
 export class SimulationFailure extends Error {
   constructor(

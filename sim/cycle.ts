@@ -1,5 +1,5 @@
 /** What the log and store simulations share: the end of a cycle, fault storms, the tally. */
-import { type CrashMode, DISK_FAULTS, type DiskFault, LATENT_FAULTS, type SimulatedDisk } from "../src/io/simulated-disk.js";
+import { type CrashMode, DISK_FAULTS, type DiskFault, LATENT_FAULTS, type SimulatedDisk } from "../src/testing/index.js";
 import { type SimCounts, SimulationFailure, typed } from "./checks.js";
 
 export const turn = () => new Promise((resolve) => setImmediate(resolve));

@@ -14,7 +14,7 @@
  * The same seed gives the same run: the disk, the workload and time all come from it.
  */
 import { isLogbookError, Log, type LogOptions, type SyncMode } from "../src/index.js";
-import { type CrashMode, DISK_FAULTS, SimulatedDisk, seededRandom } from "../src/io/simulated-disk.js";
+import { type CrashMode, DISK_FAULTS, SimulatedDisk, seededRandom } from "../src/testing/index.js";
 import { type Breakage, breakFileSystem } from "./breakage.js";
 import { check, Deferred, emptyCounts, type SimCounts, SimulationFailure, typed } from "./checks.js";
 import { endCycle, injectLatent, tally, turn } from "./cycle.js";

@@ -10,7 +10,7 @@
  * 4. nothing is acknowledged after the store's log failed, and every error is typed.
  */
 import { isLogbookError, Store, type StoreOptions, type SyncMode } from "../src/index.js";
-import { type CrashMode, DISK_FAULTS, SimulatedDisk, seededRandom } from "../src/io/simulated-disk.js";
+import { type CrashMode, DISK_FAULTS, SimulatedDisk, seededRandom } from "../src/testing/index.js";
 import { type Breakage, breakFileSystem } from "./breakage.js";
 import { check, Deferred, emptyCounts, type SimCounts, SimulationFailure, typed } from "./checks.js";
 import { endCycle, injectLatent, tally, turn } from "./cycle.js";

@@ -6,6 +6,22 @@ import * as api from "../src/index.js";
 
 const LAYERS = ["io", "log", "store", "streams", "server", "cli"] as const;
 const rank = (layer: string) => LAYERS.indexOf(layer as (typeof LAYERS)[number]);
+/**
+ * src/testing (the `logbook/testing` export) stands beside the layers, out of their reach: no
+ * production layer imports it, and it reaches the layers below it only through these front
+ * doors (src/io has no single one: its interface files), besides the leaves.
+ */
+const TESTING = "testing";
+const TESTING_MAY_IMPORT = [
+  "io/file-system.ts",
+  "io/clock.ts",
+  "io/node-file-system.ts",
+  "log/log.ts",
+  "log/contract.ts",
+  "store/store.ts",
+];
+/** The leaves: files at the top of src that import nothing of ours. */
+const LEAVES = ["errors.ts", "assert.ts"];
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -25,9 +41,36 @@ test("imports point down the layers only (cli → server → streams → store �
     for (const specifier of imports(file)) {
       if (!specifier.startsWith(".")) continue;
       const target = relative("src", join(file, "..", specifier)).split("/")[0] as string;
+      if (from === TESTING) continue; // checked by the test below
+      assert.notEqual(target, TESTING, `${file} imports ${specifier}: production code may not import src/testing`);
       if (target === from || target.endsWith(".js")) continue; // same layer, or a leaf (errors, assert)
       if (from.endsWith(".ts")) continue; // src/index.ts is the public surface; it may name anything
       assert.ok(rank(target) >= 0 && rank(target) < rank(from), `${file} imports ${specifier}: ${from} may not import ${target}`);
+    }
+  }
+});
+
+test("src/testing imports only the front doors of io, log and store, and the leaves", () => {
+  for (const file of files(join("src", TESTING))) {
+    for (const specifier of imports(file)) {
+      if (!specifier.startsWith(".")) continue;
+      const target = relative("src", join(file, "..", specifier)).replace(/\.js$/, ".ts");
+      if (target.startsWith(`${TESTING}/`)) continue;
+      assert.ok(
+        LEAVES.includes(target) || TESTING_MAY_IMPORT.includes(target),
+        `${file} imports ${specifier}: src/testing may import ${[...LEAVES, ...TESTING_MAY_IMPORT].join(", ")}`,
+      );
+    }
+  }
+});
+
+test("sim/ and bench/ import no test/ file (what they share with tests lives in src/testing)", () => {
+  for (const file of [...files("sim"), ...files("bench")]) {
+    const source = readFileSync(file, "utf8");
+    const references = [...source.matchAll(/(?:from\s+|import\(\s*|new URL\(\s*)["']([^"']+)["']/g)].map((m) => m[1] as string);
+    for (const specifier of references.filter((s) => s.startsWith("."))) {
+      const target = relative(".", join(file, "..", specifier));
+      assert.ok(!target.startsWith("test/"), `${file} imports ${specifier}, a test file`);
     }
   }
 });

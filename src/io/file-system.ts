@@ -9,6 +9,7 @@
  * - Data written is durable only after `datasync` (or `write` with `datasync: true`) returns.
  * - A created, renamed or unlinked name is durable only after `syncDirectory` of its directory.
  * - Errors are platform errors carrying an errno `code` (`EIO`, `ENOSPC`, `ENOENT`…).
+ * test/io/file-system-conformance.ts states this contract as tests, run against every implementation.
  */
 export type OpenMode =
   /** read only; the file must exist */

@@ -11,9 +11,9 @@ import { isLogbookError, Log, type LogOptions } from "../../src/index.js";
 import type { FileSystem } from "../../src/io/file-system.js";
 import { NodeFileSystem } from "../../src/io/node-file-system.js";
 import { FRAME_HEADER_BYTES, RECORD_HEADER_BYTES, recordBytes, SEGMENT_HEADER_BYTES } from "../../src/log/format.js";
+import { wrapFileSystem } from "../../src/testing/index.js";
 import { segmentFiles, zeroRange } from "../support/surgery.js";
 import { bytes, tempDir } from "../support/temp.js";
-import { wrapFileSystem } from "../support/wrap-fs.js";
 
 const SMALL: LogOptions = { segmentBytes: 64 * 1024, batchBytesMax: 16 * 1024 };
 const PAYLOAD_BYTES = 100;

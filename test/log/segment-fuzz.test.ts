@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Log, type LogOptions, type RecoveryMode } from "../../src/index.js";
-import { SimulatedDisk, seededRandom } from "../../src/io/simulated-disk.js";
+import { SimulatedDisk, seededRandom } from "../../src/testing/index.js";
 import { assertTyped } from "../support/typed.js";
 
 const CASES = Number(process.env.LOGBOOK_FUZZ_CASES ?? 600);

@@ -5,83 +5,22 @@
  * LSN never sequenced, a closed log and a failed log answer with typed errors.
  *
  * Most tests run the log on node:fs behind a wrapper whose segment writes and fdatasyncs wait
- * at gates the test holds: handles without a descriptor make the log commit through them
- * (test/support/wrap-fs.ts), so "not yet written" and "written, not yet durable" last as long
+ * at gates the test holds (test/support/gated-disk.ts): handles without a descriptor make the
+ * log commit through them, so "not yet written" and "written, not yet durable" last as long
  * as the test needs.
  */
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { afterEach, beforeEach, describe, test } from "node:test";
 import { isLogbookError, Log, type LogbookErrorCode, type LogOptions } from "../../src/index.js";
-import type { FileSystem } from "../../src/io/file-system.js";
-import { NodeFileSystem } from "../../src/io/node-file-system.js";
+import { GatedDisk } from "../support/gated-disk.js";
 import { bytes, tempDir } from "../support/temp.js";
-import { wrapFileSystem } from "../support/wrap-fs.js";
 
 const SYNC_MODES = ["always", "interval", "none"] as const;
 /** Long enough that the interval timer never syncs during a test unless the test asks it to. */
 const INTERVAL_NEVER_MS = 600_000;
 /** How long a test lets a promise that must not settle run before it looks. */
 const SETTLE_GRACE_MS = 100;
-/** A held gate lets go on its own after this, so that a failing test still closes its log. */
-const GATE_HOLD_MS_MAX = 10_000;
-
-/** Calls that wait while the gate is held, then go on, or fail with an errno error. */
-class Gate {
-  private held: { promise: Promise<void>; release: () => void; timer: NodeJS.Timeout } | undefined;
-  private failWith: string | undefined;
-
-  hold(): void {
-    let release = (): void => undefined;
-    const promise = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    this.held = { promise, release, timer: setTimeout(() => this.release(), GATE_HOLD_MS_MAX) };
-  }
-
-  /** Lets the held calls go on; with `errnoCode` they, and every later one, fail with it. */
-  release(errnoCode?: string): void {
-    this.failWith = errnoCode;
-    if (this.held === undefined) return;
-    clearTimeout(this.held.timer);
-    this.held.release();
-    this.held = undefined;
-  }
-
-  async pass(syscall: string): Promise<void> {
-    await this.held?.promise;
-    if (this.failWith === undefined) return;
-    const error = new Error(`${this.failWith}: injected fault, ${syscall}`) as NodeJS.ErrnoException;
-    error.code = this.failWith;
-    error.syscall = syscall;
-    throw error;
-  }
-}
-
-/** node:fs with the segments' writes and fdatasyncs behind gates, and the order in which they returned or began. */
-class GatedDisk {
-  readonly writes = new Gate();
-  readonly syncs = new Gate();
-  readonly events: ("write returned" | "fdatasync began" | "fdatasync returned")[] = [];
-  readonly fileSystem: FileSystem = wrapFileSystem(new NodeFileSystem(), {
-    handle: (inner) => {
-      if (!inner.path.endsWith(".log")) return {};
-      return {
-        write: async (data, position, options) => {
-          await this.writes.pass("write");
-          await inner.write(data, position, options);
-          this.events.push("write returned");
-        },
-        datasync: async () => {
-          this.events.push("fdatasync began");
-          await this.syncs.pass("fdatasync");
-          await inner.datasync();
-          this.events.push("fdatasync returned");
-        },
-      };
-    },
-  });
-}
 
 interface Tracked {
   settled: boolean;
@@ -136,12 +75,14 @@ describe("log.waitFor", () => {
     });
   }
 
-  for (const sync of ["interval", "none"] as const) {
-    test(`sync ${sync}: "written" resolves once the record's write returned, never before, and not durable yet`, async () => {
+  for (const sync of SYNC_MODES) {
+    const after = sync === "always" ? "and its fdatasync returned (published together)" : "returned, not durable yet";
+    test(`sync ${sync}: "written" resolves once the record's write ${after}, never before`, async () => {
       const disk = new GatedDisk();
       await using log = await openGated(sync, disk);
       await log.append(bytes("first"));
       disk.writes.hold();
+      if (sync === "always") disk.syncs.hold();
       const payload = bytes("the record waited for");
       const appended = track(log.append(payload));
       const lsn = log.lastLsn;
@@ -152,35 +93,26 @@ describe("log.waitFor", () => {
       assert.equal(log.writtenLsn, lsn - 1);
       assert.equal(await inSegmentFile(log, payload), false);
       disk.writes.release();
+      if (sync === "always") {
+        // A frame's write and fdatasync are published together: "written" waits for both.
+        await pause();
+        assert.equal(await inSegmentFile(log, payload), true, "the write returned");
+        assert.equal(written.settled, false, "resolved while the fdatasync was held");
+        assert.equal(appended.settled, false, "acknowledged while the fdatasync was held");
+        assert.equal(log.writtenLsn, lsn - 1);
+        disk.syncs.release();
+      }
       await log.waitFor(lsn, "written");
       assert.equal(written.error, undefined);
       assert.equal(await inSegmentFile(log, payload), true, "the OS has the bytes");
-      assert.ok(log.durableLsn < lsn, `durable up to ${log.durableLsn}: no fdatasync was asked for`);
-      assert.ok(!disk.events.includes("fdatasync began"), "written does not sync");
+      if (sync === "always") {
+        assert.equal(log.durableLsn, lsn);
+      } else {
+        assert.ok(log.durableLsn < lsn, `durable up to ${log.durableLsn}: no fdatasync was asked for`);
+        assert.ok(!disk.events.includes("fdatasync began"), "written does not sync");
+      }
     });
   }
-
-  test('sync always: "written" resolves with "durable": a frame\'s write and fdatasync are published together', async () => {
-    const disk = new GatedDisk();
-    await using log = await openGated("always", disk);
-    disk.writes.hold();
-    disk.syncs.hold();
-    const payload = bytes("the record waited for");
-    const appended = track(log.append(payload));
-    const lsn = log.lastLsn;
-    const written = track(log.waitFor(lsn, "written"));
-    await pause();
-    assert.equal(written.settled, false, "resolved while the write was held");
-    disk.writes.release();
-    await pause();
-    assert.equal(await inSegmentFile(log, payload), true, "the write returned");
-    assert.equal(written.settled, false, "resolved while the fdatasync was held");
-    assert.equal(appended.settled, false, "acknowledged while the fdatasync was held");
-    assert.equal(log.writtenLsn, lsn - 1);
-    disk.syncs.release();
-    await log.waitFor(lsn, "written");
-    assert.equal(log.durableLsn, lsn);
-  });
 
   for (const sync of SYNC_MODES) {
     test(`sync ${sync}: "durable" waits for an fdatasync that began after the write returned, and starts it`, async () => {

@@ -9,15 +9,14 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { Log, type LogOptions } from "../../src/index.js";
-import { SimulatedDisk } from "../../src/io/simulated-disk.js";
 import { CommitRing, CommitterState, Control, Owner } from "../../src/log/commit-ring.js";
 import { Committer, type CommitterIo } from "../../src/log/committer.js";
 import { SEGMENT_HEADER_BYTES } from "../../src/log/format.js";
 import { encodeUnsealedRecord } from "../../src/log/record.js";
 import { segmentName } from "../../src/log/segment-header.js";
 import { startWorker } from "../../src/start-worker.js";
+import { SimulatedDisk, wrapFileSystem } from "../../src/testing/index.js";
 import type { LsnFlipperData } from "../support/lsn-flipper-thread.js";
-import { wrapFileSystem } from "../support/wrap-fs.js";
 
 /** A ring with one record of `lsn` published as one group, ready to be committed. */
 function ringWithOneGroup(lsn: number): CommitRing {

@@ -12,9 +12,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { type FileSystem, isLogbookError, Log, NodeFileSystem, Store } from "../../src/index.js";
+import { wrapFileSystem } from "../../src/testing/index.js";
 import { type FsType, LoopFileSystem, powerCutUnavailable } from "../support/loop-fs.js";
 import { killProcess, type ServerProcess, startServerProcess } from "../support/server-process.js";
-import { wrapFileSystem } from "../support/wrap-fs.js";
 
 const LOG_CUTS = Number(process.env.LOGBOOK_POWER_CUTS ?? 80);
 const STORE_CUTS = Math.ceil(LOG_CUTS / 3);

@@ -4,28 +4,28 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { GatedDisk } from "../support/gated-disk.js";
 import { startTestServer, type TestServer } from "../support/server.js";
-import { SyncGate } from "../support/sync-gate.js";
 
 /** The store key of an HTTP key of the default (open) tenant. */
 const storageKey = (key: string) => `k/default/${key}`;
 
 describe("conditional writes over HTTP against a write not yet durable", () => {
-  const gate = new SyncGate();
+  const disk = new GatedDisk();
   let s: TestServer;
   before(async () => {
-    s = await startTestServer({ checkpointOnExit: false }, { fileSystem: gate.fileSystem });
+    s = await startTestServer({ checkpointOnExit: false }, { fileSystem: disk.fileSystem });
   });
   after(async () => {
-    gate.release();
+    disk.syncs.release();
     await s.stop();
   });
 
   /** Starts `write` on the store with commits held, and lets them go `holdMs` later. */
   function holdWhile<T>(write: () => Promise<T>, holdMs = 300): Promise<T> {
-    gate.hold();
+    disk.syncs.hold();
     const pending = write();
-    setTimeout(() => gate.release(), holdMs);
+    setTimeout(() => disk.syncs.release(), holdMs);
     return pending;
   }
 

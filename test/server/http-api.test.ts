@@ -5,9 +5,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { NodeFileSystem } from "../../src/io/node-file-system.js";
+import { wrapFileSystem } from "../../src/testing/index.js";
 import { FaultyFileSystem } from "../support/faulty-fs.js";
 import { startTestServer, type TestServer } from "../support/server.js";
-import { wrapFileSystem } from "../support/wrap-fs.js";
 
 describe("the key-value routes", () => {
   let s: TestServer;

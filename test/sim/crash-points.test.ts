@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { withBreakage } from "../../sim/breakage.js";
 import { Log, type LogOptions, Store, type StoreOptions } from "../../src/index.js";
-import { CRASH_MODES, type CrashMode, SimulatedDisk } from "../../src/io/simulated-disk.js";
+import { CRASH_MODES, type CrashMode, SimulatedDisk } from "../../src/testing/index.js";
 
 const SEED = 4242;
 const LOG_DIR = "/data/log";

@@ -12,7 +12,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Log } from "../../src/index.js";
-import { DISK_FAULTS, type DiskFault, SimulatedDisk, seededRandom } from "../../src/io/simulated-disk.js";
+import { DISK_FAULTS, type DiskFault, SimulatedDisk, seededRandom } from "../../src/testing/index.js";
 import { assertTyped } from "../support/typed.js";
 
 // 300 seeds in CI: test/sim/simulation.test.ts sweeps the same faults at scale; 700 or more

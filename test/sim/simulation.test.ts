@@ -10,7 +10,7 @@ import { BREAKAGES, type Breakage } from "../../sim/breakage.js";
 import { addCounts, emptyCounts, formatCounts, type SimCounts, SimulationFailure } from "../../sim/checks.js";
 import { type RunSpec, reproduction, runSeed, type Target } from "../../sim/run.js";
 import { Log } from "../../src/index.js";
-import { CRASH_MODES, DISK_FAULTS, LATENT_FAULTS, SimulatedDisk, seededRandom } from "../../src/io/simulated-disk.js";
+import { CRASH_MODES, DISK_FAULTS, LATENT_FAULTS, SimulatedDisk, seededRandom } from "../../src/testing/index.js";
 
 const SCALE = Number(process.env.LOGBOOK_SIM_SCALE ?? 1);
 

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Store, type StoreOptions } from "../../src/index.js";
-import { DISK_FAULTS, SimulatedDisk, seededRandom } from "../../src/io/simulated-disk.js";
+import { DISK_FAULTS, SimulatedDisk, seededRandom } from "../../src/testing/index.js";
 import { assertTyped } from "../support/typed.js";
 
 const SEEDS = Number(process.env.LOGBOOK_FAULT_SEEDS ?? 700) >> 1;

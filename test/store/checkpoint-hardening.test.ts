@@ -4,10 +4,10 @@ import { basename, dirname, join } from "node:path";
 import { afterEach, beforeEach, describe, test } from "node:test";
 import { type FileHandle, type FileSystem, isLogbookError, NodeFileSystem, Store, type StoreOptions } from "../../src/index.js";
 import { writeManifest } from "../../src/store/manifest.js";
+import { wrapFileSystem } from "../../src/testing/index.js";
 import { flipBit } from "../support/surgery.js";
 import { tempDir } from "../support/temp.js";
 import { hashTree } from "../support/tree-hash.js";
-import { wrapFileSystem } from "../support/wrap-fs.js";
 
 const SMALL: StoreOptions = { segmentBytes: 16 * 1024 + 64, batchBytesMax: 16 * 1024, checkpointEveryBytes: 0 };
 

@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { type FileHandle, type FileSystem, isLogbookError } from "../../src/index.js";
-import { SimulatedDisk } from "../../src/io/simulated-disk.js";
 import { BLOCK_BYTES_TARGET, BLOCK_HEADER_BYTES, CHECKPOINT_FOOTER_BYTES, writeCheckpoint } from "../../src/store/checkpoint.js";
 import { CHECKPOINT_READ_WINDOW_BYTES, readCheckpoint } from "../../src/store/checkpoint-reader.js";
 import { SortedState, storedValue, storedVersion, toStored } from "../../src/store/state.js";
-import { wrapFileSystem } from "../support/wrap-fs.js";
+import { SimulatedDisk, wrapFileSystem } from "../../src/testing/index.js";
 
 const DIR = "/store";
 const LSN = 1_000_000;

@@ -2,12 +2,12 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
 import { isLogbookError } from "../../src/index.js";
-import { SimulatedDisk } from "../../src/io/simulated-disk.js";
 import { writeCheckpoint } from "../../src/store/checkpoint.js";
 import { readCheckpoint } from "../../src/store/checkpoint-reader.js";
 import { readManifest, writeManifest } from "../../src/store/manifest.js";
 import { encodeOperations, visitOperations } from "../../src/store/operation.js";
 import { SortedState, storedValue, storedVersion, toStored } from "../../src/store/state.js";
+import { SimulatedDisk } from "../../src/testing/index.js";
 
 const DIR = "/store";
 

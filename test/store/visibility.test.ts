@@ -9,8 +9,8 @@ import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, test } from "node:test";
 import { Store } from "../../src/index.js";
 import { NodeFileSystem } from "../../src/io/node-file-system.js";
+import { wrapFileSystem } from "../../src/testing/index.js";
 import { tempDir } from "../support/temp.js";
-import { wrapFileSystem } from "../support/wrap-fs.js";
 
 /** Long enough that the interval timer never syncs during a test. */
 const INTERVAL_NEVER_MS = 600_000;

@@ -1,17 +1,18 @@
 /**
  * A FileSystem that delegates to another, with chosen methods replaced: for broken or
- * restricted disk layers in tests and benchmarks. Handles never expose a descriptor, so the
- * log commits through the FileHandle methods (on the event loop), where replacements apply.
+ * restricted disk layers in tests, simulations and benchmarks. Handles never expose a
+ * descriptor, so the log commits through the FileHandle methods (on the event loop), where
+ * the replacements apply.
  */
-import type { FileHandle, FileSystem } from "../../src/io/file-system.js";
+import type { FileHandle, FileSystem } from "../io/file-system.js";
 
-export interface Replacements {
+export interface FileSystemReplacements {
   /** Given the real handle, the methods its wrapper does differently. */
   handle?: (inner: FileHandle) => Partial<Pick<FileHandle, "write" | "datasync">>;
   syncDirectory?: FileSystem["syncDirectory"];
 }
 
-export function wrapFileSystem(inner: FileSystem, replace: Replacements = {}): FileSystem {
+export function wrapFileSystem(inner: FileSystem, replace: FileSystemReplacements = {}): FileSystem {
   const wrap = (handle: FileHandle): FileHandle => ({
     path: handle.path,
     read: (buffer, position) => handle.read(buffer, position),
