@@ -6,6 +6,7 @@ import { LogbookError } from "../errors.js";
 import { type Clock, systemClock } from "../io/clock.js";
 import type { FileSystem } from "../io/file-system.js";
 import { FRAME_HEADER_BYTES, RECORD_HEADER_BYTES, SEGMENT_HEADER_BYTES } from "./format.js";
+import { RECOVERY_RULES, type RecoveryRules } from "./recovery-rules.js";
 
 /**
  * - `always`: an append resolves after the fdatasync that covers it (survives power loss).
@@ -41,6 +42,8 @@ export interface LogOptions {
    */
   commitOnEventLoop?: boolean;
   recovery?: RecoveryMode;
+  /** A different rules table: only the crash simulator's deliberately broken variants set it. */
+  recoveryRules?: RecoveryRules;
   /** `full` checks every record of every segment at open; `tail` only the newest segment (others are checked when read). */
   verifyOnOpen?: "full" | "tail";
   /**
@@ -69,6 +72,7 @@ export interface ResolvedLogOptions {
   preallocate: boolean;
   commitOnEventLoop: boolean;
   recovery: RecoveryMode;
+  recoveryRules: RecoveryRules;
   verifyOnOpen: "full" | "tail";
   requiredFromLsn: number;
   readOnly: boolean;
@@ -142,6 +146,7 @@ export function resolveLogOptions(options: LogOptions = {}): ResolvedLogOptions 
     preallocate: booleanOption("preallocate", options.preallocate, true),
     commitOnEventLoop: booleanOption("commitOnEventLoop", options.commitOnEventLoop, true),
     recovery,
+    recoveryRules: options.recoveryRules ?? RECOVERY_RULES,
     verifyOnOpen: choiceOption("verifyOnOpen", options.verifyOnOpen, "full", ["full", "tail"]),
     requiredFromLsn: integerOption("requiredFromLsn", options.requiredFromLsn, 0, 0, Number.MAX_SAFE_INTEGER),
     readOnly: booleanOption("readOnly", options.readOnly, false) || recovery === "salvage",
