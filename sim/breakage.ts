@@ -1,11 +1,14 @@
 /**
- * Deliberately broken variants (issue "Crash simulation"): each must be caught by the sweep.
- * Those that live in the disk layer are made by wrapping the simulated disk; those that live
- * in the log's or store's own logic are switched on through src/breakage.ts.
+ * Deliberately broken variants: each must be caught by the crash simulation. Those that live
+ * in the disk layer are made by wrapping the simulated disk; those that live in the log's or the
+ * store's own logic are injected into the one log or store they break (a different recovery
+ * rules table, a wrapped write-ahead log), never switched on globally.
  */
 import { breakage as codeBreakage } from "../src/breakage.js";
 import type { FileSystem } from "../src/io/file-system.js";
+import type { LogOptions } from "../src/log/options.js";
 import { wrapFileSystem } from "../src/testing/index.js";
+import { keepTornTailRules } from "./broken-recovery.js";
 
 export const BREAKAGES = [
   "skip-fdatasync",
@@ -56,14 +59,17 @@ export function breakFileSystem(fs: FileSystem, breakage: Breakage | undefined):
   }
 }
 
+/** The log options that make the log-level variants: a different recovery rules table. */
+export function breakLogOptions(breakage: Breakage | undefined): Pick<LogOptions, "recoveryRules"> {
+  return breakage === "keep-torn-tail" ? { recoveryRules: keepTornTailRules } : {};
+}
+
 /** Switches the code-level variants on for the duration of `run`. */
 export async function withBreakage<T>(breakage: Breakage | undefined, run: () => Promise<T>): Promise<T> {
-  codeBreakage.keepTornTail = breakage === "keep-torn-tail";
   codeBreakage.freeLogBeforeManifest = breakage === "free-log-before-manifest";
   try {
     return await run();
   } finally {
-    codeBreakage.keepTornTail = false;
     codeBreakage.freeLogBeforeManifest = false;
   }
 }

@@ -15,7 +15,7 @@
  */
 import { isLogbookError, Log, type LogOptions, type SyncMode } from "../src/index.js";
 import { type CrashMode, DISK_FAULTS, SimulatedDisk, seededRandom } from "../src/testing/index.js";
-import { type Breakage, breakFileSystem } from "./breakage.js";
+import { type Breakage, breakFileSystem, breakLogOptions } from "./breakage.js";
 import { check, Deferred, emptyCounts, type SimCounts, SimulationFailure, typed } from "./checks.js";
 import { endCycle, injectLatent, tally, turn } from "./cycle.js";
 
@@ -69,6 +69,7 @@ export async function simulateLog(seed: number, options: LogSimulationOptions): 
     // Virtual milliseconds: an fdatasync takes 0.2, other calls 0.005, so several frames may wait.
     syncIntervalMs: 1 + (seed % 8),
     clock: disk.clock,
+    ...breakLogOptions(options.breakage),
   };
   const open = () => Log.open(DIR, { ...logOptions, fileSystem: breakFileSystem(disk.view(), options.breakage) });
   const written = new Map<number, string>();

@@ -5,8 +5,6 @@
  * store, and only sim/ and test/ ever set them; a process that does not is unaffected.
  */
 export const breakage = {
-  /** Recovery leaves a torn tail in place and appends after it instead of cutting it. */
-  keepTornTail: false,
   /** A checkpoint frees the log below it before its manifest is durable. */
   freeLogBeforeManifest: false,
 };
