@@ -6,9 +6,9 @@
 import assert from "node:assert/strict";
 import { performance } from "node:perf_hooks";
 import { afterEach, beforeEach, describe, test } from "node:test";
-import { isLogbookError, Store, type StoreOptions } from "../../src/index.js";
+import { isLogbookError, type StoreOptions } from "../../src/index.js";
 import { SequencedWrites } from "../../src/store/sequenced-writes.js";
-import { SyncGate } from "../support/sync-gate.js";
+import { commitGate, openStore } from "../support/store-log.js";
 import { tempDir } from "../support/temp.js";
 
 const SMALL: StoreOptions = { segmentBytes: 64 * 1024, batchBytesMax: 16 * 1024, checkpointEveryBytes: 0 };
@@ -54,7 +54,7 @@ describe("conditional writes against writes not yet durable", () => {
   });
 
   test("two compare-and-set loops that re-read with get on each conflict both finish, and timers fire meanwhile", async () => {
-    await using db = await Store.open(dir, SMALL);
+    await using db = await openStore(dir, SMALL);
     const incrementsEach = 200;
     // Bounded in time and attempts, checked inside the loops: a loop that starves the event
     // loop never lets a timer (nor node:test's timeout) fire, so only these can stop it.
@@ -92,8 +92,8 @@ describe("conditional writes against writes not yet durable", () => {
   });
 
   test("a conflict with a write not yet durable is answered once that write is applied, with its version", async () => {
-    const gate = new SyncGate();
-    await using db = await Store.open(dir, { ...SMALL, fileSystem: gate.fileSystem });
+    const gate = commitGate();
+    await using db = await openStore(dir, { ...SMALL, ...gate.options });
     const v1 = await db.put("k", "one");
     gate.hold();
     const pending = db.put("k", "two");
@@ -115,8 +115,8 @@ describe("conditional writes against writes not yet durable", () => {
   });
 
   test("a conflict's currentVersion is the applied version, even while a later write on the key is pending", async () => {
-    const gate = new SyncGate();
-    await using db = await Store.open(dir, { ...SMALL, fileSystem: gate.fileSystem });
+    const gate = commitGate();
+    await using db = await openStore(dir, { ...SMALL, ...gate.options });
     const v1 = await db.put("k", "one");
     gate.hold();
     const pending = db.put("k", "two");
@@ -132,8 +132,8 @@ describe("conditional writes against writes not yet durable", () => {
   });
 
   test("a conditional write chained on one's own pending write holds, and lands after it", async () => {
-    const gate = new SyncGate();
-    await using db = await Store.open(dir, { ...SMALL, fileSystem: gate.fileSystem });
+    const gate = commitGate();
+    await using db = await openStore(dir, { ...SMALL, ...gate.options });
     gate.hold();
     const first = db.put("k", "one", { ifVersion: 0 });
     const chained = db.put("k", "two", { ifVersion: db.versionOf("k") });
@@ -144,8 +144,8 @@ describe("conditional writes against writes not yet durable", () => {
   });
 
   test("of two racing conditional writes on one version exactly one wins, durable or not", async () => {
-    const gate = new SyncGate();
-    await using db = await Store.open(dir, { ...SMALL, fileSystem: gate.fileSystem });
+    const gate = commitGate();
+    await using db = await openStore(dir, { ...SMALL, ...gate.options });
     const v1 = await db.put("k", 0);
     for (const held of [false, true]) {
       const base = db.getSync("k")?.version ?? v1;
@@ -170,8 +170,8 @@ describe("conditional writes against writes not yet durable", () => {
   });
 
   test("a batch whose conditions fail only against pending writes waits for the newest of them", async () => {
-    const gate = new SyncGate();
-    await using db = await Store.open(dir, { ...SMALL, fileSystem: gate.fileSystem });
+    const gate = commitGate();
+    await using db = await openStore(dir, { ...SMALL, ...gate.options });
     const va = await db.put("a", 1);
     const vb = await db.put("b", 1);
     gate.hold();
@@ -197,8 +197,8 @@ describe("conditional writes against writes not yet durable", () => {
   });
 
   test("a conflict with a pending write whose log then fails rejects with the log's failure, not a conflict", async () => {
-    const gate = new SyncGate();
-    const db = await Store.open(dir, { ...SMALL, fileSystem: gate.fileSystem });
+    const gate = commitGate();
+    const db = await openStore(dir, { ...SMALL, ...gate.options });
     try {
       const v1 = await db.put("k", "one");
       gate.hold();
