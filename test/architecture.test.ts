@@ -33,6 +33,15 @@ test("imports point down the layers only (cli → server → streams → store �
   }
 });
 
+test("the store reaches src/log only through its front door (src/log/index.ts: the WriteAheadLog seam)", () => {
+  for (const file of files("src/store")) {
+    for (const specifier of imports(file)) {
+      const target = relative("src", join(file, "..", specifier));
+      if (target.startsWith("log/")) assert.equal(target, "log/index.js", `${file} imports ${specifier}`);
+    }
+  }
+});
+
 test("the leaves (errors, assert, breakage) import nothing of ours", () => {
   for (const leaf of ["src/errors.ts", "src/assert.ts", "src/breakage.ts"]) {
     assert.deepEqual(
