@@ -1,6 +1,7 @@
 /**
- * The write-ahead log: the front door of src/log. Open recovers what is on disk, then
- * appends go through the group-commit writer and reads through the checked reader.
+ * The write-ahead log as an application uses it (re-exported by the front door, index.ts). Open
+ * recovers what is on disk, then appends go through the group-commit writer and reads through
+ * the checked reader. openLogWithHooks opens one for the WriteAheadLog seam (local-wal.ts).
  */
 import { EventEmitter } from "node:events";
 import { resolve as resolvePath } from "node:path";
@@ -392,7 +393,7 @@ export async function openLogWithHooks(directory: string, options: LogOptions, h
   } catch (error) {
     await lock?.release();
     if (ownsFileSystem) await fs.close?.();
-    // (An EIO from a read during recovery escaped untyped before: test/sim/log-faults.test.ts, seed 5.)
+    // A disk error during recovery (a read EIO) is typed like any other (test/sim/log-faults.test.ts, seed 5).
     throw asDiskError(error, `opening the log in ${path} failed`, { file: path });
   }
 }
