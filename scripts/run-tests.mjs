@@ -1,7 +1,8 @@
 // Runs every test file under test/ with node's test runner and the tsx loader (node 20's
-// runner does not discover .ts files by itself). Extra arguments filter files by substring.
+// runner does not discover .ts files by itself), then the store's tests once more over the
+// in-memory log. Extra arguments filter files by substring.
 import { spawnSync } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 
 function find(dir) {
@@ -20,9 +21,20 @@ if (files.length === 0) {
   console.error("no test files matched");
   process.exit(1);
 }
-const result = spawnSync(
-  process.execPath,
-  ["--import", "tsx", "--test", "--test-concurrency=2", "--test-reporter=spec", ...files],
-  { stdio: "inherit" },
+const run = (testFiles, env = process.env) =>
+  spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=2", "--test-reporter=spec", ...testFiles], {
+    stdio: "inherit",
+    env,
+  }).status ?? 1;
+
+// The store's tests that open stores (through test/support/store-log.ts) run a second time over
+// the in-memory log: the store reaches either log through one seam and must keep its guarantees on both.
+const overMemoryLog = files.filter(
+  (file) => file.startsWith(join("test", "store")) && readFileSync(file, "utf8").includes("support/store-log.js"),
 );
-process.exit(result.status ?? 1);
+let status = run(files);
+if (overMemoryLog.length > 0) {
+  console.log(`# the store's tests again over the in-memory log (LOGBOOK_TEST_LOG=memory): ${overMemoryLog.length} files`);
+  status = Math.max(status, run(overMemoryLog, { ...process.env, LOGBOOK_TEST_LOG: "memory" }));
+}
+process.exit(status);

@@ -4,10 +4,11 @@
  * store's own logic are injected into the one log or store they break (a different recovery
  * rules table, a wrapped write-ahead log), never switched on globally.
  */
-import { breakage as codeBreakage } from "../src/breakage.js";
 import type { FileSystem } from "../src/io/file-system.js";
 import type { LogOptions } from "../src/log/options.js";
+import type { StoreOptions } from "../src/store/store.js";
 import { wrapFileSystem } from "../src/testing/index.js";
+import { openLogFreeingBeforeManifest } from "./broken-log.js";
 import { keepTornTailRules } from "./broken-recovery.js";
 
 export const BREAKAGES = [
@@ -64,12 +65,7 @@ export function breakLogOptions(breakage: Breakage | undefined): Pick<LogOptions
   return breakage === "keep-torn-tail" ? { recoveryRules: keepTornTailRules } : {};
 }
 
-/** Switches the code-level variants on for the duration of `run`. */
-export async function withBreakage<T>(breakage: Breakage | undefined, run: () => Promise<T>): Promise<T> {
-  codeBreakage.freeLogBeforeManifest = breakage === "free-log-before-manifest";
-  try {
-    return await run();
-  } finally {
-    codeBreakage.freeLogBeforeManifest = false;
-  }
+/** `options` for a store, with the store-level variant's log (freeing it before the manifest) when asked. */
+export function breakStoreOptions(options: StoreOptions, breakage: Breakage | undefined): StoreOptions {
+  return breakage === "free-log-before-manifest" ? { ...options, openLog: openLogFreeingBeforeManifest(options) } : options;
 }

@@ -125,16 +125,16 @@ export async function simulateLog(seed: number, options: LogSimulationOptions): 
         const salt = Math.floor(random() * 1e9);
         const next = log.lastLsn + 1;
         const payloads = Array.from({ length: batch }, (_, k) => payloadFor(seed, next + k, salt, sync !== "always"));
-        let sequenced: ReturnType<Log["sequence"]>;
-        try {
-          sequenced = log.sequence(payloads);
-        } catch (error) {
-          typed(error, seed, `${where}: sequence`);
+        // appendBatch sequences the group before it returns: its LSNs are next, next + 1, ...
+        const committed = log.appendBatch(payloads);
+        if (log.lastLsn < next) {
+          // Nothing was sequenced: the log refused the group, typed.
+          committed.catch((error: unknown) => deferred.run(() => typed(error, seed, `${where}: sequence`)));
           break;
         }
-        payloads.forEach((payload, k) => written.set(sequenced.firstLsn + k, new TextDecoder().decode(payload)));
-        sequenced.committed.then(
-          (first) =>
+        payloads.forEach((payload, k) => written.set(next + k, new TextDecoder().decode(payload)));
+        committed.then(
+          ([first = next]) =>
             deferred.run(() => {
               // Fail-stop: once the log has failed, nothing more may be acknowledged.
               check(log.failure === undefined, seed, `${where}: LSN ${first} acknowledged after the log failed`);

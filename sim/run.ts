@@ -2,7 +2,6 @@
 
 import type { SyncMode } from "../src/index.js";
 import type { Breakage } from "./breakage.js";
-import { withBreakage } from "./breakage.js";
 import type { SimCounts } from "./checks.js";
 import { simulateLog } from "./log-simulation.js";
 import { simulateStore } from "./store-simulation.js";
@@ -25,7 +24,7 @@ export interface RunSpec {
 
 export function runSeed(spec: RunSpec): Promise<SimCounts> {
   const { target, seed, ...options } = spec;
-  return withBreakage(spec.breakage, () => (target === "log" ? simulateLog(seed, options) : simulateStore(seed, options)));
+  return target === "log" ? simulateLog(seed, options) : simulateStore(seed, options);
 }
 
 /** The fewest cycles, then the fewest steps, with which the seed still fails. */

@@ -11,7 +11,7 @@
  */
 import { isLogbookError, Store, type StoreOptions, type SyncMode } from "../src/index.js";
 import { type CrashMode, DISK_FAULTS, SimulatedDisk, seededRandom } from "../src/testing/index.js";
-import { type Breakage, breakFileSystem } from "./breakage.js";
+import { type Breakage, breakFileSystem, breakStoreOptions } from "./breakage.js";
 import { check, Deferred, emptyCounts, type SimCounts, SimulationFailure, typed } from "./checks.js";
 import { endCycle, injectLatent, tally, turn } from "./cycle.js";
 
@@ -90,7 +90,11 @@ export async function simulateStore(seed: number, options: StoreSimulationOption
     syncIntervalMs: 1 + (seed % 8),
     clock: disk.clock,
   };
-  const open = () => Store.open(DIR, { ...storeOptions, fileSystem: breakFileSystem(disk.view(), options.breakage) });
+  const open = () =>
+    Store.open(
+      DIR,
+      breakStoreOptions({ ...storeOptions, fileSystem: breakFileSystem(disk.view(), options.breakage) }, options.breakage),
+    );
   let state = new Map<string, string>();
   const ops = new Map<number, Op>();
   let highestAcked = 0;

@@ -2,7 +2,17 @@
 export { isLogbookError, LogbookError, type LogbookErrorCode, type LogbookErrorFields } from "./errors.js";
 export type { DirectoryLock, FileHandle, FileSystem, OpenMode, WriteOptions } from "./io/file-system.js";
 export { NodeFileSystem } from "./io/node-file-system.js";
-export type { CommitInfo, PayloadSource, WaitLevel } from "./log/contract.js";
+export type {
+  CommitInfo,
+  FollowOptions,
+  OpenWriteAheadLog,
+  PayloadSource,
+  RecordVisitor,
+  WaitLevel,
+  WalHooks,
+  WalOpenOptions,
+  WriteAheadLog,
+} from "./log/contract.js";
 export { Log, type LogEvents, type LogStats } from "./log/log.js";
 export type { LogOptions, RecoveryMode, SyncMode } from "./log/options.js";
 export type { LogRecord, ReadBatchesOptions, ReadOptions } from "./log/reader.js";

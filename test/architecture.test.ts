@@ -4,7 +4,8 @@ import { join, relative } from "node:path";
 import { test } from "node:test";
 import * as api from "../src/index.js";
 
-const LAYERS = ["io", "log", "store", "streams", "server", "cli"] as const;
+// src/testing (the test doubles behind logbook/testing) sits on top: it may use any layer, none uses it.
+const LAYERS = ["io", "log", "store", "streams", "server", "cli", "testing"] as const;
 const rank = (layer: string) => LAYERS.indexOf(layer as (typeof LAYERS)[number]);
 /**
  * src/testing (the `logbook/testing` export) stands beside the layers, out of their reach: no
@@ -71,6 +72,15 @@ test("sim/ and bench/ import no test/ file (what they share with tests lives in 
     for (const specifier of references.filter((s) => s.startsWith("."))) {
       const target = relative(".", join(file, "..", specifier));
       assert.ok(!target.startsWith("test/"), `${file} imports ${specifier}, a test file`);
+    }
+  }
+});
+
+test("the store reaches src/log only through its front door (src/log/index.ts: the WriteAheadLog seam)", () => {
+  for (const file of files("src/store")) {
+    for (const specifier of imports(file)) {
+      const target = relative("src", join(file, "..", specifier));
+      if (target.startsWith("log/")) assert.equal(target, "log/index.js", `${file} imports ${specifier}`);
     }
   }
 });

@@ -1,50 +1,22 @@
 /**
- * The write-ahead log: the front door of src/log. Open recovers what is on disk, then
- * appends go through the group-commit writer and reads through the checked reader.
+ * The write-ahead log as an application uses it (re-exported by the front door, index.ts). Open
+ * recovers what is on disk, then appends go through the group-commit writer and reads through
+ * the checked reader. openLogWithHooks opens one for the WriteAheadLog seam (local-wal.ts).
  */
 import { EventEmitter } from "node:events";
 import { resolve as resolvePath } from "node:path";
 import { asDiskError, errnoCode, LogbookError } from "../errors.js";
 import type { DirectoryLock, FileSystem } from "../io/file-system.js";
 import { NodeFileSystem } from "../io/node-file-system.js";
-import type { CommitInfo, PayloadSource, RecordVisitor, WaitLevel } from "./contract.js";
+import type { CommitInfo, LogRecord, LogStats, RecordVisitor, WaitLevel, WalHooks } from "./contract.js";
 import { type LogOptions, payloadBytesMax, type ResolvedLogOptions, resolveLogOptions } from "./options.js";
-import { type LogRecord, type ReadBatchesOptions, type ReadOptions, type ReadSource, readFrames } from "./reader.js";
-import { type DamageReport, type RecoveryReport, recoverLog } from "./recovery.js";
+import { type ReadBatchesOptions, type ReadOptions, type ReadSource, readFrames } from "./reader.js";
+import { type DamageReport, type RecoveredLog, type RecoveryReport, recoverLog } from "./recovery.js";
 import { formatLogId } from "./segment-header.js";
 import { type SegmentInfo, SegmentSet } from "./segments.js";
 import { GroupCommitWriter } from "./writer.js";
 
-export interface LogStats {
-  logId: string;
-  sync: ResolvedLogOptions["sync"];
-  firstLsn: number;
-  lastLsn: number;
-  writtenLsn: number;
-  durableLsn: number;
-  appends: number;
-  records: number;
-  recordBytes: number;
-  commits: number;
-  /** Of which the event loop wrote itself, blocking for them (commitOnEventLoop); the writer thread did the rest. */
-  commitsOnEventLoop: number;
-  fsyncs: number;
-  /** Mean records per group commit: how much work one write and one fdatasync did. */
-  recordsPerCommit: number;
-  commitMsMean: number;
-  commitMsMax: number;
-  pendingBytes: number;
-  segments: number;
-  /** A zero-filled file is ready to become the next segment (preallocation). */
-  spareSegmentReady: boolean;
-  rotations: number;
-  segmentsTruncated: number;
-  /** Bytes allocated to segment files: whole preallocated segments, and the spare when ready. */
-  diskBytes: number;
-  failed: boolean;
-  failureCode: string | undefined;
-  recovery: RecoveryReport;
-}
+export type { LogStats };
 
 export interface LogEvents {
   commit: [CommitInfo];
@@ -56,11 +28,22 @@ function checkPayload(payload: unknown): asserts payload is Uint8Array {
   if (!(payload instanceof Uint8Array)) throw new TypeError("a log payload must be a Uint8Array");
 }
 
-/** A group to sequence: a non-empty array of Uint8Array. */
-function checkGroup(payloads: unknown): void {
-  if (!Array.isArray(payloads) || payloads.length === 0) throw new TypeError("sequence takes a non-empty array of Uint8Array");
-  for (const payload of payloads) checkPayload(payload);
+/** A log as opened, with the writer the seam sequences through (local-wal.ts); no writer when read-only. */
+export interface OpenedLog {
+  log: Log;
+  writer: GroupCommitWriter | undefined;
 }
+
+/** Log's constructor, private to the class: set by its static block, called by openLogWithHooks only. */
+let build: (
+  path: string,
+  options: ResolvedLogOptions,
+  fs: FileSystem,
+  ownsFileSystem: boolean,
+  lock: DirectoryLock | undefined,
+  recovered: RecoveredLog,
+  hooks: WalHooks | undefined,
+) => OpenedLog;
 
 export class Log extends EventEmitter<LogEvents> implements AsyncDisposable {
   readonly directory: string;
@@ -86,7 +69,8 @@ export class Log extends EventEmitter<LogEvents> implements AsyncDisposable {
     fs: FileSystem,
     ownsFileSystem: boolean,
     lock: DirectoryLock | undefined,
-    recovered: Awaited<ReturnType<typeof recoverLog>>,
+    recovered: RecoveredLog,
+    hooks: WalHooks | undefined,
   ) {
     super();
     this.directory = directory;
@@ -114,7 +98,9 @@ export class Log extends EventEmitter<LogEvents> implements AsyncDisposable {
       recovered.spareOnDisk,
     );
     this.writer = new GroupCommitWriter(this.segmentSet, options, recovered.nextLsn, recovered.tailPosition, {
+      // The owner's hooks hear of a commit or a failure before any listener of the public events.
       onCommit: (info) => {
+        hooks?.onCommit(info);
         if (this.listenerCount("commit") > 0) this.emit("commit", info);
         this.signalChange();
       },
@@ -123,6 +109,7 @@ export class Log extends EventEmitter<LogEvents> implements AsyncDisposable {
         this.signalChange();
       },
       onFailure: (error) => {
+        hooks?.onFailure(error);
         if (this.listenerCount("failure") > 0) this.emit("failure", error);
         this.signalChange();
       },
@@ -134,28 +121,14 @@ export class Log extends EventEmitter<LogEvents> implements AsyncDisposable {
    * (and kept aside), any other damage refuses the open with LOGBOOK_CORRUPTION, per `recovery`.
    */
   static async open(directory: string, options: LogOptions = {}): Promise<Log> {
-    if (typeof directory !== "string" || directory.length === 0) throw new TypeError("directory must be a non-empty string");
-    const resolved = resolveLogOptions(options);
-    const fs: FileSystem = options.fileSystem ?? new NodeFileSystem();
-    const ownsFileSystem = options.fileSystem === undefined;
-    const path = resolvePath(directory);
-    let lock: DirectoryLock | undefined;
-    try {
-      if (!resolved.readOnly && resolved.create) await fs.mkdir(path);
-      if (!resolved.readOnly)
-        lock = await fs.lockDirectory(path).catch((error: unknown) => {
-          if (errnoCode(error) === "ENOENT") throw new LogbookError("LOGBOOK_NOT_FOUND", `no log in ${path}`, { file: path });
-          throw error;
-        });
-      const recovered = await recoverLog(fs, path, resolved);
-      if (resolved.readOnly) await recovered.activeHandle.close();
-      return new Log(path, resolved, fs, ownsFileSystem, lock, recovered);
-    } catch (error) {
-      await lock?.release();
-      if (ownsFileSystem) await fs.close?.();
-      // (An EIO from a read during recovery escaped untyped before: test/sim/log-faults.test.ts, seed 5.)
-      throw asDiskError(error, `opening the log in ${path} failed`, { file: path });
-    }
+    return (await openLogWithHooks(directory, options, undefined)).log;
+  }
+
+  static {
+    build = (path, options, fs, ownsFileSystem, lock, recovered, hooks) => {
+      const log = new Log(path, options, fs, ownsFileSystem, lock, recovered, hooks);
+      return { log, writer: log.writer };
+    };
   }
 
   /** Appends one record; resolves with its LSN once it is durable under the sync mode. */
@@ -166,41 +139,6 @@ export class Log extends EventEmitter<LogEvents> implements AsyncDisposable {
     } catch (error) {
       return Promise.reject(error);
     }
-  }
-
-  /**
-   * Sequences records atomically and returns their first LSN at once, before they are
-   * committed; `committed` resolves (with that LSN) once they are acknowledged. For layers
-   * that must know a write's LSN when they order it (the store's conditional writes).
-   * Throws LogbookError when nothing could be sequenced.
-   */
-  sequence(payloads: readonly Uint8Array[]): { firstLsn: number; committed: Promise<number> } {
-    checkGroup(payloads);
-    return this.requireWriter().sequence(payloads);
-  }
-
-  /**
-   * Like `sequence`, without a promise: returns the first LSN; the records are acknowledged
-   * when a `commit` event's `lastLsn` reaches it, and never if a `failure` event comes first.
-   */
-  sequenceDetached(payloads: readonly Uint8Array[]): number {
-    checkGroup(payloads);
-    return this.requireWriter().sequenceDetached(payloads);
-  }
-
-  /**
-   * Like `sequenceDetached` for one record whose payload `source` writes into the log's own
-   * buffer (no Uint8Array of its own, no copy): the store's single writes. `writePayload` is
-   * called once, synchronously, before this returns, and must write exactly `payloadBytes`
-   * bytes; if it throws, nothing was sequenced.
-   */
-  sequenceEncoded(source: PayloadSource): number {
-    const payloadBytes = source?.payloadBytes;
-    if (!Number.isSafeInteger(payloadBytes) || payloadBytes < 0) {
-      throw new TypeError("a payload source's payloadBytes must be a non-negative integer");
-    }
-    if (typeof source.writePayload !== "function") throw new TypeError("a payload source must have writePayload()");
-    return this.requireWriter().sequenceEncoded(source);
   }
 
   /** Appends records atomically: after a crash, all of them are in the log or none is. */
@@ -222,9 +160,9 @@ export class Log extends EventEmitter<LogEvents> implements AsyncDisposable {
     for await (const records of readFrames(this.readSource(), options.from, true, options.signal)) yield* records;
   }
 
-  /** Frame by frame: as `read`, with fewer awaits per record. */
+  /** Frame by frame: as `read` (or as `tail`, with `follow`), with fewer awaits per record. */
   readBatches(options: ReadBatchesOptions = {}): AsyncGenerator<LogRecord[]> {
-    return readFrames(this.readSource(), options.from, false, options.signal, options.copyPayloads ?? true);
+    return readFrames(this.readSource(), options.from, options.follow ?? false, options.signal, options.copyPayloads ?? true);
   }
 
   /**
@@ -427,5 +365,35 @@ export class Log extends EventEmitter<LogEvents> implements AsyncDisposable {
         }
       },
     };
+  }
+}
+
+/**
+ * Opens (or creates) the log in `directory` as Log.open does, telling `hooks` (if any) of each
+ * commit and of a failure before the public events. Returns the writer beside the log: the
+ * seam (local-wal.ts) sequences through it. Not re-exported by the front door.
+ */
+export async function openLogWithHooks(directory: string, options: LogOptions, hooks: WalHooks | undefined): Promise<OpenedLog> {
+  if (typeof directory !== "string" || directory.length === 0) throw new TypeError("directory must be a non-empty string");
+  const resolved = resolveLogOptions(options);
+  const fs: FileSystem = options.fileSystem ?? new NodeFileSystem();
+  const ownsFileSystem = options.fileSystem === undefined;
+  const path = resolvePath(directory);
+  let lock: DirectoryLock | undefined;
+  try {
+    if (!resolved.readOnly && resolved.create) await fs.mkdir(path);
+    if (!resolved.readOnly)
+      lock = await fs.lockDirectory(path).catch((error: unknown) => {
+        if (errnoCode(error) === "ENOENT") throw new LogbookError("LOGBOOK_NOT_FOUND", `no log in ${path}`, { file: path });
+        throw error;
+      });
+    const recovered = await recoverLog(fs, path, resolved);
+    if (resolved.readOnly) await recovered.activeHandle.close();
+    return build(path, resolved, fs, ownsFileSystem, lock, recovered, hooks);
+  } catch (error) {
+    await lock?.release();
+    if (ownsFileSystem) await fs.close?.();
+    // A disk error during recovery (a read EIO) is typed like any other (test/sim/log-faults.test.ts, seed 5).
+    throw asDiskError(error, `opening the log in ${path} failed`, { file: path });
   }
 }

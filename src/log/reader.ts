@@ -6,17 +6,14 @@
  */
 import { asDiskError, errnoCode, LogbookError } from "../errors.js";
 import type { FileHandle, FileSystem } from "../io/file-system.js";
-import type { RecordVisitor } from "./contract.js";
+import type { LogRecord, RecordVisitor } from "./contract.js";
 import { SEGMENT_HEADER_BYTES } from "./format.js";
 import { forEachRecord } from "./frame.js";
 import type { DamageReport } from "./recovery.js";
 import { readFrameSeed, SegmentReader } from "./segment-reader.js";
 import type { SegmentInfo } from "./segments.js";
 
-export interface LogRecord {
-  lsn: number;
-  payload: Uint8Array;
-}
+export type { LogRecord };
 
 /** What a reader needs of its log; the Log implements it. */
 export interface ReadSource {
@@ -43,6 +40,8 @@ export interface ReadOptions {
 }
 
 export interface ReadBatchesOptions extends ReadOptions {
+  /** Once every committed record was returned, wait for new commits (as `tail`) until `signal` aborts or the log closes. */
+  follow?: boolean;
   /**
    * false: payloads are views into a reused buffer, valid only until the next batch is
    * requested (no copy: for consumers that decode at once, such as replay). Default true.

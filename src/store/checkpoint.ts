@@ -5,8 +5,7 @@
  */
 import { join } from "node:path";
 import type { FileSystem } from "../io/file-system.js";
-import { crc32Range } from "../log/checksum.js";
-import { TWO_POW_32 } from "../log/format.js";
+import { crc32Range } from "../log/index.js";
 import { type SortedState, storedValue, storedValueBytes, storedVersion } from "./state.js";
 
 export const CHECKPOINT_MAGIC = "LBCKPT01";
@@ -17,6 +16,8 @@ export const BLOCK_HEADER_BYTES = 16;
 /** Blocks are cut once they reach this size (an entry larger than it gets a block of its own). */
 export const BLOCK_BYTES_TARGET = 64 * 1024;
 export const CHECKPOINT_FORMAT_VERSION = 1;
+/** u64 fields are two u32 halves, low first: value = high * TWO_POW_32 + low. */
+const TWO_POW_32 = 2 ** 32;
 
 export function checkpointName(lsn: number): string {
   return `checkpoint-${String(lsn).padStart(20, "0")}.dat`;

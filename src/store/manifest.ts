@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import { LogbookError } from "../errors.js";
 import type { FileSystem } from "../io/file-system.js";
-import { crc32 } from "../log/checksum.js";
+import { crc32 } from "../log/index.js";
 import { type CheckpointInfo, checkpointName } from "./checkpoint.js";
 
 export const MANIFEST_NAME = "MANIFEST";

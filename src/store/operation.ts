@@ -13,7 +13,7 @@
  */
 import { assert } from "../assert.js";
 import { LogbookError } from "../errors.js";
-import type { PayloadSource } from "../log/contract.js";
+import type { PayloadSource } from "../log/index.js";
 
 export type Operation = { type: "put"; key: string; value: string } | { type: "delete"; key: string };
 
@@ -36,7 +36,7 @@ export function encodeOperations(operations: readonly Operation[]): Uint8Array {
 /**
  * The record of a single put or delete, without an Operation to describe it (the common
  * write), as a payload source: set to a put or delete, then handed to
- * Log.sequenceEncoded, which has it write itself into the log's buffer. One per store, reused:
+ * WriteAheadLog.sequence, which has it write itself into the log's buffer. One per store, reused:
  * a write then allocates no Uint8Array of its own, and its bytes are not copied again
  * (bench:store, c = 256: the payload's allocation and copy were ~5% of a put's event-loop time).
  */

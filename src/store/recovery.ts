@@ -12,8 +12,7 @@
 import { join } from "node:path";
 import { asDiskError, isLogbookError, LogbookError } from "../errors.js";
 import type { FileSystem } from "../io/file-system.js";
-import type { Log } from "../log/log.js";
-import type { DamageReport } from "../log/recovery.js";
+import type { DamageReport, WriteAheadLog } from "../log/index.js";
 import { type CheckpointInfo, parseCheckpointName } from "./checkpoint.js";
 import { type LoadedCheckpoint, readCheckpoint } from "./checkpoint-reader.js";
 import { KeyTable } from "./key-table.js";
@@ -64,7 +63,12 @@ export function requiredFromLsnOf(manifest: Manifest): number {
   return newest === undefined ? 0 : newest.lsn + 1;
 }
 
-export async function recoverStore(fs: FileSystem, directory: string, log: Log, manifest: Manifest): Promise<RecoveredStore> {
+export async function recoverStore(
+  fs: FileSystem,
+  directory: string,
+  log: WriteAheadLog,
+  manifest: Manifest,
+): Promise<RecoveredStore> {
   const startedMs = performance.now();
   const report: StoreRecoveryReport = {
     checkpointLsn: 0,
@@ -90,7 +94,7 @@ export async function recoverStore(fs: FileSystem, directory: string, log: Log, 
   const state = loaded?.checkpoint.state ?? SortedState.empty();
   const appliedLsn = await replay(log, loaded?.checkpoint.lsn ?? 0, state, report);
   // Replay reads around damage below the checkpoint too (reader.ts): the log's list has both.
-  report.damagedBelowCheckpoint = log.recovery.skipped.map((damage) => ({ ...damage }));
+  report.damagedBelowCheckpoint = log.skipped.map((damage) => ({ ...damage }));
   report.checkpointLsn = loaded?.checkpoint.lsn ?? 0;
   report.keys = state.size;
   // The open has succeeded: only now may what no recovery needs be removed.
@@ -110,7 +114,7 @@ async function loadNewestUsable(
   fs: FileSystem,
   directory: string,
   manifest: Manifest,
-  log: Log,
+  log: WriteAheadLog,
   report: StoreRecoveryReport,
 ): Promise<{ info: CheckpointInfo; checkpoint: LoadedCheckpoint } | undefined> {
   const failures: unknown[] = [];
@@ -148,8 +152,8 @@ async function loadNewestUsable(
  * Damage the log's open passed over holds records replay after `loadedLsn` needs when the
  * checkpoint loaded is older than the newest (a fallback): LOGBOOK_CORRUPTION, naming it.
  */
-function refuseDamageAfter(loadedLsn: number, log: Log, report: StoreRecoveryReport): void {
-  const needed = log.recovery.skipped.find((damage) => damage.untilLsn === undefined || damage.untilLsn > loadedLsn + 1);
+function refuseDamageAfter(loadedLsn: number, log: WriteAheadLog, report: StoreRecoveryReport): void {
+  const needed = log.skipped.find((damage) => damage.untilLsn === undefined || damage.untilLsn > loadedLsn + 1);
   if (needed === undefined) return;
   const skipped = report.skippedCheckpoints.map((s) => `${s.file}: ${s.reason}`).join("; ");
   throw new LogbookError(
@@ -172,7 +176,7 @@ const DELETED = 0;
  * log that rewrites its keys N times now builds 1/N of them, and the tree is written once per
  * key. Resolves the last LSN replayed.
  */
-async function replay(log: Log, afterLsn: number, state: SortedState, report: StoreRecoveryReport): Promise<number> {
+async function replay(log: WriteAheadLog, afterLsn: number, state: SortedState, report: StoreRecoveryReport): Promise<number> {
   const lastWrites = new KeyTable();
   let lastLsn = afterLsn;
   const noteWrite = {

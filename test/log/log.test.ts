@@ -200,14 +200,15 @@ describe("Log", () => {
   test("appends beyond the ring wait in memory, keep their call-order LSNs, and all commit", async () => {
     await using log = await Log.open(dir, { segmentBytes: 1 << 20, batchBytesMax: 8192 });
     const payload = (i: number) => new Uint8Array(4000).fill(i % 251);
-    // 600 × 4 KB is more than the 1 MiB ring: most of these wait in the overflow queue.
-    const sequenced = Array.from({ length: 600 }, (_, i) => log.sequence([payload(i)]));
+    // 600 × 4 KB is more than the 1 MiB ring: most of these wait in the overflow queue. Each
+    // is sequenced when append is called: its LSN is taken then.
+    const appended = Array.from({ length: 600 }, (_, i) => {
+      const lsn = log.append(payload(i));
+      assert.equal(log.lastLsn, i + 1);
+      return lsn;
+    });
     assert.deepEqual(
-      sequenced.map((s) => s.firstLsn),
-      Array.from({ length: 600 }, (_, i) => i + 1),
-    );
-    assert.deepEqual(
-      await Promise.all(sequenced.map((s) => s.committed)),
+      await Promise.all(appended),
       Array.from({ length: 600 }, (_, i) => i + 1),
     );
     let i = 0;
@@ -215,106 +216,19 @@ describe("Log", () => {
     assert.equal(i, 600);
   });
 
-  test("detached sequencing hands out LSNs at once and is acknowledged only through commit events", async () => {
-    await using log = await Log.open(dir, { segmentBytes: 1 << 20, batchBytesMax: 8192 });
-    let acknowledged = 0;
-    log.on("commit", (info) => {
-      assert.equal(info.firstLsn, acknowledged + 1, "commits come in LSN order without gaps");
-      acknowledged = info.lastLsn;
-    });
-    // Past the ring as well: the overflow queue keeps detached groups too.
-    const firsts = Array.from({ length: 600 }, (_, i) =>
-      log.sequenceDetached(i % 3 === 0 ? [bytes(`a${i}`), bytes(`b${i}`)] : [bytes(`c${i}`)]),
-    );
-    assert.equal(firsts[0], 1);
-    assert.equal(firsts[1], 3, "a two-record group takes two LSNs");
-    const last = log.lastLsn;
-    await log.waitFor(last, "durable");
-    assert.equal(acknowledged, last);
-    let count = 0;
-    for await (const _ of log.read()) count++;
-    assert.equal(count, last);
-    assert.throws(() => log.sequenceDetached([]), TypeError);
-    assert.throws(() => log.sequenceDetached(["x" as never]), TypeError);
-    await log.close();
-    assert.throws(
-      () => log.sequenceDetached([bytes("late")]),
-      (e) => isLogbookError(e, "LOGBOOK_CLOSED"),
-    );
-  });
-
-  test("a payload source writes its record into the log's buffer, or into its own while the ring is full", async () => {
-    await using log = await Log.open(dir, { segmentBytes: 1 << 20, batchBytesMax: 8192 });
-    const source = (body: string) => ({
-      payloadBytes: body.length,
-      writePayload(target: Uint8Array, offset: number) {
-        for (let i = 0; i < body.length; i++) target[offset + i] = body.charCodeAt(i);
-      },
-    });
-    let acknowledged = 0;
-    log.on("commit", (info) => {
-      acknowledged = info.lastLsn;
-    });
-    // 15,000 records of ~100 bytes in one turn: past the ring (1 MiB at least), so the last
-    // ones wait in the overflow queue; every fifth brings a payload of its own.
-    const expected: string[] = [];
-    for (let i = 0; i < 15_000; i++) {
-      const body = `encoded ${i} `.padEnd(40 + (i % 64), String.fromCharCode(97 + (i % 26)));
-      expected.push(body);
-      const lsn = i % 5 === 0 ? log.sequenceDetached([bytes(body)]) : log.sequenceEncoded(source(body));
-      assert.equal(lsn, i + 1);
-    }
-    await log.waitFor(log.lastLsn, "durable");
-    assert.equal(acknowledged, 15_000);
-    assert.deepEqual(
-      (await collect(log.read())).map(([, body]) => body),
-      expected,
-    );
-    // A source that throws sequences nothing: the next LSN is still free.
-    assert.throws(
-      () =>
-        log.sequenceEncoded({
-          payloadBytes: 4,
-          writePayload() {
-            throw new Error("no bytes today");
-          },
-        }),
-      /no bytes today/,
-    );
-    assert.equal(log.sequenceEncoded(source("after")), 15_001);
-    await log.waitFor(15_001, "durable");
-    assert.deepEqual((await collect(log.read({ from: 15_001 })))[0], [15_001, "after"]);
-    // Bad sources are caught before anything is sequenced.
-    assert.throws(() => log.sequenceEncoded({ payloadBytes: -1, writePayload() {} }), TypeError);
-    assert.throws(() => log.sequenceEncoded({ payloadBytes: 1.5, writePayload() {} }), TypeError);
-    assert.throws(() => log.sequenceEncoded({ payloadBytes: 1 } as never), TypeError);
-    assert.throws(() => log.sequenceEncoded(undefined as never), TypeError);
-    assert.throws(
-      () => log.sequenceEncoded({ payloadBytes: 8192, writePayload() {} }),
-      (e) => isLogbookError(e, "LOGBOOK_RECORD_TOO_LARGE"),
-    );
-    assert.equal(log.lastLsn, 15_001);
-    await log.close();
-    assert.throws(
-      () => log.sequenceEncoded(source("late")),
-      (e) => isLogbookError(e, "LOGBOOK_CLOSED"),
-    );
-  });
-
   test("beyond pendingBytesMax appends reject with LOGBOOK_OVERLOADED and nothing is sequenced", async () => {
     await using log = await Log.open(dir, { ...SMALL, pendingBytesMax: 32 * 1024 });
-    const accepted: Promise<number>[] = [];
+    const results = await Promise.allSettled(Array.from({ length: 40 }, () => log.append(new Uint8Array(2000))));
+    const lsns: number[] = [];
     let overloaded = 0;
-    for (let i = 0; i < 40; i++) {
-      try {
-        accepted.push(log.sequence([new Uint8Array(2000)]).committed);
-      } catch (error) {
-        assert.ok(isLogbookError(error, "LOGBOOK_OVERLOADED"));
+    for (const result of results) {
+      if (result.status === "fulfilled") lsns.push(result.value);
+      else {
+        assert.ok(isLogbookError(result.reason, "LOGBOOK_OVERLOADED"), String(result.reason));
         overloaded++;
       }
     }
     assert.ok(overloaded > 0);
-    const lsns = await Promise.all(accepted);
     assert.deepEqual(
       lsns,
       Array.from({ length: lsns.length }, (_, i) => i + 1),

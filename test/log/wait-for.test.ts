@@ -189,11 +189,12 @@ describe("log.waitFor", () => {
 
     test(`sync ${sync}: waits pending at close() resolve, as close makes everything durable; later ones reject with LOGBOOK_CLOSED`, async () => {
       const log = await Log.open(dir, { sync, syncIntervalMs: INTERVAL_NEVER_MS });
-      const lsn = log.sequence([bytes("sequenced before close")]).firstLsn;
+      const appended = log.append(bytes("sequenced before close"));
+      const lsn = log.lastLsn;
       const durable = log.waitFor(lsn, "durable");
       const written = log.waitFor(lsn, "written");
       const closed = log.close();
-      await Promise.all([durable, written, closed]);
+      await Promise.all([appended, durable, written, closed]);
       assert.equal(log.durableLsn, lsn);
       for (const level of ["written", "durable"] as const) {
         await assert.rejects(log.waitFor(lsn, level), withCode("LOGBOOK_CLOSED"));
@@ -218,7 +219,8 @@ describe("log.waitFor", () => {
     test(`sync ${sync} on the writer thread: after "written" the OS has the bytes, after "durable" an fdatasync covered them`, async () => {
       await using log = await Log.open(dir, { sync, syncIntervalMs: INTERVAL_NEVER_MS });
       const payload = bytes("committed by the writer thread");
-      const lsn = log.sequence([payload]).firstLsn;
+      const appended = log.append(payload);
+      const lsn = log.lastLsn;
       await log.waitFor(lsn, "written");
       assert.ok(log.writtenLsn >= lsn);
       assert.equal(await inSegmentFile(log, payload), true);
@@ -226,6 +228,7 @@ describe("log.waitFor", () => {
       await log.waitFor(lsn, "durable");
       assert.ok(log.durableLsn >= lsn);
       assert.ok(log.stats().fsyncs >= (sync === "always" ? 1 : fsyncsBefore + 1), `${log.stats().fsyncs} fsyncs`);
+      assert.equal(await appended, lsn);
     });
   }
 });

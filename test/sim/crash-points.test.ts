@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { withBreakage } from "../../sim/breakage.js";
+import { type Breakage, breakStoreOptions } from "../../sim/breakage.js";
 import { Log, type LogOptions, Store, type StoreOptions } from "../../src/index.js";
 import { CRASH_MODES, type CrashMode, SimulatedDisk } from "../../src/testing/index.js";
 
@@ -101,7 +101,14 @@ function logScenarios(preallocate: boolean): Scenario[] {
   ];
 }
 
+/** The broken variant the stores of the running test are opened with, if any. */
+let storeBreakage: Breakage | undefined;
+
 function storeOptions(disk: SimulatedDisk): StoreOptions {
+  return breakStoreOptions(storeOptionsFor(disk), storeBreakage);
+}
+
+function storeOptionsFor(disk: SimulatedDisk): StoreOptions {
   return {
     segmentBytes: 8192 + 64,
     batchBytesMax: 4096,
@@ -201,18 +208,27 @@ test("every crash point of create, rotate, truncate, checkpoint and manifest swa
 test("the crash points catch a checkpoint that frees the log before its manifest is durable", async () => {
   const scenario = storeScenarios[1] as Scenario;
   const calls = await countCalls(scenario);
-  const caught = await withBreakage("free-log-before-manifest", async () => {
-    for (let call = 0; call <= calls; call++) {
-      for (const mode of CRASH_MODES) {
-        try {
-          await cutAt(scenario, call, mode);
-        } catch (error) {
-          return `call ${call} (${mode}): ${(error as Error).message.slice(0, 120)}`;
-        }
-      }
-    }
-    return undefined;
-  });
+  storeBreakage = "free-log-before-manifest";
+  let caught: string | undefined;
+  try {
+    caught = await firstCaught(scenario, calls);
+  } finally {
+    storeBreakage = undefined;
+  }
   assert.ok(caught !== undefined, "the broken checkpoint went unnoticed");
   console.log(`# crash points: free-log-before-manifest caught at ${caught}`);
 });
+
+/** The first cut at which the scenario's check fails, over every call and crash mode. */
+async function firstCaught(scenario: Scenario, calls: number): Promise<string | undefined> {
+  for (let call = 0; call <= calls; call++) {
+    for (const mode of CRASH_MODES) {
+      try {
+        await cutAt(scenario, call, mode);
+      } catch (error) {
+        return `call ${call} (${mode}): ${(error as Error).message.slice(0, 120)}`;
+      }
+    }
+  }
+  return undefined;
+}

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { test } from "node:test";
-import { Store } from "../../src/index.js";
+import { openStore } from "../support/store-log.js";
 import { tempDir } from "../support/temp.js";
 
 const KEYS = 300_000;
@@ -14,7 +14,7 @@ const STALL_MS_MAX = 1_000;
 test("a checkpoint of 300k keys does not block writes: puts are acknowledged while it runs, the loop never stalls for a second", async (t) => {
   const { path, cleanup } = await tempDir();
   t.after(cleanup);
-  await using db = await Store.open(path, { checkpointEveryBytes: 0 });
+  await using db = await openStore(path, { checkpointEveryBytes: 0 });
   for (let first = 0; first < KEYS; first += KEYS_PER_BATCH) {
     await db.batch(
       Array.from({ length: KEYS_PER_BATCH }, (_, i) => ({

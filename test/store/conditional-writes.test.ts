@@ -6,9 +6,9 @@
 import assert from "node:assert/strict";
 import { performance } from "node:perf_hooks";
 import { afterEach, beforeEach, describe, test } from "node:test";
-import { isLogbookError, Store, type StoreOptions } from "../../src/index.js";
+import { isLogbookError, type StoreOptions } from "../../src/index.js";
 import { SequencedWrites } from "../../src/store/sequenced-writes.js";
-import { GatedDisk } from "../support/gated-disk.js";
+import { commitGate, openStore } from "../support/store-log.js";
 import { tempDir } from "../support/temp.js";
 
 const SMALL: StoreOptions = { segmentBytes: 64 * 1024, batchBytesMax: 16 * 1024, checkpointEveryBytes: 0 };
@@ -54,7 +54,7 @@ describe("conditional writes against writes not yet durable", () => {
   });
 
   test("two compare-and-set loops that re-read with get on each conflict both finish, and timers fire meanwhile", async () => {
-    await using db = await Store.open(dir, SMALL);
+    await using db = await openStore(dir, SMALL);
     const incrementsEach = 200;
     // Bounded in time and attempts, checked inside the loops: a loop that starves the event
     // loop never lets a timer (nor node:test's timeout) fire, so only these can stop it.
@@ -92,10 +92,10 @@ describe("conditional writes against writes not yet durable", () => {
   });
 
   test("a conflict with a write not yet durable is answered once that write is applied, with its version", async () => {
-    const disk = new GatedDisk();
-    await using db = await Store.open(dir, { ...SMALL, fileSystem: disk.fileSystem });
+    const gate = commitGate();
+    await using db = await openStore(dir, { ...SMALL, ...gate.options });
     const v1 = await db.put("k", "one");
-    disk.syncs.hold();
+    gate.hold();
     const pending = db.put("k", "two");
     let settled = false;
     const stale = db.put("k", "three", { ifVersion: v1 }).finally(() => {
@@ -104,7 +104,7 @@ describe("conditional writes against writes not yet durable", () => {
     stale.catch(() => undefined);
     for (let i = 0; i < 20; i++) await nextTurn();
     assert.equal(settled, false, "not rejected while the write it conflicts with may still be lost");
-    disk.syncs.release();
+    gate.release();
     const v2 = await pending;
     await assert.rejects(stale, (e) => {
       assert.ok(isLogbookError(e, "LOGBOOK_CONFLICT"), String(e));
@@ -115,10 +115,10 @@ describe("conditional writes against writes not yet durable", () => {
   });
 
   test("a conflict's currentVersion is the applied version, even while a later write on the key is pending", async () => {
-    const disk = new GatedDisk();
-    await using db = await Store.open(dir, { ...SMALL, fileSystem: disk.fileSystem });
+    const gate = commitGate();
+    await using db = await openStore(dir, { ...SMALL, ...gate.options });
     const v1 = await db.put("k", "one");
-    disk.syncs.hold();
+    gate.hold();
     const pending = db.put("k", "two");
     // Wrong against the applied state itself: answered at once, naming the applied version.
     await assert.rejects(db.put("k", "x", { ifVersion: v1 + 1000 }), (e) => {
@@ -127,32 +127,32 @@ describe("conditional writes against writes not yet durable", () => {
       assert.equal(db.getSync("k")?.version, v1);
       return true;
     });
-    disk.syncs.release();
+    gate.release();
     await pending;
   });
 
   test("a conditional write chained on one's own pending write holds, and lands after it", async () => {
-    const disk = new GatedDisk();
-    await using db = await Store.open(dir, { ...SMALL, fileSystem: disk.fileSystem });
-    disk.syncs.hold();
+    const gate = commitGate();
+    await using db = await openStore(dir, { ...SMALL, ...gate.options });
+    gate.hold();
     const first = db.put("k", "one", { ifVersion: 0 });
     const chained = db.put("k", "two", { ifVersion: db.versionOf("k") });
-    disk.syncs.release();
+    gate.release();
     const [v1, v2] = await Promise.all([first, chained]);
     assert.ok(v2 > v1);
     assert.deepEqual(db.getSync("k"), { value: "two", version: v2 });
   });
 
   test("of two racing conditional writes on one version exactly one wins, durable or not", async () => {
-    const disk = new GatedDisk();
-    await using db = await Store.open(dir, { ...SMALL, fileSystem: disk.fileSystem });
+    const gate = commitGate();
+    await using db = await openStore(dir, { ...SMALL, ...gate.options });
     const v1 = await db.put("k", 0);
     for (const held of [false, true]) {
       const base = db.getSync("k")?.version ?? v1;
-      if (held) disk.syncs.hold();
+      if (held) gate.hold();
       const racing = [db.put("k", "a", { ifVersion: base }), db.put("k", "b", { ifVersion: base })];
       const batch = db.batch([{ type: "put", key: "other", value: 1 }], { ifVersions: { k: base } });
-      if (held) setTimeout(() => disk.syncs.release(), 20);
+      if (held) setTimeout(() => gate.release(), 20);
       const results = await Promise.allSettled([...racing, batch]);
       assert.deepEqual(
         results.map((r) => r.status),
@@ -170,11 +170,11 @@ describe("conditional writes against writes not yet durable", () => {
   });
 
   test("a batch whose conditions fail only against pending writes waits for the newest of them", async () => {
-    const disk = new GatedDisk();
-    await using db = await Store.open(dir, { ...SMALL, fileSystem: disk.fileSystem });
+    const gate = commitGate();
+    await using db = await openStore(dir, { ...SMALL, ...gate.options });
     const va = await db.put("a", 1);
     const vb = await db.put("b", 1);
-    disk.syncs.hold();
+    gate.hold();
     const pendingA = db.put("a", 2);
     const pendingB = db.put("b", 2);
     let settled = false;
@@ -184,7 +184,7 @@ describe("conditional writes against writes not yet durable", () => {
     batch.catch(() => undefined);
     for (let i = 0; i < 20; i++) await nextTurn();
     assert.equal(settled, false);
-    disk.syncs.release();
+    gate.release();
     const [va2, vb2] = await Promise.all([pendingA, pendingB]);
     await assert.rejects(batch, (e) => {
       assert.ok(isLogbookError(e, "LOGBOOK_CONFLICT"), String(e));
@@ -197,16 +197,16 @@ describe("conditional writes against writes not yet durable", () => {
   });
 
   test("a conflict with a pending write whose log then fails rejects with the log's failure, not a conflict", async () => {
-    const disk = new GatedDisk();
-    const db = await Store.open(dir, { ...SMALL, fileSystem: disk.fileSystem });
+    const gate = commitGate();
+    const db = await openStore(dir, { ...SMALL, ...gate.options });
     try {
       const v1 = await db.put("k", "one");
-      disk.syncs.hold();
+      gate.hold();
       const pending = db.put("k", "two");
       const stale = db.put("k", "three", { ifVersion: v1 });
       const results = Promise.allSettled([pending, stale]);
       for (let i = 0; i < 5; i++) await nextTurn();
-      disk.syncs.release("EIO");
+      gate.release(true);
       const [lost, conflicted] = await results;
       assert.equal(lost.status, "rejected");
       assert.ok(isLogbookError(lost.reason, "LOGBOOK_LOG_FAILED"), String(lost.reason));

@@ -10,6 +10,7 @@ import { isLogbookError } from "../../src/errors.js";
 import type { Admission } from "../../src/server/admission.js";
 import { createMetrics } from "../../src/server/telemetry/index.js";
 import { Store, type StoreOptions } from "../../src/store/store.js";
+import { localLogOnly } from "../support/store-log.js";
 import { flipBit, segmentFiles, zeroRange } from "../support/surgery.js";
 import { tempDir } from "../support/temp.js";
 
@@ -59,7 +60,7 @@ async function rejectsWithCorruption(open: Promise<Store>): Promise<void> {
   await assert.rejects(open, (error: unknown) => isLogbookError(error, "LOGBOOK_CORRUPTION"));
 }
 
-describe("damage in log records below the newest checkpoint", () => {
+describe("damage in log records below the newest checkpoint", localLogOnly("flips bits in its segment files"), () => {
   let dir: string;
   let cleanup: () => Promise<void>;
   beforeEach(async () => {

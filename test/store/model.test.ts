@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import { isLogbookError, Store, type StoreOptions } from "../../src/index.js";
+import { isLogbookError, type Store, type StoreOptions } from "../../src/index.js";
+import { openStore } from "../support/store-log.js";
 import { tempDir } from "../support/temp.js";
 
 const OPTIONS: StoreOptions = { segmentBytes: 16 * 1024 + 64, batchBytesMax: 16 * 1024, checkpointEveryBytes: 0 };
@@ -64,7 +65,7 @@ test("the store always agrees with a Map model across puts, deletes, CAS, batche
   await fc.assert(
     fc.asyncProperty(fc.array(actionArb, { minLength: 1, maxLength: 40 }), async (actions) => {
       const { path, cleanup } = await tempDir();
-      let db = await Store.open(path, OPTIONS);
+      let db = await openStore(path, OPTIONS);
       const model = new Map<string, { value: unknown; version: number }>();
       try {
         for (const action of actions) {
@@ -109,13 +110,13 @@ test("the store always agrees with a Map model across puts, deletes, CAS, batche
               break;
             case "reopen":
               await db.close();
-              db = await Store.open(path, OPTIONS);
+              db = await openStore(path, OPTIONS);
               break;
           }
         }
         assert.deepEqual(await scanAll(db), modelEntries(model));
         await db.close();
-        db = await Store.open(path, OPTIONS);
+        db = await openStore(path, OPTIONS);
         assert.deepEqual(await scanAll(db), modelEntries(model), "after a final reopen");
         for (const [key, entry] of model) assert.deepEqual(db.getSync(key), entry);
       } finally {

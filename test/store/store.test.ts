@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, test } from "node:test";
-import { isLogbookError, Store, type StoreOptions } from "../../src/index.js";
+import { isLogbookError, type Store, type StoreOptions } from "../../src/index.js";
+import { loseStoreLog, openStore } from "../support/store-log.js";
 import { flipBit } from "../support/surgery.js";
 import { tempDir } from "../support/temp.js";
 
@@ -25,7 +26,7 @@ describe("Store", () => {
   });
 
   test("a write is invisible until durable and applied, then visible with its LSN as version", async () => {
-    await using db = await Store.open(dir, SMALL);
+    await using db = await openStore(dir, SMALL);
     const pending = db.put("k", "v1");
     assert.equal(db.getSync("k"), undefined, "not visible before it is durable");
     const version = await pending;
@@ -34,7 +35,7 @@ describe("Store", () => {
   });
 
   test("of N concurrent CAS increments on one version exactly one wins; retried, the count is exact", async () => {
-    await using db = await Store.open(dir, SMALL);
+    await using db = await openStore(dir, SMALL);
     await db.put("counter", 0);
     const start = db.getSync("counter");
     const racing = await Promise.allSettled(
@@ -69,7 +70,7 @@ describe("Store", () => {
   });
 
   test("create-only (ifVersion 0), delete with a condition, and batch conditions on several keys", async () => {
-    await using db = await Store.open(dir, SMALL);
+    await using db = await openStore(dir, SMALL);
     const v1 = await db.put("a", 1, { ifVersion: 0 });
     await assert.rejects(
       db.put("a", 2, { ifVersion: 0 }),
@@ -95,7 +96,7 @@ describe("Store", () => {
   });
 
   test("scan honours prefix, gt/gte/lt/lte, limit and reverse, in byte order", async () => {
-    await using db = await Store.open(dir, SMALL);
+    await using db = await openStore(dir, SMALL);
     for (const key of ["a", "ab", "abc", "b", "ba", "c", "\u00e9", "z"]) await db.put(key, key);
     assert.deepEqual(await entries(db), ["a", "ab", "abc", "b", "ba", "c", "z", "\u00e9"]);
     assert.deepEqual(await entries(db, { prefix: "a" }), ["a", "ab", "abc"]);
@@ -112,7 +113,7 @@ describe("Store", () => {
 
   test("binary keys and values, utf8 values", async () => {
     {
-      await using db = await Store.open(dir, { ...SMALL, valueEncoding: "binary", keyEncoding: "binary" });
+      await using db = await openStore(dir, { ...SMALL, valueEncoding: "binary", keyEncoding: "binary" });
       await db.put(new Uint8Array([0, 255, 1]), new Uint8Array([9, 8, 7]));
       const [entry] = await (async () => {
         const out = [];
@@ -125,7 +126,7 @@ describe("Store", () => {
     }
     const other = await tempDir();
     try {
-      await using db = await Store.open(other.path, { ...SMALL, valueEncoding: "utf8" });
+      await using db = await openStore(other.path, { ...SMALL, valueEncoding: "utf8" });
       await db.put("k", "h\u00e9llo");
       assert.equal(db.getSync("k")?.value, "h\u00e9llo");
       await assert.rejects(db.put("k", 5), TypeError);
@@ -135,8 +136,8 @@ describe("Store", () => {
   });
 
   test("bad input gets typed errors and changes nothing", async () => {
-    await assert.rejects(Store.open(dir, { valueEncoding: "xml" as never }), (e) => isLogbookError(e, "LOGBOOK_INVALID_OPTION"));
-    await using db = await Store.open(dir, { ...SMALL, keyBytesMax: 8, valueBytesMax: 16 });
+    await assert.rejects(openStore(dir, { valueEncoding: "xml" as never }), (e) => isLogbookError(e, "LOGBOOK_INVALID_OPTION"));
+    await using db = await openStore(dir, { ...SMALL, keyBytesMax: 8, valueBytesMax: 16 });
     await assert.rejects(db.put("a-key-that-is-too-long", 1), (e) => isLogbookError(e, "LOGBOOK_INVALID_ARGUMENT"));
     await assert.rejects(db.put("k", "x".repeat(100)), (e) => isLogbookError(e, "LOGBOOK_INVALID_ARGUMENT"));
     await assert.rejects(db.put("k", undefined), (e) => isLogbookError(e, "LOGBOOK_INVALID_ARGUMENT"));
@@ -154,17 +155,18 @@ describe("Store", () => {
 
   test("checkpoints free the log; recovery loads the newest and replays after it", async () => {
     {
-      await using db = await Store.open(dir, SMALL);
+      await using db = await openStore(dir, SMALL);
       for (let i = 0; i < 200; i++) await db.put(`k${i % 50}`, { i, pad: "p".repeat(200) });
       await db.checkpoint();
       for (let i = 200; i < 400; i++) await db.put(`k${i % 50}`, { i, pad: "p".repeat(200) });
-      const segmentsBefore = db.logStats.segments;
+      assert.equal(db.logStats.firstLsn, 1);
       const second = await db.checkpoint();
       assert.equal(second?.lsn, 400);
-      assert.ok(db.logStats.segments < segmentsBefore, "the log was truncated up to the previous checkpoint");
+      assert.ok(db.logStats.firstLsn > 1, "the log was truncated up to the previous checkpoint");
+      assert.ok(db.logStats.firstLsn <= 201, "and keeps what the previous checkpoint needs");
       await db.put("after", 1);
     }
-    await using db = await Store.open(dir, SMALL);
+    await using db = await openStore(dir, SMALL);
     assert.equal(db.recovery.checkpointLsn, 400);
     assert.equal(db.recovery.recordsReplayed, 1);
     assert.equal(db.stats().keys, 51);
@@ -174,7 +176,7 @@ describe("Store", () => {
   test("replay keeps each key's last write: rewrites, deletes and batches that write a key twice, over a checkpoint or not", async () => {
     const expected = new Map<string, { value: unknown; version: number }>();
     {
-      await using db = await Store.open(dir, SMALL);
+      await using db = await openStore(dir, SMALL);
       const write = async (key: string, value: unknown) => expected.set(key, { value, version: await db.put(key, value) });
       for (let i = 0; i < 120; i++) await write(`k${i % 30}`, { i });
       await db.checkpoint();
@@ -197,7 +199,7 @@ describe("Store", () => {
       await write("k2", "last");
     }
     const check = async (label: string) => {
-      await using db = await Store.open(dir, SMALL);
+      await using db = await openStore(dir, SMALL);
       const found = new Map<string, { value: unknown; version: number }>();
       for await (const { key, value, version } of db.scan()) found.set(key as string, { value, version });
       assert.deepEqual(found, expected, label);
@@ -215,7 +217,7 @@ describe("Store", () => {
 
   test("a damaged newest checkpoint falls back to the previous one while the log still has what it needs", async () => {
     {
-      await using db = await Store.open(dir, SMALL);
+      await using db = await openStore(dir, SMALL);
       for (let i = 0; i < 20; i++) await db.put(`k${i}`, i);
       await db.checkpoint();
       for (let i = 20; i < 40; i++) await db.put(`k${i}`, i);
@@ -226,7 +228,7 @@ describe("Store", () => {
       .sort()
       .at(-1) as string;
     await flipBit(join(dir, newest), 100);
-    await using db = await Store.open(dir, SMALL);
+    await using db = await openStore(dir, SMALL);
     assert.equal(db.recovery.checkpointLsn, 20);
     assert.equal(db.recovery.skippedCheckpoints.length, 1);
     assert.equal(db.stats().keys, 40, "the log after the previous checkpoint rebuilt the rest");
@@ -234,44 +236,44 @@ describe("Store", () => {
 
   test("with no usable checkpoint and the log already truncated, open fails with LOGBOOK_CORRUPTION", async () => {
     {
-      await using db = await Store.open(dir, SMALL);
+      await using db = await openStore(dir, SMALL);
       for (let round = 0; round < 3; round++) {
         for (let i = 0; i < 100; i++) await db.put(`k${i}`, "v".repeat(300));
         await db.checkpoint();
       }
     }
     for (const name of await readdir(dir)) if (name.startsWith("checkpoint-")) await flipBit(join(dir, name), 70);
-    await assert.rejects(Store.open(dir, SMALL), (e) => isLogbookError(e, "LOGBOOK_CORRUPTION"));
+    await assert.rejects(openStore(dir, SMALL), (e) => isLogbookError(e, "LOGBOOK_CORRUPTION"));
   });
 
   test("with sync none a checkpoint first makes the log durable up to it, then truncates", async () => {
     {
-      await using db = await Store.open(dir, { ...SMALL, sync: "none" });
+      await using db = await openStore(dir, { ...SMALL, sync: "none" });
       for (let round = 0; round < 3; round++) {
         await Promise.all(Array.from({ length: 100 }, (_, i) => db.put(`k${i}`, round)));
         const info = await db.checkpoint();
         assert.ok(db.logStats.durableLsn >= (info?.lsn ?? 0));
       }
     }
-    await using db = await Store.open(dir, SMALL);
+    await using db = await openStore(dir, SMALL);
     assert.equal(db.getSync("k99")?.value, 2);
   });
 
   test("a log that ends before the newest checkpoint (a lost log) fails open instead of reusing LSNs", async () => {
     {
-      await using db = await Store.open(dir, SMALL);
+      await using db = await openStore(dir, SMALL);
       for (let i = 0; i < 10; i++) await db.put(`k${i}`, i);
       await db.checkpoint();
     }
-    await rm(join(dir, "log"), { recursive: true });
+    await loseStoreLog(dir);
     await assert.rejects(
-      Store.open(dir, SMALL),
+      openStore(dir, SMALL),
       (e) => isLogbookError(e, "LOGBOOK_CORRUPTION") && /ends at LSN 0/.test(e.message),
     );
   });
 
   test("automatic checkpoints run by log bytes written", async () => {
-    await using db = await Store.open(dir, { ...SMALL, checkpointEveryBytes: 4096 });
+    await using db = await openStore(dir, { ...SMALL, checkpointEveryBytes: 4096 });
     for (let i = 0; i < 100; i++) await db.put(`k${i}`, "x".repeat(100));
     while (db.stats().checkpointRunning) await new Promise((resolve) => setTimeout(resolve, 5));
     assert.ok(db.stats().checkpoints >= 1);
@@ -280,13 +282,13 @@ describe("Store", () => {
 
   test("leftovers of an interrupted checkpoint are removed at open", async () => {
     {
-      await using db = await Store.open(dir, SMALL);
+      await using db = await openStore(dir, SMALL);
       await db.put("k", 1);
     }
     const { writeFile } = await import("node:fs/promises");
     await writeFile(join(dir, "checkpoint-00000000000000000001.dat.tmp"), "partial");
     await writeFile(join(dir, "checkpoint-00000000000000000001.dat"), "never named in a manifest");
-    await using db = await Store.open(dir, SMALL);
+    await using db = await openStore(dir, SMALL);
     assert.deepEqual(
       (await readdir(dir)).filter((n) => n.startsWith("checkpoint")),
       [],
@@ -296,10 +298,10 @@ describe("Store", () => {
 
   test("read-only opens read and refuse writes and checkpoints", async () => {
     {
-      await using db = await Store.open(dir, SMALL);
+      await using db = await openStore(dir, SMALL);
       await db.put("k", 1);
     }
-    await using db = await Store.open(dir, { ...SMALL, readOnly: true });
+    await using db = await openStore(dir, { ...SMALL, readOnly: true });
     assert.equal(db.getSync("k")?.value, 1);
     await assert.rejects(db.put("k", 2), (e) => isLogbookError(e, "LOGBOOK_READ_ONLY"));
     await assert.rejects(db.checkpoint(), (e) => isLogbookError(e, "LOGBOOK_READ_ONLY"));

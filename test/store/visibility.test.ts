@@ -3,13 +3,13 @@
  * is acknowledged and applied. Under "always" that is once its log record is durable; under
  * "interval" and "none" once the record is written to the OS, before any fdatasync covers it.
  * The disk is node:fs with the segments' fdatasyncs held at a gate, so "written, not durable"
- * lasts as long as the test looks.
+ * lasts as long as the test looks (under the memory log, "always" holds its acknowledgement).
  */
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, test } from "node:test";
-import { Store } from "../../src/index.js";
 import { NodeFileSystem } from "../../src/io/node-file-system.js";
 import { wrapFileSystem } from "../../src/testing/index.js";
+import { commitGate, localLogOnly, openStore } from "../support/store-log.js";
 import { tempDir } from "../support/temp.js";
 
 /** Long enough that the interval timer never syncs during a test. */
@@ -57,24 +57,28 @@ describe("store visibility", () => {
   });
 
   for (const sync of ["interval", "none"] as const) {
-    test(`sync ${sync}: a put is visible once its record is written, before it is durable`, async () => {
-      const gate = syncGate();
-      await using db = await Store.open(dir, { sync, syncIntervalMs: INTERVAL_NEVER_MS, fileSystem: gate.fileSystem });
-      gate.hold();
-      try {
-        const version = await db.put("key", "value");
-        assert.deepEqual(db.getSync("key"), { value: "value", version });
-        assert.ok(db.logStats.writtenLsn >= version);
-        assert.ok(db.logStats.durableLsn < version, `durable up to ${db.logStats.durableLsn}, yet the put was seen`);
-      } finally {
-        gate.release();
-      }
-    });
+    test(
+      `sync ${sync}: a put is visible once its record is written, before it is durable`,
+      localLogOnly("its sync modes"),
+      async () => {
+        const gate = syncGate();
+        await using db = await openStore(dir, { sync, syncIntervalMs: INTERVAL_NEVER_MS, fileSystem: gate.fileSystem });
+        gate.hold();
+        try {
+          const version = await db.put("key", "value");
+          assert.deepEqual(db.getSync("key"), { value: "value", version });
+          assert.ok(db.logStats.writtenLsn >= version);
+          assert.ok(db.logStats.durableLsn < version, `durable up to ${db.logStats.durableLsn}, yet the put was seen`);
+        } finally {
+          gate.release();
+        }
+      },
+    );
   }
 
   test("sync always: a put is visible only once its record is durable", async () => {
-    const gate = syncGate();
-    await using db = await Store.open(dir, { sync: "always", fileSystem: gate.fileSystem });
+    const gate = commitGate();
+    await using db = await openStore(dir, { sync: "always", ...gate.options });
     gate.hold();
     let resolved = false;
     const put = db.put("key", "value").then((version) => {

@@ -1,0 +1,158 @@
+/**
+ * A store's checkpoints: when to take one (by log bytes written since the last), one at a
+ * time, and the procedure that writes one, installs it in the manifest and frees the log
+ * below what the manifest still needs. Writers go on meanwhile: the state is a snapshot.
+ */
+import { join } from "node:path";
+import { assert } from "../assert.js";
+import { asDiskError } from "../errors.js";
+import type { Clock } from "../io/clock.js";
+import type { FileSystem } from "../io/file-system.js";
+import type { WriteAheadLog } from "../log/index.js";
+import { type CheckpointInfo, writeCheckpoint } from "./checkpoint.js";
+import { type Manifest, writeManifest } from "./manifest.js";
+import type { SortedState } from "./state.js";
+
+export type LastCheckpoint = CheckpointInfo & { atMs: number; durationMs: number };
+
+export interface CheckpointStats {
+  /** Checkpoints kept in the manifest (the newest and its fallback). */
+  checkpoints: number;
+  /** Checkpoints written since the store was opened. */
+  checkpointsWritten: number;
+  lastCheckpoint: LastCheckpoint | undefined;
+  checkpointRunning: boolean;
+  logBytesSinceCheckpoint: number;
+}
+
+/** What the checkpointer needs of its store. */
+export interface CheckpointSubject {
+  fs: FileSystem;
+  directory: string;
+  clock: Clock;
+  log: WriteAheadLog;
+  /** The LSN of the last write applied. */
+  appliedLsn(): number;
+  /** The state as of the last write applied (a copy-on-write snapshot). */
+  snapshot(): SortedState;
+  installed(info: CheckpointInfo & { durationMs: number }): void;
+  /** An automatic checkpoint failed; the log still holds everything, and the next one retries. */
+  failed(error: unknown): void;
+}
+
+export class Checkpointer {
+  private readonly subject: CheckpointSubject;
+  private readonly everyBytes: number;
+  private manifest: Manifest;
+  /** The newest checkpoint known to load: the one recovery loaded, then each one installed. The next one's fallback. */
+  private newestUsable: CheckpointInfo | undefined;
+  private running: Promise<CheckpointInfo | undefined> | undefined;
+  private last: LastCheckpoint | undefined;
+  private written = 0;
+  private lastError: unknown;
+  private logBytesAtLast = 0;
+  private stopped = false;
+
+  constructor(subject: CheckpointSubject, everyBytes: number, manifest: Manifest, loaded: CheckpointInfo | undefined) {
+    this.subject = subject;
+    this.everyBytes = everyBytes;
+    this.manifest = manifest;
+    this.newestUsable = loaded;
+  }
+
+  /** The LSN of the newest checkpoint installed (0: none). */
+  get checkpointLsn(): number {
+    return this.manifest.checkpoints[0]?.lsn ?? 0;
+  }
+
+  /** The error of the last automatic checkpoint that failed, if any. */
+  get lastCheckpointError(): unknown {
+    return this.lastError;
+  }
+
+  stats(): CheckpointStats {
+    return {
+      checkpoints: this.manifest.checkpoints.length,
+      checkpointsWritten: this.written,
+      lastCheckpoint: this.last,
+      checkpointRunning: this.running !== undefined,
+      logBytesSinceCheckpoint: this.subject.log.appendedBytes - this.logBytesAtLast,
+    };
+  }
+
+  /** As Store.checkpoint: one at a time; a request during one gets the next one, which covers its writes. */
+  checkpoint(): Promise<CheckpointInfo | undefined> {
+    if (this.running !== undefined) {
+      return this.running.then(
+        () => this.checkpoint(),
+        () => this.checkpoint(),
+      );
+    }
+    const running = this.writeOnce()
+      .catch((error: unknown) => {
+        throw asDiskError(error, `the checkpoint of ${this.subject.directory} failed`);
+      })
+      .finally(() => {
+        this.running = undefined;
+      });
+    this.running = running;
+    return running;
+  }
+
+  /** Starts a checkpoint once `everyBytes` of log were written since the last; its failure is kept and reported. */
+  maybeStart(): void {
+    if (this.everyBytes === 0 || this.running !== undefined || this.stopped) return;
+    if (this.subject.log.appendedBytes - this.logBytesAtLast < this.everyBytes) return;
+    this.checkpoint().catch((error: unknown) => {
+      this.lastError = error;
+      this.subject.failed(error);
+    });
+  }
+
+  /** Starts no more automatic checkpoints; resolves once the one running, if any, has settled. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.running?.catch(() => undefined);
+  }
+
+  /**
+   * Writes the state as of the last applied write to a checkpoint file, installs it in the
+   * manifest, and frees the log segments that only the previous checkpoint still needed. With
+   * nothing applied since the newest one, resolves with that one and leaves the manifest, the
+   * files and the log alone.
+   */
+  private async writeOnce(): Promise<CheckpointInfo> {
+    const { fs, directory, clock, log } = this.subject;
+    const startedMs = clock.monotonicMs();
+    const lsn = this.subject.appliedLsn();
+    const previous = this.newestUsable;
+    // Nothing applied since the newest checkpoint: it is this one. Writing it again under the
+    // same name would leave the manifest naming one file twice and free its fallback.
+    if (previous?.lsn === lsn) return previous;
+    assert(previous === undefined || previous.lsn < lsn, "checkpoints only move forward");
+    const state = this.subject.snapshot();
+    const logBytes = log.appendedBytes;
+    // A checkpoint must never be ahead of the durable log: with sync "interval" or "none" a
+    // power cut could otherwise lose log records the checkpoint includes, and their LSNs
+    // would be handed out again.
+    if (lsn > 0) await log.waitFor(lsn, "durable");
+    const info = await writeCheckpoint(fs, directory, state, lsn, clock.wallMs());
+    // The fallback is the newest checkpoint known to load, not a newer one the manifest names
+    // that recovery had to skip (that one is dropped, or replaced when this one has its name).
+    const manifest: Manifest = { ...this.manifest, checkpoints: previous === undefined ? [info] : [info, previous] };
+    await writeManifest(fs, directory, manifest);
+    const dropped = this.manifest.checkpoints.filter((c) => !manifest.checkpoints.some((k) => k.file === c.file));
+    this.manifest = manifest;
+    this.newestUsable = info;
+    for (const old of dropped) await fs.unlink(join(directory, old.file));
+    if (dropped.length > 0) await fs.syncDirectory(directory);
+    // Keep the log from the previous checkpoint on, so that a damaged newest one can fall back to it.
+    if (previous !== undefined) await log.truncateBefore(previous.lsn + 1);
+    this.logBytesAtLast = logBytes;
+    const durationMs = clock.monotonicMs() - startedMs;
+    this.last = { ...info, atMs: clock.wallMs(), durationMs };
+    this.written++;
+    this.subject.installed({ ...info, durationMs });
+    return info;
+  }
+}
