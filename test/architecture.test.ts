@@ -4,25 +4,13 @@ import { join, relative } from "node:path";
 import { test } from "node:test";
 import * as api from "../src/index.js";
 
-// src/testing (the test doubles behind logbook/testing) sits on top: it may use any layer, none uses it.
-const LAYERS = ["io", "log", "store", "streams", "server", "cli", "testing"] as const;
+/** The layers, lowest first: each may import those before it, never one after it. */
+const LAYERS = ["io", "log", "store", "streams", "server", "cli"] as const;
 const rank = (layer: string) => LAYERS.indexOf(layer as (typeof LAYERS)[number]);
-/**
- * src/testing (the `logbook/testing` export) stands beside the layers, out of their reach: no
- * production layer imports it, and it reaches the layers below it only through these front
- * doors (src/io has no single one: its interface files), besides the leaves.
- */
+/** src/testing (the `logbook/testing` export) stands beside the layers: it may use their front doors, none uses it. */
 const TESTING = "testing";
-const TESTING_MAY_IMPORT = [
-  "io/file-system.ts",
-  "io/clock.ts",
-  "io/node-file-system.ts",
-  "log/log.ts",
-  "log/contract.ts",
-  "store/store.ts",
-];
-/** The leaves: files at the top of src that import nothing of ours. */
-const LEAVES = ["errors.ts", "assert.ts"];
+/** The leaves: files at the top of src that import nothing of ours, which any layer may use. */
+const LEAVES = ["errors.ts", "assert.ts", "start-worker.ts", "version.ts"];
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -31,37 +19,59 @@ function files(dir: string): string[] {
   });
 }
 
+/** Every module a file names: static imports and re-exports, and dynamic `import()` of a literal. */
 function imports(path: string): string[] {
   const source = readFileSync(path, "utf8");
-  return [...source.matchAll(/(?:import|export)[^"']*from\s+["']([^"']+)["']/g)].map((m) => m[1] as string);
+  const found = source.matchAll(/(?:import|export)[^"';]*?from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g);
+  return [...found].map((m) => (m[1] ?? m[2]) as string);
+}
+
+/** Each relative import of a file under src, as a path relative to src (a .ts file). */
+function sourceImports(file: string): string[] {
+  return imports(file)
+    .filter((s) => s.startsWith("."))
+    .map((s) => relative("src", join(file, "..", s)).replace(/\.js$/, ".ts"));
 }
 
 test("imports point down the layers only (cli → server → streams → store → log → io)", () => {
   for (const file of files("src")) {
     const from = relative("src", file).split("/")[0] as string;
-    for (const specifier of imports(file)) {
-      if (!specifier.startsWith(".")) continue;
-      const target = relative("src", join(file, "..", specifier)).split("/")[0] as string;
-      if (from === TESTING) continue; // checked by the test below
-      assert.notEqual(target, TESTING, `${file} imports ${specifier}: production code may not import src/testing`);
-      if (target === from || target.endsWith(".js")) continue; // same layer, or a leaf (errors, assert)
-      if (from.endsWith(".ts")) continue; // src/index.ts is the public surface; it may name anything
-      assert.ok(rank(target) >= 0 && rank(target) < rank(from), `${file} imports ${specifier}: ${from} may not import ${target}`);
+    for (const target of sourceImports(file)) {
+      const to = target.split("/")[0] as string;
+      if (from !== TESTING) assert.notEqual(to, TESTING, `${file} imports ${target}: production code may not import src/testing`);
+      if (from === TESTING || to === from || LEAVES.includes(target) || from.endsWith(".ts")) continue;
+      assert.ok(rank(to) >= 0 && rank(to) < rank(from), `${file} imports ${target}: ${from} may not import ${to}`);
     }
   }
 });
 
-test("src/testing imports only the front doors of io, log and store, and the leaves", () => {
-  for (const file of files(join("src", TESTING))) {
-    for (const specifier of imports(file)) {
-      if (!specifier.startsWith(".")) continue;
-      const target = relative("src", join(file, "..", specifier)).replace(/\.js$/, ".ts");
-      if (target.startsWith(`${TESTING}/`)) continue;
-      assert.ok(
-        LEAVES.includes(target) || TESTING_MAY_IMPORT.includes(target),
-        `${file} imports ${specifier}: src/testing may import ${[...LEAVES, ...TESTING_MAY_IMPORT].join(", ")}`,
-      );
+test("a directory with an index.ts is entered only through it (each layer's front door, the telemetry wing's)", () => {
+  const doors = files("src")
+    .filter((f) => f.endsWith("/index.ts") && f !== join("src", "index.ts"))
+    .map((f) => relative("src", join(f, "..")));
+  assert.ok(
+    ["io", "log", "store", "server", "server/telemetry", TESTING].every((d) => doors.includes(d)),
+    `front doors: ${doors}`,
+  );
+  for (const file of files("src")) {
+    const here = relative("src", join(file, ".."));
+    for (const target of sourceImports(file)) {
+      for (const door of doors) {
+        const inside = target.startsWith(`${door}/`);
+        const fromInside = here === door || here.startsWith(`${door}/`);
+        if (inside && !fromInside) assert.equal(target, `${door}/index.ts`, `${file} imports ${target}, behind ${door}/index.ts`);
+      }
     }
+  }
+});
+
+test("the leaves import nothing of ours", () => {
+  for (const leaf of LEAVES) {
+    assert.deepEqual(
+      imports(join("src", leaf)).filter((s) => s.startsWith(".")),
+      [],
+      leaf,
+    );
   }
 });
 
@@ -73,25 +83,6 @@ test("sim/ and bench/ import no test/ file (what they share with tests lives in 
       const target = relative(".", join(file, "..", specifier));
       assert.ok(!target.startsWith("test/"), `${file} imports ${specifier}, a test file`);
     }
-  }
-});
-
-test("the store reaches src/log only through its front door (src/log/index.ts: the WriteAheadLog seam)", () => {
-  for (const file of files("src/store")) {
-    for (const specifier of imports(file)) {
-      const target = relative("src", join(file, "..", specifier));
-      if (target.startsWith("log/")) assert.equal(target, "log/index.js", `${file} imports ${specifier}`);
-    }
-  }
-});
-
-test("the leaves (errors, assert, breakage) import nothing of ours", () => {
-  for (const leaf of ["src/errors.ts", "src/assert.ts", "src/breakage.ts"]) {
-    assert.deepEqual(
-      imports(leaf).filter((s) => s.startsWith(".")),
-      [],
-      leaf,
-    );
   }
 });
 

@@ -5,11 +5,10 @@ import { readdir, stat } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import type { Command } from "commander";
 import { LogbookError } from "../errors.js";
-import { NodeFileSystem } from "../io/node-file-system.js";
-import { Log } from "../log/log.js";
-import type { RecoveryMode } from "../log/options.js";
-import type { RecoveryReport } from "../log/recovery.js";
-import { holdsCheckpoints } from "../store/store-directory.js";
+import { NodeFileSystem } from "../io/index.js";
+import type { RecoveryMode, RecoveryReport } from "../log/index.js";
+import { Log } from "../log/index.js";
+import { holdsCheckpoints } from "../store/index.js";
 import { describePayload, formatBytes, printJson, printTable } from "./output.js";
 
 /** Exit codes of `log verify`, documented in the README. */

@@ -8,12 +8,12 @@ import { type Command, InvalidArgumentError, Option } from "commander";
 import {
   type ConfigInput,
   DEFAULT_CONFIG,
+  LogbookServer,
   readConfigFile,
   resolveConfig,
   type ServerConfig,
   tokensFromEnvironment,
-} from "../server/config.js";
-import { LogbookServer } from "../server/server.js";
+} from "../server/index.js";
 
 function integer(text: string): number {
   const value = Number(text);

@@ -12,10 +12,9 @@ import { readdir, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { type Command, Option } from "commander";
 import { LogbookError } from "../errors.js";
-import { OPEN_TENANT, TENANT_ID } from "../server/auth.js";
-import { dataPrefix } from "../server/namespace.js";
-import type { ScanOptions } from "../store/store.js";
-import { Store } from "../store/store.js";
+import { dataPrefix, OPEN_TENANT, TENANT_ID } from "../server/index.js";
+import type { ScanOptions } from "../store/index.js";
+import { Store } from "../store/index.js";
 import { formatBytes, printJson } from "./output.js";
 
 interface KeySpaceOptions {

@@ -12,7 +12,7 @@
  */
 import type { Worker } from "node:worker_threads";
 import { errnoCode, LogbookError } from "../errors.js";
-import type { Timer } from "../io/clock.js";
+import type { Timer } from "../io/index.js";
 import type { CommitPlacement, PlacementHost } from "./commit-placement.js";
 import { Command, CommitterState, Control, Stat } from "./commit-ring.js";
 import type { WaitLevel } from "./contract.js";

@@ -20,7 +20,7 @@
  * crash may have torn; after a failed write or sync nothing more is written (fail-stop).
  */
 import { assert } from "../assert.js";
-import { datasyncSync, writeChunksSync } from "../io/sync-ops.js";
+import { datasyncSync, writeChunksSync } from "../io/index.js";
 import { Command, type CommitRing, CommitterState, Control, GROUP_SLOTS, Owner, Stat } from "./commit-ring.js";
 import { FRAME_HEADER_BYTES } from "./format.js";
 import { encodeFrameHeader, recordsChecksum } from "./frame.js";

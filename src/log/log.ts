@@ -6,8 +6,8 @@
 import { EventEmitter } from "node:events";
 import { resolve as resolvePath } from "node:path";
 import { asDiskError, errnoCode, LogbookError } from "../errors.js";
-import type { DirectoryLock, FileSystem } from "../io/file-system.js";
-import { NodeFileSystem } from "../io/node-file-system.js";
+import type { DirectoryLock, FileSystem } from "../io/index.js";
+import { NodeFileSystem } from "../io/index.js";
 import type { CommitInfo, LogRecord, LogStats, RecordVisitor, WaitLevel, WalHooks } from "./contract.js";
 import { type LogOptions, payloadBytesMax, type ResolvedLogOptions, resolveLogOptions } from "./options.js";
 import { type ReadBatchesOptions, type ReadOptions, type ReadSource, readFrames } from "./reader.js";

@@ -3,8 +3,8 @@
  * they are refused with LOGBOOK_INVALID_OPTION before anything touches the disk.
  */
 import { LogbookError } from "../errors.js";
-import { type Clock, systemClock } from "../io/clock.js";
-import type { FileSystem } from "../io/file-system.js";
+import type { FileSystem } from "../io/index.js";
+import { type Clock, systemClock } from "../io/index.js";
 import { FRAME_HEADER_BYTES, RECORD_HEADER_BYTES, SEGMENT_HEADER_BYTES } from "./format.js";
 import { RECOVERY_RULES, type RecoveryRules } from "./recovery-rules.js";
 

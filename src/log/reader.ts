@@ -5,7 +5,7 @@
  * skipped and reported.
  */
 import { asDiskError, errnoCode, LogbookError } from "../errors.js";
-import type { FileHandle, FileSystem } from "../io/file-system.js";
+import type { FileHandle, FileSystem } from "../io/index.js";
 import type { LogRecord, RecordVisitor } from "./contract.js";
 import { SEGMENT_HEADER_BYTES } from "./format.js";
 import { forEachRecord } from "./frame.js";

@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { dirname, join } from "node:path";
 import { assert } from "../assert.js";
-import type { FileHandle, FileSystem } from "../io/file-system.js";
+import type { FileHandle, FileSystem } from "../io/index.js";
 import { ALIGNMENT_BYTES, BROKEN_SUFFIX, FRAME_HEADER_BYTES, LOG_ID_BYTES, SEGMENT_HEADER_BYTES } from "./format.js";
 import type { ResolvedLogOptions } from "./options.js";
 import type { RecoveryReport, TornTailReport } from "./recovery-report.js";

@@ -17,7 +17,7 @@
 import { join } from "node:path";
 import { AssertionError, assert } from "../assert.js";
 import { asDiskError, LogbookError } from "../errors.js";
-import type { FileHandle, FileSystem } from "../io/file-system.js";
+import type { FileHandle, FileSystem } from "../io/index.js";
 import { FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES, SPARE_SEGMENT_NAME, SPARE_SEGMENT_TEMPORARY_NAME } from "./format.js";
 import type { ResolvedLogOptions } from "./options.js";
 import { clearTail, createLogFiles, reassertDurable, setAside, startSegmentAfterDamage } from "./recovery-actions.js";

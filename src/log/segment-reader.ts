@@ -3,7 +3,7 @@
  * recovery, `read`, `tail` and `verify`, so every path checks bytes the same way.
  */
 import { LogbookError } from "../errors.js";
-import type { FileHandle } from "../io/file-system.js";
+import type { FileHandle } from "../io/index.js";
 import { frameIsOneBitFromValid } from "./bit-flip.js";
 import {
   ALIGNMENT_BYTES,

@@ -4,7 +4,7 @@
  * recovery-rules.ts classifies it by. Reading only: nothing here changes the disk.
  */
 import { join } from "node:path";
-import type { FileHandle, FileSystem } from "../io/file-system.js";
+import type { FileHandle, FileSystem } from "../io/index.js";
 import { SEGMENT_HEADER_BYTES } from "./format.js";
 import type { FrameFacts } from "./recovery-rules.js";
 import { type DecodedSegmentHeader, decodeSegmentHeader, parseSegmentName } from "./segment-header.js";

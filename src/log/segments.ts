@@ -5,8 +5,7 @@
  */
 import { join } from "node:path";
 import { assert } from "../assert.js";
-import type { Clock } from "../io/clock.js";
-import type { FileHandle, FileSystem } from "../io/file-system.js";
+import type { Clock, FileHandle, FileSystem } from "../io/index.js";
 import { SPARE_SEGMENT_NAME, SPARE_SEGMENT_TEMPORARY_NAME } from "./format.js";
 import { encodeSegmentHeader, frameSeedOf, segmentName } from "./segment-header.js";
 import { writeZeros } from "./zero-fill.js";

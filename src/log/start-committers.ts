@@ -10,7 +10,7 @@
  * committer runs as an async loop on the event loop, through the file system's own handle.
  */
 import type { Worker } from "node:worker_threads";
-import type { Clock } from "../io/clock.js";
+import type { Clock } from "../io/index.js";
 import { startWorker } from "../start-worker.js";
 import { type CommitRing, Owner } from "./commit-ring.js";
 import { Committer, type CommitterIo, descriptorIo } from "./committer.js";

@@ -2,7 +2,7 @@
  * Writing zeros over a range of a file: preallocating a segment (so that later fdatasyncs
  * commit data only, not a file-size change) and clearing a torn tail.
  */
-import type { FileHandle } from "../io/file-system.js";
+import type { FileHandle } from "../io/index.js";
 
 const ZERO_CHUNK_BYTES = 1024 * 1024;
 

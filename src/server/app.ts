@@ -15,7 +15,7 @@ import Fastify, {
   LogController,
 } from "fastify";
 import type { Logger } from "pino";
-import type { Store } from "../store/store.js";
+import type { Store } from "../store/index.js";
 import type { Admission } from "./admission.js";
 import type { Authenticator } from "./auth.js";
 import { registerConnectionOrder } from "./connection-order.js";

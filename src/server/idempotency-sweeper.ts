@@ -3,7 +3,7 @@
  * already ignored when read; sweeping only gives their memory back. Each deletion is
  * conditional on the record's version, so a record written again meanwhile is kept.
  */
-import type { Store } from "../store/store.js";
+import type { Store } from "../store/index.js";
 
 const SWEEP_BATCH_MAX = 500;
 

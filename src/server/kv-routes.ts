@@ -6,7 +6,7 @@
  * same way for all routes.
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import type { BatchOperation, Store, StoreEntry } from "../store/store.js";
+import type { BatchOperation, Store, StoreEntry } from "../store/index.js";
 import type { Admission } from "./admission.js";
 import type { Principal } from "./auth.js";
 import { HttpError, singleHeader } from "./http-error.js";

@@ -8,7 +8,7 @@
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { isLogbookError, type LogbookError } from "../errors.js";
-import type { BatchOperation, Store } from "../store/store.js";
+import type { BatchOperation, Store } from "../store/index.js";
 import type { Admission } from "./admission.js";
 import { HttpError, singleHeader, toHttpError } from "./http-error.js";
 import { decodeRecord, encodeRecord, fingerprint, InFlight, parseIdempotencyKey, type RecordedResponse } from "./idempotency.js";

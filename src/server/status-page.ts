@@ -7,7 +7,7 @@
  */
 import { statfs } from "node:fs/promises";
 import type { FastifyInstance } from "fastify";
-import type { Store } from "../store/store.js";
+import type { Store } from "../store/index.js";
 import { PACKAGE_VERSION } from "../version.js";
 import type { Telemetry } from "./telemetry/index.js";
 

@@ -6,7 +6,7 @@
  */
 import { assert } from "../assert.js";
 import { LogbookError } from "../errors.js";
-import type { FileHandle, FileSystem } from "../io/file-system.js";
+import type { FileHandle, FileSystem } from "../io/index.js";
 import { crc32Range } from "../log/index.js";
 import {
   BLOCK_HEADER_BYTES,

@@ -4,7 +4,7 @@
  * by fsync, rename and directory fsync. checkpoint-reader.ts loads and verifies them.
  */
 import { join } from "node:path";
-import type { FileSystem } from "../io/file-system.js";
+import type { FileSystem } from "../io/index.js";
 import { crc32Range } from "../log/index.js";
 import { type SortedState, storedValue, storedValueBytes, storedVersion } from "./state.js";
 

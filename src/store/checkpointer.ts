@@ -6,8 +6,7 @@
 import { join } from "node:path";
 import { assert } from "../assert.js";
 import { asDiskError } from "../errors.js";
-import type { Clock } from "../io/clock.js";
-import type { FileSystem } from "../io/file-system.js";
+import type { Clock, FileSystem } from "../io/index.js";
 import type { WriteAheadLog } from "../log/index.js";
 import { type CheckpointInfo, writeCheckpoint } from "./checkpoint.js";
 import { type Manifest, writeManifest } from "./manifest.js";

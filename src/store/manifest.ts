@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { LogbookError } from "../errors.js";
-import type { FileSystem } from "../io/file-system.js";
+import type { FileSystem } from "../io/index.js";
 import { crc32 } from "../log/index.js";
 import { type CheckpointInfo, checkpointName } from "./checkpoint.js";
 

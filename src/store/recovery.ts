@@ -11,7 +11,7 @@
  */
 import { join } from "node:path";
 import { asDiskError, isLogbookError, LogbookError } from "../errors.js";
-import type { FileSystem } from "../io/file-system.js";
+import type { FileSystem } from "../io/index.js";
 import type { DamageReport, WriteAheadLog } from "../log/index.js";
 import { type CheckpointInfo, parseCheckpointName } from "./checkpoint.js";
 import { type LoadedCheckpoint, readCheckpoint } from "./checkpoint-reader.js";

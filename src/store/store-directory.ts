@@ -5,7 +5,7 @@
  */
 import { basename, dirname } from "node:path";
 import { errnoCode } from "../errors.js";
-import type { FileSystem } from "../io/file-system.js";
+import type { FileSystem } from "../io/index.js";
 import { parseCheckpointName } from "./checkpoint.js";
 import { MANIFEST_NAME } from "./manifest.js";
 

@@ -5,8 +5,8 @@
  */
 import { join, resolve as resolvePath } from "node:path";
 import { asDiskError, isLogbookError, LogbookError } from "../errors.js";
-import type { FileSystem } from "../io/file-system.js";
-import { NodeFileSystem } from "../io/node-file-system.js";
+import type { FileSystem } from "../io/index.js";
+import { NodeFileSystem } from "../io/index.js";
 import { type CommitInfo, type OpenWriteAheadLog, openLocalWal, type WalHooks, type WriteAheadLog } from "../log/index.js";
 import { type RecoveredStore, readStoreManifest, recoverStore, requiredFromLsnOf } from "./recovery.js";
 import { createDirectoryDurably, holdsCheckpoints } from "./store-directory.js";

@@ -13,7 +13,7 @@
  */
 import { EventEmitter } from "node:events";
 import { LogbookError } from "../errors.js";
-import { type Clock, systemClock } from "../io/clock.js";
+import { type Clock, systemClock } from "../io/index.js";
 import type { CommitInfo, LogStats, WalHooks, WriteAheadLog } from "../log/index.js";
 import type { CheckpointInfo } from "./checkpoint.js";
 import { Checkpointer, type CheckpointStats } from "./checkpointer.js";

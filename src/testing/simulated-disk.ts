@@ -16,8 +16,7 @@
  */
 import { dirname } from "node:path";
 import { LogbookError } from "../errors.js";
-import type { Clock } from "../io/clock.js";
-import type { FileSystem, OpenMode } from "../io/file-system.js";
+import type { Clock, FileSystem, OpenMode } from "../io/index.js";
 import { DISK_FAULTS, type DiskFault, FaultInjector, type LatentDamage } from "./disk-faults.js";
 import { errno } from "./errno.js";
 import { Inode } from "./inode.js";

@@ -4,7 +4,7 @@
  * the view was made, counts toward a scheduled crash, and moves virtual time. Handles carry no
  * descriptor, so the log commits through `write` and `datasync` on its own thread.
  */
-import type { DirectoryLock, FileHandle, FileSystem, OpenMode, WriteOptions } from "../io/file-system.js";
+import type { DirectoryLock, FileHandle, FileSystem, OpenMode, WriteOptions } from "../io/index.js";
 import type { FaultInjector } from "./disk-faults.js";
 import { errno } from "./errno.js";
 import { type Inode, SECTOR_BYTES } from "./inode.js";

@@ -2,7 +2,7 @@
  * Time on the simulated disk: it moves only as the disk's operations run (`advance`), and
  * timers fire by it, so that decisions the log takes from elapsed time replay exactly from a seed.
  */
-import type { Clock, Timer } from "../io/clock.js";
+import type { Clock, Timer } from "../io/index.js";
 
 /** Virtual milliseconds an operation takes; an fdatasync takes longer, as on a disk. */
 export const OPERATION_MS = 0.005;

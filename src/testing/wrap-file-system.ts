@@ -4,7 +4,7 @@
  * descriptor, so the log commits through the FileHandle methods (on the event loop), where
  * the replacements apply.
  */
-import type { FileHandle, FileSystem } from "../io/file-system.js";
+import type { FileHandle, FileSystem } from "../io/index.js";
 
 export interface FileSystemReplacements {
   /** Given the real handle, the methods its wrapper does differently. */

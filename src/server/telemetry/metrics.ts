@@ -6,8 +6,8 @@
  * commit, not per write.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import type { CommitInfo } from "../../log/contract.js";
-import type { Store } from "../../store/store.js";
+import type { CommitInfo } from "../../log/index.js";
+import type { Store } from "../../store/index.js";
 import type { Admission } from "../admission.js";
 import { PlainHistogram, RequestMetrics } from "./typed-histograms.js";
 

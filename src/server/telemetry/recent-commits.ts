@@ -2,7 +2,7 @@
  * The last few group commits, so that a traced write can find the one that covered its LSN
  * and its spans can show that commit and its fdatasync.
  */
-import type { CommitInfo } from "../../log/contract.js";
+import type { CommitInfo } from "../../log/index.js";
 
 export interface CommitObservation extends CommitInfo {
   /** performance.now() when the commit was seen acknowledged. */

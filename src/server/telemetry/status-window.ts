@@ -2,7 +2,7 @@
  * Recent group commits and request counts, for the status page's figures "over the last
  * seconds". Kept in fixed typed arrays: one slot per commit, overwritten in turn.
  */
-import type { CommitInfo } from "../../log/contract.js";
+import type { CommitInfo } from "../../log/index.js";
 
 const COMMITS_KEPT = 2048;
 

@@ -6,8 +6,8 @@
  * allocates nothing here.
  */
 import type { Logger } from "pino";
-import type { CommitInfo } from "../../log/contract.js";
-import type { Store } from "../../store/store.js";
+import type { CommitInfo } from "../../log/index.js";
+import type { Store } from "../../store/index.js";
 import type { Admission } from "../admission.js";
 import type { HttpError } from "../http-error.js";
 import { createMetrics, type Metrics } from "./metrics.js";
