@@ -14,6 +14,7 @@ import { tempDir } from "../support/temp.js";
 
 const README = fileURLToPath(new URL("../../README.md", import.meta.url));
 const DIST_INDEX = pathToFileURL(fileURLToPath(new URL("../../dist/index.js", import.meta.url))).href;
+const DIST_TESTING = pathToFileURL(fileURLToPath(new URL("../../dist/testing/index.js", import.meta.url))).href;
 
 interface Example {
   line: number;
@@ -41,7 +42,10 @@ test("the README's Log and Store examples run as written, as plain JavaScript on
     const temp = await tempDir("logbook-readme-");
     try {
       const file = join(temp.path, "example.mjs");
-      writeFileSync(file, example.code.replace(/from "logbook";/g, `from ${JSON.stringify(DIST_INDEX)};`));
+      const code = example.code
+        .replace(/from "logbook";/g, `from ${JSON.stringify(DIST_INDEX)};`)
+        .replace(/from "logbook\/testing";/g, `from ${JSON.stringify(DIST_TESTING)};`);
+      writeFileSync(file, code);
       const result = spawnSync(process.execPath, [file], { cwd: temp.path, encoding: "utf8", timeout: 30_000 });
       assert.equal(result.status, 0, `README.md line ${example.line} failed:\n${result.stderr}`);
       assert.equal(result.stderr, "", `README.md line ${example.line} printed to stderr`);
