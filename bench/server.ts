@@ -3,7 +3,7 @@
  * 64 and 256 concurrent connections, and GETs, against `logbook serve` in a child process,
  * driven by autocannon from this process; and, in the same run when `redis-server` is
  * installed, Redis with appendonly yes + appendfsync always under redis-benchmark
- * (`-t set -d 100`) at the same concurrency, the peer to beat (../shared/DESIGN.md §8).
+ * (`-t set -d 100`) at the same concurrency, the peer to beat (docs/benchmarks.md).
  *
  * The server runs the compiled code (dist/), as `npm start` does: run `npm run build` first
  * (the npm script does). Options: --seconds N (per figure, default 5), --connections 1,64,256,

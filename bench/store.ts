@@ -1,7 +1,7 @@
 /**
  * npm run bench:store — durable puts (16-byte key, 100-byte value, sync on every write) at
  * concurrency 1, 16 and 256, and random gets, for Logbook's Store and, in the same run, its
- * peers with their durable settings (../shared/DESIGN.md §8):
+ * peers with their durable settings (docs/benchmarks.md):
  *   lmdb          open({ overlappingSync: false }), await put()
  *   classic-level put(k, v, { sync: true }), UV_THREADPOOL_SIZE=128 at c >= 16
  *   better-sqlite3 journal_mode=WAL, synchronous=FULL, one statement per transaction

@@ -9,9 +9,8 @@
  * a busy second (or while the young generation is still small, at start) a per-request site can
  * pass the line. Then each of its objects dies in the old generation, where, until the next full
  * collection, it keeps alive every young object it points to (the request, its buffers), which
- * every scavenge copies and promotes: ~12× the promoted bytes and ~4× the GC helper threads' CPU
- * for ~10% fewer requests, for the whole life of 4 of 10 servers (at random) in one evening. Off,
- * none (measurements: docs/observability.md, "The cause: V8's allocation-site pretenuring").
+ * every scavenge copies and promotes, for the rest of the process's life. With pretenuring off,
+ * no site is ever tenured (measurements: docs/benchmarks.md; advice: docs/observability.md).
  */
 import { setFlagsFromString } from "node:v8";
 

@@ -1,7 +1,7 @@
 /**
  * Blocking writes and syncs on a file descriptor, for the log's committer: on its writer
- * thread a blocking call blocks only that thread, and it avoids libuv's pool round trips
- * (~55 µs each here) that would otherwise cost a third of an fsync. The event loop calls them
+ * thread a blocking call blocks only that thread, and it avoids a round trip through libuv's
+ * thread pool per write and per fdatasync. The event loop calls them
  * only where it would otherwise just wait for the fsync (the log's commitOnEventLoop).
  */
 import { fdatasyncSync, writeSync, writevSync } from "node:fs";

@@ -18,8 +18,8 @@ const control = ring.control;
 
 await new Committer(
   ring,
-  // Sleeping at once beats busy-waiting here: spinning 20-300 µs before the futex wait was
-  // slower at every concurrency on these 2-core machines (it takes the core the event loop needs).
+  // Sleeps at once rather than spinning before the futex wait: a spinning thread takes the core
+  // the event loop needs to publish the next group.
   descriptorIo(control, (index, value) => {
     Atomics.wait(control, index, value);
   }),

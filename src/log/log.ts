@@ -393,7 +393,7 @@ export async function openLogWithHooks(directory: string, options: LogOptions, h
   } catch (error) {
     await lock?.release();
     if (ownsFileSystem) await fs.close?.();
-    // A disk error during recovery (a read EIO) is typed like any other (test/sim/log-faults.test.ts, seed 5).
+    // A disk error during recovery (a read EIO) is typed like any other disk error.
     throw asDiskError(error, `opening the log in ${path} failed`, { file: path });
   }
 }

@@ -11,9 +11,9 @@ import { encodeSegmentHeader, frameSeedOf, segmentName } from "./segment-header.
 import { writeZeros } from "./zero-fill.js";
 
 /**
- * The spare is zero-filled once the active segment is this full, not at once: zero-filling
- * 64 MiB with an fdatasync per MiB doubled a fresh store's put latency for its first second
- * (~650 against ~315 µs at c = 1 here), and most of a segment's life is still left for it.
+ * The spare is zero-filled once the active segment is this full, not at once: zero-filling a
+ * whole segment, with an fdatasync per MiB, competes for the disk with a fresh log's first
+ * writes, and most of a segment's life is still left for it.
  */
 const SPARE_AFTER_FILL = 0.25;
 

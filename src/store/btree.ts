@@ -3,11 +3,9 @@
  * whose clone is O(1) and copy-on-write, so a checkpoint or a scan reads a snapshot while
  * writers go on.
  *
- * Why our own and not sorted-btree (which the store used before): its `set` cannot say what it
- * replaced, so every applied write descended the tree twice (a `get` for the byte accounting,
- * then the `set`), ~14% of the event loop's time per put at c = 256 (bench:store); and its
- * comparisons go through a comparator function. Here `set` and `delete` return the value they
- * replaced or removed, and keys are compared with the string operators.
+ * `set` and `delete` return the value they replaced or removed, so an applied write descends the
+ * tree once (the store's byte accounting needs the old value), and keys are compared with the
+ * string operators rather than through a comparator function.
  *
  * Copy-on-write: a node reachable from more than one tree is marked `shared` and never changed
  * again; a writer copies it first (`own`), and a copied internal node marks its children shared,
@@ -280,7 +278,7 @@ function splitInternal<V>(node: Internal<V>): Internal<V> {
  * Before a full leaf splits: moves its first entry to its left neighbour, or its last to its
  * right one, when that neighbour has room and `key` still belongs in the leaf after the move.
  * Keys written in ascending order (or descending) then fill leaves instead of leaving each half
- * empty behind a split: half the leaves, a level less in a large tree, ~15% less memory a key.
+ * empty behind a split: about half the leaves, and a level less in a large tree.
  * `key` must stay in the leaf's range: at or above its new first key, below the last one moved.
  */
 function makeRoom<V>(parent: Internal<V>, at: number, leaf: Leaf<V>, key: string): void {

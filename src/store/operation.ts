@@ -38,7 +38,7 @@ export function encodeOperations(operations: readonly Operation[]): Uint8Array {
  * write), as a payload source: set to a put or delete, then handed to
  * WriteAheadLog.sequence, which has it write itself into the log's buffer. One per store, reused:
  * a write then allocates no Uint8Array of its own, and its bytes are not copied again
- * (bench:store, c = 256: the payload's allocation and copy were ~5% of a put's event-loop time).
+ * (bench:store measures the put path).
  */
 export class SingleOperation implements PayloadSource {
   private key = "";
