@@ -22,3 +22,4 @@ export type { LogOptions, RecoveryMode, SyncMode } from "./options.js";
 export type { ReadBatchesOptions, ReadOptions } from "./reader.js";
 export type { DamageReport, RecoveryReport, TornTailReport } from "./recovery.js";
 export type { SegmentInfo } from "./segments.js";
+export { checkSequenceInput } from "./sequence-input.js";

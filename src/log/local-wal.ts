@@ -18,6 +18,7 @@ import type {
 import { type Log, openLogWithHooks } from "./log.js";
 import type { LogOptions } from "./options.js";
 import type { DamageReport } from "./recovery.js";
+import { checkSequenceInput } from "./sequence-input.js";
 import type { GroupCommitWriter } from "./writer.js";
 
 /**
@@ -30,21 +31,6 @@ export async function openLocalWal(directory: string, options: LogOptions, hooks
   }
   const { log, writer } = await openLogWithHooks(directory, options, hooks);
   return new LocalWal(log, writer);
-}
-
-function checkGroup(records: readonly unknown[]): void {
-  if (records.length === 0) throw new TypeError("sequence takes a non-empty array of Uint8Array");
-  for (const payload of records) {
-    if (!(payload instanceof Uint8Array)) throw new TypeError("a log payload must be a Uint8Array");
-  }
-}
-
-function checkSource(source: PayloadSource): void {
-  const payloadBytes = source?.payloadBytes;
-  if (!Number.isSafeInteger(payloadBytes) || payloadBytes < 0) {
-    throw new TypeError("a payload source's payloadBytes must be a non-negative integer");
-  }
-  if (typeof source.writePayload !== "function") throw new TypeError("a payload source must have writePayload()");
 }
 
 class LocalWal implements WriteAheadLog {
@@ -91,14 +77,9 @@ class LocalWal implements WriteAheadLog {
   /** The writer refuses (typed) once the log has failed or close() was called; so nothing here checks that. */
   sequence(records: readonly Uint8Array[] | PayloadSource): number {
     const writer = this.writer;
-    if (Array.isArray(records)) {
-      checkGroup(records);
-      if (writer === undefined) throw this.readOnlyError();
-      return writer.sequenceDetached(records);
-    }
-    checkSource(records as PayloadSource);
+    checkSequenceInput(records);
     if (writer === undefined) throw this.readOnlyError();
-    return writer.sequenceEncoded(records as PayloadSource);
+    return Array.isArray(records) ? writer.sequenceDetached(records) : writer.sequenceEncoded(records as PayloadSource);
   }
 
   visitRecords(options: FollowOptions, visit: RecordVisitor): Promise<void> {

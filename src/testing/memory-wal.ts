@@ -14,6 +14,7 @@ import type {
   WalHooks,
   WriteAheadLog,
 } from "../log/index.js";
+import { checkSequenceInput } from "../log/index.js";
 
 /** What survives a close or a crash: the acknowledged records of one directory. */
 export interface StoredLog {
@@ -27,21 +28,6 @@ export interface StoredLog {
 }
 
 const NO_DAMAGE: readonly DamageReport[] = Object.freeze([]);
-
-function checkSequenced(records: readonly Uint8Array[] | PayloadSource): void {
-  if (Array.isArray(records)) {
-    if (records.length === 0) throw new TypeError("sequence takes a non-empty array of Uint8Array");
-    for (const payload of records) {
-      if (!(payload instanceof Uint8Array)) throw new TypeError("a log payload must be a Uint8Array");
-    }
-    return;
-  }
-  const source = records as PayloadSource;
-  if (!Number.isSafeInteger(source?.payloadBytes) || source.payloadBytes < 0) {
-    throw new TypeError("a payload source's payloadBytes must be a non-negative integer");
-  }
-  if (typeof source.writePayload !== "function") throw new TypeError("a payload source must have writePayload()");
-}
 
 interface Waiter {
   lsn: number;
@@ -110,7 +96,7 @@ export class MemoryLog implements WriteAheadLog {
   }
 
   sequence(records: readonly Uint8Array[] | PayloadSource): number {
-    checkSequenced(records);
+    checkSequenceInput(records);
     this.checkWritable();
     const group = Array.isArray(records) ? (records as readonly Uint8Array[]) : undefined;
     const bytes = group?.reduce((sum, payload) => sum + payload.byteLength, 0) ?? (records as PayloadSource).payloadBytes;
