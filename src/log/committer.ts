@@ -270,26 +270,30 @@ export class Committer {
     const fsyncStartedMs = this.io.nowMs();
     if (durable) await this.io.datasync();
     const endedMs = this.io.nowMs();
-    const durationMs = endedMs - startedMs;
     assert(position + frameBytes <= segmentBytes, "a frame never crosses the end of its segment");
     ring.writePosition(position + frameBytes);
-    const stats = ring.stats;
+    this.countFrame(records, frameBytes, endedMs - startedMs, durable ? endedMs - fsyncStartedMs : 0);
+    ring.writeLsn(Control.writtenLsnLow, nextLsn + records - 1);
+    Atomics.store(ring.control, Control.written, sequence);
+    if (durable) {
+      ring.stats[Stat.fsyncs] = (ring.stats[Stat.fsyncs] ?? 0) + 1;
+      ring.writeLsn(Control.durableLsnLow, nextLsn + records - 1);
+      Atomics.store(ring.control, Control.durable, sequence);
+    }
+    this.announce();
+  }
+
+  /** Adds a written frame to the statistics the log reports (log.stats(), the commit histograms). */
+  private countFrame(records: number, frameBytes: number, durationMs: number, fsyncMs: number): void {
+    const stats = this.ring.stats;
     stats[Stat.frames] = (stats[Stat.frames] ?? 0) + 1;
     if (this.owner === Owner.appenders) stats[Stat.framesOnEventLoop] = (stats[Stat.framesOnEventLoop] ?? 0) + 1;
     stats[Stat.records] = (stats[Stat.records] ?? 0) + records;
     stats[Stat.frameBytes] = (stats[Stat.frameBytes] ?? 0) + frameBytes;
     stats[Stat.commitMsTotal] = (stats[Stat.commitMsTotal] ?? 0) + durationMs;
     stats[Stat.lastCommitMs] = durationMs;
-    stats[Stat.lastFsyncMs] = durable ? endedMs - fsyncStartedMs : 0;
+    stats[Stat.lastFsyncMs] = fsyncMs;
     if (durationMs > (stats[Stat.commitMsMax] ?? 0)) stats[Stat.commitMsMax] = durationMs;
-    ring.writeLsn(Control.writtenLsnLow, nextLsn + records - 1);
-    Atomics.store(ring.control, Control.written, sequence);
-    if (durable) {
-      stats[Stat.fsyncs] = (stats[Stat.fsyncs] ?? 0) + 1;
-      ring.writeLsn(Control.durableLsnLow, nextLsn + records - 1);
-      Atomics.store(ring.control, Control.durable, sequence);
-    }
-    this.announce();
   }
 
   /**
