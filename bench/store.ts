@@ -21,22 +21,17 @@
  * (writes Logbook's ratio to each peer as a bar chart there; no chart without it).
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { Log, Store } from "../src/index.js";
 import { Histogram } from "./support/histogram.js";
 import { median } from "./support/median.js";
-import { runCaption } from "./support/run-caption.js";
-import { type Bar, writeBarChart } from "./support/svg-chart.js";
-
-const KEY_BYTES = 16;
-const VALUE_BYTES = 100;
-const GET_KEYS = 100_000;
-const SYSTEMS = ["logbook", "lmdb", "classic-level", "better-sqlite3"] as const;
-type System = (typeof SYSTEMS)[number];
+import { measureCheckpointAndMemory } from "./support/store-checkpoint.js";
+import { measureRecovery } from "./support/store-recovery.js";
+import { type Figure, printLogbookFigures, printTable, roundRatios, writeChart } from "./support/store-report.js";
+import { GET_KEYS, KEY_BYTES, keyFor, openDriver, SYSTEMS, type System, VALUE, VALUE_BYTES } from "./support/store-systems.js";
 
 const { values } = parseArgs({
   options: {
@@ -56,57 +51,6 @@ const { values } = parseArgs({
 const seconds = Number(values.seconds);
 const warmUpSeconds = Number(values["warm-up-seconds"]);
 const rounds = Number(values.rounds);
-
-function keyFor(i: number): string {
-  return `key-${String(i).padStart(KEY_BYTES - 4, "0")}`;
-}
-const VALUE = "v".repeat(VALUE_BYTES);
-
-interface Driver {
-  put(key: string, value: string): Promise<unknown>;
-  get(key: string): Promise<unknown> | unknown;
-  close(): Promise<void>;
-  /** Records per fsync, where the system can tell. */
-  recordsPerFsync?(): number;
-}
-
-async function openDriver(system: System, dir: string): Promise<Driver> {
-  if (system === "logbook") {
-    const db = await Store.open(dir, { valueEncoding: "utf8", checkpointEveryBytes: 0 });
-    return {
-      put: (k, v) => db.put(k, v),
-      get: (k) => db.getSync(k),
-      close: () => db.close(),
-      recordsPerFsync: () => db.logStats.records / Math.max(1, db.logStats.fsyncs),
-    };
-  }
-  if (system === "lmdb") {
-    const { open } = await import("lmdb");
-    const db = open({ path: dir, overlappingSync: false });
-    return { put: (k, v) => db.put(k, v), get: (k) => db.get(k), close: () => db.close() };
-  }
-  if (system === "classic-level") {
-    const { ClassicLevel } = await import("classic-level");
-    const db = new ClassicLevel<string, string>(dir);
-    await db.open();
-    return { put: (k, v) => db.put(k, v, { sync: true }), get: (k) => db.get(k), close: () => db.close() };
-  }
-  const { default: Database } = await import("better-sqlite3");
-  mkdirSync(dir, { recursive: true });
-  const db = new Database(join(dir, "db.sqlite"));
-  db.pragma("journal_mode = WAL");
-  db.pragma("synchronous = FULL");
-  db.exec("CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, v TEXT) WITHOUT ROWID");
-  const put = db.prepare("INSERT INTO kv (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v");
-  const get = db.prepare("SELECT v FROM kv WHERE k = ?");
-  return {
-    put: async (k, v) => put.run(k, v),
-    get: (k) => (get.get(k) as { v: string } | undefined)?.v,
-    close: async () => {
-      db.close();
-    },
-  };
-}
 
 /** Runs in a child: durable puts from `concurrency` closed-loop writers, then random gets. */
 async function runOne(system: System, concurrency: number, root: string): Promise<void> {
@@ -157,104 +101,6 @@ async function runOne(system: System, concurrency: number, root: string): Promis
   );
 }
 
-async function measureRecovery(root: string, mebibytes: number): Promise<Record<string, number>> {
-  const dir = join(root, "recovery");
-  {
-    // Load quickly with sync "none"; what is measured is the reopen.
-    const db = await Store.open(dir, { sync: "none", valueEncoding: "utf8", checkpointEveryBytes: 0 });
-    const target = mebibytes * 1024 * 1024;
-    let i = 0;
-    while (db.logStats.recordBytes < target) {
-      const batch: Promise<number>[] = [];
-      for (let j = 0; j < 1000; j++, i++) batch.push(db.put(keyFor(i % 1_000_000), VALUE));
-      await Promise.all(batch);
-    }
-    await db.close();
-  }
-  const logBytes = statDirBytes(join(dir, "log"));
-  const startedMs = performance.now();
-  const db = await Store.open(dir, { valueEncoding: "utf8", checkpointEveryBytes: 0 });
-  const seconds = (performance.now() - startedMs) / 1000;
-  const report = db.recovery;
-  await db.close();
-  const verifyStarted = performance.now();
-  const log = await Log.open(join(dir, "log"), { readOnly: true, verifyOnOpen: "full" });
-  const verifySeconds = (performance.now() - verifyStarted) / 1000;
-  const scanned = log.recovery.scannedBytes;
-  await log.close();
-  rmSync(dir, { recursive: true, force: true });
-  return {
-    logBytes,
-    records: report.recordsReplayed,
-    openSeconds: seconds,
-    recordsPerSecond: report.recordsReplayed / seconds,
-    megabytesPerSecond: report.bytesReplayed / 1e6 / seconds,
-    logMegabytesPerSecond: scanned / 1e6 / seconds,
-    verifyGigabytesPerSecond: scanned / 1e9 / verifySeconds,
-  };
-}
-
-function statDirBytes(dir: string): number {
-  let total = 0;
-  for (const name of (spawnSync("ls", [dir], { encoding: "utf8" }).stdout ?? "").split("\n")) {
-    if (name) total += statSync(join(dir, name)).size;
-  }
-  return total;
-}
-
-/** Distinct value strings per key, as a store holds after recovery (no shared string). */
-function valueFor(i: number): string {
-  return `${i}:`.padEnd(VALUE_BYTES, "v");
-}
-
-async function measureCheckpointAndMemory(root: string, keys: number): Promise<Record<string, number>> {
-  const dir = join(root, "checkpoint");
-  let checkpointSeconds = 0;
-  let checkpointBytes = 0;
-  {
-    const db = await Store.open(dir, { sync: "none", valueEncoding: "utf8", checkpointEveryBytes: 0 });
-    for (let i = 0; i < keys; i += 1000) {
-      const batch: Promise<number>[] = [];
-      for (let j = i; j < Math.min(keys, i + 1000); j++) batch.push(db.put(keyFor(j), valueFor(j)));
-      await Promise.all(batch);
-    }
-    const started = performance.now();
-    const info = await db.checkpoint();
-    checkpointSeconds = (performance.now() - started) / 1000;
-    checkpointBytes = info?.bytes ?? 0;
-    await db.close();
-  }
-  // Memory of the state as a recovered store holds it: reopened from the checkpoint.
-  const gc = (globalThis as { gc?: () => void }).gc;
-  gc?.();
-  const heapBefore = process.memoryUsage().heapUsed;
-  const loadStarted = performance.now();
-  const db = await Store.open(dir, { valueEncoding: "utf8", checkpointEveryBytes: 0 });
-  const loadSeconds = (performance.now() - loadStarted) / 1000;
-  gc?.();
-  const heapBytes = process.memoryUsage().heapUsed - heapBefore;
-  const keyValueBytes = db.stats().keyValueBytes;
-  const loaded = db.stats().keys;
-  await db.close();
-  rmSync(dir, { recursive: true, force: true });
-  return {
-    keys: loaded,
-    checkpointSeconds,
-    checkpointBytes,
-    loadSeconds,
-    heapBytesPerKey: heapBytes / loaded,
-    keyValueBytesPerKey: keyValueBytes / loaded,
-    overheadBytesPerKey: (heapBytes - keyValueBytes) / loaded,
-  };
-}
-
-interface Figure {
-  putsPerSecond: number;
-  p99Us: number;
-  getsPerSecond: number;
-  round: number;
-}
-
 /** The systems in the order a round runs them: each starts one round in turn. */
 function rotated<T>(list: readonly T[], round: number): T[] {
   const by = round % list.length;
@@ -288,39 +134,21 @@ function runChild(self: string, system: System, concurrency: number, root: strin
   return JSON.parse(line);
 }
 
-/** Logbook's figure over the best peer's, in each round where both ran. */
-function roundRatios(runs: Map<string, Figure[]>, systems: System[], c: number, pick: (f: Figure) => number): number[] {
-  const ratios: number[] = [];
-  for (const ours of runs.get(`logbook ${c}`) ?? []) {
-    const peers = systems
-      .filter((s) => s !== "logbook")
-      .flatMap((s) => (runs.get(`${s} ${c}`) ?? []).filter((f) => f.round === ours.round).map(pick));
-    if (peers.length > 0) ratios.push(pick(ours) / Math.max(...peers));
+/** Figures by system and concurrency, one per round (a missing run leaves its round out). */
+function runRounds(systems: System[], levels: number[], root: string): Map<string, Figure[]> {
+  const self = fileURLToPath(import.meta.url);
+  const runs = new Map<string, Figure[]>();
+  for (let round = 0; round < rounds; round++) {
+    for (const concurrency of levels) {
+      for (const system of rotated(systems, round)) {
+        const figure = runChild(self, system, concurrency, root);
+        if (figure === undefined) continue;
+        const key = `${system} ${concurrency}`;
+        runs.set(key, [...(runs.get(key) ?? []), { ...figure, round }]);
+      }
+    }
   }
-  return ratios;
-}
-
-/** Logbook over each peer: puts at each concurrency, gets at the first; medians of the rounds' ratios, with their range. */
-function chartBars(runs: Map<string, Figure[]>, systems: System[], levels: number[]): Bar[] {
-  const groups = [
-    ...levels.map((c) => ({ name: `puts, c=${c}`, c, pick: (f: Figure) => f.putsPerSecond })),
-    { name: "gets", c: levels[0] as number, pick: (f: Figure) => f.getsPerSecond },
-  ];
-  return groups.flatMap((group) =>
-    systems
-      .filter((s) => s !== "logbook")
-      .flatMap((peer) => {
-        const list = roundRatios(runs, [peer], group.c, group.pick);
-        if (list.length === 0) return [];
-        const range = [Math.min(...list), Math.max(...list)] as const;
-        return [{ group: group.name, series: `logbook / ${peer}`, value: median(list), range }];
-      }),
-  );
-}
-
-function ratioCell(list: number[]): string {
-  if (list.length === 0) return "-";
-  return `${median(list).toFixed(2)} [${Math.min(...list).toFixed(2)}, ${Math.max(...list).toFixed(2)}]`;
+  return runs;
 }
 
 async function main(): Promise<void> {
@@ -343,19 +171,7 @@ async function main(): Promise<void> {
   );
   if (!Number.isSafeInteger(rounds) || rounds < 1) throw new Error("--rounds must be a positive integer");
   if (!(warmUpSeconds >= 0)) throw new Error("--warm-up-seconds must be a number of seconds, 0 or more");
-  const self = fileURLToPath(import.meta.url);
-  /** Figures by system and concurrency, one per round (a missing run leaves its round out). */
-  const runs = new Map<string, Figure[]>();
-  for (let round = 0; round < rounds; round++) {
-    for (const concurrency of levels) {
-      for (const system of rotated(systems, round)) {
-        const figure = runChild(self, system, concurrency, root);
-        if (figure === undefined) continue;
-        const key = `${system} ${concurrency}`;
-        runs.set(key, [...(runs.get(key) ?? []), { ...figure, round }]);
-      }
-    }
-  }
+  const runs = runRounds(systems, levels, root);
   // 0 skips a figure (quick runs of the puts alone); anything else must be a positive count.
   const recoveryMebibytes = Number(values["recovery-mib"]);
   const keys = Number(values.keys);
@@ -377,53 +193,10 @@ async function main(): Promise<void> {
     if (list.length > 0)
       console.log(JSON.stringify({ bench: "store", figure: "puts-ratio", concurrency: c, median: median(list), rounds: list }));
   }
-  const bars = chartBars(runs, systems, levels);
-  if (values.svg !== undefined && bars.length === 0) console.error("bench:store: no peer ran, so no chart was written");
-  else if (values.svg !== undefined) {
-    writeBarChart(values.svg, {
-      title: "bench:store: Logbook's durable puts and its gets against each peer",
-      valueLabel: "logbook's operations/s ÷ the peer's",
-      groupLabel: "operation, concurrent writers (c); whiskers: lowest and highest round",
-      referenceLabel: "the peer, measured in the same round",
-      bars,
-      caption: runCaption(),
-    });
-  }
+  if (values.svg !== undefined) writeChart(values.svg, runs, systems, levels);
   if (values["json-only"]) return;
-  console.log(
-    `\ndurable puts/s (p99 µs) and gets/s, medians of ${rounds} rounds; ratio = logbook / best peer in each round, median [lowest, highest]`,
-  );
-  console.log(`| system | ${levels.map((c) => `c=${c}`).join(" | ")} | gets/s |`);
-  console.log(`|---|${levels.map(() => "---:").join("|")}|---:|`);
-  const middle = (system: string, c: number, pick: (f: Figure) => number) => {
-    const list = runs.get(`${system} ${c}`) ?? [];
-    return list.length === 0 ? undefined : median(list.map(pick));
-  };
-  for (const system of systems) {
-    const cells = levels.map((c) => {
-      const puts = middle(system, c, (f) => f.putsPerSecond);
-      return puts === undefined ? "-" : `${puts.toFixed(0)} (${middle(system, c, (f) => f.p99Us)?.toFixed(0)})`;
-    });
-    console.log(
-      `| ${system} | ${cells.join(" | ")} | ${middle(system, levels[0] as number, (f) => f.getsPerSecond)?.toFixed(0) ?? "-"} |`,
-    );
-  }
-  console.log(`| ratio | ${ratios.map(ratioCell).join(" | ")} | ${ratioCell(getRatios)} |`);
-  if (recovery) {
-    console.log(
-      `\nrecovery: ${(recovery.logBytes ?? 0) / 2 ** 20} MiB of log, ${recovery.records} records in ${recovery.openSeconds?.toFixed(2)} s: ` +
-        `${recovery.recordsPerSecond?.toFixed(0)} records/s, ${recovery.logMegabytesPerSecond?.toFixed(0)} MB/s of log; ` +
-        `log verify scan ${recovery.verifyGigabytesPerSecond?.toFixed(2)} GB/s`,
-    );
-  }
-  if (checkpoint) {
-    console.log(
-      `checkpoint of ${checkpoint.keys} keys: ${checkpoint.checkpointSeconds?.toFixed(2)} s, ${((checkpoint.checkpointBytes ?? 0) / 2 ** 20).toFixed(1)} MiB, ` +
-        `opened again in ${checkpoint.loadSeconds?.toFixed(2)} s; ` +
-        `memory ${checkpoint.heapBytesPerKey?.toFixed(0)} bytes/key of which ${checkpoint.keyValueBytesPerKey?.toFixed(0)} are key and value: ` +
-        `overhead ${checkpoint.overheadBytesPerKey?.toFixed(0)} bytes/key`,
-    );
-  }
+  printTable(runs, systems, levels, rounds, ratios, getRatios);
+  printLogbookFigures(recovery, checkpoint);
 }
 
 await main();

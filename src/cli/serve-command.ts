@@ -78,9 +78,14 @@ function environmentName(key: string): string {
 }
 
 export function registerServeCommand(program: Command): void {
-  const command = program
-    .command("serve")
-    .description("serve the store of a data directory over HTTP (see docs/http.md)")
+  const command = program.command("serve").description("serve the store of a data directory over HTTP (see docs/http.md)");
+  addServeOptions(command);
+  command.action(serve);
+}
+
+/** The flags, in the order help lists them: the switches, then one per setting, then the tracing note. */
+function addServeOptions(command: Command): void {
+  command
     .addOption(new Option("--config <file>", "JSON config file (any setting, camelCase, and tokens)").env("LOGBOOK_CONFIG"))
     .addOption(
       new Option("--tokens-file <file>", "JSON list of { token, tenant, access } (or set LOGBOOK_TOKENS=tenant:token,…)").env(
@@ -112,45 +117,52 @@ export function registerServeCommand(program: Command): void {
     "after",
     "\nTracing: set OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_TRACES_EXPORTER=otlp|console) to send OpenTelemetry spans.\n",
   );
-  command.action(async (flags: Record<string, unknown>) => {
-    const fromFile: ConfigInput = typeof flags.config === "string" ? readConfigFile(flags.config) : {};
-    const fromEnvironment: ConfigInput = {};
-    const tokens = tokensFromEnvironment(process.env.LOGBOOK_TOKENS);
-    if (tokens !== undefined) fromEnvironment.tokens = tokens;
-    const protect = booleanFromEnvironment(process.env.LOGBOOK_PROTECT_OBSERVABILITY);
-    if (protect !== undefined) fromEnvironment.protectObservability = protect;
-    const fromFlags: ConfigInput = {};
-    for (const [, key] of SETTINGS) if (flags[key] !== undefined) fromFlags[key] = flags[key];
-    if (typeof flags.tokensFile === "string") fromFlags.tokensFile = flags.tokensFile;
-    // Commander sets checkpointOnExit to true unless --no-checkpoint-on-exit: only "false" is a choice.
-    if (flags.checkpointOnExit === false) fromFlags.checkpointOnExit = false;
-    if (flags.commitOnEventLoop === false) fromFlags.commitOnEventLoop = false;
-    if (flags.metrics === false) fromFlags.metrics = false;
-    // Both --protect-observability and its --no- form are defined, so it stays unset unless given.
-    if (typeof flags.protectObservability === "boolean") fromFlags.protectObservability = flags.protectObservability;
-    if (flags.accessLog === false) fromFlags.accessLog = false;
-    const resolved = resolveConfig(fromFile, fromEnvironment, fromFlags);
-    // The absolute path, so that the log says which directory a relative --data-dir named.
-    const config = { ...resolved, dataDir: resolvePath(resolved.dataDir) };
-    const server = await LogbookServer.start(config);
-    process.stderr.write(`logbook: serving ${config.dataDir} at ${server.url} (status page ${server.url}/)\n`);
-    await new Promise<void>((resolve) => {
-      let stopping = false;
-      const stop = (signal: NodeJS.Signals) => {
-        if (stopping) {
-          server.logger.warn({ signal }, "second signal: exiting without a clean shutdown");
-          process.exit(1);
-        }
-        stopping = true;
-        server.logger.info({ signal }, "stopping: draining requests, then closing the store");
-        server.close().then(resolve, (error: unknown) => {
-          server.logger.error({ err: error }, "shutdown failed");
-          process.exitCode = 1;
-          resolve();
-        });
-      };
-      process.once("SIGTERM", stop);
-      process.once("SIGINT", stop);
-    });
+}
+
+/** The settings from the config file, then the environment, then the flags (the later wins). */
+function configOf(flags: Record<string, unknown>): ServerConfig {
+  const fromFile: ConfigInput = typeof flags.config === "string" ? readConfigFile(flags.config) : {};
+  const fromEnvironment: ConfigInput = {};
+  const tokens = tokensFromEnvironment(process.env.LOGBOOK_TOKENS);
+  if (tokens !== undefined) fromEnvironment.tokens = tokens;
+  const protect = booleanFromEnvironment(process.env.LOGBOOK_PROTECT_OBSERVABILITY);
+  if (protect !== undefined) fromEnvironment.protectObservability = protect;
+  const fromFlags: ConfigInput = {};
+  for (const [, key] of SETTINGS) if (flags[key] !== undefined) fromFlags[key] = flags[key];
+  if (typeof flags.tokensFile === "string") fromFlags.tokensFile = flags.tokensFile;
+  // Commander sets checkpointOnExit to true unless --no-checkpoint-on-exit: only "false" is a choice.
+  if (flags.checkpointOnExit === false) fromFlags.checkpointOnExit = false;
+  if (flags.commitOnEventLoop === false) fromFlags.commitOnEventLoop = false;
+  if (flags.metrics === false) fromFlags.metrics = false;
+  // Both --protect-observability and its --no- form are defined, so it stays unset unless given.
+  if (typeof flags.protectObservability === "boolean") fromFlags.protectObservability = flags.protectObservability;
+  if (flags.accessLog === false) fromFlags.accessLog = false;
+  const resolved = resolveConfig(fromFile, fromEnvironment, fromFlags);
+  // The absolute path, so that the log says which directory a relative --data-dir named.
+  return { ...resolved, dataDir: resolvePath(resolved.dataDir) };
+}
+
+/** Serves until SIGTERM or SIGINT, then drains and closes; a second signal exits at once. */
+async function serve(flags: Record<string, unknown>): Promise<void> {
+  const config = configOf(flags);
+  const server = await LogbookServer.start(config);
+  process.stderr.write(`logbook: serving ${config.dataDir} at ${server.url} (status page ${server.url}/)\n`);
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        server.logger.warn({ signal }, "second signal: exiting without a clean shutdown");
+        process.exit(1);
+      }
+      stopping = true;
+      server.logger.info({ signal }, "stopping: draining requests, then closing the store");
+      server.close().then(resolve, (error: unknown) => {
+        server.logger.error({ err: error }, "shutdown failed");
+        process.exitCode = 1;
+        resolve();
+      });
+    };
+    process.once("SIGTERM", stop);
+    process.once("SIGINT", stop);
   });
 }

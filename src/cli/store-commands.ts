@@ -84,6 +84,15 @@ async function withStore<T>(dir: string, readOnly: boolean, action: (db: Store) 
 
 export function registerStoreCommands(program: Command): void {
   const store = program.command("store").description("read and write a key-value store directory");
+  registerStoreGet(store);
+  registerStorePut(store);
+  registerStoreDelete(store);
+  registerStoreScan(store);
+  registerStoreCheckpoint(store);
+  registerStoreInspect(store);
+}
+
+function registerStoreGet(store: Command): void {
   const get = store
     .command("get")
     .description("print a key's value and version; exit 1 when it is absent")
@@ -103,6 +112,9 @@ export function registerStoreCommands(program: Command): void {
       else process.stdout.write(`${JSON.stringify(entry.value)}\t(version ${entry.version})\n`);
     }),
   );
+}
+
+function registerStorePut(store: Command): void {
   const put = store
     .command("put")
     .description("write a JSON value; prints the new version")
@@ -121,6 +133,9 @@ export function registerStoreCommands(program: Command): void {
         else process.stdout.write(`${version}\n`);
       }),
   );
+}
+
+function registerStoreDelete(store: Command): void {
   const del = store
     .command("delete")
     .description("delete a key; prints the version of the write")
@@ -137,6 +152,9 @@ export function registerStoreCommands(program: Command): void {
       else process.stdout.write(`${version}\n`);
     }),
   );
+}
+
+function registerStoreScan(store: Command): void {
   const scan = store
     .command("scan")
     .description("print entries in key order: one line each, or JSON lines")
@@ -157,6 +175,9 @@ export function registerStoreCommands(program: Command): void {
       }
     }),
   );
+}
+
+function registerStoreCheckpoint(store: Command): void {
   store
     .command("checkpoint")
     .description("write a checkpoint now and free the log it makes unnecessary")
@@ -172,6 +193,9 @@ export function registerStoreCommands(program: Command): void {
           );
       }),
     );
+}
+
+function registerStoreInspect(store: Command): void {
   store
     .command("inspect")
     .description("checkpoints, LSNs, key count, log bytes since the last checkpoint")
