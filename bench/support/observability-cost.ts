@@ -63,10 +63,8 @@ export interface ObservabilitySettings {
   seconds: number;
   /**
    * Seconds of load each fresh pair takes before it is measured (--warm-up-seconds): JIT, pools,
-   * the keys' first writes. With 1% of requests sampled, the span code runs ~40 times a second
-   * and is cold for a while; how long to wait is not settled: pairs at the same load measured
-   * tracing at +22% and +25% after 2 s and -7% to +13% after 30 s, but this harness measured
-   * +9% after 2 s and +25% after 20 s in two runs an hour apart (c=64).
+   * the keys' first writes. At a low sampling ratio the span code runs rarely and stays cold
+   * for a while, so the figure depends on this setting (runs: docs/benchmarks.md).
    */
   warmUpSeconds: number;
   rounds: number;
@@ -129,9 +127,8 @@ type PairLoad = Awaited<ReturnType<typeof observedLoad>>;
  * Both servers of a pair leave every group commit to the log's writer thread. By default the
  * event loop commits itself when it finds the log idle (commitOnEventLoop), and how often it
  * does (its writev and fdatasync counted as its own CPU) depends on how requests happen to
- * arrive, not on observability: at a fixed rate, pairs of identical servers measured up to 12%
- * apart in event-loop CPU per request that way, and ~1-3% apart without it. Taking that work
- * off both sides makes the denominator smaller, so a cost reads larger if anything.
+ * arrive, not on observability, and pairs of identical servers then differ in event-loop CPU
+ * per request. Taking that work off both sides makes the denominator smaller, so a cost reads larger if anything.
  */
 const PAIR_FLAGS = ["--no-commit-on-event-loop"];
 
@@ -146,7 +143,7 @@ const SAME_LOAD_FRACTION = 0.7;
  * each event-loop turn and each write(2)), and two servers on one disk get unequal shares of
  * it from moment to moment: flat out, CPU per request measured that luck as much as the code.
  * Fresh processes every round: a process keeps its own luck (code layout, heap shape) for its
- * whole life, and two long-lived "all off" servers measured 5-8% apart for a whole run.
+ * whole life, so two long-lived identical servers can differ for a whole run.
  * Which load starts first alternates with the round.
  */
 async function observedPair(

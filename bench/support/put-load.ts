@@ -1,10 +1,10 @@
 /**
  * Durable PUTs against one server from a process of its own: `node --import tsx
  * bench/support/put-load.ts URL CONNECTIONS SECONDS KEYS [RATE]` prints autocannon's figures as
- * one JSON line; RATE caps the requests per second of all connections together. Two servers compared A/B each get a load generator of their own this way; from
- * one event loop the two loads were not symmetric (the same server measured ~7% apart from
- * itself, depending on which slot it was in), and the request pattern a server sees changes
- * its CPU per request.
+ * one JSON line; RATE caps the requests per second of all connections together. Two servers
+ * compared A/B each get a load generator of their own this way: from one event loop the two
+ * loads are not symmetric (a server's figure depends on which slot it is in), and the request
+ * pattern a server sees changes its CPU per request.
  */
 import autocannon from "autocannon";
 
