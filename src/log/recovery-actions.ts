@@ -75,18 +75,9 @@ export async function clearTail(
     const keptAs = `${segment.path}.${offset}${BROKEN_SUFFIX}`;
     const names = await fs.list(directory);
     if (names.includes(keptAs.slice(directory.length + 1))) await fs.unlink(keptAs);
-    const aside = await fs.open(keptAs, "create");
-    try {
-      await aside.write(bytes, 0, { datasync: true });
-    } catch (error) {
-      // A copy that failed (ENOSPC on a full disk) is empty or partial: removed, so that failed
-      // opens leave no such files behind. The tail is not cleared; the next open copies it again.
-      await aside.close().catch(() => undefined);
-      await fs.unlink(keptAs).catch(() => undefined);
-      throw error;
-    }
-    await aside.close();
-    await fs.syncDirectory(directory);
+    // A copy that fails (ENOSPC on a full disk) is removed and the tail is not cleared: the
+    // next open copies it again.
+    await createDurably(fs, directory, keptAs, (aside) => aside.write(bytes, 0, { datasync: true }));
     // Only once the original bytes are safe aside are they cleared.
     await writeZeros(handle, offset, end);
     await handle.datasync();
@@ -141,21 +132,13 @@ export async function startSegmentAfterDamage(
     previousFirstLsn: previous.firstLsn,
     createdAtMs: options.clock.wallMs(),
   });
-  const handle = await fs.open(path, "create");
-  try {
+  // A crash before this header is durable leaves a newest segment with no valid header and no
+  // record: the next open sets it aside (`unfinished-rotation`) and recovers the damaged one as
+  // before. Records are appended to it only once its name is durable.
+  await createDurably(fs, directory, path, async (handle) => {
     if (options.preallocate) await writeZeros(handle, 0, options.segmentBytes);
-    // A crash before this header is durable leaves a newest segment with no valid header and no
-    // record: the next open sets it aside (`unfinished-rotation`) and recovers the damaged one as before.
     await handle.write(header, 0, { datasync: true });
-  } catch (error) {
-    // It holds nothing: removed, so that a failed open (a full disk) leaves no partial file.
-    await handle.close().catch(() => undefined);
-    await fs.unlink(path).catch(() => undefined);
-    throw error;
-  }
-  await handle.close();
-  // Records are appended to it only once its name is durable.
-  await fs.syncDirectory(directory);
+  });
   const decoded = decodeSegmentHeader(header);
   assert(typeof decoded !== "string", "a segment header just encoded decodes");
   return { firstLsn, name, path, header: decoded, sizeBytes: options.preallocate ? options.segmentBytes : header.byteLength };
@@ -194,4 +177,27 @@ export async function createLogFiles(fs: FileSystem, directory: string, options:
     throw error;
   }
   return { logId, segment: { firstLsn: 1, name, path }, handle, frameSeed: frameSeedOf(header) };
+}
+
+/**
+ * Creates the file `path` in `directory`, has `fill` write it (durably), closes it and makes its
+ * name durable. If `fill` fails (a full disk), the file is closed and removed before the error is
+ * rethrown, so that a failed open leaves no empty or partial file behind.
+ */
+async function createDurably(
+  fs: FileSystem,
+  directory: string,
+  path: string,
+  fill: (handle: FileHandle) => Promise<void>,
+): Promise<void> {
+  const handle = await fs.open(path, "create");
+  try {
+    await fill(handle);
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    await fs.unlink(path).catch(() => undefined);
+    throw error;
+  }
+  await handle.close();
+  await fs.syncDirectory(directory);
 }
