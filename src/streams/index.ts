@@ -2,6 +2,39 @@
  * The front door of src/streams: the stream value type (entry IDs, entries on disk with their
  * index in memory, consumer groups and their pending lists), which the store dispatches to.
  */
+
+export {
+  ConsumerGroup,
+  type ConsumerGroupOptions,
+  type ConsumerInfo,
+  type ConsumerState,
+  type GroupInfo,
+  type PendingRangeEntry,
+  type PendingRangeQuery,
+  type PendingSummary,
+} from "./consumer-group.js";
+export type {
+  AutoClaimResult,
+  ClaimOptions,
+  ClaimResult,
+  DeadLetterCheck,
+  EntryExists,
+  HistoryEntry,
+  HistoryResult,
+} from "./group-claim.js";
+export { decodeGroups, encodeGroups, GROUPS_FORMAT_VERSION } from "./group-codec.js";
+export {
+  AUTOCLAIM_ATTEMPTS_FACTOR,
+  CONSUMER_NAME_BYTES_MAX,
+  DEAD_LETTER_KEY_BYTES_MAX,
+  GROUP_CONSUMERS_MAX,
+  GROUP_COUNT_MAX,
+  GROUP_IDS_PER_CALL_MAX,
+  GROUP_NAME_BYTES_MAX,
+} from "./group-limits.js";
+export type { PendingEntry } from "./pending-list.js";
+export { SortedMap } from "./sorted-map.js";
+export { estimateEntriesRead, groupLag, rangeHasTombstones, type StreamFacts } from "./stream-facts.js";
 export {
   assignId,
   formatId,
