@@ -8,7 +8,7 @@
 import { LogbookError } from "../errors.js";
 import { crc32 } from "../log/index.js";
 import { ConsumerGroup } from "./consumer-group.js";
-import { CONSUMER_NAME_BYTES_MAX, DEAD_LETTER_KEY_BYTES_MAX, GROUP_NAME_BYTES_MAX } from "./group-limits.js";
+import { CONSUMER_NAME_BYTES_MAX, DEAD_LETTER_KEY_BYTES_MAX, GROUP_CONSUMERS_MAX, GROUP_NAME_BYTES_MAX } from "./group-limits.js";
 import type { StreamId } from "./stream-id.js";
 
 /** ASCII `LBCG`. */
@@ -27,6 +27,7 @@ const TWO_32 = 2 ** 32;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
+/** A growing output buffer. Each write reserves first: growing replaces `bytes` and `view`. */
 class ByteWriter {
   bytes = new Uint8Array(256);
   view = new DataView(this.bytes.buffer);
@@ -45,15 +46,18 @@ class ByteWriter {
   }
 
   u8(value: number): void {
-    this.view.setUint8(this.reserve(1), value);
+    const at = this.reserve(1);
+    this.view.setUint8(at, value);
   }
 
   u16(value: number): void {
-    this.view.setUint16(this.reserve(2), value, true);
+    const at = this.reserve(2);
+    this.view.setUint16(at, value, true);
   }
 
   u32(value: number): void {
-    this.view.setUint32(this.reserve(4), value, true);
+    const at = this.reserve(4);
+    this.view.setUint32(at, value, true);
   }
 
   /** Two u32 halves, low first; `value` is a safe non-negative integer. */
@@ -63,7 +67,8 @@ class ByteWriter {
   }
 
   raw(bytes: Uint8Array): void {
-    this.bytes.set(bytes, this.reserve(bytes.length));
+    const at = this.reserve(bytes.length);
+    this.bytes.set(bytes, at);
   }
 
   text(value: string): void {
@@ -235,7 +240,9 @@ function readGroup(input: ByteReader): ConsumerGroup {
   } catch (cause) {
     throw new LogbookError("LOGBOOK_CORRUPTION", "consumer groups: a group's fields are out of range", { offset: at, cause });
   }
+  const countAt = input.offset;
   const consumers = input.u32();
+  if (consumers > GROUP_CONSUMERS_MAX) throw corrupt(`more than ${GROUP_CONSUMERS_MAX} consumers`, countAt);
   for (let i = 0; i < consumers; i++) readConsumer(input, group);
   return group;
 }
