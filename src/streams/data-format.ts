@@ -66,33 +66,30 @@ export function checkFileHeader(header: Uint8Array, start: number, file: string)
   if (named !== start) throw fail(`the header names start position ${named}`);
 }
 
-/** A record header's CRC: of its position (u64, low half first) followed by header bytes 4..32. */
-function headerCrc(bytes: Uint8Array, at: number, position: number): number {
-  scratchFields.setUint32(0, position % TWO_32, true);
-  scratchFields.setUint32(4, Math.floor(position / TWO_32), true);
-  scratch.set(bytes.subarray(at + 4, at + RECORD_HEADER_BYTES), 8);
-  return crc32Range(scratch, 0, scratch.byteLength);
+function setU32(target: Uint8Array, at: number, value: number): void {
+  target[at] = value & 0xff;
+  target[at + 1] = (value >>> 8) & 0xff;
+  target[at + 2] = (value >>> 16) & 0xff;
+  target[at + 3] = value >>> 24;
 }
 
-/** The bytes a record header's CRC covers: its position, then header bytes 4..32. */
-const scratch = new Uint8Array(8 + RECORD_HEADER_BYTES - 4);
-const scratchFields = new DataView(scratch.buffer);
+export function getU32(bytes: Uint8Array, at: number): number {
+  return (
+    ((bytes[at] as number) |
+      ((bytes[at + 1] as number) << 8) |
+      ((bytes[at + 2] as number) << 16) |
+      ((bytes[at + 3] as number) << 24)) >>>
+    0
+  );
+}
 
-/** Writes a record (header and body) at `at` of `target`; `position` is where it lands in the data. */
-export function encodeRecord(
-  target: Uint8Array,
-  at: number,
-  position: number,
-  stream: number,
-  id: StreamId,
-  body: Uint8Array,
-): void {
-  const fields = view(target);
-  fields.setUint32(at + RECORD_BODY_BYTES, body.byteLength, true);
-  fields.setUint32(at + RECORD_STREAM, stream, true);
-  fields.setUint32(at + RECORD_BODY_CRC, crc32Range(body, 0, body.byteLength), true);
+/** Writes a record (header and body) at `at` of `target`. */
+export function encodeRecord(target: Uint8Array, at: number, stream: number, id: StreamId, body: Uint8Array): void {
+  setU32(target, at + RECORD_BODY_BYTES, body.byteLength);
+  setU32(target, at + RECORD_STREAM, stream);
+  setU32(target, at + RECORD_BODY_CRC, crc32Range(body, 0, body.byteLength));
   for (let i = 0; i < ID_BYTES; i++) target[at + RECORD_ID + i] = id.charCodeAt(i);
-  fields.setUint32(at + RECORD_CRC, headerCrc(target, at, position), true);
+  setU32(target, at + RECORD_CRC, crc32Range(target, at + 4, at + RECORD_HEADER_BYTES));
   target.set(body, at + RECORD_HEADER_BYTES);
 }
 
@@ -104,20 +101,37 @@ export interface RecordHeader {
   id: StreamId;
 }
 
-/** Decodes the record header at `at`, or undefined when its checksum does not match (for `position`). */
-export function decodeRecordHeader(bytes: Uint8Array, at: number, position: number): RecordHeader | undefined {
-  const fields = view(bytes);
-  if (fields.getUint32(at + RECORD_CRC, true) !== headerCrc(bytes, at, position)) return undefined;
+/** Decodes the record header at `at`, or undefined when its checksum does not match. */
+export function decodeRecordHeader(bytes: Uint8Array, at: number): RecordHeader | undefined {
+  if (getU32(bytes, at + RECORD_CRC) !== crc32Range(bytes, at + 4, at + RECORD_HEADER_BYTES)) return undefined;
   return {
-    bodyBytes: fields.getUint32(at + RECORD_BODY_BYTES, true),
-    stream: fields.getUint32(at + RECORD_STREAM, true),
-    bodyCrc: fields.getUint32(at + RECORD_BODY_CRC, true),
-    id: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString(
-      "latin1",
-      at + RECORD_ID,
-      at + RECORD_ID + ID_BYTES,
-    ),
+    bodyBytes: getU32(bytes, at + RECORD_BODY_BYTES),
+    stream: getU32(bytes, at + RECORD_STREAM),
+    bodyCrc: getU32(bytes, at + RECORD_BODY_CRC),
+    id: String.fromCharCode(...bytes.subarray(at + RECORD_ID, at + RECORD_ID + ID_BYTES)),
   };
+}
+
+/**
+ * Why the record at `at` is not the entry `id` of `stream` with a body of `bodyBytes` intact
+ * (undefined when it is). A reader that knows what it expects from the index checks the fields
+ * against it instead of the header checksum: a record that names the expected stream, ID and
+ * length and whose body matches its CRC is that entry.
+ */
+export function recordMismatch(
+  bytes: Uint8Array,
+  at: number,
+  stream: number,
+  id: StreamId,
+  bodyBytes: number,
+): string | undefined {
+  if (getU32(bytes, at + RECORD_STREAM) !== stream) return "names another stream";
+  if (getU32(bytes, at + RECORD_BODY_BYTES) !== bodyBytes) return "has another length";
+  for (let i = 0; i < ID_BYTES; i++) if (bytes[at + RECORD_ID + i] !== id.charCodeAt(i)) return "has another ID";
+  const start = at + RECORD_HEADER_BYTES;
+  if (start + bodyBytes > bytes.byteLength) return "runs past what was read";
+  if (crc32Range(bytes, start, start + bodyBytes) !== getU32(bytes, at + RECORD_BODY_CRC)) return "body checksum does not match";
+  return undefined;
 }
 
 /** Whether the body after the header at `at` has the CRC the header records. */

@@ -189,7 +189,7 @@ export class EntryStorage implements EntrySink {
     }
     const position = this.buffer.endPosition;
     const { target, at } = this.buffer.reserve(bytes);
-    encodeRecord(target, at, position, stream, id, body);
+    encodeRecord(target, at, stream, id, body);
     this.fileBytes += bytes;
     return position;
   }

@@ -55,7 +55,8 @@ export async function rebuildIndexes(files: DataFiles, saved: SavedEntries): Pro
   for (let i = first; i < files.starts.length; i++) {
     const start = files.starts[i] as number;
     if (start >= saved.endPosition) break;
-    const end = Math.min(files.starts[i + 1] ?? saved.endPosition, saved.endPosition);
+    // A file's own size ends it: the file after it may have been released, leaving a gap.
+    const end = Math.min(start + (await files.sizeBytes(start)), saved.endPosition);
     await scanFile(files, start, end, streams);
   }
   const indexes = new Map<number, StreamIndex>();
@@ -91,7 +92,7 @@ async function scanFile(files: DataFiles, start: number, end: number, streams: M
   checkFileHeader(window.subarray(0, windowBytes), start, file);
   while (position < end) {
     if (position + RECORD_HEADER_BYTES > windowPosition + windowBytes) await fill(position, RECORD_HEADER_BYTES);
-    const header = decodeRecordHeader(window, position - windowPosition, position);
+    const header = decodeRecordHeader(window, position - windowPosition);
     if (header === undefined) throw corrupt(file, position - start, "a stream record's header checksum does not match");
     const recordEnd = position + RECORD_HEADER_BYTES + header.bodyBytes;
     if (recordEnd > end) throw corrupt(file, position - start, "a stream record runs past the checkpoint's end");
