@@ -5,7 +5,7 @@
  * (zero marks a deleted entry), each in a column that is 16 bits wide until a value needs 32
  * (index-column.ts); the upper halves of seq, ms distance and position distance get a column
  * only in a block that has a non-zero one. So an ordinary entry costs 10 bytes and none more
- * than 22.
+ * than 28.
  *
  * Slots below `start` were trimmed; slots are never reused. A block's boundaries depend only on
  * how many entries the stream had appended (every BLOCK_ENTRIES_MAX), never on positions or ID

@@ -222,7 +222,7 @@ export class StreamIndex {
     return bytes;
   }
 
-  /** Whole blocks plus the live slots of the first one: the slot of an ID, if the index holds it (live or deleted). */
+  /** The slot of an ID, if the index holds it (live or deleted). */
   private find(id: StreamId): Slot | undefined {
     const at = this.lowerBound(id);
     const block = this.blocks[at.block];
