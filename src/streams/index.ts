@@ -35,6 +35,10 @@ export {
 export type { PendingEntry } from "./pending-list.js";
 export { SortedMap } from "./sorted-map.js";
 export { estimateEntriesRead, groupLag, rangeHasTombstones, type StreamFacts } from "./stream-facts.js";
+export { decodeFields, ENTRY_BODY_BYTES_MAX, ENTRY_FIELDS_MAX, encodeFields } from "./entry-body.js";
+export { DATA_SEGMENT_BYTES_DEFAULT, EntryStorage, type EntryStorageOptions } from "./entry-storage.js";
+export { checkSavedEntries, type SavedEntries, type SavedStream } from "./saved-entries.js";
+export { SCAN_BATCH_BYTES, SCAN_BATCH_ENTRIES, type StreamEntries } from "./stream-entries.js";
 export {
   assignId,
   formatId,
