@@ -19,7 +19,10 @@ export type LogbookErrorCode =
   | "LOGBOOK_INVALID_LSN"
   | "LOGBOOK_INVALID_OPTION"
   | "LOGBOOK_ADDRESS_IN_USE"
-  | "LOGBOOK_RECORD_TOO_LARGE";
+  | "LOGBOOK_RECORD_TOO_LARGE"
+  | "LOGBOOK_WRONG_TYPE"
+  | "LOGBOOK_NO_GROUP"
+  | "LOGBOOK_GROUP_EXISTS";
 
 export interface LogbookErrorFields {
   file?: string;

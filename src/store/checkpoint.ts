@@ -33,6 +33,8 @@ export interface CheckpointInfo {
   lsn: number;
   entries: number;
   bytes: number;
+  /** The checkpoint's streams file (streams-file.ts), when the store had streams or stream files. */
+  streams?: string;
 }
 
 function writeU64(buffer: Buffer, value: number, offset: number): void {

@@ -8,9 +8,11 @@ import { assert } from "../assert.js";
 import { asDiskError } from "../errors.js";
 import type { Clock, FileSystem } from "../io/index.js";
 import type { WriteAheadLog } from "../log/index.js";
+import type { SavedStreams, StreamSpace } from "../streams/index.js";
 import { type CheckpointInfo, writeCheckpoint } from "./checkpoint.js";
 import { type Manifest, writeManifest } from "./manifest.js";
 import type { SortedState } from "./state.js";
+import { streamsFileName, writeStreamsFile } from "./streams-file.js";
 
 export type LastCheckpoint = CheckpointInfo & { atMs: number; durationMs: number };
 
@@ -34,6 +36,8 @@ export interface CheckpointSubject {
   appliedLsn(): number;
   /** The state as of the last write applied (a copy-on-write snapshot). */
   snapshot(): SortedState;
+  /** The store's streams; captured in the same synchronous step as the snapshot. */
+  streams: StreamSpace;
   installed(info: CheckpointInfo & { durationMs: number }): void;
   /** An automatic checkpoint failed; the log still holds everything, and the next one retries. */
   failed(error: unknown): void;
@@ -51,12 +55,21 @@ export class Checkpointer {
   private lastError: unknown;
   private logBytesAtLast = 0;
   private stopped = false;
+  /** What the streams files of the checkpoints the manifest names record, by checkpoint file. */
+  private readonly savedStreams = new Map<string, SavedStreams>();
 
-  constructor(subject: CheckpointSubject, everyBytes: number, manifest: Manifest, loaded: CheckpointInfo | undefined) {
+  constructor(
+    subject: CheckpointSubject,
+    everyBytes: number,
+    manifest: Manifest,
+    loaded: CheckpointInfo | undefined,
+    loadedStreams: SavedStreams | undefined,
+  ) {
     this.subject = subject;
     this.everyBytes = everyBytes;
     this.manifest = manifest;
     this.newestUsable = loaded;
+    if (loaded !== undefined && loadedStreams !== undefined) this.savedStreams.set(loaded.file, loadedStreams);
   }
 
   /** The LSN of the newest checkpoint installed (0: none). */
@@ -115,6 +128,21 @@ export class Checkpointer {
   }
 
   /**
+   * The checkpoint's files: the key-value data file, then, when the store has or had streams,
+   * their entries made durable and the streams file that records them.
+   */
+  private async writeFiles(state: SortedState, streams: SavedStreams, lsn: number): Promise<CheckpointInfo> {
+    const { fs, directory, clock } = this.subject;
+    const info = await writeCheckpoint(fs, directory, state, lsn, clock.wallMs());
+    if (streams.nextNumber <= 1) return info;
+    await this.subject.streams.persist(streams);
+    const name = streamsFileName(lsn);
+    await writeStreamsFile(fs, directory, name, streams);
+    this.savedStreams.set(info.file, streams);
+    return { ...info, streams: name };
+  }
+
+  /**
    * Writes the state as of the last applied write to a checkpoint file, installs it in the
    * manifest, and frees the log segments that only the previous checkpoint still needed. With
    * nothing applied since the newest one, resolves with that one and leaves the manifest, the
@@ -130,12 +158,13 @@ export class Checkpointer {
     if (previous?.lsn === lsn) return previous;
     assert(previous === undefined || previous.lsn < lsn, "checkpoints only move forward");
     const state = this.subject.snapshot();
+    const streams = this.subject.streams.capture();
     const logBytes = log.appendedBytes;
     // A checkpoint must never be ahead of the durable log: with sync "interval" or "none" a
     // power cut could otherwise lose log records the checkpoint includes, and their LSNs
     // would be handed out again.
     if (lsn > 0) await log.waitFor(lsn, "durable");
-    const info = await writeCheckpoint(fs, directory, state, lsn, clock.wallMs());
+    const info = await this.writeFiles(state, streams, lsn);
     // The fallback is the newest checkpoint known to load, not a newer one the manifest names
     // that recovery had to skip (that one is dropped, or replaced when this one has its name).
     const manifest: Manifest = { ...this.manifest, checkpoints: previous === undefined ? [info] : [info, previous] };
@@ -143,8 +172,14 @@ export class Checkpointer {
     const dropped = this.manifest.checkpoints.filter((c) => !manifest.checkpoints.some((k) => k.file === c.file));
     this.manifest = manifest;
     this.newestUsable = info;
-    for (const old of dropped) await fs.unlink(join(directory, old.file));
+    for (const old of dropped) {
+      await fs.unlink(join(directory, old.file));
+      if (old.streams !== undefined) await fs.unlink(join(directory, old.streams));
+      this.savedStreams.delete(old.file);
+    }
     if (dropped.length > 0) await fs.syncDirectory(directory);
+    // Entry files that neither checkpoint still named needs (a fallback replays from the older one).
+    await this.subject.streams.release(manifest.checkpoints.flatMap((c) => this.savedStreams.get(c.file) ?? []));
     // Keep the log from the previous checkpoint on, so that a damaged newest one can fall back to it.
     if (previous !== undefined) await log.truncateBefore(previous.lsn + 1);
     this.logBytesAtLast = logBytes;

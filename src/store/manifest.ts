@@ -8,6 +8,7 @@ import { LogbookError } from "../errors.js";
 import type { FileSystem } from "../io/index.js";
 import { crc32 } from "../log/index.js";
 import { type CheckpointInfo, checkpointName } from "./checkpoint.js";
+import { streamsFileName } from "./streams-file.js";
 
 export const MANIFEST_NAME = "MANIFEST";
 const MANIFEST_FORMAT = 1;
@@ -56,9 +57,11 @@ export async function readManifest(fs: FileSystem, directory: string): Promise<M
 
 function isCheckpointInfo(value: unknown): value is CheckpointInfo {
   if (typeof value !== "object" || value === null) return false;
-  const { file, lsn, entries, bytes } = value as Record<string, unknown>;
+  const { file, lsn, entries, bytes, streams } = value as Record<string, unknown>;
   const counts = [lsn, entries, bytes].every((n) => Number.isSafeInteger(n) && (n as number) >= 0);
-  return counts && file === checkpointName(lsn as number);
+  return (
+    counts && file === checkpointName(lsn as number) && (streams === undefined || streams === streamsFileName(lsn as number))
+  );
 }
 
 export async function writeManifest(fs: FileSystem, directory: string, manifest: Manifest): Promise<void> {

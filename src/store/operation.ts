@@ -8,29 +8,55 @@
  *   2  u16  reserved, zero
  *   4  u32  operation count (at least 1)
  *   8  operations, each:
- *        u8 type (1 = put, 2 = delete), u32 key bytes, key,
+ *        u8 type (1 = put, 2 = delete, 3 = stream command), u32 key bytes, key,
  *        put only: u32 value bytes, value
+ *        stream command only: u32 body bytes, body (src/streams/stream-command.ts)
  */
 import { assert } from "../assert.js";
 import { LogbookError } from "../errors.js";
 import type { PayloadSource } from "../log/index.js";
 
-export type Operation = { type: "put"; key: string; value: string } | { type: "delete"; key: string };
+export type Operation =
+  | { type: "put"; key: string; value: string }
+  | { type: "delete"; key: string }
+  | { type: "stream"; key: string; body: Buffer };
 
 const FORMAT = 1;
 const KIND_WRITE = 1;
 const TYPE_PUT = 1;
 const TYPE_DELETE = 2;
+const TYPE_STREAM = 3;
 const HEADER_BYTES = 8;
 
 /** Keys and values are binary strings (encoding.ts): one char per byte. */
 export function encodeOperations(operations: readonly Operation[]): Uint8Array {
   let size = HEADER_BYTES;
-  for (const op of operations) size += operationBytes(op.key, op.type === "put" ? op.value : undefined);
+  for (const op of operations)
+    size += op.type === "stream" ? 9 + op.key.length + op.body.length : operationBytes(op.key, valueOf(op));
   const bytes = writeHeader(size, operations.length);
   let offset = HEADER_BYTES;
-  for (const op of operations) offset = writeOperation(bytes, offset, op.key, op.type === "put" ? op.value : undefined);
+  for (const op of operations) {
+    offset =
+      op.type === "stream"
+        ? writeStreamOperation(bytes, offset, op.key, op.body)
+        : writeOperation(bytes, offset, op.key, valueOf(op));
+  }
   return bytes;
+}
+
+function valueOf(op: Operation): string | undefined {
+  return op.type === "put" ? op.value : undefined;
+}
+
+function writeStreamOperation(bytes: Buffer, at: number, key: string, body: Buffer): number {
+  let offset = at;
+  bytes[offset++] = TYPE_STREAM;
+  bytes.writeUInt32LE(key.length, offset);
+  offset += 4;
+  offset += bytes.write(key, offset, "latin1");
+  bytes.writeUInt32LE(body.length, offset);
+  offset += 4;
+  return offset + body.copy(bytes, offset);
 }
 
 /**
@@ -105,6 +131,8 @@ function malformed(lsn: number, reason: string): LogbookError {
 export interface OperationVisitor {
   put(bytes: Buffer, keyStart: number, keyEnd: number, valueStart: number, valueEnd: number): void;
   delete(bytes: Buffer, keyStart: number, keyEnd: number): void;
+  /** A stream command on the key; its body is bytes[bodyStart, bodyEnd) (decodeStreamCommand). */
+  stream(bytes: Buffer, keyStart: number, keyEnd: number, bodyStart: number, bodyEnd: number): void;
 }
 
 /**
@@ -143,10 +171,11 @@ export function visitOperationsIn(memory: Uint8Array, from: number, to: number, 
     const keyStart = offset + 5;
     const keyEnd = keyStart + bytes.readUInt32LE(offset + 1);
     offset = keyEnd;
-    if (type === TYPE_PUT) {
+    if (type === TYPE_PUT || type === TYPE_STREAM) {
       const valueLength = bytes.readUInt32LE(offset);
       offset += 4;
-      visit.put(bytes, keyStart, keyEnd, offset, offset + valueLength);
+      if (type === TYPE_PUT) visit.put(bytes, keyStart, keyEnd, offset, offset + valueLength);
+      else visit.stream(bytes, keyStart, keyEnd, offset, offset + valueLength);
       offset += valueLength;
     } else {
       visit.delete(bytes, keyStart, keyEnd);
@@ -168,7 +197,7 @@ function checkOperations(bytes: Buffer, start: number, end: number, lsn: number)
     const type = bytes[offset];
     offset += 5 + bytes.readUInt32LE(offset + 1);
     if (offset > end) throw malformed(lsn, "truncated");
-    if (type === TYPE_PUT) {
+    if (type === TYPE_PUT || type === TYPE_STREAM) {
       if (offset + 4 > end) throw malformed(lsn, "truncated");
       offset += 4 + bytes.readUInt32LE(offset);
       if (offset > end) throw malformed(lsn, "truncated");

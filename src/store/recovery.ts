@@ -13,12 +13,14 @@ import { join } from "node:path";
 import { asDiskError, isLogbookError, LogbookError } from "../errors.js";
 import type { FileSystem } from "../io/index.js";
 import type { DamageReport, WriteAheadLog } from "../log/index.js";
+import { decodeStreamCommand, type SavedStreams, StreamSpace } from "../streams/index.js";
 import { type CheckpointInfo, parseCheckpointName } from "./checkpoint.js";
 import { type LoadedCheckpoint, readCheckpoint } from "./checkpoint-reader.js";
 import { KeyTable } from "./key-table.js";
 import { emptyManifest, MANIFEST_NAME, type Manifest, readManifest } from "./manifest.js";
 import { visitOperationsIn } from "./operation.js";
 import { SortedState, type Stored, storedFromBytes } from "./state.js";
+import { parseStreamsFileName, readStreamsFile } from "./streams-file.js";
 
 export interface StoreRecoveryReport {
   /** LSN of the checkpoint loaded; 0 when the state was rebuilt from the log alone. */
@@ -49,7 +51,16 @@ export interface RecoveredStore {
   manifest: Manifest;
   /** The checkpoint the state was loaded from; undefined when it was rebuilt from the log alone. */
   loaded: CheckpointInfo | undefined;
+  /** What the loaded checkpoint's streams file records, if it has one. */
+  loadedStreams: SavedStreams | undefined;
+  /** The streams, as of the last record replayed. */
+  streams: StreamSpace;
   report: StoreRecoveryReport;
+}
+
+export interface RecoveryOptions {
+  readOnly: boolean;
+  producerWindow?: number;
 }
 
 /** The manifest, read before the log is opened: its newest checkpoint says which records the log must have (Store.open). */
@@ -68,6 +79,7 @@ export async function recoverStore(
   directory: string,
   log: WriteAheadLog,
   manifest: Manifest,
+  options: RecoveryOptions,
 ): Promise<RecoveredStore> {
   const startedMs = performance.now();
   const report: StoreRecoveryReport = {
@@ -92,7 +104,11 @@ export async function recoverStore(
   const loaded = await loadNewestUsable(fs, directory, manifest, log, report);
   refuseDamageAfter(loaded?.checkpoint.lsn ?? 0, log, report);
   const state = loaded?.checkpoint.state ?? SortedState.empty();
-  const appliedLsn = await replay(log, loaded?.checkpoint.lsn ?? 0, state, report);
+  const streams = await StreamSpace.open(fs, join(directory, STREAMS_DIRECTORY), loaded?.streams, options);
+  const appliedLsn = await replay(log, loaded?.checkpoint.lsn ?? 0, state, streams, report).catch(async (error: unknown) => {
+    await streams.close();
+    throw error;
+  });
   // Replay reads around damage below the checkpoint too (reader.ts): the log's list has both.
   report.damagedBelowCheckpoint = log.skipped.map((damage) => ({ ...damage }));
   report.checkpointLsn = loaded?.checkpoint.lsn ?? 0;
@@ -100,8 +116,19 @@ export async function recoverStore(
   // The open has succeeded: only now may what no recovery needs be removed.
   if (!log.isReadOnly) await removeLeftovers(fs, directory, manifest);
   report.durationMs = performance.now() - startedMs;
-  return { state, appliedLsn: Math.max(appliedLsn, log.committedLsn), manifest, loaded: loaded?.info, report };
+  return {
+    state,
+    appliedLsn: Math.max(appliedLsn, log.committedLsn),
+    manifest,
+    loaded: loaded?.info,
+    loadedStreams: loaded?.streams,
+    streams,
+    report,
+  };
 }
+
+/** Where the store keeps its streams' entry files. */
+export const STREAMS_DIRECTORY = "streams";
 
 /**
  * The newest checkpoint of the manifest that loads and that the log can continue, or
@@ -116,7 +143,7 @@ async function loadNewestUsable(
   manifest: Manifest,
   log: WriteAheadLog,
   report: StoreRecoveryReport,
-): Promise<{ info: CheckpointInfo; checkpoint: LoadedCheckpoint } | undefined> {
+): Promise<{ info: CheckpointInfo; checkpoint: LoadedCheckpoint; streams: SavedStreams | undefined } | undefined> {
   const failures: unknown[] = [];
   for (const info of manifest.checkpoints) {
     if (log.firstLsn > info.lsn + 1) {
@@ -125,7 +152,9 @@ async function loadNewestUsable(
       continue;
     }
     try {
-      return { info, checkpoint: await readCheckpoint(fs, join(directory, info.file)) };
+      const checkpoint = await readCheckpoint(fs, join(directory, info.file));
+      const streams = info.streams === undefined ? undefined : await readStreamsFile(fs, directory, info.streams);
+      return { info, checkpoint, streams };
     } catch (error) {
       const typed = asDiskError(error, `loading checkpoint ${info.file} failed`, { file: join(directory, info.file) });
       failures.push(typed);
@@ -176,12 +205,37 @@ const DELETED = 0;
  * log that rewrites its keys N times now builds 1/N of them, and the tree is written once per
  * key. Resolves the last LSN replayed.
  */
-async function replay(log: WriteAheadLog, afterLsn: number, state: SortedState, report: StoreRecoveryReport): Promise<number> {
+async function replay(
+  log: WriteAheadLog,
+  afterLsn: number,
+  state: SortedState,
+  streams: StreamSpace,
+  report: StoreRecoveryReport,
+): Promise<number> {
   const lastWrites = new KeyTable();
   let lastLsn = afterLsn;
+  // A key holds a string at this point of the log when its last write so far was a put, or,
+  // written by no record replayed yet, when the checkpoint has it.
+  const holdsString = (key: string): boolean => {
+    const bytes = Buffer.from(key, "latin1");
+    const entry = lastWrites.entryOf(bytes, 0, bytes.length);
+    return entry >= 0 ? lastWrites.valueAt(entry) !== DELETED : state.get(key) !== undefined;
+  };
+  // Stream commands are applied here, in log order, where what they decide depends on; a put
+  // or delete of a key removes its stream, as it does live.
   const noteWrite = {
-    put: (bytes: Buffer, keyStart: number, keyEnd: number) => lastWrites.set(bytes, keyStart, keyEnd, lastLsn),
-    delete: (bytes: Buffer, keyStart: number, keyEnd: number) => lastWrites.set(bytes, keyStart, keyEnd, DELETED),
+    put: (bytes: Buffer, keyStart: number, keyEnd: number) => {
+      lastWrites.set(bytes, keyStart, keyEnd, lastLsn);
+      if (streams.size > 0) streams.drop(bytes.toString("latin1", keyStart, keyEnd));
+    },
+    delete: (bytes: Buffer, keyStart: number, keyEnd: number) => {
+      lastWrites.set(bytes, keyStart, keyEnd, DELETED);
+      if (streams.size > 0) streams.drop(bytes.toString("latin1", keyStart, keyEnd));
+    },
+    stream: (bytes: Buffer, keyStart: number, keyEnd: number, bodyStart: number, bodyEnd: number) => {
+      const command = decodeStreamCommand(bytes, bodyStart, bodyEnd, lastLsn);
+      streams.apply(bytes.toString("latin1", keyStart, keyEnd), command, holdsString);
+    },
   };
   await log.visitRecords({ from: afterLsn + 1 }, (lsn, bytes, start, end) => {
     lastLsn = lsn;
@@ -254,6 +308,8 @@ function operationCollector() {
   const collect = {
     put: note,
     delete: (bytes: Buffer, keyStart: number, keyEnd: number) => note(bytes, keyStart, keyEnd, -1, -1),
+    // Applied in the first pass; a stream command does not write a string value.
+    stream: () => undefined,
   };
   return { operations, collect };
 }
@@ -264,12 +320,13 @@ function operationCollector() {
  * the store's, and stay.
  */
 async function removeLeftovers(fs: FileSystem, directory: string, manifest: Manifest): Promise<void> {
-  const named = new Set(manifest.checkpoints.map((c) => c.file));
+  const named = new Set(manifest.checkpoints.flatMap((c) => (c.streams === undefined ? [c.file] : [c.file, c.streams])));
   let removed = 0;
   for (const name of await fs.list(directory)) {
-    const temporary =
-      name === `${MANIFEST_NAME}.tmp` || (name.endsWith(".tmp") && parseCheckpointName(name.slice(0, -4)) !== undefined);
-    const unnamed = parseCheckpointName(name) !== undefined && !named.has(name);
+    const stem = name.endsWith(".tmp") ? name.slice(0, -4) : undefined;
+    const ours = (n: string) => parseCheckpointName(n) !== undefined || parseStreamsFileName(n) !== undefined;
+    const temporary = name === `${MANIFEST_NAME}.tmp` || (stem !== undefined && ours(stem));
+    const unnamed = ours(name) && !named.has(name);
     if (temporary || unnamed) {
       await fs.unlink(join(directory, name));
       removed++;

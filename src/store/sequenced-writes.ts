@@ -23,6 +23,11 @@
 import { assert } from "../assert.js";
 
 type Resolve = (lsn: number) => void;
+/**
+ * What a queued write does to its key: a put's encoded value, undefined for a delete, or a
+ * stream command (an object the store fills with the command's result when it applies it).
+ */
+export type QueuedValue = string | object | undefined;
 type Reject = (error: unknown) => void;
 /** A caller waiting for every write up to `lsn` to be applied, or for the log to fail first. */
 type Waiter = { lsn: number; applied: () => void; failed: Reject };
@@ -34,8 +39,8 @@ const COMPACT_AFTER = 1024;
 
 export class SequencedWrites {
   private keys: (string | undefined)[] = [];
-  /** The encoded value of a put; undefined for a delete (and for a slot not in use). */
-  private values: (string | undefined)[] = [];
+  /** The encoded value of a put, a stream command, or undefined for a delete (and for a slot not in use). */
+  private values: QueuedValue[] = [];
   private lsns: number[] = [];
   private resolvers: (Resolve | undefined)[] = [];
   private rejecters: (Reject | undefined)[] = [];
@@ -58,7 +63,7 @@ export class SequencedWrites {
    * Queues a write. `resolve` and `reject` settle its writer: give them with the last write of
    * a group (a batch's operations share one LSN), and none with the others.
    */
-  add(key: string, value: string | undefined, lsn: number, resolve?: Resolve, reject?: Reject): void {
+  add(key: string, value: QueuedValue, lsn: number, resolve?: Resolve, reject?: Reject): void {
     const at = this.end;
     if (at === this.lsns.length) {
       this.keys.push(key);
@@ -107,7 +112,7 @@ export class SequencedWrites {
    * writers with their LSN. A writer resumes only after the caller's synchronous step (promise
    * reactions are microtasks), so once every write up to `lsn` is applied.
    */
-  drainUpTo(lsn: number, apply: (key: string, value: string | undefined, lsn: number) => void): void {
+  drainUpTo(lsn: number, apply: (key: string, value: QueuedValue, lsn: number) => void): void {
     const { keys, values, lsns, resolvers, rejecters, latest } = this;
     let i = this.head;
     const end = this.end;

@@ -94,7 +94,8 @@ export async function openStoreParts(directory: string, options: StoreOptions, h
     );
   });
   try {
-    return { path, fs, log, recovered: await recoverStore(fs, path, log, manifest) };
+    const recovered = await recoverStore(fs, path, log, manifest, { readOnly, producerWindow: options.streamProducerWindow });
+    return { path, fs, log, recovered };
   } catch (error) {
     await log.close().catch(() => undefined);
     // A disk error while reading the manifest or a checkpoint is typed like any other.

@@ -18,6 +18,8 @@ export interface StoreOptions
   /** Start a checkpoint once this many log bytes were written since the last one (0: never automatically). */
   checkpointEveryBytes?: number;
   readOnly?: boolean;
+  /** Producer IDs each stream remembers for idempotent adds (`add` with `producerId`); the oldest is forgotten first. */
+  streamProducerWindow?: number;
   /**
    * Opens the log the store keeps its writes in (in `<directory>/log`). Default: the local log
    * with the log options above. The log options then apply only if this opener uses them.
@@ -42,7 +44,7 @@ export function checkStoreOptions(options: StoreOptions): void {
   if (keyEncoding !== undefined && !["utf8", "binary"].includes(keyEncoding)) {
     throw invalidOption(`keyEncoding must be utf8 or binary, got ${String(keyEncoding)}`);
   }
-  for (const name of ["keyBytesMax", "valueBytesMax", "checkpointEveryBytes"] as const) {
+  for (const name of ["keyBytesMax", "valueBytesMax", "checkpointEveryBytes", "streamProducerWindow"] as const) {
     const value = options[name];
     if (value !== undefined && (!Number.isSafeInteger(value) || value < 0))
       throw invalidOption(`${name} must be a non-negative integer`);

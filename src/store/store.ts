@@ -15,6 +15,8 @@ import { EventEmitter } from "node:events";
 import { LogbookError } from "../errors.js";
 import { type Clock, systemClock } from "../io/index.js";
 import type { CommitInfo, LogStats, WalHooks, WriteAheadLog } from "../log/index.js";
+import type { ApplyResult, StreamCommand, StreamSpace } from "../streams/index.js";
+import { encodeStreamCommand, wrongType } from "../streams/index.js";
 import type { CheckpointInfo } from "./checkpoint.js";
 import { Checkpointer, type CheckpointStats } from "./checkpointer.js";
 import { CONDITION_HOLDS, Conditions } from "./conditions.js";
@@ -30,7 +32,7 @@ import {
 import { encodeOperations, type Operation, SingleOperation } from "./operation.js";
 import type { StoreRecoveryReport } from "./recovery.js";
 import { isAboveLower, isBelowUpper, type ScanOptions, scanRange } from "./scan-range.js";
-import { SequencedWrites } from "./sequenced-writes.js";
+import { type QueuedValue, SequencedWrites } from "./sequenced-writes.js";
 import { type SortedState, storedValue, storedValueBytes, storedVersion, toStored } from "./state.js";
 import { HooksRelay, type OpenedStore, openStoreParts } from "./store-open.js";
 import {
@@ -40,6 +42,9 @@ import {
   DEFAULT_VALUE_BYTES_MAX,
   type StoreOptions,
 } from "./store-options.js";
+import type { StreamHost } from "./stream-host.js";
+import { StreamWaiters } from "./stream-waiters.js";
+import { Streams } from "./streams-api.js";
 
 export type { ScanOptions } from "./scan-range.js";
 export { localLogOpener } from "./store-open.js";
@@ -92,6 +97,12 @@ export interface StoreEvents {
   failure: [LogbookError];
 }
 
+/** A stream command on its way through the log: the store sets its result when it applies it. */
+interface PendingStreamCommand {
+  command: StreamCommand;
+  result: ApplyResult | undefined;
+}
+
 export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable {
   readonly directory: string;
   private readonly log: WriteAheadLog;
@@ -116,6 +127,13 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
   private readonly recoveryReport: StoreRecoveryReport;
   private keyValueBytes = 0;
   private closing: Promise<void> | undefined;
+  private readonly streamSpace: StreamSpace;
+  private readonly waiters = new StreamWaiters();
+  /** Keys a commit applied writes to, noted only while readers are blocked (they are woken after the commit). */
+  private readonly touched = new Set<string>();
+  private readonly holdsString = (key: string): boolean => this.state.get(key) !== undefined;
+  /** The store's streams: Redis Streams' operations, consumer groups, retention (streams-api.ts). */
+  readonly streams: Streams;
 
   private constructor(opened: OpenedStore, options: StoreOptions) {
     super();
@@ -125,6 +143,7 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
     this.state = recovered.state;
     this.appliedLsn = recovered.appliedLsn;
     this.recoveryReport = recovered.report;
+    this.streamSpace = recovered.streams;
     this.valueEncoding = options.valueEncoding ?? "json";
     this.keyEncoding = options.keyEncoding ?? "utf8";
     this.keyBytesMax = options.keyBytesMax ?? DEFAULT_KEY_BYTES_MAX;
@@ -139,6 +158,7 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
         log,
         appliedLsn: () => this.appliedLsn,
         snapshot: () => this.state.snapshot(),
+        streams: this.streamSpace,
         installed: (info) => {
           if (this.listenerCount("checkpoint") > 0) this.emit("checkpoint", info);
         },
@@ -149,7 +169,9 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
       options.checkpointEveryBytes ?? DEFAULT_CHECKPOINT_EVERY_BYTES,
       recovered.manifest,
       recovered.loaded,
+      recovered.loadedStreams,
     );
+    this.streams = new Streams(this.streamHost(clock));
     for (const [key, stored] of this.state.entries(undefined, false)) this.keyValueBytes += key.length + storedValueBytes(stored);
   }
 
@@ -265,7 +287,7 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
    * Queues a sequenced write to be applied and returns its writer's promise, which the queue
    * resolves with `lsn` once the write is durable and applied, or rejects if the log fails first.
    */
-  private queueWrite(key: string, value: string | undefined, lsn: number): Promise<number> {
+  private queueWrite(key: string, value: QueuedValue, lsn: number): Promise<number> {
     const acknowledged = new Promise<number>(this.captureSettlers);
     this.sequenced.add(key, value, lsn, this.settleResolve, this.settleReject);
     return acknowledged;
@@ -286,18 +308,73 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
   private applyUpTo(lsn: number): void {
     this.sequenced.drainUpTo(lsn, this.applyOne);
     this.appliedLsn = lsn;
+    if (this.touched.size > 0) {
+      this.waiters.wake(this.touched);
+      this.touched.clear();
+    }
     this.checkpointer.maybeStart();
   }
 
-  private readonly applyOne = (key: string, value: string | undefined, lsn: number): void => {
+  private readonly applyOne = (key: string, value: QueuedValue, lsn: number): void => {
+    if (this.waiters.size > 0 && this.waiters.has(key)) this.touched.add(key);
+    if (typeof value === "object") {
+      const pending = value as PendingStreamCommand;
+      pending.result = this.streamSpace.apply(key, pending.command, this.holdsString);
+      return;
+    }
+    // A put or a delete replaces or removes whatever the key held, a stream too.
+    if (this.streamSpace.size > 0) this.streamSpace.drop(key);
     const before = value === undefined ? this.state.delete(key) : this.state.set(key, toStored(value, lsn));
     if (before !== undefined) this.keyValueBytes -= key.length + storedValueBytes(before);
     if (value !== undefined) this.keyValueBytes += key.length + value.length;
   };
 
+  /** Logs stream commands as one record; resolves each one's result (an error as a value) once applied. */
+  private runStreamCommands(ops: readonly { key: string; command: StreamCommand }[]): Promise<ApplyResult[]> {
+    let lsn: number;
+    const pending: PendingStreamCommand[] = ops.map((op) => ({ command: op.command, result: undefined }));
+    try {
+      if (this.closing !== undefined) throw new LogbookError("LOGBOOK_CLOSED", "the store is closed");
+      const encoded: Operation[] = ops.map((op) => ({ type: "stream", key: op.key, body: encodeStreamCommand(op.command) }));
+      lsn = this.log.sequence([encodeOperations(encoded)]);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const last = ops.length - 1;
+    for (let i = 0; i < last; i++) this.sequenced.add((ops[i] as { key: string }).key, pending[i], lsn);
+    return this.queueWrite((ops[last] as { key: string }).key, pending[last], lsn).then(() =>
+      pending.map((p) => p.result as ApplyResult),
+    );
+  }
+
+  private streamHost(clock: Clock): StreamHost {
+    return {
+      space: this.streamSpace,
+      waiters: this.waiters,
+      clock,
+      valueBytesMax: this.valueBytesMax,
+      internalKey: (key) => keyToInternal(key, this.keyBytesMax),
+      externalKey: (internal) => internalToKey(internal, this.keyEncoding),
+      run: async (key, command) => {
+        const [result] = await this.runStreamCommands([{ key, command }]);
+        if (result instanceof LogbookError) throw result;
+        return result as Exclude<ApplyResult, LogbookError>;
+      },
+      runAll: (ops) => this.runStreamCommands(ops),
+      queued: (key) => this.sequenced.size > 0 && this.sequenced.latestLsnOf(key) !== undefined,
+      holdsString: this.holdsString,
+      wrongType: (key) => wrongType(internalToKey(key, this.keyEncoding) as string),
+      durable: () => (this.appliedLsn > this.log.durableLsn ? this.log.waitFor(this.appliedLsn, "durable") : Promise.resolve()),
+    };
+  }
+
   getSync(key: Key): { value: unknown; version: number } | undefined {
-    const stored = this.state.get(keyToInternal(key, this.keyBytesMax));
-    if (stored === undefined) return undefined;
+    const internal = keyToInternal(key, this.keyBytesMax);
+    const stored = this.state.get(internal);
+    if (stored === undefined) {
+      if (this.streamSpace.size > 0 && this.streamSpace.get(internal) !== undefined) throw wrongType(String(key));
+      return undefined;
+    }
     return { value: internalToValue(storedValue(stored), this.valueEncoding), version: storedVersion(stored) };
   }
 
@@ -393,6 +470,9 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
     this.closing ??= (async () => {
       await this.checkpointer.stop();
       await this.log.close();
+      // Blocked readers return what they have (nothing); their next read meets a closed store.
+      this.waiters.wakeAll();
+      await this.streamSpace.close();
     })();
     return this.closing;
   }

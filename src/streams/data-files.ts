@@ -4,7 +4,7 @@
  * unlink). Positions are global: the file named `data-<S>.seg` holds positions [S, S + size).
  * Files are contiguous when written; a released file leaves a gap, which nothing refers to.
  */
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { assert } from "../assert.js";
 import { asDiskError, errnoCode } from "../errors.js";
 import type { FileHandle, FileSystem } from "../io/index.js";
@@ -30,6 +30,8 @@ export class DataFiles {
   private readonly dirty = new Set<number>();
   /** A name was created or unlinked since the directory's last sync. */
   private namesChanged = false;
+  /** The directory exists (it is made, durably, before the first file is created in it). */
+  private directoryMade = false;
 
   private constructor(
     private readonly fs: FileSystem,
@@ -40,6 +42,7 @@ export class DataFiles {
   static async open(fs: FileSystem, directory: string, readOnly: boolean): Promise<DataFiles> {
     const files = new DataFiles(fs, directory, readOnly);
     const names = await fs.list(directory);
+    files.directoryMade = names.length > 0;
     const starts = names.map(dataFileStart).filter((start): start is number => start !== undefined);
     for (const start of starts.sort((a, b) => a - b)) {
       files.starts.push(start);
@@ -76,11 +79,22 @@ export class DataFiles {
     this.starts.push(start);
   }
 
+  /**
+   * Creates the directory, made durable by syncing its parent: a store without streams never
+   * has one, and a new one's name must survive a power cut before any file in it can.
+   */
+  private async makeDirectory(): Promise<void> {
+    await this.fs.mkdir(this.directory);
+    await this.fs.syncDirectory(dirname(this.directory));
+    this.directoryMade = true;
+  }
+
   /** Writes bytes at a global position, all inside one file, creating the file on its first write. */
   async write(position: number, bytes: Uint8Array): Promise<void> {
     const start = this.fileOf(position);
     assert(start !== undefined, "a write lands in a begun file");
     if (!this.created.has(start)) {
+      if (!this.directoryMade) await this.makeDirectory();
       // A new name: durable only once persist syncs the directory, which it does before a checkpoint names the bytes.
       const handle = this.fs.open(this.path(start), "create");
       this.handles.set(start, { handle, users: 0, closing: false });

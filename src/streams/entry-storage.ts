@@ -9,7 +9,6 @@
  * At open, data past the checkpoint's end is cut (the store replays it from its log) and the
  * indexes are rebuilt from the files. Files no kept checkpoint needs are removed by `release`.
  */
-import { dirname } from "node:path";
 import { asDiskError, LogbookError } from "../errors.js";
 import type { FileSystem } from "../io/index.js";
 import { DataFiles } from "./data-files.js";
@@ -54,8 +53,8 @@ export class EntryStorage implements EntrySink {
 
   /**
    * Opens the stream data in `directory` (the store's `streams/`) as of checkpoint `saved`
-   * (undefined: no checkpoint, so no stream data is kept). Unless read-only, creates the
-   * directory and cuts the data past the checkpoint's end.
+   * (undefined: no checkpoint, so no stream data is kept). Unless read-only, cuts the data
+   * past the checkpoint's end. The directory is created with the first data file.
    */
   static async open(
     fs: FileSystem,
@@ -72,11 +71,6 @@ export class EntryStorage implements EntrySink {
     }
     const end = saved?.endPosition ?? 0;
     try {
-      if (!options.readOnly) {
-        // Created before any data file is: the directory's own name is durable once its parent is synced.
-        await fs.mkdir(directory);
-        await fs.syncDirectory(dirname(directory));
-      }
       const files = await DataFiles.open(fs, directory, options.readOnly);
       if (options.readOnly) files.forgetFrom(end);
       else await files.truncateFrom(end);

@@ -2,7 +2,6 @@
  * The front door of src/streams: the stream value type (entry IDs, entries on disk with their
  * index in memory, consumer groups and their pending lists), which the store dispatches to.
  */
-
 export {
   ConsumerGroup,
   type ConsumerGroupOptions,
@@ -13,6 +12,8 @@ export {
   type PendingRangeQuery,
   type PendingSummary,
 } from "./consumer-group.js";
+export { decodeFields, ENTRY_BODY_BYTES_MAX, ENTRY_FIELDS_MAX, encodeFields } from "./entry-body.js";
+export { DATA_SEGMENT_BYTES_DEFAULT, EntryStorage, type EntryStorageOptions } from "./entry-storage.js";
 export type {
   AutoClaimResult,
   ClaimOptions,
@@ -33,12 +34,20 @@ export {
   GROUP_NAME_BYTES_MAX,
 } from "./group-limits.js";
 export type { PendingEntry } from "./pending-list.js";
-export { SortedMap } from "./sorted-map.js";
-export { estimateEntriesRead, groupLag, rangeHasTombstones, type StreamFacts } from "./stream-facts.js";
-export { decodeFields, ENTRY_BODY_BYTES_MAX, ENTRY_FIELDS_MAX, encodeFields } from "./entry-body.js";
-export { DATA_SEGMENT_BYTES_DEFAULT, EntryStorage, type EntryStorageOptions } from "./entry-storage.js";
 export { checkSavedEntries, type SavedEntries, type SavedStream } from "./saved-entries.js";
+export { Stream } from "./stream.js";
+export type { ApplyResult, Delivery } from "./stream-apply.js";
+export {
+  decodeStreamCommand,
+  encodeStreamCommand,
+  type GroupStart,
+  type Retention,
+  type StreamCommand,
+  type TrimSpec,
+} from "./stream-command.js";
 export { SCAN_BATCH_BYTES, SCAN_BATCH_ENTRIES, type StreamEntries } from "./stream-entries.js";
+export { wrongType } from "./stream-errors.js";
+export type { StreamFacts } from "./stream-facts.js";
 export {
   assignId,
   formatId,
@@ -55,3 +64,4 @@ export {
   previousId,
   type StreamId,
 } from "./stream-id.js";
+export { DEFAULT_PRODUCER_WINDOW, type SavedStreams, StreamSpace } from "./stream-space.js";

@@ -16,7 +16,7 @@ const SMALL: StoreOptions = { segmentBytes: 64 * 1024, batchBytesMax: 16 * 1024,
 test("a waiter is called after the drain that applies every write up to its LSN, or fails with failAll", () => {
   const writes = new SequencedWrites();
   const events: string[] = [];
-  const apply = (key: string, _value: string | undefined, lsn: number) => events.push(`apply ${key}@${lsn}`);
+  const apply = (key: string, _value: unknown, lsn: number) => events.push(`apply ${key}@${lsn}`);
   writes.add("a", "1", 1);
   writes.add("b", "2", 2);
   writes.add("a", "3", 3);

@@ -121,6 +121,8 @@ test("random and mutated operation records decode exactly or fail with LOGBOOK_C
             put: (b, keyStart, keyEnd, start, end) =>
               visited.push(`put ${b.toString("latin1", keyStart, keyEnd)}=${b.toString("latin1", start, end)}`),
             delete: (b, keyStart, keyEnd) => visited.push(`delete ${b.toString("latin1", keyStart, keyEnd)}`),
+            stream: (b, keyStart, keyEnd, start, end) =>
+              visited.push(`stream ${b.toString("latin1", keyStart, keyEnd)}:${b.toString("latin1", start, end)}`),
           });
         } catch (error) {
           assert.ok(isLogbookError(error, "LOGBOOK_CORRUPTION"), String(error));

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import fc from "fast-check";
 import { SequencedWrites } from "../../src/store/sequenced-writes.js";
 
-type Write = { key: string; value: string | undefined; lsn: number };
+type Write = { key: string; value: unknown; lsn: number };
 
 function drained(writes: SequencedWrites, upTo: number): Write[] {
   const out: Write[] = [];

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import { SortedMap } from "../../src/streams/index.js";
+import { SortedMap } from "../../src/streams/sorted-map.js";
 
 const key = fc.string({ maxLength: 3, unit: fc.constantFrom("a", "b", "c", "\0", "\xff") });
 type Step = { op: "set"; key: string; value: number } | { op: "delete"; key: string } | { op: "ceiling"; key: string };

@@ -1,0 +1,530 @@
+/**
+ * The streams of a store as its users reach them (`store.streams`): Redis Streams' operations
+ * with their semantics (XADD, XRANGE, XREAD, XREADGROUP, XACK, XPENDING, XCLAIM, XAUTOCLAIM,
+ * XTRIM, XDEL, XSETID, XGROUP, XINFO), plus retention, dead-lettering and idempotent adds.
+ *
+ * A mutation is logged as its command and resolves once the command is durable and applied,
+ * with what applying it decided (stream-apply.ts). Reads see applied state only, which under
+ * sync "always" is durable state; under "interval" or "none" a read first waits until what it
+ * saw is durable. A blocking read waits on the keys it reads and is woken by the commit that
+ * applies a write to one of them (stream-waiters.ts).
+ */
+import { isLogbookError, LogbookError } from "../errors.js";
+import {
+  type Delivery,
+  decodeFields,
+  formatId,
+  type GroupStart,
+  MAX_ID,
+  nextId,
+  parseId,
+  parseIdRequest,
+  type Stream,
+  type StreamCommand,
+  type StreamId,
+} from "../streams/index.js";
+import type { Key } from "./encoding.js";
+import {
+  countArg,
+  type FieldInput,
+  fieldsFromInternal,
+  fieldsToInternal,
+  msArg,
+  nameFromInternal,
+  nameToInternal,
+  type RetentionOptions,
+  rangeBound,
+  retentionArg,
+  STREAM_RANGE_COUNT_MAX,
+  STREAM_READ_COUNT_MAX,
+  type TrimOptions,
+  trimSpec,
+} from "./stream-args.js";
+import type { StreamHost } from "./stream-host.js";
+import { groupInfo, type PendingOptions, pendingDetail, pendingSummary, streamInfo } from "./stream-info.js";
+
+export interface StreamEntry {
+  /** `<ms>-<seq>`. */
+  id: string;
+  /** Field/value pairs in the order they were added; null for a pending entry that is no longer in the stream. */
+  fields: [string, string][] | null;
+}
+
+export interface AddOptions {
+  /** `*` (default: from the clock), `<ms>-*`, or an explicit `<ms>-<seq>` above the stream's last ID. */
+  id?: string;
+  /** Do not create the stream: resolve null when it does not exist. */
+  noMkStream?: boolean;
+  trim?: TrimOptions;
+  /** A producer's idempotency ID: an add retried with it resolves the first add's ID and adds nothing. */
+  producerId?: string;
+}
+
+export interface ReadOptions {
+  count?: number;
+  /** Wait up to this long for new entries when there are none (0: without a time limit). */
+  blockMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface GroupReadOptions extends ReadOptions {
+  /** Deliver without adding to the pending list (as if acknowledged at once). */
+  noAck?: boolean;
+}
+
+export interface CreateGroupOptions {
+  /** The ID after which the group starts: `$` (default: the stream's last), `0` for everything, or an ID. */
+  start?: string;
+  mkStream?: boolean;
+  entriesRead?: number;
+  /** After this many deliveries without an ack, an entry moves to `deadLetterKey` instead of being delivered again. */
+  maxDeliveries?: number;
+  deadLetterKey?: Key;
+}
+
+export interface ClaimOptions {
+  idleMs?: number;
+  timeMs?: number;
+  retryCount?: number;
+  force?: boolean;
+  justId?: boolean;
+  lastId?: string;
+}
+
+/** One stream's part of a read: its key and the entries read. */
+export interface StreamRead {
+  key: Key;
+  entries: StreamEntry[];
+}
+
+export class Streams {
+  constructor(private readonly host: StreamHost) {}
+
+  /** Adds an entry; resolves its ID (or, with `noMkStream` and no stream, null). */
+  async add(key: Key, fields: FieldInput, options: AddOptions = {}): Promise<string | null> {
+    const command: StreamCommand = {
+      kind: "add",
+      id: parseIdRequest(options.id ?? "*"),
+      fields: fieldsToInternal(fields, this.host.valueBytesMax),
+      noMkStream: options.noMkStream === true,
+      trim: options.trim === undefined ? undefined : trimSpec(options.trim),
+      producerId: options.producerId === undefined ? undefined : nameToInternal(options.producerId, "producerId"),
+      nowMs: this.host.clock.wallMs(),
+    };
+    const id = await this.host.run(this.host.internalKey(key), command);
+    return id === null ? null : formatId(id as StreamId);
+  }
+
+  /** Entries with IDs in [start, end] (`-`/`+` for the ends, `(` for exclusive bounds), oldest first unless `reverse`. */
+  async range(
+    key: Key,
+    options: { start?: string; end?: string; count?: number; reverse?: boolean } = {},
+  ): Promise<StreamEntry[]> {
+    const stream = this.readable(key);
+    const start = rangeBound(options.start ?? "-", "start");
+    const end = rangeBound(options.end ?? "+", "end");
+    if (stream === undefined || start === undefined || end === undefined || start > end) return [];
+    const limit = countArg(options.count, STREAM_RANGE_COUNT_MAX + 1, Number.MAX_SAFE_INTEGER);
+    const ids = stream.entries.ids(start, end, Math.min(limit, STREAM_RANGE_COUNT_MAX + 1), options.reverse === true);
+    if (options.count === undefined && ids.length > STREAM_RANGE_COUNT_MAX) {
+      throw new LogbookError(
+        "LOGBOOK_INVALID_ARGUMENT",
+        `the range holds more than ${STREAM_RANGE_COUNT_MAX} entries: give a count, or iterate with entries()`,
+      );
+    }
+    return this.entriesOf(stream, ids);
+  }
+
+  /** Every entry from `from` (inclusive; default the first) to the end, read from disk in order, in batches. */
+  async *entries(key: Key, options: { from?: string; signal?: AbortSignal } = {}): AsyncGenerator<StreamEntry> {
+    const stream = this.readable(key);
+    const from = rangeBound(options.from ?? "-", "start");
+    if (stream === undefined || from === undefined) return;
+    for await (const batch of stream.entries.scan(from, MAX_ID, false)) {
+      if (options.signal?.aborted)
+        throw new LogbookError("LOGBOOK_ABORTED", "the read was aborted", { cause: options.signal.reason });
+      for (const { id, body } of batch) yield { id: formatId(id), fields: fieldsFromInternal(decodeFields(body)) };
+    }
+  }
+
+  /** The number of entries. */
+  length(key: Key): number {
+    return this.readable(key)?.length ?? 0;
+  }
+
+  /** Keys holding a stream, in no particular order. */
+  keys(): Key[] {
+    return [...this.host.space.keys()].map((k) => this.host.externalKey(k));
+  }
+
+  /**
+   * XREAD: entries after each given ID (`$`: the stream's last ID now), at most `count` per
+   * stream. With `blockMs` and nothing to return, waits for new entries; resolves null when
+   * the time runs out.
+   */
+  async read(after: Record<string, string> | [Key, string][], options: ReadOptions = {}): Promise<StreamRead[] | null> {
+    const pairs = Array.isArray(after) ? after : Object.entries(after);
+    const count = countArg(options.count, STREAM_READ_COUNT_MAX, STREAM_READ_COUNT_MAX);
+    const positions = pairs.map(([key, id]) => {
+      const internal = this.host.internalKey(key);
+      const stream = this.readable(key);
+      return { key, internal, after: id === "$" ? (stream?.lastId ?? parseId("0-0")) : parseId(id) };
+    });
+    const deadline = blockDeadline(this.host, options.blockMs);
+    for (;;) {
+      const result: StreamRead[] = [];
+      for (const p of positions) {
+        const stream = this.readable(p.key);
+        const from = nextId(p.after);
+        if (stream === undefined || from === undefined) continue;
+        const ids = stream.entries.ids(from, MAX_ID, count, false);
+        if (ids.length > 0) result.push({ key: p.key, entries: await this.entriesOf(stream, ids) });
+      }
+      if (result.length > 0) return result;
+      if (
+        !(await this.block(
+          positions.map((p) => p.internal),
+          deadline,
+          options.signal,
+        ))
+      )
+        return null;
+    }
+  }
+
+  async createGroup(key: Key, group: string, options: CreateGroupOptions = {}): Promise<void> {
+    await this.host.run(this.host.internalKey(key), {
+      kind: "createGroup",
+      group: nameToInternal(group, "group"),
+      start: groupStart(options.start ?? "$"),
+      mkStream: options.mkStream === true,
+      entriesRead: options.entriesRead,
+      maxDeliveries: positiveOrUndefined(options.maxDeliveries, "maxDeliveries"),
+      deadLetterKey: options.deadLetterKey === undefined ? undefined : this.host.internalKey(options.deadLetterKey),
+    });
+  }
+
+  async setGroupId(key: Key, group: string, start: string, options: { entriesRead?: number } = {}): Promise<void> {
+    const command = { kind: "setGroupId", group: nameToInternal(group, "group"), start: groupStart(start), ...options } as const;
+    await this.host.run(this.host.internalKey(key), command);
+  }
+
+  async destroyGroup(key: Key, group: string): Promise<boolean> {
+    return (await this.host.run(this.host.internalKey(key), {
+      kind: "destroyGroup",
+      group: nameToInternal(group, "group"),
+    })) as boolean;
+  }
+
+  async createConsumer(key: Key, group: string, consumer: string): Promise<boolean> {
+    const command = this.consumerCommand("createConsumer", group, consumer);
+    return (await this.host.run(this.host.internalKey(key), command)) as boolean;
+  }
+
+  /** Deletes a consumer; resolves how many pending entries it had (they leave the pending list). */
+  async deleteConsumer(key: Key, group: string, consumer: string): Promise<number> {
+    const command = {
+      kind: "deleteConsumer",
+      group: nameToInternal(group, "group"),
+      consumer: nameToInternal(consumer, "consumer"),
+    } as const;
+    return (await this.host.run(this.host.internalKey(key), command)) as number;
+  }
+
+  /**
+   * XREADGROUP: for each stream, `>` reads entries never delivered to the group (they join
+   * the consumer's pending list unless `noAck`); an ID re-reads the consumer's own pending
+   * entries from it. With `blockMs` and no new entries, waits for some.
+   */
+  async readGroup(
+    group: string,
+    consumer: string,
+    from: Record<string, string> | [Key, string][],
+    options: GroupReadOptions = {},
+  ): Promise<StreamRead[] | null> {
+    const pairs = Array.isArray(from) ? from : Object.entries(from);
+    const count = countArg(options.count, STREAM_READ_COUNT_MAX, STREAM_READ_COUNT_MAX);
+    const groupName = nameToInternal(group, "group");
+    const consumerName = nameToInternal(consumer, "consumer");
+    const reads = pairs.map(([key, id]) => ({
+      key,
+      internal: this.host.internalKey(key),
+      from: id === ">" ? undefined : parseId(id),
+    }));
+    const deadline = blockDeadline(this.host, options.blockMs);
+    for (;;) {
+      const waitable = reads.every((r) => r.from === undefined && !this.hasNew(r.internal, groupName));
+      if (!waitable || deadline === undefined) {
+        const ops = await Promise.all(
+          reads.map(async (r) => ({
+            key: r.internal,
+            command: {
+              kind: "readGroup",
+              group: groupName,
+              consumer: consumerName,
+              from: r.from,
+              count,
+              noAck: options.noAck === true,
+              nowMs: this.host.clock.wallMs(),
+              bodies: r.from === undefined ? [] : await this.deadLetterBodies(r.internal, groupName, r.from, count),
+            } as StreamCommand,
+          })),
+        );
+        const results = await this.host.runAll(ops);
+        const failed = results.find((r) => r instanceof LogbookError);
+        if (failed !== undefined) throw failed;
+        const out: StreamRead[] = [];
+        for (const [i, r] of reads.entries()) {
+          const delivery = results[i] as Delivery;
+          const stream = this.host.space.get(r.internal);
+          if (stream === undefined) continue;
+          if (delivery.ids.length > 0 || r.from !== undefined)
+            out.push({ key: r.key, entries: await this.entriesOf(stream, delivery.ids) });
+        }
+        if (out.some((o) => o.entries.length > 0) || reads.some((r) => r.from !== undefined)) return out;
+        if (deadline === undefined) return null;
+      }
+      if (
+        !(await this.block(
+          reads.map((r) => r.internal),
+          deadline,
+          options.signal,
+        ))
+      )
+        return null;
+    }
+  }
+
+  /** XACK: resolves how many of `ids` were pending and are now acknowledged. */
+  async ack(key: Key, group: string, ids: readonly string[]): Promise<number> {
+    const command = { kind: "ack", group: nameToInternal(group, "group"), ids: ids.map((id) => parseId(id)) } as const;
+    return (await this.host.run(this.host.internalKey(key), command)) as number;
+  }
+
+  /** XDEL: resolves how many of `ids` were there and are now deleted. */
+  async delete(key: Key, ids: readonly string[]): Promise<number> {
+    return (await this.host.run(this.host.internalKey(key), { kind: "delete", ids: ids.map((id) => parseId(id)) })) as number;
+  }
+
+  /** XTRIM: resolves how many entries were removed. */
+  async trim(key: Key, options: TrimOptions): Promise<number> {
+    return (await this.host.run(this.host.internalKey(key), { kind: "trim", trim: trimSpec(options) })) as number;
+  }
+
+  /** XSETID. */
+  async setId(key: Key, id: string, options: { entriesAdded?: number; maxDeletedId?: string } = {}): Promise<void> {
+    const maxDeletedId = options.maxDeletedId === undefined ? undefined : parseId(options.maxDeletedId);
+    await this.host.run(this.host.internalKey(key), {
+      kind: "setId",
+      id: parseId(id),
+      entriesAdded: options.entriesAdded,
+      maxDeletedId,
+    });
+  }
+
+  /** Sets the stream's retention (applied now and after every add), creating an empty stream if there is none. */
+  async setRetention(key: Key, retention: RetentionOptions): Promise<number> {
+    const command = { kind: "setRetention", retention: retentionArg(retention), nowMs: this.host.clock.wallMs() } as const;
+    return (await this.host.run(this.host.internalKey(key), command)) as number;
+  }
+
+  /** XPENDING without a range: the summary of the group's pending entries. */
+  pending(key: Key, group: string) {
+    return pendingSummary(this.groupOf(key, group));
+  }
+
+  /** XPENDING with a range: pending entries with their consumer, idle time and delivery count. */
+  pendingEntries(key: Key, group: string, options: PendingOptions = {}) {
+    return pendingDetail(this.groupOf(key, group), options, this.host.clock.wallMs());
+  }
+
+  /** XCLAIM: takes pending entries idle at least `minIdleMs` for `consumer`. */
+  async claim(key: Key, group: string, consumer: string, minIdleMs: number, ids: readonly string[], options: ClaimOptions = {}) {
+    const internal = this.host.internalKey(key);
+    const groupName = nameToInternal(group, "group");
+    const parsed = ids.map((id) => parseId(id));
+    if (options.idleMs !== undefined && options.timeMs !== undefined) {
+      throw new LogbookError("LOGBOOK_INVALID_ARGUMENT", "a claim takes idleMs or timeMs, not both");
+    }
+    const command: StreamCommand = {
+      kind: "claim",
+      group: groupName,
+      consumer: nameToInternal(consumer, "consumer"),
+      minIdleMs: msArg(minIdleMs, "minIdleMs") as number,
+      ids: parsed,
+      idleMs: msArg(options.idleMs, "idleMs"),
+      timeMs: msArg(options.timeMs, "timeMs"),
+      retryCount: msArg(options.retryCount, "retryCount"),
+      force: options.force === true,
+      justId: options.justId === true,
+      lastId: options.lastId === undefined ? undefined : parseId(options.lastId),
+      nowMs: this.host.clock.wallMs(),
+      bodies: await this.deadLetterBodiesOf(internal, groupName, parsed),
+    };
+    const delivery = (await this.host.run(internal, command)) as Delivery;
+    return this.deliveryEntries(internal, delivery, options.justId === true);
+  }
+
+  /** XAUTOCLAIM: claims up to `count` entries idle at least `minIdleMs`, scanning the pending list from `start`. */
+  async autoClaim(
+    key: Key,
+    group: string,
+    consumer: string,
+    minIdleMs: number,
+    start: string,
+    options: { count?: number; justId?: boolean } = {},
+  ) {
+    const internal = this.host.internalKey(key);
+    const groupName = nameToInternal(group, "group");
+    const count = countArg(options.count, 100, STREAM_READ_COUNT_MAX);
+    const from = rangeBound(start, "start") ?? MAX_ID;
+    const command: StreamCommand = {
+      kind: "autoClaim",
+      group: groupName,
+      consumer: nameToInternal(consumer, "consumer"),
+      minIdleMs: msArg(minIdleMs, "minIdleMs") as number,
+      start: from,
+      count,
+      justId: options.justId === true,
+      nowMs: this.host.clock.wallMs(),
+      bodies: await this.deadLetterBodies(internal, groupName, from, count * 10),
+    };
+    const delivery = (await this.host.run(internal, command)) as Delivery;
+    const claimed = await this.deliveryEntries(internal, delivery, options.justId === true);
+    return { nextId: formatId(delivery.nextId ?? parseId("0-0")), ...claimed };
+  }
+
+  /** XINFO STREAM (without FULL): length, IDs, counters, groups count, first and last entries. */
+  async info(key: Key) {
+    const stream = this.readable(key);
+    if (stream === undefined) throw new LogbookError("LOGBOOK_NOT_FOUND", "no such key", { key: String(key) });
+    const ends = await this.entriesOf(
+      stream,
+      [stream.entries.firstId, stream.entries.lastId].filter((id) => id !== undefined),
+    );
+    return streamInfo(stream, ends[0], ends[ends.length - 1]);
+  }
+
+  /** XINFO GROUPS. */
+  groups(key: Key) {
+    const stream = this.readable(key);
+    if (stream === undefined) throw new LogbookError("LOGBOOK_NOT_FOUND", "no such key", { key: String(key) });
+    return [...stream.groups.values()].map((g) => groupInfo(g, stream));
+  }
+
+  /** XINFO CONSUMERS. */
+  consumers(key: Key, group: string) {
+    return this.groupOf(key, group)
+      .consumersInfo(this.host.clock.wallMs())
+      .map((c) => ({ ...c, name: nameFromInternal(c.name) }));
+  }
+
+  private consumerCommand(kind: "createConsumer", group: string, consumer: string): StreamCommand {
+    return {
+      kind,
+      group: nameToInternal(group, "group"),
+      consumer: nameToInternal(consumer, "consumer"),
+      nowMs: this.host.clock.wallMs(),
+    };
+  }
+
+  /** The stream at `key` as a read sees it, or undefined; LOGBOOK_WRONG_TYPE when the key holds a string. */
+  private readable(key: Key): Stream | undefined {
+    const internal = this.host.internalKey(key);
+    const stream = this.host.space.get(internal);
+    if (stream === undefined && this.host.holdsString(internal)) throw this.host.wrongType(internal);
+    return stream;
+  }
+
+  private groupOf(key: Key, group: string) {
+    const stream = this.readable(key);
+    const found = stream?.groups.get(nameToInternal(group, "group"));
+    if (found === undefined)
+      throw new LogbookError("LOGBOOK_NO_GROUP", `No such key '${String(key)}' or consumer group '${group}'`);
+    return found;
+  }
+
+  /** Whether a `>` group read on `key` could deliver something now, or a write to it is still on its way. */
+  private hasNew(key: string, group: string): boolean {
+    if (this.host.queued(key)) return true;
+    const stream = this.host.space.get(key);
+    const g = stream?.groups.get(group);
+    if (stream === undefined || g === undefined) return true;
+    const after = nextId(g.lastDeliveredId);
+    return after !== undefined && stream.entries.ids(after, MAX_ID, 1, false).length > 0;
+  }
+
+  private async block(keys: string[], deadline: number | undefined, signal: AbortSignal | undefined): Promise<boolean> {
+    if (deadline === undefined) return false;
+    const remaining = deadline === 0 ? 0 : deadline - this.host.clock.monotonicMs();
+    if (deadline !== 0 && remaining <= 0) return false;
+    return this.host.waiters.wait(keys, Math.max(remaining, deadline === 0 ? 0 : 1), signal);
+  }
+
+  private async entriesOf(stream: Stream, ids: readonly StreamId[]): Promise<StreamEntry[]> {
+    if (ids.length === 0) return [];
+    const bodies = await stream.entries.read(ids);
+    await this.host.durable();
+    return ids.map((id, i) => {
+      const body = bodies[i];
+      return { id: formatId(id), fields: body === undefined ? null : fieldsFromInternal(decodeFields(body)) };
+    });
+  }
+
+  private async deliveryEntries(key: string, delivery: Delivery, justId: boolean) {
+    const stream = this.host.space.get(key);
+    const entries =
+      justId || stream === undefined
+        ? delivery.ids.map((id) => ({ id: formatId(id), fields: null }))
+        : await this.entriesOf(stream, delivery.ids);
+    return {
+      entries,
+      deleted: delivery.deleted.map(formatId),
+      deadLettered: delivery.deadLettered.map((e) => ({ ...e, id: formatId(e.id), consumer: nameFromInternal(e.consumer) })),
+    };
+  }
+
+  /** Bodies (id, body, …) of the group's pending entries from `from` that reached maxDeliveries. */
+  private async deadLetterBodies(key: string, group: string, from: StreamId, count: number): Promise<string[]> {
+    const g = this.host.space.get(key)?.groups.get(group);
+    if (g?.maxDeliveries === undefined || g.deadLetterKey === undefined) return [];
+    const due = g.pendingRange({ start: from, end: MAX_ID, count }, this.host.clock.wallMs());
+    return this.deadLetterBodiesOf(
+      key,
+      group,
+      due.filter((e) => e.deliveries >= (g.maxDeliveries as number)).map((e) => e.id),
+    );
+  }
+
+  private async deadLetterBodiesOf(key: string, group: string, ids: readonly StreamId[]): Promise<string[]> {
+    const stream = this.host.space.get(key);
+    const g = stream?.groups.get(group);
+    if (stream === undefined || g?.maxDeliveries === undefined || g.deadLetterKey === undefined || ids.length === 0) return [];
+    const bodies = await stream.entries.read(ids);
+    const out: string[] = [];
+    for (const [i, id] of ids.entries()) {
+      const body = bodies[i];
+      if (body !== undefined) out.push(id, Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString("latin1"));
+    }
+    return out;
+  }
+}
+
+function groupStart(text: string): GroupStart {
+  return text === "$" ? "$" : parseId(text);
+}
+
+function positiveOrUndefined(value: number | undefined, what: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isSafeInteger(value) || value < 1)
+    throw new LogbookError("LOGBOOK_INVALID_ARGUMENT", `${what} must be a positive integer`);
+  return value;
+}
+
+/** undefined: do not block; 0: block without a time limit; else the monotonic time to give up at. */
+function blockDeadline(host: StreamHost, blockMs: number | undefined): number | undefined {
+  if (msArg(blockMs, "blockMs") === undefined) return undefined;
+  return blockMs === 0 ? 0 : host.clock.monotonicMs() + (blockMs as number);
+}
+
+export { isLogbookError };
