@@ -34,6 +34,8 @@ export interface CheckpointSubject {
   appliedLsn(): number;
   /** The state as of the last write applied (a copy-on-write snapshot). */
   snapshot(): SortedState;
+  /** The LSN the log may be freed below when the checkpoints need it from `lsn` (feed cursors may need more). */
+  retainFrom(lsn: number): Promise<number>;
   installed(info: CheckpointInfo & { durationMs: number }): void;
   /** An automatic checkpoint failed; the log still holds everything, and the next one retries. */
   failed(error: unknown): void;
@@ -145,8 +147,9 @@ export class Checkpointer {
     this.newestUsable = info;
     for (const old of dropped) await fs.unlink(join(directory, old.file));
     if (dropped.length > 0) await fs.syncDirectory(directory);
-    // Keep the log from the previous checkpoint on, so that a damaged newest one can fall back to it.
-    if (previous !== undefined) await log.truncateBefore(previous.lsn + 1);
+    // Keep the log from the previous checkpoint on, so that a damaged newest one can fall back
+    // to it, and from the oldest feed cursor's position on.
+    if (previous !== undefined) await log.truncateBefore(await this.subject.retainFrom(previous.lsn + 1));
     this.logBytesAtLast = logBytes;
     const durationMs = clock.monotonicMs() - startedMs;
     this.last = { ...info, atMs: clock.wallMs(), durationMs };
