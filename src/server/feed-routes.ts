@@ -67,7 +67,8 @@ function registerChangesRoute(app: FastifyInstance, options: FeedRouteOptions): 
     }
     const stream = new PassThrough();
     reply.raw.on("close", () => controller.abort());
-    stream.write(`: from ${start.fromLsn ?? "now"}\n\n`);
+    // A first line at once: the client knows the stream is open before any change comes.
+    stream.write(": open\n\n");
     streamChanges(feed, stream, dataPrefix(request.principal.tenant), start, options.heartbeatMs)
       .catch((error: unknown) => request.log.error({ err: error }, "the change feed failed"))
       .finally(() => connections.leave(controller));
