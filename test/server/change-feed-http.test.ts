@@ -236,6 +236,14 @@ describe("/v1/feed-cursors", () => {
       listed.json.items.map((c: { name: string; lsn: number }) => [c.name, c.lsn]),
       [["app", change.lsn]],
     );
+    const metrics = await s.call("GET", "/metrics");
+    assert.match(metrics.text, /^logbook_feed_cursors 1$/m);
+    assert.match(metrics.text, /^logbook_feed_cursor_lag_bytes\{cursor="acme\/app"\} 0$/m);
+    assert.match(metrics.text, /^logbook_feed_cursors_dropped_total 0$/m);
+    assert.match(metrics.text, /^logbook_feed_connections \d+$/m);
+    const status = await s.call("GET", "/status.json");
+    assert.equal(status.json.feedCursors, 1);
+    assert.equal(status.json.feedCursorsDropped, 0);
     // Another tenant neither sees nor touches it.
     assert.deepEqual((await s.call("GET", "/v1/feed-cursors", { token: BETA })).json.items, []);
     assert.equal((await s.call("POST", "/v1/feed-cursors/app/ack", { json: { lsn: 1 }, token: BETA })).status, 404);
