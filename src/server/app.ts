@@ -19,6 +19,8 @@ import type { Store } from "../store/index.js";
 import type { Admission } from "./admission.js";
 import type { Authenticator } from "./auth.js";
 import { registerConnectionOrder } from "./connection-order.js";
+import type { FeedConnections } from "./feed-connections.js";
+import { registerFeedRoutes } from "./feed-routes.js";
 import { answerClientError, HttpError, singleHeader, toHttpError } from "./http-error.js";
 import { registerKvRoutes } from "./kv-routes.js";
 import { registerStatusRoutes } from "./status-page.js";
@@ -36,6 +38,9 @@ export interface AppOptions {
   listLimitMax: number;
   listBytesMax: number;
   idempotencyTtlMs: number;
+  /** The open change-feed streams and their ceiling. */
+  feedConnections: FeedConnections;
+  feedHeartbeatMs: number;
   /** False once shutdown began: /readyz says so before the listener closes. */
   isAccepting: () => boolean;
   /** Where every request is observed: metrics, traces, status figures, log lines. */
@@ -104,7 +109,12 @@ export function buildApp(options: AppOptions): FastifyInstance<Server> {
 
   const { store, telemetry } = options;
   const observabilityIsPublic = !options.protectObservability;
-  registerStatusRoutes(app, { store, telemetry, figuresArePublic: observabilityIsPublic });
+  registerStatusRoutes(app, {
+    store,
+    telemetry,
+    feedConnections: options.feedConnections,
+    figuresArePublic: observabilityIsPublic,
+  });
   if (telemetry.metricsEnabled) {
     app.get("/metrics", { config: { public: observabilityIsPublic } }, async (_request, reply) => {
       const exposition = await telemetry.metricsExposition();
@@ -122,6 +132,7 @@ export function buildApp(options: AppOptions): FastifyInstance<Server> {
     listBytesMax: options.listBytesMax,
     idempotencyTtlMs: options.idempotencyTtlMs,
   });
+  registerFeedRoutes(app, { store, connections: options.feedConnections, heartbeatMs: options.feedHeartbeatMs });
   return app;
 }
 

@@ -49,6 +49,12 @@ export const ServerConfigSchema = Type.Object(
     drainTimeoutMs: Integer(0),
     idempotencyTtlMs: Integer(1),
     idempotencySweepMs: Integer(1),
+    /** Change-feed streams (GET /v1/changes) open at once; past it a new one gets 429. */
+    feedConnectionsMax: Integer(1),
+    /** An SSE comment on each feed stream this often, under proxies' and the server's idle timeouts. */
+    feedHeartbeatMs: Integer(100),
+    /** A feed cursor further behind than this many bytes of log is dropped at the next checkpoint. */
+    feedCursorLagBytesMax: Integer(1),
     checkpointEveryBytes: Integer(0),
     /** A log segment file's size: it holds its 64-byte header and the log's largest batch (4 MiB). */
     segmentBytes: Integer(SEGMENT_BYTES_MIN, 1024 * 1024 * 1024),
@@ -97,6 +103,9 @@ export const DEFAULT_CONFIG: ServerConfig = {
   drainTimeoutMs: 10_000,
   idempotencyTtlMs: 24 * 60 * 60 * 1000,
   idempotencySweepMs: 60_000,
+  feedConnectionsMax: 256,
+  feedHeartbeatMs: 15_000,
+  feedCursorLagBytesMax: 1024 * 1024 * 1024,
   checkpointEveryBytes: 64 * 1024 * 1024,
   segmentBytes: 64 * 1024 * 1024,
   preallocate: true,

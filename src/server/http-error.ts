@@ -11,6 +11,8 @@ export type HttpErrorCode =
   | "LOGBOOK_UNAUTHORIZED"
   | "LOGBOOK_FORBIDDEN"
   | "LOGBOOK_NOT_FOUND"
+  | "LOGBOOK_TRUNCATED"
+  | "LOGBOOK_CURSOR_DROPPED"
   | "LOGBOOK_METHOD_NOT_ALLOWED"
   | "LOGBOOK_TIMEOUT"
   | "LOGBOOK_CONFLICT"
@@ -114,7 +116,14 @@ export function toHttpError(error: unknown): HttpError {
           ...(error.currentVersion === undefined ? {} : { currentVersion: error.currentVersion }),
         });
       case "LOGBOOK_INVALID_ARGUMENT":
+      case "LOGBOOK_INVALID_LSN":
         return new HttpError(400, "LOGBOOK_BAD_REQUEST", error.message);
+      case "LOGBOOK_NOT_FOUND":
+        return new HttpError(404, "LOGBOOK_NOT_FOUND", error.message);
+      // The change feed: the position asked for is gone for good (410), and says how to resync.
+      case "LOGBOOK_TRUNCATED":
+      case "LOGBOOK_CURSOR_DROPPED":
+        return new HttpError(410, error.code, error.message);
       case "LOGBOOK_OVERLOADED":
         return new HttpError(429, "LOGBOOK_OVERLOADED", error.message, { headers: { "retry-after": "1" } });
       case "LOGBOOK_LOG_FAILED":

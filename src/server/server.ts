@@ -15,6 +15,7 @@ import { Admission } from "./admission.js";
 import { buildApp } from "./app.js";
 import { Authenticator } from "./auth.js";
 import { isLoopback, type ServerConfig } from "./config.js";
+import { FeedConnections } from "./feed-connections.js";
 import { HttpError } from "./http-error.js";
 import { IDEMPOTENCY_KEY_LENGTH_MAX } from "./idempotency.js";
 import { IdempotencySweeper } from "./idempotency-sweeper.js";
@@ -71,9 +72,11 @@ export class LogbookServer {
     let telemetry: Telemetry | undefined;
     try {
       const admission = new Admission(config);
+      const feedConnections = new FeedConnections(config.feedConnectionsMax);
       telemetry = await Telemetry.start({
         store,
         admission,
+        feedConnections,
         logger,
         metrics: config.metrics,
         accessLog: config.accessLog,
@@ -93,6 +96,8 @@ export class LogbookServer {
         listLimitMax: config.listLimitMax,
         listBytesMax: config.listBytesMax,
         idempotencyTtlMs: config.idempotencyTtlMs,
+        feedConnections,
+        feedHeartbeatMs: config.feedHeartbeatMs,
         isAccepting: () => server?.accepting ?? false,
         protectObservability: config.protectObservability ?? !isLoopback(config.host),
         telemetry,
@@ -221,6 +226,7 @@ async function openStore(config: ServerConfig, fileSystem: FileSystem | undefine
     keyBytesMax: Math.max(config.keyBytesMax, 2 * IDEMPOTENCY_KEY_LENGTH_MAX) + NAMESPACE_BYTES_MAX,
     valueBytesMax: Math.max(config.bodyBytesMax, 64 * 1024),
     checkpointEveryBytes: config.checkpointEveryBytes,
+    feedCursorLagBytesMax: config.feedCursorLagBytesMax,
     segmentBytes: config.segmentBytes,
     preallocate: config.preallocate,
     commitOnEventLoop: config.commitOnEventLoop,

@@ -15,6 +15,8 @@ export interface StatusOptions {
   store: Store;
   /** Where the request counts and recent group commits come from. */
   telemetry: Telemetry;
+  /** The open change-feed streams. */
+  feedConnections: { readonly size: number };
   /** Whether /status.json answers without a token. */
   figuresArePublic: boolean;
 }
@@ -78,6 +80,10 @@ export function registerStatusRoutes(app: FastifyInstance, options: StatusOption
       ...(await diskSpaceOf(store.directory)),
       segments: log.segments,
       logDamageBelowCheckpoint: stats.recovery.damagedBelowCheckpoint.length,
+      feedCursors: store.feedCursors.size,
+      feedCursorLagBytesMax: Math.max(0, ...store.feedCursors.list().map((c) => c.lagBytes)),
+      feedCursorsDropped: store.feedCursors.droppedTotal,
+      feedConnections: options.feedConnections.size,
       failed: store.failure?.code ?? null,
       metrics: telemetry.metricsEnabled,
     };
@@ -126,6 +132,7 @@ const PAGE = `<!doctype html>
   <div class="card"><div class="label">log since checkpoint</div><div class="value" id="log-since-checkpoint">–</div></div>
   <div class="card"><div class="label">disk (log segments)</div><div class="value" id="disk-bytes">–</div></div>
   <div class="card"><div class="label">disk free</div><div class="value" id="disk-free">–</div></div>
+  <div class="card"><div class="label">feed cursors</div><div class="value" id="feed-cursors">–</div><div class="detail" id="feed-detail">–</div></div>
   <div class="card"><div class="label">keys</div><div class="value" id="keys">–</div></div>
   <div class="card"><div class="label">memory (process RSS)</div><div class="value" id="memory-rss">–</div><div class="detail" id="memory-detail">–</div></div>
 </div>
@@ -189,6 +196,9 @@ function show(s) {
   $("disk-bytes").textContent = bytes(s.diskBytes) + " · " + s.segments + " segments";
   $("disk-free").textContent = s.diskFreeBytes === null ? "unknown" : bytes(s.diskFreeBytes) + " of " + bytes(s.diskTotalBytes);
   $("keys").textContent = s.keys.toLocaleString("en-US");
+  $("feed-cursors").textContent = String(s.feedCursors);
+  $("feed-detail").textContent = "most behind " + bytes(s.feedCursorLagBytesMax) + " · " + s.feedConnections +
+    " streams open · " + s.feedCursorsDropped + " dropped";
   $("memory-rss").textContent = bytes(s.rssBytes);
   $("memory-detail").textContent = "JS heap " + bytes(s.heapUsedBytes) + " · keys and values " + bytes(s.memoryBytes) + " (estimate)";
   push(history.writes, writes); push(history.latency, s.recentCommits.p99Ms); push(history.batch, s.recentCommits.batchMean);

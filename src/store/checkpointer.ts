@@ -38,6 +38,8 @@ export interface CheckpointSubject {
   snapshot(): SortedState;
   /** The store's streams; captured in the same synchronous step as the snapshot. */
   streams: StreamSpace;
+  /** The LSN the log may be freed below when the checkpoints need it from `lsn` (feed cursors may need more). */
+  retainFrom(lsn: number): Promise<number>;
   installed(info: CheckpointInfo & { durationMs: number }): void;
   /** An automatic checkpoint failed; the log still holds everything, and the next one retries. */
   failed(error: unknown): void;
@@ -180,8 +182,9 @@ export class Checkpointer {
     if (dropped.length > 0) await fs.syncDirectory(directory);
     // Entry files that neither checkpoint still named needs (a fallback replays from the older one).
     await this.subject.streams.release(manifest.checkpoints.flatMap((c) => this.savedStreams.get(c.file) ?? []));
-    // Keep the log from the previous checkpoint on, so that a damaged newest one can fall back to it.
-    if (previous !== undefined) await log.truncateBefore(previous.lsn + 1);
+    // Keep the log from the previous checkpoint on, so that a damaged newest one can fall back
+    // to it, and from the oldest feed cursor's position on.
+    if (previous !== undefined) await log.truncateBefore(await this.subject.retainFrom(previous.lsn + 1));
     this.logBytesAtLast = logBytes;
     const durationMs = clock.monotonicMs() - startedMs;
     this.last = { ...info, atMs: clock.wallMs(), durationMs };

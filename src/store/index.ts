@@ -2,8 +2,11 @@
  * The front door of src/store: the key-value store on a write-ahead log, and what the layers
  * above may name of it.
  */
+export type { Change } from "./change.js";
+export type { ChangesOptions } from "./change-feed.js";
 export type { CheckpointInfo } from "./checkpoint.js";
 export type { Key, KeyEncoding, ValueEncoding } from "./encoding.js";
+export type { CreateCursorOptions, CursorDroppedEvent, FeedCursorInfo, FeedCursors } from "./feed-cursors.js";
 export type { StoreRecoveryReport } from "./recovery.js";
 export {
   type BatchOperation,
@@ -13,6 +16,7 @@ export {
   Store,
   type StoreEntry,
   type StoreOptions,
+  type StoreSnapshot,
   type StoreStats,
   type WriteOptions,
 } from "./store.js";

@@ -17,6 +17,8 @@ export interface StoreOptions
   valueBytesMax?: number;
   /** Start a checkpoint once this many log bytes were written since the last one (0: never automatically). */
   checkpointEveryBytes?: number;
+  /** A feed cursor further behind than this many bytes of log is dropped at the next checkpoint (feed-cursors.ts). */
+  feedCursorLagBytesMax?: number;
   readOnly?: boolean;
   /** Producer IDs each stream remembers for idempotent adds (`add` with `producerId`); the oldest is forgotten first. */
   streamProducerWindow?: number;
@@ -30,6 +32,7 @@ export interface StoreOptions
 export const DEFAULT_KEY_BYTES_MAX = 4096;
 export const DEFAULT_VALUE_BYTES_MAX = 1024 * 1024;
 export const DEFAULT_CHECKPOINT_EVERY_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_FEED_CURSOR_LAG_BYTES_MAX = 1024 * 1024 * 1024;
 
 function invalidOption(message: string): LogbookError {
   return new LogbookError("LOGBOOK_INVALID_OPTION", message);
@@ -44,7 +47,13 @@ export function checkStoreOptions(options: StoreOptions): void {
   if (keyEncoding !== undefined && !["utf8", "binary"].includes(keyEncoding)) {
     throw invalidOption(`keyEncoding must be utf8 or binary, got ${String(keyEncoding)}`);
   }
-  for (const name of ["keyBytesMax", "valueBytesMax", "checkpointEveryBytes", "streamProducerWindow"] as const) {
+  for (const name of [
+    "keyBytesMax",
+    "valueBytesMax",
+    "checkpointEveryBytes",
+    "streamProducerWindow",
+    "feedCursorLagBytesMax",
+  ] as const) {
     const value = options[name];
     if (value !== undefined && (!Number.isSafeInteger(value) || value < 0))
       throw invalidOption(`${name} must be a non-negative integer`);

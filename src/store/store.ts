@@ -12,11 +12,13 @@
  * sequences writes, and applies them when the log's `onCommit` hook says they are acknowledged.
  */
 import { EventEmitter } from "node:events";
-import { LogbookError } from "../errors.js";
+import { asDiskError, LogbookError } from "../errors.js";
 import { type Clock, systemClock } from "../io/index.js";
 import type { CommitInfo, LogStats, WalHooks, WriteAheadLog } from "../log/index.js";
 import type { ApplyResult, StreamCommand, StreamSpace } from "../streams/index.js";
 import { encodeStreamCommand, wrongType } from "../streams/index.js";
+import type { Change } from "./change.js";
+import { ChangeFeed, type ChangesOptions } from "./change-feed.js";
 import type { CheckpointInfo } from "./checkpoint.js";
 import { Checkpointer, type CheckpointStats } from "./checkpointer.js";
 import { CONDITION_HOLDS, Conditions } from "./conditions.js";
@@ -29,6 +31,8 @@ import {
   type ValueEncoding,
   valueToInternal,
 } from "./encoding.js";
+import { type FeedCursorFile, readFeedCursorFile } from "./feed-cursor-file.js";
+import { type CursorDroppedEvent, FeedCursors } from "./feed-cursors.js";
 import { encodeOperations, type Operation, SingleOperation } from "./operation.js";
 import type { StoreRecoveryReport } from "./recovery.js";
 import { isAboveLower, isBelowUpper, type ScanOptions, scanRange } from "./scan-range.js";
@@ -38,6 +42,7 @@ import { HooksRelay, type OpenedStore, openStoreParts } from "./store-open.js";
 import {
   checkStoreOptions,
   DEFAULT_CHECKPOINT_EVERY_BYTES,
+  DEFAULT_FEED_CURSOR_LAG_BYTES_MAX,
   DEFAULT_KEY_BYTES_MAX,
   DEFAULT_VALUE_BYTES_MAX,
   type StoreOptions,
@@ -68,6 +73,12 @@ export interface StoreEntry<V = unknown> {
   version: number;
 }
 
+/** A consistent scan: the entries as of `lsn`, the last write applied (and durable) when it was taken. */
+export interface StoreSnapshot {
+  lsn: number;
+  entries: AsyncGenerator<StoreEntry>;
+}
+
 export interface StoreStats extends CheckpointStats {
   keys: number;
   /** Bytes of keys and values held, and an estimate of the memory they take with their overhead. */
@@ -95,6 +106,8 @@ export interface StoreEvents {
   checkpointFailed: [unknown];
   /** The log failed: the store takes no more writes until it is reopened. */
   failure: [LogbookError];
+  /** A feed cursor fell more than feedCursorLagBytesMax behind and was dropped (its readers get `error`). */
+  cursorDropped: [CursorDroppedEvent];
 }
 
 /** A stream command on its way through the log: the store sets its result when it applies it. */
@@ -134,8 +147,11 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
   private readonly holdsString = (key: string): boolean => this.state.get(key) !== undefined;
   /** The store's streams: Redis Streams' operations, consumer groups, retention (streams-api.ts). */
   readonly streams: Streams;
+  /** Named positions in the change feed that hold back the log's truncation. */
+  readonly feedCursors: FeedCursors;
+  private readonly feed: ChangeFeed;
 
-  private constructor(opened: OpenedStore, options: StoreOptions) {
+  private constructor(opened: OpenedStore, options: StoreOptions, cursorFile: FeedCursorFile) {
     super();
     const { path, fs, log, recovered } = opened;
     this.directory = path;
@@ -159,6 +175,7 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
         appliedLsn: () => this.appliedLsn,
         snapshot: () => this.state.snapshot(),
         streams: this.streamSpace,
+        retainFrom: (lsn) => this.feedCursors.retainFrom(lsn),
         installed: (info) => {
           if (this.listenerCount("checkpoint") > 0) this.emit("checkpoint", info);
         },
@@ -173,6 +190,23 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
     );
     this.streams = new Streams(this.streamHost(clock));
     for (const [key, stored] of this.state.entries(undefined, false)) this.keyValueBytes += key.length + storedValueBytes(stored);
+    const { recordsReplayed, bytesReplayed } = recovered.report;
+    this.feedCursors = new FeedCursors(
+      {
+        fs,
+        directory: path,
+        log,
+        lagBytesMax: options.feedCursorLagBytesMax ?? DEFAULT_FEED_CURSOR_LAG_BYTES_MAX,
+        replayedRecordBytes: recordsReplayed > 0 ? bytesReplayed / recordsReplayed : 0,
+        isClosed: () => this.closing !== undefined,
+        dropped: (event) => {
+          if (this.listenerCount("cursorDropped") > 0) this.emit("cursorDropped", event);
+        },
+      },
+      cursorFile,
+    );
+    const { keyEncoding, valueEncoding } = this;
+    this.feed = new ChangeFeed({ log, cursors: this.feedCursors, keyEncoding, valueEncoding });
   }
 
   /** What the log tells the store: called once per commit and once on failure, never per write. */
@@ -180,6 +214,7 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
     return {
       onCommit: (info) => {
         if (this.listenerCount("commit") > 0) this.emit("commit", info);
+        this.feedCursors.noteCommit(info.lastLsn);
         this.applyUpTo(info.lastLsn);
       },
       onFailure: (error) => {
@@ -198,7 +233,12 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
     if (typeof directory !== "string" || directory.length === 0) throw new TypeError("directory must be a non-empty string");
     checkStoreOptions(options);
     const relay = new HooksRelay();
-    const store = new Store(await openStoreParts(directory, options, relay), options);
+    const opened = await openStoreParts(directory, options, relay);
+    const cursorFile = await readFeedCursorFile(opened.fs, opened.path).catch(async (error: unknown) => {
+      await opened.log.close().catch(() => undefined);
+      throw asDiskError(error, `cannot read the feed cursors of ${opened.path}`, { file: opened.path });
+    });
+    const store = new Store(opened, options, cursorFile);
     relay.attach(store.logHooks());
     return store;
   }
@@ -384,12 +424,32 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
 
   /** Entries in key order (byte order of their UTF-8 or binary form) within the bounds, from a snapshot. */
   async *scan(options: ScanOptions = {}): AsyncGenerator<StoreEntry> {
+    yield* this.scanEntries(this.state.snapshot(), options);
+  }
+
+  /**
+   * A scan of the state as of one LSN, taken now, which the change feed continues:
+   * `changes({ from: snapshot.lsn + 1 })` hands out every write after it. Resolves once that
+   * LSN is durable, so the snapshot holds nothing a crash could take back.
+   */
+  async snapshot(options: ScanOptions = {}): Promise<StoreSnapshot> {
+    const lsn = this.appliedLsn;
+    const entries = this.scanEntries(this.state.snapshot(), options);
+    if (lsn > this.log.durableLsn) await this.log.waitFor(lsn, "durable");
+    return { lsn, entries };
+  }
+
+  /** The store's writes as changes, in LSN order, durable ones only, following new ones (change-feed.ts). */
+  changes(options: ChangesOptions = {}): AsyncGenerator<Change> {
+    return this.feed.changes(options);
+  }
+
+  private async *scanEntries(snapshot: SortedState, options: ScanOptions): AsyncGenerator<StoreEntry> {
     const { limit = Number.POSITIVE_INFINITY, reverse = false, signal } = options;
     if (limit !== Number.POSITIVE_INFINITY && (!Number.isSafeInteger(limit) || limit < 0)) {
       throw new LogbookError("LOGBOOK_INVALID_ARGUMENT", "limit must be a non-negative integer");
     }
     const range = scanRange(options, (key) => keyToInternal(key, this.keyBytesMax));
-    const snapshot = this.state.snapshot();
     let count = 0;
     for (const [key, stored] of snapshot.entries(reverse ? range.upper : range.lower, reverse)) {
       if (count >= limit) return;
@@ -468,6 +528,8 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
 
   close(): Promise<void> {
     this.closing ??= (async () => {
+      this.feed.close();
+      await this.feedCursors.settle();
       await this.checkpointer.stop();
       await this.log.close();
       // Blocked readers return what they have (nothing); their next read meets a closed store.

@@ -47,12 +47,19 @@ function gauge(registry: Registry, name: string, help: string, read: () => numbe
   });
 }
 
-export function createMetrics(store: Store, admission: Admission, options: { processMetrics?: boolean } = {}): Metrics {
+export interface MetricsOptions {
+  processMetrics?: boolean;
+  /** The open change-feed streams and how many were refused. */
+  feedConnections?: { readonly size: number; readonly rejected: number };
+}
+
+export function createMetrics(store: Store, admission: Admission, options: MetricsOptions = {}): Metrics {
   const registry = new Registry();
   if (options.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: "logbook_" });
   const http = registerHttpMetrics(registry, admission);
   const commitSeen = registerLogMetrics(registry, store);
   registerStoreMetrics(registry, store);
+  registerFeedMetrics(registry, store, options.feedConnections);
   return { registry, ...http, commitSeen };
 }
 
@@ -195,5 +202,39 @@ function registerStoreMetrics(registry: Registry, store: Store): void {
     "logbook_log_damage_below_checkpoint_total",
     "Damaged log regions the last start passed over because the newest checkpoint holds their records (later checkpoints free their segments)",
     () => recovery.damagedBelowCheckpoint.length,
+  );
+}
+
+/** The change feed: its cursors and how far behind each is, the ones dropped, and the open streams. */
+function registerFeedMetrics(
+  registry: Registry,
+  store: Store,
+  connections: { readonly size: number; readonly rejected: number } | undefined,
+): void {
+  gauge(registry, "logbook_feed_cursors", "Named feed cursors", () => store.feedCursors.size);
+  // One series per cursor: their number has a ceiling (FEED_CURSORS_MAX).
+  new Gauge({
+    name: "logbook_feed_cursor_lag_bytes",
+    help: "Bytes of log a feed cursor is behind the durable end (an estimate); past feedCursorLagBytesMax it is dropped",
+    labelNames: ["cursor"] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const cursor of store.feedCursors.list()) this.set({ cursor: cursor.name }, cursor.lagBytes);
+    },
+  });
+  totalCounter(
+    registry,
+    "logbook_feed_cursors_dropped_total",
+    "Feed cursors dropped for falling more than feedCursorLagBytesMax behind, since start",
+    () => store.feedCursors.droppedTotal,
+  );
+  if (connections === undefined) return;
+  gauge(registry, "logbook_feed_connections", "Change-feed streams (GET /v1/changes) open", () => connections.size);
+  totalCounter(
+    registry,
+    "logbook_feed_connections_rejected_total",
+    "Change-feed streams refused because feedConnectionsMax were open",
+    () => connections.rejected,
   );
 }

@@ -46,6 +46,8 @@ export interface RequestObserver {
 export interface TelemetryOptions {
   store: Store;
   admission: Admission;
+  /** The open change-feed streams, counted in the metrics. */
+  feedConnections: { readonly size: number; readonly rejected: number };
   logger: Logger;
   /** Prometheus metrics, served at /metrics. */
   metrics: boolean;
@@ -81,7 +83,9 @@ export class Telemetry implements RequestObserver {
     private readonly tracing: Tracing,
     private readonly stopSdk: (() => Promise<void>) | undefined,
   ) {
-    this.metrics = options.metrics ? createMetrics(options.store, options.admission) : undefined;
+    this.metrics = options.metrics
+      ? createMetrics(options.store, options.admission, { feedConnections: options.feedConnections })
+      : undefined;
     this.logger = options.logger;
     this.accessLog = options.accessLog;
     this.refusals = new RefusalLog(options.logger);
