@@ -32,19 +32,19 @@ const HEADER_BYTES = 8;
 export function encodeOperations(operations: readonly Operation[]): Uint8Array {
   let size = HEADER_BYTES;
   for (const op of operations)
-    size += op.type === "stream" ? 9 + op.key.length + op.body.length : operationBytes(op.key, valueOf(op));
+    size += op.type === "stream" ? 9 + op.key.length + op.body.length : operationBytes(op.key, putValue(op));
   const bytes = writeHeader(size, operations.length);
   let offset = HEADER_BYTES;
   for (const op of operations) {
     offset =
       op.type === "stream"
         ? writeStreamOperation(bytes, offset, op.key, op.body)
-        : writeOperation(bytes, offset, op.key, valueOf(op));
+        : writeOperation(bytes, offset, op.key, putValue(op));
   }
   return bytes;
 }
 
-function valueOf(op: Operation): string | undefined {
+function putValue(op: Operation): string | undefined {
   return op.type === "put" ? op.value : undefined;
 }
 

@@ -15,8 +15,8 @@ import { EventEmitter } from "node:events";
 import { asDiskError, LogbookError } from "../errors.js";
 import { type Clock, systemClock } from "../io/index.js";
 import type { CommitInfo, LogStats, WalHooks, WriteAheadLog } from "../log/index.js";
-import type { ApplyResult, StreamCommand, StreamSpace } from "../streams/index.js";
-import { encodeStreamCommand, wrongType } from "../streams/index.js";
+import type { StreamSpace } from "../streams/index.js";
+import { wrongType } from "../streams/index.js";
 import type { Change } from "./change.js";
 import { ChangeFeed, type ChangesOptions } from "./change-feed.js";
 import type { CheckpointInfo } from "./checkpoint.js";
@@ -47,7 +47,7 @@ import {
   DEFAULT_VALUE_BYTES_MAX,
   type StoreOptions,
 } from "./store-options.js";
-import type { StreamHost } from "./stream-host.js";
+import { createStreamHost, type PendingStreamCommand } from "./stream-commands.js";
 import { StreamWaiters } from "./stream-waiters.js";
 import { Streams } from "./streams-api.js";
 
@@ -108,12 +108,6 @@ export interface StoreEvents {
   failure: [LogbookError];
   /** A feed cursor fell more than feedCursorLagBytesMax behind and was dropped (its readers get `error`). */
   cursorDropped: [CursorDroppedEvent];
-}
-
-/** A stream command on its way through the log: the store sets its result when it applies it. */
-interface PendingStreamCommand {
-  command: StreamCommand;
-  result: ApplyResult | undefined;
 }
 
 export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable {
@@ -188,7 +182,22 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
       recovered.loaded,
       recovered.loadedStreams,
     );
-    this.streams = new Streams(this.streamHost(clock));
+    this.streams = new Streams(
+      createStreamHost({
+        log,
+        sequenced: this.sequenced,
+        space: this.streamSpace,
+        waiters: this.waiters,
+        clock,
+        valueBytesMax: this.valueBytesMax,
+        keyBytesMax: this.keyBytesMax,
+        keyEncoding: this.keyEncoding,
+        holdsString: this.holdsString,
+        appliedLsn: () => this.appliedLsn,
+        isClosed: () => this.closing !== undefined,
+        queueWrite: (key, value, lsn) => this.queueWrite(key, value, lsn),
+      }),
+    );
     for (const [key, stored] of this.state.entries(undefined, false)) this.keyValueBytes += key.length + storedValueBytes(stored);
     const { recordsReplayed, bytesReplayed } = recovered.report;
     this.feedCursors = new FeedCursors(
@@ -368,45 +377,6 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
     if (before !== undefined) this.keyValueBytes -= key.length + storedValueBytes(before);
     if (value !== undefined) this.keyValueBytes += key.length + value.length;
   };
-
-  /** Logs stream commands as one record; resolves each one's result (an error as a value) once applied. */
-  private runStreamCommands(ops: readonly { key: string; command: StreamCommand }[]): Promise<ApplyResult[]> {
-    let lsn: number;
-    const pending: PendingStreamCommand[] = ops.map((op) => ({ command: op.command, result: undefined }));
-    try {
-      if (this.closing !== undefined) throw new LogbookError("LOGBOOK_CLOSED", "the store is closed");
-      const encoded: Operation[] = ops.map((op) => ({ type: "stream", key: op.key, body: encodeStreamCommand(op.command) }));
-      lsn = this.log.sequence([encodeOperations(encoded)]);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    const last = ops.length - 1;
-    for (let i = 0; i < last; i++) this.sequenced.add((ops[i] as { key: string }).key, pending[i], lsn);
-    return this.queueWrite((ops[last] as { key: string }).key, pending[last], lsn).then(() =>
-      pending.map((p) => p.result as ApplyResult),
-    );
-  }
-
-  private streamHost(clock: Clock): StreamHost {
-    return {
-      space: this.streamSpace,
-      waiters: this.waiters,
-      clock,
-      valueBytesMax: this.valueBytesMax,
-      internalKey: (key) => keyToInternal(key, this.keyBytesMax),
-      externalKey: (internal) => internalToKey(internal, this.keyEncoding),
-      run: async (key, command) => {
-        const [result] = await this.runStreamCommands([{ key, command }]);
-        if (result instanceof LogbookError) throw result;
-        return result as Exclude<ApplyResult, LogbookError>;
-      },
-      runAll: (ops) => this.runStreamCommands(ops),
-      queued: (key) => this.sequenced.size > 0 && this.sequenced.latestLsnOf(key) !== undefined,
-      holdsString: this.holdsString,
-      wrongType: (key) => wrongType(internalToKey(key, this.keyEncoding) as string),
-      durable: () => (this.appliedLsn > this.log.durableLsn ? this.log.waitFor(this.appliedLsn, "durable") : Promise.resolve()),
-    };
-  }
 
   getSync(key: Key): { value: unknown; version: number } | undefined {
     const internal = keyToInternal(key, this.keyBytesMax);

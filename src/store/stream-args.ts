@@ -4,17 +4,7 @@
  * LOGBOOK_INVALID_ARGUMENT (a wrong type a TypeError) before anything is logged.
  */
 import { LogbookError } from "../errors.js";
-import {
-  formatId,
-  MAX_ID,
-  MIN_ID,
-  nextId,
-  parseId,
-  previousId,
-  type Retention,
-  type StreamId,
-  type TrimSpec,
-} from "../streams/index.js";
+import { MAX_ID, MIN_ID, nextId, parseId, previousId, type Retention, type StreamId, type TrimSpec } from "../streams/index.js";
 
 /** Field/value pairs an entry may have at most. */
 export const STREAM_FIELDS_MAX = 1024;
@@ -152,5 +142,3 @@ export function retentionArg(options: RetentionOptions): Retention {
   }
   return retention;
 }
-
-export { formatId };

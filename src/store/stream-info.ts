@@ -2,7 +2,7 @@
  * What the stream API shows of streams and groups (XINFO, XPENDING), with IDs printed as
  * `<ms>-<seq>` and names as UTF-8 strings.
  */
-import { type ConsumerGroup, formatId, MAX_ID, MIN_ID, type Stream } from "../streams/index.js";
+import { type ConsumerGroup, formatId, type Stream } from "../streams/index.js";
 import { countArg, nameFromInternal, nameToInternal, rangeBound, STREAM_READ_COUNT_MAX } from "./stream-args.js";
 import type { StreamEntry } from "./streams-api.js";
 
@@ -74,5 +74,3 @@ export function streamInfo(stream: Stream, first: StreamEntry | undefined, last:
     lastEntry: last ?? null,
   };
 }
-
-export { MAX_ID };

@@ -9,7 +9,7 @@
  * saw is durable. A blocking read waits on the keys it reads and is woken by the commit that
  * applies a write to one of them (stream-waiters.ts).
  */
-import { isLogbookError, LogbookError } from "../errors.js";
+import { LogbookError } from "../errors.js";
 import {
   type Delivery,
   decodeFields,
@@ -42,60 +42,34 @@ import {
 } from "./stream-args.js";
 import type { StreamHost } from "./stream-host.js";
 import { groupInfo, type PendingOptions, pendingDetail, pendingSummary, streamInfo } from "./stream-info.js";
+import {
+  block,
+  blockDeadline,
+  deadLetterBodies,
+  deadLetterBodiesOf,
+  deliveryEntries,
+  entriesOf,
+  hasNew,
+} from "./stream-reads.js";
+import type {
+  AddOptions,
+  ClaimOptions,
+  CreateGroupOptions,
+  GroupReadOptions,
+  ReadOptions,
+  StreamEntry,
+  StreamRead,
+} from "./stream-types.js";
 
-export interface StreamEntry {
-  /** `<ms>-<seq>`. */
-  id: string;
-  /** Field/value pairs in the order they were added; null for a pending entry that is no longer in the stream. */
-  fields: [string, string][] | null;
-}
-
-export interface AddOptions {
-  /** `*` (default: from the clock), `<ms>-*`, or an explicit `<ms>-<seq>` above the stream's last ID. */
-  id?: string;
-  /** Do not create the stream: resolve null when it does not exist. */
-  noMkStream?: boolean;
-  trim?: TrimOptions;
-  /** A producer's idempotency ID: an add retried with it resolves the first add's ID and adds nothing. */
-  producerId?: string;
-}
-
-export interface ReadOptions {
-  count?: number;
-  /** Wait up to this long for new entries when there are none (0: without a time limit). */
-  blockMs?: number;
-  signal?: AbortSignal;
-}
-
-export interface GroupReadOptions extends ReadOptions {
-  /** Deliver without adding to the pending list (as if acknowledged at once). */
-  noAck?: boolean;
-}
-
-export interface CreateGroupOptions {
-  /** The ID after which the group starts: `$` (default: the stream's last), `0` for everything, or an ID. */
-  start?: string;
-  mkStream?: boolean;
-  entriesRead?: number;
-  /** After this many deliveries without an ack, an entry moves to `deadLetterKey` instead of being delivered again. */
-  maxDeliveries?: number;
-  deadLetterKey?: Key;
-}
-
-export interface ClaimOptions {
-  idleMs?: number;
-  timeMs?: number;
-  retryCount?: number;
-  force?: boolean;
-  justId?: boolean;
-  lastId?: string;
-}
-
-/** One stream's part of a read: its key and the entries read. */
-export interface StreamRead {
-  key: Key;
-  entries: StreamEntry[];
-}
+export type {
+  AddOptions,
+  ClaimOptions,
+  CreateGroupOptions,
+  GroupReadOptions,
+  ReadOptions,
+  StreamEntry,
+  StreamRead,
+} from "./stream-types.js";
 
 export class Streams {
   constructor(private readonly host: StreamHost) {}
@@ -132,7 +106,7 @@ export class Streams {
         `the range holds more than ${STREAM_RANGE_COUNT_MAX} entries: give a count, or iterate with entries()`,
       );
     }
-    return this.entriesOf(stream, ids);
+    return entriesOf(this.host, stream, ids);
   }
 
   /** Every entry from `from` (inclusive; default the first) to the end, read from disk in order, in batches. */
@@ -178,11 +152,12 @@ export class Streams {
         const from = nextId(p.after);
         if (stream === undefined || from === undefined) continue;
         const ids = stream.entries.ids(from, MAX_ID, count, false);
-        if (ids.length > 0) result.push({ key: p.key, entries: await this.entriesOf(stream, ids) });
+        if (ids.length > 0) result.push({ key: p.key, entries: await entriesOf(this.host, stream, ids) });
       }
       if (result.length > 0) return result;
       if (
-        !(await this.block(
+        !(await block(
+          this.host,
           positions.map((p) => p.internal),
           deadline,
           options.signal,
@@ -253,7 +228,7 @@ export class Streams {
     }));
     const deadline = blockDeadline(this.host, options.blockMs);
     for (;;) {
-      const waitable = reads.every((r) => r.from === undefined && !this.hasNew(r.internal, groupName));
+      const waitable = reads.every((r) => r.from === undefined && !hasNew(this.host, r.internal, groupName));
       if (!waitable || deadline === undefined) {
         const ops = await Promise.all(
           reads.map(async (r) => ({
@@ -266,7 +241,7 @@ export class Streams {
               count,
               noAck: options.noAck === true,
               nowMs: this.host.clock.wallMs(),
-              bodies: r.from === undefined ? [] : await this.deadLetterBodies(r.internal, groupName, r.from, count),
+              bodies: r.from === undefined ? [] : await deadLetterBodies(this.host, r.internal, groupName, r.from, count),
             } as StreamCommand,
           })),
         );
@@ -279,13 +254,14 @@ export class Streams {
           const stream = this.host.space.get(r.internal);
           if (stream === undefined) continue;
           if (delivery.ids.length > 0 || r.from !== undefined)
-            out.push({ key: r.key, entries: await this.entriesOf(stream, delivery.ids) });
+            out.push({ key: r.key, entries: await entriesOf(this.host, stream, delivery.ids) });
         }
         if (out.some((o) => o.entries.length > 0) || reads.some((r) => r.from !== undefined)) return out;
         if (deadline === undefined) return null;
       }
       if (
-        !(await this.block(
+        !(await block(
+          this.host,
           reads.map((r) => r.internal),
           deadline,
           options.signal,
@@ -359,10 +335,10 @@ export class Streams {
       justId: options.justId === true,
       lastId: options.lastId === undefined ? undefined : parseId(options.lastId),
       nowMs: this.host.clock.wallMs(),
-      bodies: await this.deadLetterBodiesOf(internal, groupName, parsed),
+      bodies: await deadLetterBodiesOf(this.host, internal, groupName, parsed),
     };
     const delivery = (await this.host.run(internal, command)) as Delivery;
-    return this.deliveryEntries(internal, delivery, options.justId === true);
+    return deliveryEntries(this.host, internal, delivery, options.justId === true);
   }
 
   /** XAUTOCLAIM: claims up to `count` entries idle at least `minIdleMs`, scanning the pending list from `start`. */
@@ -387,10 +363,10 @@ export class Streams {
       count,
       justId: options.justId === true,
       nowMs: this.host.clock.wallMs(),
-      bodies: await this.deadLetterBodies(internal, groupName, from, count * 10),
+      bodies: await deadLetterBodies(this.host, internal, groupName, from, count * 10),
     };
     const delivery = (await this.host.run(internal, command)) as Delivery;
-    const claimed = await this.deliveryEntries(internal, delivery, options.justId === true);
+    const claimed = await deliveryEntries(this.host, internal, delivery, options.justId === true);
     return { nextId: formatId(delivery.nextId ?? parseId("0-0")), ...claimed };
   }
 
@@ -398,7 +374,8 @@ export class Streams {
   async info(key: Key) {
     const stream = this.readable(key);
     if (stream === undefined) throw new LogbookError("LOGBOOK_NOT_FOUND", "no such key", { key: String(key) });
-    const ends = await this.entriesOf(
+    const ends = await entriesOf(
+      this.host,
       stream,
       [stream.entries.firstId, stream.entries.lastId].filter((id) => id !== undefined),
     );
@@ -443,71 +420,6 @@ export class Streams {
       throw new LogbookError("LOGBOOK_NO_GROUP", `No such key '${String(key)}' or consumer group '${group}'`);
     return found;
   }
-
-  /** Whether a `>` group read on `key` could deliver something now, or a write to it is still on its way. */
-  private hasNew(key: string, group: string): boolean {
-    if (this.host.queued(key)) return true;
-    const stream = this.host.space.get(key);
-    const g = stream?.groups.get(group);
-    if (stream === undefined || g === undefined) return true;
-    const after = nextId(g.lastDeliveredId);
-    return after !== undefined && stream.entries.ids(after, MAX_ID, 1, false).length > 0;
-  }
-
-  private async block(keys: string[], deadline: number | undefined, signal: AbortSignal | undefined): Promise<boolean> {
-    if (deadline === undefined) return false;
-    const remaining = deadline === 0 ? 0 : deadline - this.host.clock.monotonicMs();
-    if (deadline !== 0 && remaining <= 0) return false;
-    return this.host.waiters.wait(keys, Math.max(remaining, deadline === 0 ? 0 : 1), signal);
-  }
-
-  private async entriesOf(stream: Stream, ids: readonly StreamId[]): Promise<StreamEntry[]> {
-    if (ids.length === 0) return [];
-    const bodies = await stream.entries.read(ids);
-    await this.host.durable();
-    return ids.map((id, i) => {
-      const body = bodies[i];
-      return { id: formatId(id), fields: body === undefined ? null : fieldsFromInternal(decodeFields(body)) };
-    });
-  }
-
-  private async deliveryEntries(key: string, delivery: Delivery, justId: boolean) {
-    const stream = this.host.space.get(key);
-    const entries =
-      justId || stream === undefined
-        ? delivery.ids.map((id) => ({ id: formatId(id), fields: null }))
-        : await this.entriesOf(stream, delivery.ids);
-    return {
-      entries,
-      deleted: delivery.deleted.map(formatId),
-      deadLettered: delivery.deadLettered.map((e) => ({ ...e, id: formatId(e.id), consumer: nameFromInternal(e.consumer) })),
-    };
-  }
-
-  /** Bodies (id, body, …) of the group's pending entries from `from` that reached maxDeliveries. */
-  private async deadLetterBodies(key: string, group: string, from: StreamId, count: number): Promise<string[]> {
-    const g = this.host.space.get(key)?.groups.get(group);
-    if (g?.maxDeliveries === undefined || g.deadLetterKey === undefined) return [];
-    const due = g.pendingRange({ start: from, end: MAX_ID, count }, this.host.clock.wallMs());
-    return this.deadLetterBodiesOf(
-      key,
-      group,
-      due.filter((e) => e.deliveries >= (g.maxDeliveries as number)).map((e) => e.id),
-    );
-  }
-
-  private async deadLetterBodiesOf(key: string, group: string, ids: readonly StreamId[]): Promise<string[]> {
-    const stream = this.host.space.get(key);
-    const g = stream?.groups.get(group);
-    if (stream === undefined || g?.maxDeliveries === undefined || g.deadLetterKey === undefined || ids.length === 0) return [];
-    const bodies = await stream.entries.read(ids);
-    const out: string[] = [];
-    for (const [i, id] of ids.entries()) {
-      const body = bodies[i];
-      if (body !== undefined) out.push(id, Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString("latin1"));
-    }
-    return out;
-  }
 }
 
 function groupStart(text: string): GroupStart {
@@ -520,11 +432,3 @@ function positiveOrUndefined(value: number | undefined, what: string): number | 
     throw new LogbookError("LOGBOOK_INVALID_ARGUMENT", `${what} must be a positive integer`);
   return value;
 }
-
-/** undefined: do not block; 0: block without a time limit; else the monotonic time to give up at. */
-function blockDeadline(host: StreamHost, blockMs: number | undefined): number | undefined {
-  if (msArg(blockMs, "blockMs") === undefined) return undefined;
-  return blockMs === 0 ? 0 : host.clock.monotonicMs() + (blockMs as number);
-}
-
-export { isLogbookError };

@@ -2,6 +2,8 @@
  * The front door of src/streams: the stream value type (entry IDs, entries on disk with their
  * index in memory, consumer groups and their pending lists), which the store dispatches to.
  */
+
+export { decodeStreamCommand, encodeStreamCommand } from "./command-codec.js";
 export {
   ConsumerGroup,
   type ConsumerGroupOptions,
@@ -37,13 +39,11 @@ export type { PendingEntry } from "./pending-list.js";
 export { checkSavedEntries, type SavedEntries, type SavedStream } from "./saved-entries.js";
 export { Stream } from "./stream.js";
 export type { ApplyResult, Delivery } from "./stream-apply.js";
-export {
-  decodeStreamCommand,
-  encodeStreamCommand,
-  type GroupStart,
-  type Retention,
-  type StreamCommand,
-  type TrimSpec,
+export type {
+  GroupStart,
+  Retention,
+  StreamCommand,
+  TrimSpec,
 } from "./stream-command.js";
 export { SCAN_BATCH_BYTES, SCAN_BATCH_ENTRIES, type StreamEntries } from "./stream-entries.js";
 export { wrongType } from "./stream-errors.js";

@@ -8,7 +8,7 @@ import type { LogbookError } from "../errors.js";
 import { ConsumerGroup } from "./consumer-group.js";
 import { decodeFields, encodeFields } from "./entry-body.js";
 import type { PendingEntry } from "./pending-list.js";
-import { NO_RETENTION, Stream } from "./stream.js";
+import { NO_RETENTION, type Stream } from "./stream.js";
 import type { StreamCommand, TrimSpec } from "./stream-command.js";
 import {
   ADD_ID_NOT_ABOVE_ZERO,
@@ -294,5 +294,3 @@ function deadLetterer(
     return true;
   };
 }
-
-export { Stream };

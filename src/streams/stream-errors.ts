@@ -4,7 +4,6 @@
  * clients and Redis's test suite match on them. The code says what kind of error it is.
  */
 import { LogbookError } from "../errors.js";
-import { formatId } from "./stream-id.js";
 
 export function wrongType(key: string): LogbookError {
   return new LogbookError("LOGBOOK_WRONG_TYPE", "Operation against a key holding the wrong kind of value", { key });
@@ -41,7 +40,3 @@ export const ID_EXHAUSTED = "The stream has exhausted the last possible ID, unab
 export const SETID_TOO_SMALL = "The ID specified in XSETID is smaller than the target stream top item";
 export const SETID_ENTRIES_ADDED_TOO_SMALL = "The entries_added specified in XSETID is smaller than the target stream length";
 export const SETID_BELOW_MAX_DELETED = "The ID specified in XSETID is smaller than the provided max_deleted_entry_id";
-
-export function idText(id: string): string {
-  return formatId(id);
-}

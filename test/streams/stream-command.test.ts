@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
 import { isLogbookError } from "../../src/errors.js";
-import { decodeStreamCommand, encodeStreamCommand, type StreamCommand } from "../../src/streams/stream-command.js";
+import { decodeStreamCommand, encodeStreamCommand } from "../../src/streams/command-codec.js";
+import type { StreamCommand } from "../../src/streams/stream-command.js";
 import { idFromParts } from "../../src/streams/stream-id.js";
 
 const id = fc

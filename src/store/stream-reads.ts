@@ -1,0 +1,97 @@
+/**
+ * The reading half of the stream API: entries with their bodies (read from disk, returned once
+ * durable), blocking until a commit wakes the reader, and the bodies a group command carries
+ * for its dead-letter moves.
+ */
+import { type Delivery, decodeFields, formatId, MAX_ID, nextId, type Stream, type StreamId } from "../streams/index.js";
+import { fieldsFromInternal, msArg, nameFromInternal } from "./stream-args.js";
+import type { StreamHost } from "./stream-host.js";
+import type { StreamEntry } from "./stream-types.js";
+
+/** Whether a `>` group read on `key` could deliver something now, or a write to it is still on its way. */
+export function hasNew(host: StreamHost, key: string, group: string): boolean {
+  if (host.queued(key)) return true;
+  const stream = host.space.get(key);
+  const g = stream?.groups.get(group);
+  if (stream === undefined || g === undefined) return true;
+  const after = nextId(g.lastDeliveredId);
+  return after !== undefined && stream.entries.ids(after, MAX_ID, 1, false).length > 0;
+}
+
+export async function block(
+  host: StreamHost,
+  keys: string[],
+  deadline: number | undefined,
+  signal: AbortSignal | undefined,
+): Promise<boolean> {
+  if (deadline === undefined) return false;
+  const remaining = deadline === 0 ? 0 : deadline - host.clock.monotonicMs();
+  if (deadline !== 0 && remaining <= 0) return false;
+  return host.waiters.wait(keys, Math.max(remaining, deadline === 0 ? 0 : 1), signal);
+}
+
+export async function entriesOf(host: StreamHost, stream: Stream, ids: readonly StreamId[]): Promise<StreamEntry[]> {
+  if (ids.length === 0) return [];
+  const bodies = await stream.entries.read(ids);
+  await host.durable();
+  return ids.map((id, i) => {
+    const body = bodies[i];
+    return { id: formatId(id), fields: body === undefined ? null : fieldsFromInternal(decodeFields(body)) };
+  });
+}
+
+export async function deliveryEntries(host: StreamHost, key: string, delivery: Delivery, justId: boolean) {
+  const stream = host.space.get(key);
+  const entries =
+    justId || stream === undefined
+      ? delivery.ids.map((id) => ({ id: formatId(id), fields: null }))
+      : await entriesOf(host, stream, delivery.ids);
+  return {
+    entries,
+    deleted: delivery.deleted.map(formatId),
+    deadLettered: delivery.deadLettered.map((e) => ({ ...e, id: formatId(e.id), consumer: nameFromInternal(e.consumer) })),
+  };
+}
+
+/** Bodies (id, body, …) of the group's pending entries from `from` that reached maxDeliveries. */
+export async function deadLetterBodies(
+  host: StreamHost,
+  key: string,
+  group: string,
+  from: StreamId,
+  count: number,
+): Promise<string[]> {
+  const g = host.space.get(key)?.groups.get(group);
+  if (g?.maxDeliveries === undefined || g.deadLetterKey === undefined) return [];
+  const due = g.pendingRange({ start: from, end: MAX_ID, count }, host.clock.wallMs());
+  return deadLetterBodiesOf(
+    host,
+    key,
+    group,
+    due.filter((e) => e.deliveries >= (g.maxDeliveries as number)).map((e) => e.id),
+  );
+}
+
+export async function deadLetterBodiesOf(
+  host: StreamHost,
+  key: string,
+  group: string,
+  ids: readonly StreamId[],
+): Promise<string[]> {
+  const stream = host.space.get(key);
+  const g = stream?.groups.get(group);
+  if (stream === undefined || g?.maxDeliveries === undefined || g.deadLetterKey === undefined || ids.length === 0) return [];
+  const bodies = await stream.entries.read(ids);
+  const out: string[] = [];
+  for (const [i, id] of ids.entries()) {
+    const body = bodies[i];
+    if (body !== undefined) out.push(id, Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString("latin1"));
+  }
+  return out;
+}
+
+/** undefined: do not block; 0: block without a time limit; else the monotonic time to give up at. */
+export function blockDeadline(host: StreamHost, blockMs: number | undefined): number | undefined {
+  if (msArg(blockMs, "blockMs") === undefined) return undefined;
+  return blockMs === 0 ? 0 : host.clock.monotonicMs() + (blockMs as number);
+}

@@ -1,0 +1,59 @@
+/**
+ * The shapes the stream API takes and returns (streams-api.ts).
+ */
+import type { Key } from "./encoding.js";
+import type { TrimOptions } from "./stream-args.js";
+
+export interface StreamEntry {
+  /** `<ms>-<seq>`. */
+  id: string;
+  /** Field/value pairs in the order they were added; null for a pending entry that is no longer in the stream. */
+  fields: [string, string][] | null;
+}
+
+export interface AddOptions {
+  /** `*` (default: from the clock), `<ms>-*`, or an explicit `<ms>-<seq>` above the stream's last ID. */
+  id?: string;
+  /** Do not create the stream: resolve null when it does not exist. */
+  noMkStream?: boolean;
+  trim?: TrimOptions;
+  /** A producer's idempotency ID: an add retried with it resolves the first add's ID and adds nothing. */
+  producerId?: string;
+}
+
+export interface ReadOptions {
+  count?: number;
+  /** Wait up to this long for new entries when there are none (0: without a time limit). */
+  blockMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface GroupReadOptions extends ReadOptions {
+  /** Deliver without adding to the pending list (as if acknowledged at once). */
+  noAck?: boolean;
+}
+
+export interface CreateGroupOptions {
+  /** The ID after which the group starts: `$` (default: the stream's last), `0` for everything, or an ID. */
+  start?: string;
+  mkStream?: boolean;
+  entriesRead?: number;
+  /** After this many deliveries without an ack, an entry moves to `deadLetterKey` instead of being delivered again. */
+  maxDeliveries?: number;
+  deadLetterKey?: Key;
+}
+
+export interface ClaimOptions {
+  idleMs?: number;
+  timeMs?: number;
+  retryCount?: number;
+  force?: boolean;
+  justId?: boolean;
+  lastId?: string;
+}
+
+/** One stream's part of a read: its key and the entries read. */
+export interface StreamRead {
+  key: Key;
+  entries: StreamEntry[];
+}
