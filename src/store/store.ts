@@ -16,7 +16,7 @@ import { asDiskError, LogbookError } from "../errors.js";
 import { type Clock, systemClock } from "../io/index.js";
 import type { CommitInfo, LogStats, WalHooks, WriteAheadLog } from "../log/index.js";
 import type { StreamSpace } from "../streams/index.js";
-import { wrongType } from "../streams/index.js";
+import { encodeStreamCommand, wrongType } from "../streams/index.js";
 import type { Change } from "./change.js";
 import { ChangeFeed, type ChangesOptions } from "./change-feed.js";
 import type { CheckpointInfo } from "./checkpoint.js";
@@ -49,7 +49,7 @@ import {
 } from "./store-options.js";
 import { createStreamHost, type PendingStreamCommand } from "./stream-commands.js";
 import { StreamWaiters } from "./stream-waiters.js";
-import { Streams } from "./streams-api.js";
+import { type StreamBatchOperation, Streams } from "./streams-api.js";
 
 export type { ScanOptions } from "./scan-range.js";
 export { localLogOpener } from "./store-open.js";
@@ -60,7 +60,10 @@ export interface WriteOptions {
   ifVersion?: number;
 }
 
-export type BatchOperation<V = unknown> = { type: "put"; key: Key; value: V } | { type: "delete"; key: Key };
+export type BatchOperation<V = unknown> =
+  | { type: "put"; key: Key; value: V }
+  | { type: "delete"; key: Key }
+  | StreamBatchOperation;
 
 export interface BatchOptions {
   /** Conditions on any keys (not only those written): key → expected version. */
@@ -108,6 +111,12 @@ export interface StoreEvents {
   failure: [LogbookError];
   /** A feed cursor fell more than feedCursorLagBytesMax behind and was dropped (its readers get `error`). */
   cursorDropped: [CursorDroppedEvent];
+}
+
+/** A batch's LSN once applied, or the error of its first stream operation that failed (the others stay applied). */
+function settleStreamResults(commands: readonly (PendingStreamCommand | undefined)[], lsn: number): number {
+  for (const pending of commands) if (pending?.result instanceof LogbookError) throw pending.result;
+  return lsn;
 }
 
 export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable {
@@ -299,8 +308,9 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
   private write(operations: readonly BatchOperation[], conditions: [Key, number][]): Promise<number> {
     let encoded: Operation[];
     let lsn: number;
+    const commands: (PendingStreamCommand | undefined)[] = [];
     try {
-      encoded = this.encodeWrite(operations);
+      encoded = this.encodeWrite(operations, commands);
       // Checked and sequenced in one synchronous step: no other write can come between.
       const conflict = this.conditions.checkAll(conditions);
       if (conflict !== undefined) return this.conditions.conflictOnceApplied(conflict);
@@ -310,23 +320,29 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
     }
     // One LSN for all: the writer is settled with the last.
     const last = encoded.length - 1;
-    for (let i = 0; i < last; i++) {
+    const queued = (i: number) => {
       const op = encoded[i] as Operation;
-      this.sequenced.add(op.key, op.type === "put" ? op.value : undefined, lsn);
-    }
-    const op = encoded[last] as Operation;
-    return this.queueWrite(op.key, op.type === "put" ? op.value : undefined, lsn);
+      return op.type === "put" ? op.value : op.type === "stream" ? commands[i] : undefined;
+    };
+    for (let i = 0; i < last; i++) this.sequenced.add((encoded[i] as Operation).key, queued(i), lsn);
+    const written = this.queueWrite((encoded[last] as Operation).key, queued(last), lsn);
+    return commands.length === 0 ? written : written.then((at) => settleStreamResults(commands, at));
   }
 
   /** A write's operations, checked and encoded (else it throws). */
-  private encodeWrite(operations: readonly BatchOperation[]): Operation[] {
+  private encodeWrite(operations: readonly BatchOperation[], commands: (PendingStreamCommand | undefined)[]): Operation[] {
     if (operations.length === 0) throw new LogbookError("LOGBOOK_INVALID_ARGUMENT", "a write needs at least one operation");
-    const encoded: Operation[] = operations.map((op) => {
+    const encoded: Operation[] = operations.map((op, i) => {
       if (typeof op !== "object" || op === null) throw new TypeError("an operation must be an object");
       const key = keyToInternal(op.key, this.keyBytesMax);
       if (op.type === "put")
         return { type: "put", key, value: valueToInternal(op.value, this.valueEncoding, this.valueBytesMax) };
       if (op.type === "delete") return { type: "delete", key };
+      if (op.type === "streamAdd" || op.type === "streamAck" || op.type === "streamDelete") {
+        const command = this.streams.commandFor(op);
+        commands[i] = { command, result: undefined };
+        return { type: "stream", key, body: encodeStreamCommand(command) };
+      }
       throw new TypeError(`unknown operation type ${String((op as { type: unknown }).type)}`);
     });
     return encoded;

@@ -2,7 +2,7 @@
  * The shapes the stream API takes and returns (streams-api.ts).
  */
 import type { Key } from "./encoding.js";
-import type { TrimOptions } from "./stream-args.js";
+import type { FieldInput, TrimOptions } from "./stream-args.js";
 
 export interface StreamEntry {
   /** `<ms>-<seq>`. */
@@ -57,3 +57,13 @@ export interface StreamRead {
   key: Key;
   entries: StreamEntry[];
 }
+
+/**
+ * A stream operation inside a store batch: logged in the batch's one record with its puts and
+ * deletes. Each is applied in order; one that cannot be carried out fails alone (as a command
+ * inside Redis's EXEC does) and the batch rejects with its error once the record is applied.
+ */
+export type StreamBatchOperation =
+  | { type: "streamAdd"; key: Key; fields: FieldInput; id?: string; producerId?: string }
+  | { type: "streamAck"; key: Key; group: string; ids: readonly string[] }
+  | { type: "streamDelete"; key: Key; ids: readonly string[] };

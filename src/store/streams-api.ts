@@ -57,6 +57,7 @@ import type {
   CreateGroupOptions,
   GroupReadOptions,
   ReadOptions,
+  StreamBatchOperation,
   StreamEntry,
   StreamRead,
 } from "./stream-types.js";
@@ -67,6 +68,7 @@ export type {
   CreateGroupOptions,
   GroupReadOptions,
   ReadOptions,
+  StreamBatchOperation,
   StreamEntry,
   StreamRead,
 } from "./stream-types.js";
@@ -87,6 +89,22 @@ export class Streams {
     };
     const id = await this.host.run(this.host.internalKey(key), command);
     return id === null ? null : formatId(id as StreamId);
+  }
+
+  /** The command a stream operation of a store batch logs (checked; throws on bad input). */
+  commandFor(op: StreamBatchOperation): StreamCommand {
+    if (op.type === "streamAdd") {
+      return {
+        kind: "add",
+        id: parseIdRequest(op.id ?? "*"),
+        fields: fieldsToInternal(op.fields, this.host.valueBytesMax),
+        noMkStream: false,
+        producerId: op.producerId === undefined ? undefined : nameToInternal(op.producerId, "producerId"),
+        nowMs: this.host.clock.wallMs(),
+      };
+    }
+    const ids = op.ids.map((id) => parseId(id));
+    return op.type === "streamAck" ? { kind: "ack", group: nameToInternal(op.group, "group"), ids } : { kind: "delete", ids };
   }
 
   /** Entries with IDs in [start, end] (`-`/`+` for the ends, `(` for exclusive bounds), oldest first unless `reverse`. */

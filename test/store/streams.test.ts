@@ -258,3 +258,42 @@ async function snapshot(store: Store) {
     k: (await store.get("k"))?.value,
   };
 }
+
+test("a batch mixes key-value writes and stream operations in one record, and replay applies them alike", async () => {
+  await withStore(async (store) => {
+    await store.streams.createGroup("orders", "billing", { start: "0", mkStream: true });
+    const lsn = await store.batch([
+      { type: "put", key: "order:1", value: { total: 5 } },
+      { type: "streamAdd", key: "orders", fields: { order: "1" }, id: "1-0" },
+      { type: "streamAdd", key: "orders", fields: { order: "2" }, id: "2-0" },
+    ]);
+    assert.equal((await store.get("order:1"))?.version, lsn);
+    assert.deepEqual(
+      (await store.streams.range("orders")).map((e) => e.id),
+      ["1-0", "2-0"],
+    );
+    await store.streams.readGroup("billing", "b", { orders: ">" });
+    await store.batch([
+      { type: "delete", key: "order:1" },
+      { type: "streamAck", key: "orders", group: "billing", ids: ["1-0"] },
+      { type: "streamDelete", key: "orders", ids: ["2-0"] },
+    ]);
+    await assert.rejects(
+      store.batch([
+        { type: "put", key: "plain", value: 1 },
+        { type: "streamAdd", key: "plain", fields: { a: "1" } },
+      ]),
+      code("LOGBOOK_WRONG_TYPE"),
+    );
+    assert.equal((await store.get("plain"))?.value, 1, "the put of a batch whose stream add failed stays applied");
+  });
+  await withStore(async (store) => {
+    assert.equal(await store.get("order:1"), undefined);
+    assert.deepEqual(
+      (await store.streams.range("orders")).map((e) => e.id),
+      ["1-0"],
+    );
+    assert.deepEqual(store.streams.pending("orders", "billing").count, 1);
+    assert.equal((await store.get("plain"))?.value, 1);
+  });
+});
