@@ -21,3 +21,17 @@ export {
   type WriteOptions,
 } from "./store.js";
 export { holdsCheckpoints } from "./store-directory.js";
+export type { FieldInput, RetentionOptions, TrimOptions } from "./stream-args.js";
+export type { StreamChange } from "./stream-change.js";
+export type { PendingOptions } from "./stream-info.js";
+export type {
+  AddOptions,
+  ClaimOptions,
+  CreateGroupOptions,
+  GroupReadOptions,
+  StreamBatchOperation,
+  StreamEntry,
+  StreamRead,
+  StreamReadOptions,
+} from "./stream-types.js";
+export type { Streams } from "./streams-api.js";

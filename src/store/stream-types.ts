@@ -21,14 +21,14 @@ export interface AddOptions {
   producerId?: string;
 }
 
-export interface ReadOptions {
+export interface StreamReadOptions {
   count?: number;
   /** Wait up to this long for new entries when there are none (0: without a time limit). */
   blockMs?: number;
   signal?: AbortSignal;
 }
 
-export interface GroupReadOptions extends ReadOptions {
+export interface GroupReadOptions extends StreamReadOptions {
   /** Deliver without adding to the pending list (as if acknowledged at once). */
   noAck?: boolean;
 }

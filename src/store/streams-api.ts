@@ -56,10 +56,10 @@ import type {
   ClaimOptions,
   CreateGroupOptions,
   GroupReadOptions,
-  ReadOptions,
   StreamBatchOperation,
   StreamEntry,
   StreamRead,
+  StreamReadOptions,
 } from "./stream-types.js";
 
 export type {
@@ -67,10 +67,10 @@ export type {
   ClaimOptions,
   CreateGroupOptions,
   GroupReadOptions,
-  ReadOptions,
   StreamBatchOperation,
   StreamEntry,
   StreamRead,
+  StreamReadOptions,
 } from "./stream-types.js";
 
 export class Streams {
@@ -154,7 +154,7 @@ export class Streams {
    * stream. With `blockMs` and nothing to return, waits for new entries; resolves null when
    * the time runs out.
    */
-  async read(after: Record<string, string> | [Key, string][], options: ReadOptions = {}): Promise<StreamRead[] | null> {
+  async read(after: Record<string, string> | [Key, string][], options: StreamReadOptions = {}): Promise<StreamRead[] | null> {
     const pairs = Array.isArray(after) ? after : Object.entries(after);
     const count = countArg(options.count, STREAM_READ_COUNT_MAX, STREAM_READ_COUNT_MAX);
     const positions = pairs.map(([key, id]) => {
