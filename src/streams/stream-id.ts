@@ -18,13 +18,42 @@ export const MIN_ID: StreamId = "\0".repeat(ID_CHARS);
 /** The largest ID there is: a stream whose last entry has it can take no more. */
 export const MAX_ID: StreamId = "\xff".repeat(ID_CHARS);
 
+const TWO_POW_32 = 2 ** 32;
+
 function u64Chars(value: bigint): string {
+  if (value <= BigInt(Number.MAX_SAFE_INTEGER)) return numberChars(Number(value));
   let chars = "";
   for (let shift = 56n; shift >= 0n; shift -= 8n) chars += String.fromCharCode(Number((value >> shift) & 0xffn));
   return chars;
 }
 
+/** The 8 chars of a safe integer, without BigInt (IDs made from the clock take this path). */
+function numberChars(value: number): string {
+  const high = Math.floor(value / TWO_POW_32);
+  const low = value >>> 0;
+  return String.fromCharCode(
+    high >>> 24,
+    (high >>> 16) & 0xff,
+    (high >>> 8) & 0xff,
+    high & 0xff,
+    low >>> 24,
+    (low >>> 16) & 0xff,
+    (low >>> 8) & 0xff,
+    low & 0xff,
+  );
+}
+
+/** The u64 at `from` as a number when it is a safe integer, else -1. */
+function charsNumber(id: StreamId, from: number): number {
+  if (id.charCodeAt(from) !== 0 || id.charCodeAt(from + 1) > 0x1f) return -1;
+  let value = 0;
+  for (let i = from; i < from + 8; i++) value = value * 256 + id.charCodeAt(i);
+  return value;
+}
+
 function charsU64(id: StreamId, from: number): bigint {
+  const safe = charsNumber(id, from);
+  if (safe >= 0) return BigInt(safe);
   let value = 0n;
   for (let i = from; i < from + 8; i++) value = (value << 8n) | BigInt(id.charCodeAt(i));
   return value;
@@ -46,7 +75,9 @@ export function idSeq(id: StreamId): bigint {
 
 /** The ID printed as Redis prints it: `<ms>-<seq>` in decimal. */
 export function formatId(id: StreamId): string {
-  return `${idMs(id)}-${idSeq(id)}`;
+  const ms = charsNumber(id, 0);
+  const seq = charsNumber(id, 8);
+  return `${ms >= 0 ? ms : idMs(id)}-${seq >= 0 ? seq : idSeq(id)}`;
 }
 
 /** Whether `value` is an ID in its in-memory form (16 chars, each a byte). */
@@ -114,13 +145,15 @@ export function parseIdRequest(text: string): IdRequest {
  */
 export function assignId(request: IdRequest, last: StreamId, nowMs: number): StreamId | undefined {
   if (request.kind === "explicit") return request.id > last ? request.id : undefined;
-  const lastMs = idMs(last);
   if (request.kind === "ms") {
+    const lastMs = idMs(last);
     if (request.ms > lastMs) return idFromParts(request.ms, 0n);
     if (request.ms < lastMs) return undefined;
     const seq = idSeq(last);
     return seq === U64_MAX ? undefined : idFromParts(request.ms, seq + 1n);
   }
-  const now = BigInt(Math.max(0, Math.floor(nowMs)));
-  return now > lastMs ? idFromParts(now, 0n) : nextId(last);
+  const now = Math.max(0, Math.floor(nowMs));
+  const lastSafe = charsNumber(last, 0);
+  if (lastSafe >= 0 && now > lastSafe) return numberChars(now) + numberChars(0);
+  return BigInt(now) > idMs(last) ? idFromParts(BigInt(now), 0n) : nextId(last);
 }
