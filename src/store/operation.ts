@@ -88,6 +88,29 @@ export class SingleOperation implements PayloadSource {
   }
 }
 
+/**
+ * The record of one or more stream commands (already encoded), as a payload source: written
+ * straight into the log's buffer, so a command's bytes are copied once more, not twice.
+ */
+export class StreamOperations implements PayloadSource {
+  readonly payloadBytes: number;
+
+  constructor(private readonly operations: readonly { key: string; body: Buffer }[]) {
+    let size = HEADER_BYTES;
+    for (const op of operations) size += 9 + op.key.length + op.body.length;
+    this.payloadBytes = size;
+  }
+
+  writePayload(target: Uint8Array, offset: number): void {
+    const bytes = bufferOver(target);
+    const at = target.byteOffset + offset;
+    writeHeaderAt(bytes, at, this.operations.length);
+    let end = at + HEADER_BYTES;
+    for (const op of this.operations) end = writeStreamOperation(bytes, end, op.key, op.body);
+    assert(end - at === this.payloadBytes, "stream operations write their payloadBytes, no more, no less");
+  }
+}
+
 function operationBytes(key: string, value: string | undefined): number {
   return 1 + 4 + key.length + (value === undefined ? 0 : 4 + value.length);
 }

@@ -8,7 +8,7 @@ import type { Clock } from "../io/index.js";
 import type { WriteAheadLog } from "../log/index.js";
 import { type ApplyResult, encodeStreamCommand, type StreamCommand, type StreamSpace, wrongType } from "../streams/index.js";
 import { internalToKey, type KeyEncoding, keyToInternal } from "./encoding.js";
-import { encodeOperations, type Operation } from "./operation.js";
+import { StreamOperations } from "./operation.js";
 import type { QueuedValue, SequencedWrites } from "./sequenced-writes.js";
 import type { StreamHost } from "./stream-host.js";
 import type { StreamWaiters } from "./stream-waiters.js";
@@ -45,8 +45,7 @@ function runStreamCommands(
   const pending: PendingStreamCommand[] = ops.map((op) => ({ command: op.command, result: undefined }));
   try {
     if (parts.isClosed()) throw new LogbookError("LOGBOOK_CLOSED", "the store is closed");
-    const encoded: Operation[] = ops.map((op) => ({ type: "stream", key: op.key, body: encodeStreamCommand(op.command) }));
-    lsn = parts.log.sequence([encodeOperations(encoded)]);
+    lsn = parts.log.sequence(new StreamOperations(ops.map((op) => ({ key: op.key, body: encodeStreamCommand(op.command) }))));
   } catch (error) {
     return Promise.reject(error);
   }
