@@ -13,6 +13,12 @@ import type { QueuedValue, SequencedWrites } from "./sequenced-writes.js";
 import type { StreamHost } from "./stream-host.js";
 import type { StreamWaiters } from "./stream-waiters.js";
 
+/**
+ * Entry bytes that may wait in memory to be written to the stream data files; past it an add
+ * waits for the writes before it is logged (its entry is copied there when it is applied).
+ */
+export const STREAM_BUFFERED_BYTES_MAX = 64 * 1024 * 1024;
+
 /** A stream command on its way through the log: the store sets its result when it applies it. */
 export interface PendingStreamCommand {
   command: StreamCommand;
@@ -66,6 +72,7 @@ export function createStreamHost(parts: StreamCommandParts): StreamHost {
     internalKey: (key) => keyToInternal(key, parts.keyBytesMax),
     externalKey: (internal) => internalToKey(internal, parts.keyEncoding),
     run: async (key, command) => {
+      if (command.kind === "add") await parts.space.bufferedAtMost(STREAM_BUFFERED_BYTES_MAX);
       const [result] = await runStreamCommands(parts, [{ key, command }]);
       if (result instanceof LogbookError) throw result;
       return result as Exclude<ApplyResult, LogbookError>;

@@ -176,6 +176,15 @@ export class EntryStorage implements EntrySink {
     return this.buffer.bufferedBytes;
   }
 
+  /**
+   * Resolves once at most `bytesMax` appended bytes are held only in memory (at once when
+   * fewer are): appends are synchronous, so the store waits here before logging more of them.
+   */
+  bufferedAtMost(bytesMax: number): Promise<void> {
+    if (this.readOnly || this.buffer.bufferedBytes <= bytesMax) return Promise.resolve();
+    return this.buffer.flushedTo(this.buffer.endPosition - bytesMax);
+  }
+
   appendRecord(stream: number, id: StreamId, body: Uint8Array): number {
     const bytes = RECORD_HEADER_BYTES + body.byteLength;
     if (this.fileStart === undefined || (this.fileBytes + bytes > this.segmentBytes && this.fileBytes > DATA_FILE_HEADER_BYTES)) {

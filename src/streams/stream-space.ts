@@ -90,6 +90,11 @@ export class StreamSpace {
     return this.streams.keys();
   }
 
+  /** Resolves once at most `bytesMax` bytes of entries wait in memory to be written (entry-storage.ts). */
+  bufferedAtMost(bytesMax: number): Promise<void> {
+    return this.storage.bufferedAtMost(bytesMax);
+  }
+
   /** Bytes of every stream's in-memory entry index. */
   get indexBytes(): number {
     return this.storage.indexBytes;
