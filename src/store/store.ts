@@ -90,6 +90,8 @@ export interface StoreStats extends CheckpointStats {
   appliedLsn: number;
   /** Operations sequenced but not yet applied (each operation of a batch counts). */
   pendingWrites: number;
+  /** Memory of the streams' in-memory entry indexes (their entries are on disk). */
+  streamIndexBytes: number;
   recovery: StoreRecoveryReport;
 }
 
@@ -481,6 +483,7 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
       memoryEstimateBytes: this.keyValueBytes + this.state.size * ENTRY_OVERHEAD_BYTES_ESTIMATE,
       appliedLsn: this.appliedLsn,
       pendingWrites: this.sequenced.size,
+      streamIndexBytes: this.streamSpace.indexBytes,
       checkpoints: checkpoints.checkpoints,
       checkpointsWritten: checkpoints.checkpointsWritten,
       lastCheckpoint: checkpoints.lastCheckpoint,
