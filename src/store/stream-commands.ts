@@ -62,6 +62,23 @@ function runStreamCommands(
     .then(() => pending.map((p) => p.result as ApplyResult));
 }
 
+/** One command in a record of its own: its result, or a rejection with the error it ended in. */
+function runOne(parts: StreamCommandParts, key: string, command: StreamCommand): Promise<Exclude<ApplyResult, LogbookError>> {
+  let lsn: number;
+  const pending: PendingStreamCommand = { command, result: undefined };
+  try {
+    if (parts.isClosed()) throw new LogbookError("LOGBOOK_CLOSED", "the store is closed");
+    lsn = parts.log.sequence(new StreamOperations([{ key, body: encodeStreamCommand(command) }]));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return parts.queueWrite(key, pending, lsn).then(() => {
+    const result = pending.result;
+    if (result instanceof LogbookError) throw result;
+    return result as Exclude<ApplyResult, LogbookError>;
+  });
+}
+
 export function createStreamHost(parts: StreamCommandParts): StreamHost {
   const { log, sequenced } = parts;
   return {
@@ -71,11 +88,11 @@ export function createStreamHost(parts: StreamCommandParts): StreamHost {
     valueBytesMax: parts.valueBytesMax,
     internalKey: (key) => keyToInternal(key, parts.keyBytesMax),
     externalKey: (internal) => internalToKey(internal, parts.keyEncoding),
-    run: async (key, command) => {
-      if (command.kind === "add") await parts.space.bufferedAtMost(STREAM_BUFFERED_BYTES_MAX);
-      const [result] = await runStreamCommands(parts, [{ key, command }]);
-      if (result instanceof LogbookError) throw result;
-      return result as Exclude<ApplyResult, LogbookError>;
+    run: (key, command) => {
+      if (command.kind === "add" && parts.space.bufferedBytes > STREAM_BUFFERED_BYTES_MAX) {
+        return parts.space.bufferedAtMost(STREAM_BUFFERED_BYTES_MAX).then(() => runOne(parts, key, command));
+      }
+      return runOne(parts, key, command);
     },
     runAll: (ops) => runStreamCommands(parts, ops),
     queued: (key) => sequenced.size > 0 && sequenced.latestLsnOf(key) !== undefined,

@@ -77,8 +77,20 @@ export class Streams {
   constructor(private readonly host: StreamHost) {}
 
   /** Adds an entry; resolves its ID (or, with `noMkStream` and no stream, null). */
-  async add(key: Key, fields: FieldInput, options: AddOptions = {}): Promise<string | null> {
-    const command: StreamCommand = {
+  add(key: Key, fields: FieldInput, options: AddOptions = {}): Promise<string | null> {
+    let command: StreamCommand;
+    let internal: string;
+    try {
+      internal = this.host.internalKey(key);
+      command = this.addCommand(fields, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.host.run(internal, command).then(formatAddedId);
+  }
+
+  private addCommand(fields: FieldInput, options: AddOptions): StreamCommand {
+    return {
       kind: "add",
       id: parseIdRequest(options.id ?? "*"),
       fields: fieldsToInternal(fields, this.host.valueBytesMax),
@@ -87,8 +99,6 @@ export class Streams {
       producerId: options.producerId === undefined ? undefined : nameToInternal(options.producerId, "producerId"),
       nowMs: this.host.clock.wallMs(),
     };
-    const id = await this.host.run(this.host.internalKey(key), command);
-    return id === null ? null : formatId(id as StreamId);
   }
 
   /** The command a stream operation of a store batch logs (checked; throws on bad input). */
@@ -438,6 +448,10 @@ export class Streams {
       throw new LogbookError("LOGBOOK_NO_GROUP", `No such key '${String(key)}' or consumer group '${group}'`);
     return found;
   }
+}
+
+function formatAddedId(id: unknown): string | null {
+  return id === null ? null : formatId(id as StreamId);
 }
 
 function groupStart(text: string): GroupStart {

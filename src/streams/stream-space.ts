@@ -90,6 +90,11 @@ export class StreamSpace {
     return this.streams.keys();
   }
 
+  /** Bytes of entries appended and not yet written to the stream data files. */
+  get bufferedBytes(): number {
+    return this.storage.bufferedBytes;
+  }
+
   /** Resolves once at most `bytesMax` bytes of entries wait in memory to be written (entry-storage.ts). */
   bufferedAtMost(bytesMax: number): Promise<void> {
     return this.storage.bufferedAtMost(bytesMax);
