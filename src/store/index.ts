@@ -21,3 +21,17 @@ export {
   type WriteOptions,
 } from "./store.js";
 export { holdsCheckpoints } from "./store-directory.js";
+export {
+  type RetentionOptions,
+  STREAM_NAME_BYTES_MAX,
+  STREAM_READ_COUNT_MAX,
+  type TrimOptions,
+} from "./stream-args.js";
+export { BLOCKED_READERS_MAX } from "./stream-waiters.js";
+export type {
+  AddOptions,
+  ClaimOptions,
+  CreateGroupOptions,
+  StreamEntry,
+  StreamRead,
+} from "./streams-api.js";

@@ -152,6 +152,11 @@ export class Streams {
     return this.readable(key)?.length ?? 0;
   }
 
+  /** Readers blocked now in `read` or `readGroup` (at most BLOCKED_READERS_MAX). */
+  get blockedReaders(): number {
+    return this.host.waiters.size;
+  }
+
   /** Keys holding a stream, in no particular order. */
   keys(): Key[] {
     return [...this.host.space.keys()].map((k) => this.host.externalKey(k));
