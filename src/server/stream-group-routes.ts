@@ -77,20 +77,20 @@ function registerGroupLifecycle(app: FastifyInstance, options: StreamRouteOption
 
 function registerGroupReads(app: FastifyInstance, options: StreamRouteOptions, writes: StreamWrites): void {
   const { store } = options;
-  // A group read changes the group (what it delivered, what is pending): a POST, under backpressure.
+  // A group read changes the group (what it delivered, what is pending), so it is a POST, and
+  // the request hook refused it when writes in flight were at their bound. It does not hold a
+  // place among them: a blocking one may wait far longer than a write takes.
   app.post(`${GROUP_PATH}/read`, async (request, reply) => {
     const { storageKey } = streamOf(request, options);
     const body = parseGroupReadBody(request.body);
     const group = groupOf(request);
     const read = await readBlocking(request, reply, options, body.blockMs, (blockMs, signal) =>
-      writes.run(storageKey.length, () =>
-        store.streams.readGroup(group, body.consumer, [[storageKey, body.from ?? ">"]], {
-          ...(body.count === undefined ? {} : { count: body.count }),
-          ...(body.noAck === undefined ? {} : { noAck: body.noAck }),
-          ...(blockMs === undefined ? {} : { blockMs }),
-          ...(signal === undefined ? {} : { signal }),
-        }),
-      ),
+      store.streams.readGroup(group, body.consumer, [[storageKey, body.from ?? ">"]], {
+        ...(body.count === undefined ? {} : { count: body.count }),
+        ...(body.noAck === undefined ? {} : { noAck: body.noAck }),
+        ...(blockMs === undefined ? {} : { blockMs }),
+        ...(signal === undefined ? {} : { signal }),
+      }),
     );
     return { entries: (read?.[0]?.entries ?? []).map(entryJson) };
   });

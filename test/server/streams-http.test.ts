@@ -268,6 +268,13 @@ describe("tenants and tokens", () => {
     assert.ok(next.json.items[0] > paged.json.items[0]);
   });
 
+  test("a key with a slash is one path segment, %2F-encoded", async () => {
+    assert.equal((await add("a/b", { x: "1" }, { id: "1-0" })).status, 200);
+    const range = await s.call("GET", "/v1/streams/a%2Fb/entries", { token: ACME });
+    assert.deepEqual(range.json.entries, [{ id: "1-0", fields: [["x", "1"]] }]);
+    assert.ok((await s.call("GET", "/v1/streams", { token: ACME })).json.items.includes("a/b"));
+  });
+
   test("a read-only token cannot add, trim or read as a group member", async () => {
     const refused = await add("orders", { a: "1" }, {}, READER);
     assert.equal(refused.status, 403);
@@ -345,4 +352,20 @@ test("the metrics and the status figures show the streams", async () => {
   assert.ok(status.streamPending >= 1);
   assert.equal(status.streamBlockedReaders, 0);
   assert.equal(status.streamBlockingRequests, 0);
+});
+
+test("shutdown ends a blocked read at once: it answers what it has", async () => {
+  const own = await startTestServer({ streamBlockMsMax: 60_000 });
+  const waiting = own.call("GET", "/v1/streams/s/entries?after=$&blockMs=60000");
+  const deadline = Date.now() + WAIT_MS;
+  while ((own.server.store.streams.blockedReaders as number) === 0) {
+    assert.ok(Date.now() < deadline, "the read blocks");
+    await sleep(20);
+  }
+  const started = Date.now();
+  await own.stop();
+  const answer = await waiting;
+  assert.equal(answer.status, 200);
+  assert.deepEqual(answer.json, { entries: [], next: "0-0" });
+  assert.ok(Date.now() - started < 5000, "the shutdown did not wait for the read's time");
 });
