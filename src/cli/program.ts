@@ -8,6 +8,7 @@ import { registerLogCommands } from "./log-commands.js";
 import { endQuietlyOnClosedPipe } from "./output.js";
 import { registerServeCommand } from "./serve-command.js";
 import { registerStoreCommands } from "./store-commands.js";
+import { registerStreamCommands } from "./stream-commands.js";
 
 endQuietlyOnClosedPipe();
 const program = new Command()
@@ -18,6 +19,7 @@ const program = new Command()
   .exitOverride();
 registerLogCommands(program);
 registerStoreCommands(program);
+registerStreamCommands(program);
 registerServeCommand(program);
 
 try {

@@ -58,6 +58,8 @@ const SETTINGS: Setting[] = [
     integer,
   ],
   ["--idempotency-ttl-ms <ms>", "idempotencyTtlMs", "how long an Idempotency-Key is remembered", integer],
+  ["--stream-block-ms-max <ms>", "streamBlockMsMax", "the longest a blocking stream read waits", integer],
+  ["--stream-blocked-reads-max <n>", "streamBlockedReadsMax", "blocking stream reads waiting at once before 429", integer],
   ["--checkpoint-every-bytes <bytes>", "checkpointEveryBytes", "checkpoint after this many log bytes (0: never)", integer],
   ["--segment-bytes <bytes>", "segmentBytes", "size of a log segment file (lower it on small volumes)", integer],
   ["--preallocate <true|false>", "preallocate", "zero-fill each segment when created, and the next ahead", trueOrFalse],

@@ -17,13 +17,13 @@ import type { ScanOptions } from "../store/index.js";
 import { Store } from "../store/index.js";
 import { formatBytes, printJson } from "./output.js";
 
-interface KeySpaceOptions {
+export interface KeySpaceOptions {
   tenant: string;
   raw?: boolean;
 }
 
 /** The store key prefix that `--tenant`/`--raw` select: a tenant's data range, or none. */
-function keyPrefixOf(options: KeySpaceOptions): string {
+export function keyPrefixOf(options: KeySpaceOptions): string {
   if (options.raw === true) return "";
   if (!TENANT_ID.test(options.tenant)) {
     throw new LogbookError("LOGBOOK_INVALID_ARGUMENT", `a tenant is 1-64 of A-Z a-z 0-9 _ . -, got ${options.tenant}`);
@@ -31,7 +31,7 @@ function keyPrefixOf(options: KeySpaceOptions): string {
   return dataPrefix(options.tenant);
 }
 
-function addKeySpaceOptions(command: Command): Command {
+export function addKeySpaceOptions(command: Command): Command {
   return command
     .addOption(new Option("--tenant <name>", "the server tenant whose keys these are").default(OPEN_TENANT))
     .addOption(new Option("--raw", "name the store's own keys (k/<tenant>/…, and internal i/<tenant>/… records)"));

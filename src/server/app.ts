@@ -18,12 +18,14 @@ import type { Logger } from "pino";
 import type { Store } from "../store/index.js";
 import type { Admission } from "./admission.js";
 import type { Authenticator } from "./auth.js";
+import type { BlockedReads } from "./blocked-reads.js";
 import { registerConnectionOrder } from "./connection-order.js";
 import type { FeedConnections } from "./feed-connections.js";
 import { registerFeedRoutes } from "./feed-routes.js";
 import { answerClientError, HttpError, singleHeader, toHttpError } from "./http-error.js";
 import { registerKvRoutes } from "./kv-routes.js";
 import { registerStatusRoutes } from "./status-page.js";
+import { registerStreamRoutes } from "./stream-routes.js";
 import type { RequestTrace, Telemetry } from "./telemetry/index.js";
 
 export interface AppOptions {
@@ -41,6 +43,12 @@ export interface AppOptions {
   /** The open change-feed streams and their ceiling. */
   feedConnections: FeedConnections;
   feedHeartbeatMs: number;
+  /** The blocking stream reads waiting, and their ceiling. */
+  blockedReads: BlockedReads;
+  /** The longest a blocking stream read waits. */
+  streamBlockMsMax: number;
+  /** A connection silent this long is closed (a blocking read's wait is added to it). */
+  idleTimeoutMs: number;
   /** False once shutdown began: /readyz says so before the listener closes. */
   isAccepting: () => boolean;
   /** Where every request is observed: metrics, traces, status figures, log lines. */
@@ -113,6 +121,7 @@ export function buildApp(options: AppOptions): FastifyInstance<Server> {
     store,
     telemetry,
     feedConnections: options.feedConnections,
+    blockedReads: options.blockedReads,
     figuresArePublic: observabilityIsPublic,
   });
   if (telemetry.metricsEnabled) {
@@ -133,6 +142,16 @@ export function buildApp(options: AppOptions): FastifyInstance<Server> {
     idempotencyTtlMs: options.idempotencyTtlMs,
   });
   registerFeedRoutes(app, { store, connections: options.feedConnections, heartbeatMs: options.feedHeartbeatMs });
+  registerStreamRoutes(app, {
+    store,
+    admission: options.admission,
+    keyBytesMax: options.keyBytesMax,
+    idempotencyTtlMs: options.idempotencyTtlMs,
+    listLimitMax: options.listLimitMax,
+    blockedReads: options.blockedReads,
+    blockMsMax: options.streamBlockMsMax,
+    idleTimeoutMs: options.idleTimeoutMs,
+  });
   return app;
 }
 

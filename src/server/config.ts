@@ -55,6 +55,10 @@ export const ServerConfigSchema = Type.Object(
     feedHeartbeatMs: Integer(100),
     /** A feed cursor further behind than this many bytes of log is dropped at the next checkpoint. */
     feedCursorLagBytesMax: Integer(1),
+    /** The longest a blocking stream read may wait; it also stays under idleTimeoutMs (see stream-reads.ts). */
+    streamBlockMsMax: Integer(1, 24 * 60 * 60 * 1000),
+    /** Blocking stream reads waiting at once over HTTP; past it a new one gets 429. */
+    streamBlockedReadsMax: Integer(1),
     checkpointEveryBytes: Integer(0),
     /** A log segment file's size: it holds its 64-byte header and the log's largest batch (4 MiB). */
     segmentBytes: Integer(SEGMENT_BYTES_MIN, 1024 * 1024 * 1024),
@@ -106,6 +110,8 @@ export const DEFAULT_CONFIG: ServerConfig = {
   feedConnectionsMax: 256,
   feedHeartbeatMs: 15_000,
   feedCursorLagBytesMax: 1024 * 1024 * 1024,
+  streamBlockMsMax: 30_000,
+  streamBlockedReadsMax: 1024,
   checkpointEveryBytes: 64 * 1024 * 1024,
   segmentBytes: 64 * 1024 * 1024,
   preallocate: true,

@@ -16,6 +16,9 @@ export type HttpErrorCode =
   | "LOGBOOK_METHOD_NOT_ALLOWED"
   | "LOGBOOK_TIMEOUT"
   | "LOGBOOK_CONFLICT"
+  | "LOGBOOK_WRONG_TYPE"
+  | "LOGBOOK_NO_GROUP"
+  | "LOGBOOK_GROUP_EXISTS"
   | "LOGBOOK_PRECONDITION_FAILED"
   | "LOGBOOK_BODY_TOO_LARGE"
   | "LOGBOOK_BATCH_TOO_LARGE"
@@ -120,6 +123,13 @@ export function toHttpError(error: unknown): HttpError {
         return new HttpError(400, "LOGBOOK_BAD_REQUEST", error.message);
       case "LOGBOOK_NOT_FOUND":
         return new HttpError(404, "LOGBOOK_NOT_FOUND", error.message);
+      // Streams: a key holding the other kind of value, and consumer groups that are or are not there.
+      case "LOGBOOK_WRONG_TYPE":
+        return new HttpError(409, "LOGBOOK_WRONG_TYPE", error.message);
+      case "LOGBOOK_NO_GROUP":
+        return new HttpError(404, "LOGBOOK_NO_GROUP", error.message);
+      case "LOGBOOK_GROUP_EXISTS":
+        return new HttpError(409, "LOGBOOK_GROUP_EXISTS", error.message);
       // The change feed: the position asked for is gone for good (410), and says how to resync.
       case "LOGBOOK_TRUNCATED":
       case "LOGBOOK_CURSOR_DROPPED":

@@ -102,7 +102,7 @@ export function parseListQuery(query: unknown): ListQuery {
   return parsed;
 }
 
-function describeFirstError(what: string, errors: { instancePath: string; message: string }[]): string {
+export function describeFirstError(what: string, errors: { instancePath: string; message: string }[]): string {
   const first = errors[0];
   if (first === undefined) return `the ${what} does not match its schema`;
   return `${what}${first.instancePath} ${first.message}`;

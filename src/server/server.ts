@@ -14,6 +14,7 @@ import { Store } from "../store/index.js";
 import { Admission } from "./admission.js";
 import { buildApp } from "./app.js";
 import { Authenticator } from "./auth.js";
+import { BlockedReads } from "./blocked-reads.js";
 import { isLoopback, type ServerConfig } from "./config.js";
 import { FeedConnections } from "./feed-connections.js";
 import { HttpError } from "./http-error.js";
@@ -73,10 +74,12 @@ export class LogbookServer {
     try {
       const admission = new Admission(config);
       const feedConnections = new FeedConnections(config.feedConnectionsMax);
+      const blockedReads = new BlockedReads(config.streamBlockedReadsMax);
       telemetry = await Telemetry.start({
         store,
         admission,
         feedConnections,
+        blockedReads,
         logger,
         metrics: config.metrics,
         accessLog: config.accessLog,
@@ -98,6 +101,9 @@ export class LogbookServer {
         idempotencyTtlMs: config.idempotencyTtlMs,
         feedConnections,
         feedHeartbeatMs: config.feedHeartbeatMs,
+        blockedReads,
+        streamBlockMsMax: config.streamBlockMsMax,
+        idleTimeoutMs: config.idleTimeoutMs,
         isAccepting: () => server?.accepting ?? false,
         protectObservability: config.protectObservability ?? !isLoopback(config.host),
         telemetry,

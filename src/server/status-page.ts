@@ -9,7 +9,7 @@ import { statfs } from "node:fs/promises";
 import type { FastifyInstance } from "fastify";
 import type { Store } from "../store/index.js";
 import { PACKAGE_VERSION } from "../version.js";
-import type { Telemetry } from "./telemetry/index.js";
+import { streamSummary, type Telemetry } from "./telemetry/index.js";
 
 export interface StatusOptions {
   store: Store;
@@ -17,6 +17,8 @@ export interface StatusOptions {
   telemetry: Telemetry;
   /** The open change-feed streams. */
   feedConnections: { readonly size: number };
+  /** The blocking stream reads waiting over HTTP. */
+  blockedReads: { readonly size: number };
   /** Whether /status.json answers without a token. */
   figuresArePublic: boolean;
 }
@@ -46,6 +48,7 @@ export function registerStatusRoutes(app: FastifyInstance, options: StatusOption
     const memory = process.memoryUsage();
     const figures = telemetry.statusFigures();
     const nowMs = Date.now();
+    const streams = streamSummary(store);
     return {
       timeMs: nowMs,
       version: PACKAGE_VERSION,
@@ -84,6 +87,11 @@ export function registerStatusRoutes(app: FastifyInstance, options: StatusOption
       feedCursorLagBytesMax: Math.max(0, ...store.feedCursors.list().map((c) => c.lagBytes)),
       feedCursorsDropped: store.feedCursors.droppedTotal,
       feedConnections: options.feedConnections.size,
+      streams: streams.streams,
+      streamPending: streams.pending,
+      streamLagMax: streams.lagMax,
+      streamBlockedReaders: streams.blockedReaders,
+      streamBlockingRequests: options.blockedReads.size,
       failed: store.failure?.code ?? null,
       metrics: telemetry.metricsEnabled,
     };
@@ -133,6 +141,7 @@ const PAGE = `<!doctype html>
   <div class="card"><div class="label">disk (log segments)</div><div class="value" id="disk-bytes">–</div></div>
   <div class="card"><div class="label">disk free</div><div class="value" id="disk-free">–</div></div>
   <div class="card"><div class="label">feed cursors</div><div class="value" id="feed-cursors">–</div><div class="detail" id="feed-detail">–</div></div>
+  <div class="card"><div class="label">streams</div><div class="value" id="streams">–</div><div class="detail" id="stream-detail">–</div></div>
   <div class="card"><div class="label">keys</div><div class="value" id="keys">–</div></div>
   <div class="card"><div class="label">memory (process RSS)</div><div class="value" id="memory-rss">–</div><div class="detail" id="memory-detail">–</div></div>
 </div>
@@ -199,6 +208,9 @@ function show(s) {
   $("feed-cursors").textContent = String(s.feedCursors);
   $("feed-detail").textContent = "most behind " + bytes(s.feedCursorLagBytesMax) + " · " + s.feedConnections +
     " streams open · " + s.feedCursorsDropped + " dropped";
+  $("streams").textContent = String(s.streams);
+  $("stream-detail").textContent = s.streamPending + " pending · most lag " + s.streamLagMax + " · " +
+    s.streamBlockedReaders + " readers blocked (" + s.streamBlockingRequests + " over HTTP)";
   $("memory-rss").textContent = bytes(s.rssBytes);
   $("memory-detail").textContent = "JS heap " + bytes(s.heapUsedBytes) + " · keys and values " + bytes(s.memoryBytes) + " (estimate)";
   push(history.writes, writes); push(history.latency, s.recentCommits.p99Ms); push(history.batch, s.recentCommits.batchMean);

@@ -21,7 +21,13 @@ export {
   type WriteOptions,
 } from "./store.js";
 export { holdsCheckpoints } from "./store-directory.js";
-export type { FieldInput, RetentionOptions, TrimOptions } from "./stream-args.js";
+export {
+  type FieldInput,
+  type RetentionOptions,
+  STREAM_NAME_BYTES_MAX,
+  STREAM_READ_COUNT_MAX,
+  type TrimOptions,
+} from "./stream-args.js";
 export type { StreamChange } from "./stream-change.js";
 export type { PendingOptions } from "./stream-info.js";
 export type {
@@ -34,4 +40,5 @@ export type {
   StreamRead,
   StreamReadOptions,
 } from "./stream-types.js";
+export { BLOCKED_READERS_MAX } from "./stream-waiters.js";
 export type { Streams } from "./streams-api.js";

@@ -3,6 +3,7 @@
  * `<ms>-<seq>` and names as UTF-8 strings.
  */
 import { type ConsumerGroup, formatId, type Stream } from "../streams/index.js";
+import type { Key } from "./encoding.js";
 import { countArg, nameFromInternal, nameToInternal, rangeBound, STREAM_READ_COUNT_MAX } from "./stream-args.js";
 import type { StreamEntry } from "./streams-api.js";
 
@@ -46,7 +47,8 @@ export function pendingDetail(group: ConsumerGroup, options: PendingOptions, now
   }));
 }
 
-export function groupInfo(group: ConsumerGroup, stream: Stream) {
+/** `externalKey`: the dead-letter key as users name keys (the store's key encoding). */
+export function groupInfo(group: ConsumerGroup, stream: Stream, externalKey: (internal: string) => Key) {
   const info = group.info(stream);
   return {
     name: nameFromInternal(group.name),
@@ -56,7 +58,7 @@ export function groupInfo(group: ConsumerGroup, stream: Stream) {
     entriesRead: info.entriesRead ?? null,
     lag: info.lag ?? null,
     maxDeliveries: group.maxDeliveries ?? null,
-    deadLetterKey: group.deadLetterKey ?? null,
+    deadLetterKey: group.deadLetterKey === undefined ? null : externalKey(group.deadLetterKey),
   };
 }
 

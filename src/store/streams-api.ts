@@ -154,6 +154,11 @@ export class Streams {
     return this.readable(key)?.length ?? 0;
   }
 
+  /** Readers blocked now in `read` or `readGroup` (at most BLOCKED_READERS_MAX). */
+  get blockedReaders(): number {
+    return this.host.waiters.size;
+  }
+
   /** Keys holding a stream, in no particular order. */
   keys(): Key[] {
     return [...this.host.space.keys()].map((k) => this.host.externalKey(k));
@@ -414,7 +419,7 @@ export class Streams {
   groups(key: Key) {
     const stream = this.readable(key);
     if (stream === undefined) throw new LogbookError("LOGBOOK_NOT_FOUND", "no such key", { key: String(key) });
-    return [...stream.groups.values()].map((g) => groupInfo(g, stream));
+    return [...stream.groups.values()].map((g) => groupInfo(g, stream, this.host.externalKey));
   }
 
   /** XINFO CONSUMERS. */

@@ -7,6 +7,7 @@
 export { LogDestination } from "./log-destination.js";
 export { createMetrics, type Metrics } from "./metrics.js";
 export type { StatusFigures } from "./status-window.js";
+export { type StreamSummary, streamSummary } from "./stream-figures.js";
 export {
   type ObservedRequest,
   type RequestObserver,

@@ -9,6 +9,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom
 import type { CommitInfo } from "../../log/index.js";
 import type { Store } from "../../store/index.js";
 import type { Admission } from "../admission.js";
+import { type BlockedReadCounts, registerStreamMetrics } from "./stream-metrics.js";
 import { PlainHistogram, RequestMetrics } from "./typed-histograms.js";
 
 export interface Metrics {
@@ -51,6 +52,8 @@ export interface MetricsOptions {
   processMetrics?: boolean;
   /** The open change-feed streams and how many were refused. */
   feedConnections?: { readonly size: number; readonly rejected: number };
+  /** The blocking stream reads waiting over HTTP and how many were refused. */
+  blockedReads?: BlockedReadCounts;
 }
 
 export function createMetrics(store: Store, admission: Admission, options: MetricsOptions = {}): Metrics {
@@ -60,6 +63,7 @@ export function createMetrics(store: Store, admission: Admission, options: Metri
   const commitSeen = registerLogMetrics(registry, store);
   registerStoreMetrics(registry, store);
   registerFeedMetrics(registry, store, options.feedConnections);
+  registerStreamMetrics(registry, store, options.blockedReads);
   return { registry, ...http, commitSeen };
 }
 

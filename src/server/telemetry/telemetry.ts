@@ -48,6 +48,8 @@ export interface TelemetryOptions {
   admission: Admission;
   /** The open change-feed streams, counted in the metrics. */
   feedConnections: { readonly size: number; readonly rejected: number };
+  /** The blocking stream reads waiting over HTTP, counted in the metrics. */
+  blockedReads?: { readonly size: number; readonly rejected: number };
   logger: Logger;
   /** Prometheus metrics, served at /metrics. */
   metrics: boolean;
@@ -84,7 +86,10 @@ export class Telemetry implements RequestObserver {
     private readonly stopSdk: (() => Promise<void>) | undefined,
   ) {
     this.metrics = options.metrics
-      ? createMetrics(options.store, options.admission, { feedConnections: options.feedConnections })
+      ? createMetrics(options.store, options.admission, {
+          feedConnections: options.feedConnections,
+          ...(options.blockedReads === undefined ? {} : { blockedReads: options.blockedReads }),
+        })
       : undefined;
     this.logger = options.logger;
     this.accessLog = options.accessLog;
