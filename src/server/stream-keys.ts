@@ -32,13 +32,3 @@ export function streamOf(request: FastifyRequest, rules: KeyRules): NamedStream 
 export function entryJson(entry: StreamEntry): { id: string; fields: [string, string][] | null } {
   return { id: entry.id, fields: entry.fields };
 }
-
-/**
- * A store key as the tenant names it. Group info gives keys in the store's internal form (a
- * binary string: UTF-8 bytes as Latin-1 characters), which for ASCII is the key itself.
- */
-export function tenantKeyOf(internal: string, prefix: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range is what this tests for
-  const key = /^[\x00-\x7f]*$/.test(internal) ? internal : Buffer.from(internal, "latin1").toString("utf8");
-  return key.startsWith(prefix) ? key.slice(prefix.length) : key;
-}
