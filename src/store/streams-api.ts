@@ -266,7 +266,7 @@ export class Streams {
               count,
               noAck: options.noAck === true,
               nowMs: this.host.clock.wallMs(),
-              bodies: r.from === undefined ? [] : await this.deadLetterBodies(r.internal, groupName, r.from, count),
+              bodies: r.from === undefined ? [] : await this.deadLetterBodies(r.internal, groupName, r.from, count, consumerName),
             } as StreamCommand,
           })),
         );
@@ -484,11 +484,21 @@ export class Streams {
     };
   }
 
-  /** Bodies (id, body, …) of the group's pending entries from `from` that reached maxDeliveries. */
-  private async deadLetterBodies(key: string, group: string, from: StreamId, count: number): Promise<string[]> {
+  /**
+   * Bodies (id, body, …) of the pending entries from `from` that reached maxDeliveries: the first
+   * `count` of the group's (what an autoclaim scans), or of `consumer`'s (what a history read
+   * visits), so that every entry the command will look at carries its body.
+   */
+  private async deadLetterBodies(
+    key: string,
+    group: string,
+    from: StreamId,
+    count: number,
+    consumer?: string,
+  ): Promise<string[]> {
     const g = this.host.space.get(key)?.groups.get(group);
     if (g?.maxDeliveries === undefined || g.deadLetterKey === undefined) return [];
-    const due = g.pendingRange({ start: from, end: MAX_ID, count }, this.host.clock.wallMs());
+    const due = g.pendingRange({ start: from, end: MAX_ID, count, consumer }, this.host.clock.wallMs());
     return this.deadLetterBodiesOf(
       key,
       group,
