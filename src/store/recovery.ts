@@ -104,10 +104,7 @@ export async function recoverStore(
   const loaded = await loadNewestUsable(fs, directory, manifest, log, report);
   refuseDamageAfter(loaded?.checkpoint.lsn ?? 0, log, report);
   const state = loaded?.checkpoint.state ?? SortedState.empty();
-  // Past an older checkpoint than the newest, stream data stays: the newest names it, and a later open may load it.
-  const newestLsn = manifest.checkpoints[0]?.lsn;
-  const keepPast = newestLsn !== undefined && loaded?.checkpoint.lsn !== newestLsn;
-  const streams = await StreamSpace.open(fs, join(directory, STREAMS_DIRECTORY), loaded?.streams, { ...options, keepPast });
+  const streams = await StreamSpace.open(fs, join(directory, STREAMS_DIRECTORY), loaded?.streams, options);
   const appliedLsn = await replay(log, loaded?.checkpoint.lsn ?? 0, state, streams, report).catch(async (error: unknown) => {
     await streams.close();
     throw error;

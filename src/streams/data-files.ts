@@ -156,14 +156,6 @@ export class DataFiles {
     await this.sync(0);
   }
 
-  /** The position after every byte of the files, at least `end` (a new file may begin there). */
-  async endOfData(end: number): Promise<number> {
-    const last = this.starts[this.starts.length - 1];
-    if (last === undefined || last + (await this.sizeBytes(last)) <= end) return end;
-    // At least one past the last file's start, so that a file may begin there even when it is empty.
-    return Math.max(end, last + Math.max(1, await this.sizeBytes(last)));
-  }
-
   /** Read-only: leaves the files at and past `end` alone but out of sight (their bytes are past the checkpoint). */
   forgetFrom(end: number): void {
     while (this.starts.length > 0 && (this.starts[this.starts.length - 1] as number) >= end) {

@@ -28,12 +28,6 @@ const STREAM_NUMBER_MAX = 0xffffffff;
 export interface EntryStorageOptions {
   readOnly: boolean;
   segmentBytes?: number;
-  /**
-   * Keep the data past the checkpoint's end and append after all of it: the checkpoint opened is
-   * not the newest one the manifest names (that one failed to load), whose data must survive for
-   * a later open to load it.
-   */
-  keepPast?: boolean;
 }
 
 export class EntryStorage implements EntrySink {
@@ -48,12 +42,10 @@ export class EntryStorage implements EntrySink {
     end: number,
     private readonly readOnly: boolean,
     private readonly segmentBytes: number,
-    /** Where appends go: `end`, or past data kept beyond it (in a new file). */
-    appendAt: number,
   ) {
-    this.buffer = new WriteBehind(appendAt, readOnly ? undefined : (position, bytes) => files.write(position, bytes));
+    this.buffer = new WriteBehind(end, readOnly ? undefined : (position, bytes) => files.write(position, bytes));
     const last = files.starts[files.starts.length - 1];
-    if (last !== undefined && appendAt === end) {
+    if (last !== undefined) {
       this.fileStart = last;
       this.fileBytes = end - last;
     }
@@ -80,13 +72,11 @@ export class EntryStorage implements EntrySink {
     const end = saved?.endPosition ?? 0;
     try {
       const files = await DataFiles.open(fs, directory, options.readOnly);
-      let appendAt = end;
       if (options.readOnly) files.forgetFrom(end);
-      else if (options.keepPast === true) appendAt = await files.endOfData(end);
       else await files.truncateFrom(end);
       await checkDataEnd(files, end);
       const indexes = saved === undefined ? new Map<number, StreamIndex>() : await rebuildIndexes(files, saved);
-      const storage = new EntryStorage(files, end, options.readOnly, segmentBytes, appendAt);
+      const storage = new EntryStorage(files, end, options.readOnly, segmentBytes);
       for (const [number, index] of indexes) storage.streams.set(number, new StoredStreamEntries(number, index, storage));
       return storage;
     } catch (error) {

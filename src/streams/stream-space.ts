@@ -42,8 +42,6 @@ export interface SavedStreams {
 
 export interface StreamSpaceOptions {
   readOnly: boolean;
-  /** Keep stream data past the checkpoint (entry-storage.ts): a newer checkpoint failed to load. */
-  keepPast?: boolean;
   producerWindow?: number;
 }
 
@@ -74,10 +72,7 @@ export class StreamSpace {
     options: StreamSpaceOptions,
   ): Promise<StreamSpace> {
     const entries = saved === undefined ? undefined : checkSavedEntries(saved.entries);
-    const storage = await EntryStorage.open(fs, directory, entries, {
-      readOnly: options.readOnly,
-      keepPast: options.keepPast,
-    });
+    const storage = await EntryStorage.open(fs, directory, entries, { readOnly: options.readOnly });
     const space = new StreamSpace(storage, options.producerWindow ?? DEFAULT_PRODUCER_WINDOW);
     if (saved !== undefined) space.restore(saved);
     return space;
