@@ -49,6 +49,9 @@ export interface SimCounts {
   operations: number;
   acknowledged: number;
   rejected: number;
+  /** Stream operations acknowledged, and stream facts checked after recoveries (stream-workload.ts). */
+  streamOps: number;
+  streamChecks: number;
   recordsChecked: number;
   tornTails: number;
   sectorsLost: number;
@@ -69,6 +72,8 @@ export function emptyCounts(runs = 1): SimCounts {
     operations: 0,
     acknowledged: 0,
     rejected: 0,
+    streamOps: 0,
+    streamChecks: 0,
     recordsChecked: 0,
     tornTails: 0,
     sectorsLost: 0,
@@ -96,6 +101,7 @@ export function formatCounts(counts: SimCounts): string {
   return (
     `${counts.runs} runs, ${counts.crashes} power cuts and ${counts.closes} closes, ${counts.operations} disk operations; ` +
     `${counts.acknowledged} acknowledged writes, ${counts.recordsChecked} records checked after recovery, ` +
+    `${counts.streamOps} acknowledged stream operations, ${counts.streamChecks} stream facts checked, ` +
     `${counts.tornTails} torn tails cut, ${counts.sectorsLost} dirty sectors lost and ${counts.sectorsKept} kept, ` +
     `${counts.namesLost} unsynced names lost, ${counts.checkpoints} checkpoints; ` +
     `${total} faults injected (${faults}); ${counts.refusedAsCorrupt} opens refused as corrupt after latent damage`

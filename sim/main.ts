@@ -22,6 +22,7 @@ const { values } = parseArgs({
     sync: { type: "string", default: "always" },
     break: { type: "string" },
     trace: { type: "boolean", default: false },
+    streams: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
 });
@@ -30,7 +31,7 @@ if (values.help) {
   process.stdout.write(
     "usage: npm run sim -- [--seed N] [--steps M] [--cycles C] [--target log|store|both]\n" +
       "                      [--no-faults] [--no-latent] [--no-faulty-opens] [--sync always|interval|none]\n" +
-      "                      [--break VARIANT] [--trace]\n" +
+      "                      [--break VARIANT] [--streams] [--trace]\n" +
       `variants: ${BREAKAGES.join(", ")}\n`,
   );
   process.exit(0);
@@ -71,6 +72,7 @@ for (const target of targets) {
     faultyOpens: !values["no-faulty-opens"],
     sync: values.sync as SyncMode,
     ...(values.break === undefined ? {} : { breakage: values.break as Breakage }),
+    ...(values.streams ? { streams: true } : {}),
     ...(values.trace ? { trace: (event: string) => process.stdout.write(`  ${event}\n`) } : {}),
   };
   try {

@@ -1,19 +1,22 @@
 /**
  * One seeded run of the store on the simulated disk: cycles of open → check → puts, deletes,
- * batches and checkpoints under faults → a power cut (or a plain close) at a seed-chosen I/O
- * call. Writes are sequenced synchronously in call order, so the i-th write of a cycle has LSN
- * (recovered LSN + 1 + i). After every recovery (issue "Crash simulation"):
+ * batches, stream operations and checkpoints under faults → a power cut (or a plain close) at a
+ * seed-chosen I/O call. Writes are sequenced synchronously in call order, so a key-value write's
+ * LSN is the log's last LSN right after the call (stream operations take LSNs between them).
+ * After every recovery:
  * 1. the recovered LSN covers every acknowledged write;
  * 2. the state is exactly the fold of the writes up to that LSN: no hole, no half batch, no
  *    write that was never issued;
  * 3. after latent damage, an open either passes 1 and 2 or refuses with a typed error;
- * 4. nothing is acknowledged after the store's log failed, and every error is typed.
+ * 4. nothing is acknowledged after the store's log failed, and every error is typed;
+ * 5. acknowledged stream operations (adds, group reads, acks, trims) survive (stream-workload.ts).
  */
 import { isLogbookError, Store, type StoreOptions, type SyncMode } from "../src/index.js";
 import { type CrashMode, DISK_FAULTS, SimulatedDisk, seededRandom } from "../src/testing/index.js";
 import { type Breakage, breakFileSystem, breakStoreOptions } from "./breakage.js";
 import { check, Deferred, emptyCounts, type SimCounts, SimulationFailure, typed } from "./checks.js";
 import { endCycle, injectLatent, tally, turn } from "./cycle.js";
+import { StreamWorkload } from "./stream-workload.js";
 
 const DIR = "/data/store";
 
@@ -24,6 +27,11 @@ export interface StoreSimulationOptions {
   latent: boolean;
   /** After each cut, also open under a storm of faults: a typed error, or the truth. */
   faultyOpens?: boolean;
+  /**
+   * Interleave stream operations (default: only in runs without failing calls and opens under
+   * faults: those break stream recovery, still to be fixed).
+   */
+  streams?: boolean;
   breakage?: Breakage;
   crashMode?: CrashMode;
   /** The log's sync mode (default `always`); under `interval` and `none` check 1 covers what was durable. */
@@ -99,6 +107,8 @@ export async function simulateStore(seed: number, options: StoreSimulationOption
   const ops = new Map<number, Op>();
   let highestAcked = 0;
   const deferred = new Deferred();
+  const streams = new StreamWorkload(seed, random, counts, deferred);
+  const streamsOn = options.streams ?? (!options.faults && options.faultyOpens !== true);
   for (let cycle = 0; cycle <= options.cycles; cycle++) {
     const where = `cycle ${cycle}`;
     disk.injectFaults(0);
@@ -117,22 +127,35 @@ export async function simulateStore(seed: number, options: StoreSimulationOption
     // What survived is the new base; sequenced writes beyond it were lost and their LSNs come again.
     state = expected;
     ops.clear();
+    if (!(await streams.verify(db, where, disk.latentDamage.length > 0))) {
+      counts.refusedAsCorrupt++;
+      await db.close();
+      break;
+    }
     if (cycle === options.cycles) {
       await db.close();
       break;
     }
+    await streams.start(db, where);
     if (options.faults) disk.injectFaults(0.002 + random() * 0.02, DISK_FAULTS);
     if (options.latent && (!options.faults || random() < 0.25)) injectLatent(disk, random);
     const cut = random() < 0.85;
     if (cut) disk.crashAfter(1 + Math.floor(random() * 150));
-    let next = db.stats().appliedLsn + 1;
     for (let step = 0; step < options.steps; step++) {
+      // Writes are sequenced when called: the log's last LSN right after one is its LSN.
+      const next = db.logStats.lastLsn + 1;
       const key = `k${Math.floor(random() * 6)}`;
       // Values of a few hundred bytes, so that segments fill, rotate and get freed by checkpoints.
       // Under sync `interval`/`none`, sized by LSN alone: a later generation's writes then land at
       // the offsets of an earlier one's, where frames a power cut kept past the end would be read.
       const drawn = Math.floor(random() * 400);
       const value = `${seed}:${cycle}:${step}:`.padEnd(100 + (sync === "always" ? drawn : (next * 37) % 400), "v");
+      if (streamsOn && random() < 0.3) {
+        streams.issue(db, where, `${cycle}.${step}`, sync === "always" ? drawn % 300 : (next * 37) % 300);
+        const turns = Math.floor(random() * 3);
+        for (let t = 0; t < turns; t++) await turn();
+        continue;
+      }
       const kind = random();
       const op: Op =
         kind < 0.6
@@ -154,10 +177,7 @@ export async function simulateStore(seed: number, options: StoreSimulationOption
       }
       const lsn = next;
       // A write refused before it was sequenced takes no LSN; the store fails stop after that.
-      if (db.failure === undefined && !db.isClosed) {
-        ops.set(lsn, op);
-        next++;
-      }
+      if (db.logStats.lastLsn === lsn) ops.set(lsn, op);
       promise.then(
         (version) =>
           deferred.run(() => {
@@ -196,6 +216,7 @@ export async function simulateStore(seed: number, options: StoreSimulationOption
     // What the log had made durable by the cut (or the close) must survive it.
     highestAcked = Math.max(highestAcked, Math.min(highestWritten, db.logStats.durableLsn));
     highestWritten = 0;
+    streams.settle(sync, db.logStats.durableLsn);
     deferred.throwAny();
   }
   return tally(disk, counts);

@@ -90,14 +90,15 @@ export function rangeBound(text: string, side: "start" | "end"): StreamId | unde
 /** A read or claim count: a positive integer, clamped to `max`. */
 export function countArg(count: number | undefined, fallback: number, max: number): number {
   if (count === undefined) return fallback;
+  if (typeof count !== "number") throw new TypeError("count must be a number");
   if (!Number.isSafeInteger(count) || count < 0) throw invalid("count must be a non-negative integer");
   return count === 0 ? fallback : Math.min(count, max);
 }
 
 export function msArg(value: number | undefined, what: string): number | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0)
-    throw invalid(`${what} must be a non-negative integer`);
+  if (typeof value !== "number") throw new TypeError(`${what} must be a number`);
+  if (!Number.isSafeInteger(value) || value < 0) throw invalid(`${what} must be a non-negative integer`);
   return value;
 }
 

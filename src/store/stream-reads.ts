@@ -53,17 +53,22 @@ export async function deliveryEntries(host: StreamHost, key: string, delivery: D
   };
 }
 
-/** Bodies (id, body, …) of the group's pending entries from `from` that reached maxDeliveries. */
+/**
+ * Bodies (id, body, …) of the pending entries from `from` that reached maxDeliveries: the first
+ * `count` of the group's (what an autoclaim scans), or of `consumer`'s (what a history read
+ * visits), so that every entry the command will look at carries its body.
+ */
 export async function deadLetterBodies(
   host: StreamHost,
   key: string,
   group: string,
   from: StreamId,
   count: number,
+  consumer?: string,
 ): Promise<string[]> {
   const g = host.space.get(key)?.groups.get(group);
   if (g?.maxDeliveries === undefined || g.deadLetterKey === undefined) return [];
-  const due = g.pendingRange({ start: from, end: MAX_ID, count }, host.clock.wallMs());
+  const due = g.pendingRange({ start: from, end: MAX_ID, count, consumer }, host.clock.wallMs());
   return deadLetterBodiesOf(
     host,
     key,

@@ -274,7 +274,8 @@ export class Streams {
               count,
               noAck: options.noAck === true,
               nowMs: this.host.clock.wallMs(),
-              bodies: r.from === undefined ? [] : await deadLetterBodies(this.host, r.internal, groupName, r.from, count),
+              bodies:
+                r.from === undefined ? [] : await deadLetterBodies(this.host, r.internal, groupName, r.from, count, consumerName),
             } as StreamCommand,
           })),
         );

@@ -37,21 +37,28 @@ class Writer {
     return at;
   }
 
+  // Each write takes its offset from room() first: room() may replace the buffer, and
+  // `this.buffer.write(…, this.room(n))` would write into the old one (JS reads the object before the arguments).
   u8(value: number): void {
-    this.buffer[this.room(1)] = value;
+    const at = this.room(1);
+    this.buffer[at] = value;
   }
 
   num(value: number): void {
-    this.buffer.writeDoubleLE(value, this.room(8));
+    const at = this.room(8);
+    this.buffer.writeDoubleLE(value, at);
   }
 
   str(value: string): void {
-    this.buffer.writeUInt32LE(value.length, this.room(4));
-    this.buffer.write(value, this.room(value.length), "latin1");
+    const lengthAt = this.room(4);
+    this.buffer.writeUInt32LE(value.length, lengthAt);
+    const at = this.room(value.length);
+    this.buffer.write(value, at, "latin1");
   }
 
   id(value: StreamId): void {
-    this.buffer.write(value, this.room(ID_BYTES), "latin1");
+    const at = this.room(ID_BYTES);
+    this.buffer.write(value, at, "latin1");
   }
 
   bytes(): Buffer {

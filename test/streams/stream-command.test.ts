@@ -107,3 +107,11 @@ test("a truncated or padded command is LOGBOOK_CORRUPTION, never a wrong command
     { numRuns: 300 },
   );
 });
+
+test("a command larger than the encoder's first buffer round-trips (fields written after it grows)", () => {
+  const fields = Array.from({ length: 40 }, (_, i) => `${"f".repeat(i)}\u00ff${i}`);
+  const command: StreamCommand = { kind: "add", id: { kind: "auto" }, fields, noMkStream: false, nowMs: 1 };
+  const bytes = encodeStreamCommand(command);
+  assert.ok(bytes.length > 1024);
+  assert.deepEqual(decodeStreamCommand(Buffer.from(bytes), 0, bytes.length, 1), command);
+});
