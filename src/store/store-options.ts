@@ -22,6 +22,8 @@ export interface StoreOptions
   readOnly?: boolean;
   /** Producer IDs each stream remembers for idempotent adds (`add` with `producerId`); the oldest is forgotten first. */
   streamProducerWindow?: number;
+  /** How often streams with retention by age are trimmed when no add comes, ms (0: only on adds). */
+  streamRetentionSweepMs?: number;
   /**
    * Opens the log the store keeps its writes in (in `<directory>/log`). Default: the local log
    * with the log options above. The log options then apply only if this opener uses them.
@@ -52,6 +54,7 @@ export function checkStoreOptions(options: StoreOptions): void {
     "valueBytesMax",
     "checkpointEveryBytes",
     "streamProducerWindow",
+    "streamRetentionSweepMs",
     "feedCursorLagBytesMax",
   ] as const) {
     const value = options[name];

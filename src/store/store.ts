@@ -48,6 +48,7 @@ import {
   type StoreOptions,
 } from "./store-options.js";
 import { createStreamHost, type PendingStreamCommand } from "./stream-commands.js";
+import { DEFAULT_RETENTION_SWEEP_MS } from "./stream-retention.js";
 import { StreamWaiters } from "./stream-waiters.js";
 import { type StreamBatchOperation, Streams } from "./streams-api.js";
 
@@ -209,6 +210,7 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
         queueWrite: (key, value, lsn) => this.queueWrite(key, value, lsn),
       }),
     );
+    if (!log.isReadOnly) this.streams.retention.start(options.streamRetentionSweepMs ?? DEFAULT_RETENTION_SWEEP_MS);
     for (const [key, stored] of this.state.entries(undefined, false)) this.keyValueBytes += key.length + storedValueBytes(stored);
     const { recordsReplayed, bytesReplayed } = recovered.report;
     this.feedCursors = new FeedCursors(
@@ -517,6 +519,7 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
 
   close(): Promise<void> {
     this.closing ??= (async () => {
+      this.streams.retention.stop();
       this.feed.close();
       await this.feedCursors.settle();
       await this.checkpointer.stop();

@@ -51,6 +51,7 @@ import {
   entriesOf,
   hasNew,
 } from "./stream-reads.js";
+import { RetentionSweeper } from "./stream-retention.js";
 import type {
   AddOptions,
   ClaimOptions,
@@ -74,7 +75,12 @@ export type {
 } from "./stream-types.js";
 
 export class Streams {
-  constructor(private readonly host: StreamHost) {}
+  /** Logs trims for retention by age when no add comes (stream-retention.ts). */
+  readonly retention: RetentionSweeper;
+
+  constructor(private readonly host: StreamHost) {
+    this.retention = new RetentionSweeper(host);
+  }
 
   /** Adds an entry; resolves its ID (or, with `noMkStream` and no stream, null). */
   add(key: Key, fields: FieldInput, options: AddOptions = {}): Promise<string | null> {

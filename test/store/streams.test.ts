@@ -297,3 +297,45 @@ test("a batch mixes key-value writes and stream operations in one record, and re
     assert.equal((await store.get("plain"))?.value, 1);
   });
 });
+
+test("retention by age trims a stream nobody adds to, as a logged trim that replay repeats", async () => {
+  let now = 1_000_000;
+  const clock = { monotonicMs: () => performance.now(), wallMs: () => now };
+  await withStore(
+    async (store) => {
+      await store.streams.setRetention("s", { maxAgeMs: 60_000 });
+      await store.streams.add("s", { a: "old" });
+      now += 30_000;
+      await store.streams.add("s", { a: "newer" });
+      now += 45_000;
+      assert.equal(await store.streams.retention.sweep(), 1);
+      assert.deepEqual(
+        (await store.streams.range("s")).map((e) => e.fields),
+        [[["a", "newer"]]],
+      );
+      assert.equal(await store.streams.retention.sweep(), 0, "nothing older is left");
+    },
+    { clock, streamRetentionSweepMs: 0 },
+  );
+  await withStore(async (store) => assert.equal(store.streams.length("s"), 1), { clock, streamRetentionSweepMs: 0 });
+});
+
+test("thousands of blocked readers wait without polling; a commit wakes only those on its key", async () => {
+  await withStore(async (store) => {
+    const readers = 5000;
+    const waiting = Array.from({ length: readers }, (_, i) => store.streams.read({ [`k${i % 50}`]: "$" }, { blockMs: 20_000 }));
+    await new Promise((r) => setTimeout(r, 50));
+    await store.streams.add("k7", { a: "1" });
+    const woken = await Promise.all(waiting.filter((_, i) => i % 50 === 7));
+    assert.equal(woken.length, readers / 50);
+    for (const read of woken) assert.equal(read?.[0]?.entries.length, 1);
+    const others = waiting.filter((_, i) => i % 50 !== 7);
+    const settled = await Promise.race([
+      Promise.any(others).then(() => "woken"),
+      new Promise((r) => setTimeout(() => r("waiting"), 100)),
+    ]);
+    assert.equal(settled, "waiting", "readers of other keys still wait");
+    for (let k = 0; k < 50; k++) if (k !== 7) await store.streams.add(`k${k}`, { a: "1" });
+    assert.equal((await Promise.all(others)).filter((r) => r?.[0]?.entries.length === 1).length, others.length);
+  });
+});
