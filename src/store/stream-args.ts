@@ -21,8 +21,12 @@ function invalid(message: string): LogbookError {
   return new LogbookError("LOGBOOK_INVALID_ARGUMENT", message);
 }
 
+/** ASCII text is its own binary string (one char per byte): most field names and values are. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the whole ASCII range is what this tests for
+const ASCII = /^[\x00-\x7f]*$/;
+
 function binary(value: string | Uint8Array, what: string): string {
-  if (typeof value === "string") return Buffer.from(value, "utf8").toString("latin1");
+  if (typeof value === "string") return ASCII.test(value) ? value : Buffer.from(value, "utf8").toString("latin1");
   if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("latin1");
   throw new TypeError(`${what} must be a string or a Uint8Array`);
 }
@@ -50,12 +54,13 @@ export function fieldsToInternal(input: FieldInput, bytesMax: number): string[] 
 export function fieldsFromInternal(fields: readonly string[]): [string, string][] {
   const pairs: [string, string][] = [];
   for (let i = 0; i + 1 < fields.length; i += 2) {
-    pairs.push([
-      Buffer.from(fields[i] as string, "latin1").toString("utf8"),
-      Buffer.from(fields[i + 1] as string, "latin1").toString("utf8"),
-    ]);
+    pairs.push([utf8Of(fields[i] as string), utf8Of(fields[i + 1] as string)]);
   }
   return pairs;
+}
+
+function utf8Of(internal: string): string {
+  return ASCII.test(internal) ? internal : Buffer.from(internal, "latin1").toString("utf8");
 }
 
 /** A group, consumer or producer name: a non-empty string of at most STREAM_NAME_BYTES_MAX bytes, as a binary string. */

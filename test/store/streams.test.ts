@@ -339,3 +339,19 @@ test("thousands of blocked readers wait without polling; a commit wakes only tho
     assert.equal((await Promise.all(others)).filter((r) => r?.[0]?.entries.length === 1).length, others.length);
   });
 });
+
+test("fields keep their UTF-8 text and their bytes, ASCII or not", async () => {
+  await withStore(async (store) => {
+    const fields: [string, string][] = [
+      ["plain", "ascii"],
+      ["héllo", "wörld ✓ 🚢"],
+      ["", ""],
+    ];
+    const id = (await store.streams.add("s", fields)) as string;
+    await store.streams.add("s", [["raw", new Uint8Array([0x68, 0xc3, 0xa9])]]);
+    const [first, second] = await store.streams.range("s");
+    assert.equal(first?.id, id);
+    assert.deepEqual(first?.fields, fields);
+    assert.deepEqual(second?.fields, [["raw", "hé"]]);
+  });
+});
