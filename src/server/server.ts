@@ -240,12 +240,18 @@ async function openStore(config: ServerConfig, fileSystem: FileSystem | undefine
   });
 }
 
-/** The store's checkpoints and failures, as log lines. */
+/** The store's checkpoints, failures and dropped feed cursors, as log lines. */
 function logStoreEvents(store: Store, logger: Logger): void {
   store.on("checkpoint", (info) => logger.info({ checkpoint: info }, "checkpoint written"));
   store.on("checkpointFailed", (error) => logger.error({ err: error }, "checkpoint failed; the log still holds every write"));
   store.on("failure", (error) =>
     logger.error({ err: error, code: error.code }, "the log failed: writes are refused until a restart; reads go on"),
+  );
+  store.on("cursorDropped", (event) =>
+    logger.warn(
+      { cursor: event.name, lsn: event.lsn, lagBytes: event.lagBytes, code: event.error.code },
+      "a feed cursor fell too far behind and was dropped; its consumer must resync from a snapshot",
+    ),
   );
 }
 
