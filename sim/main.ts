@@ -22,7 +22,9 @@ const { values } = parseArgs({
     sync: { type: "string", default: "always" },
     break: { type: "string" },
     trace: { type: "boolean", default: false },
+    // Stream operations are on by default; --streams is kept so that older reproductions still run.
     streams: { type: "boolean", default: false },
+    "no-streams": { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
 });
@@ -31,7 +33,7 @@ if (values.help) {
   process.stdout.write(
     "usage: npm run sim -- [--seed N] [--steps M] [--cycles C] [--target log|store|both]\n" +
       "                      [--no-faults] [--no-latent] [--no-faulty-opens] [--sync always|interval|none]\n" +
-      "                      [--break VARIANT] [--streams] [--trace]\n" +
+      "                      [--break VARIANT] [--no-streams] [--trace]\n" +
       `variants: ${BREAKAGES.join(", ")}\n`,
   );
   process.exit(0);
@@ -72,7 +74,7 @@ for (const target of targets) {
     faultyOpens: !values["no-faulty-opens"],
     sync: values.sync as SyncMode,
     ...(values.break === undefined ? {} : { breakage: values.break as Breakage }),
-    ...(values.streams ? { streams: true } : {}),
+    ...(values["no-streams"] ? { streams: false } : {}),
     ...(values.trace ? { trace: (event: string) => process.stdout.write(`  ${event}\n`) } : {}),
   };
   try {

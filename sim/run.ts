@@ -16,7 +16,7 @@ export interface RunSpec {
   faults: boolean;
   latent: boolean;
   faultyOpens?: boolean;
-  /** Store only: force stream operations on or off (default: on without failing calls or opens under faults). */
+  /** Store only: stream operations interleaved with the key-value writes (default: on). */
   streams?: boolean;
   /** The log's sync mode (default `always`); under `interval` and `none` only what was durable must survive a cut. */
   sync?: SyncMode;
@@ -63,7 +63,7 @@ export function reproduction(spec: RunSpec): string {
     spec.faultyOpens === true ? "" : "--no-faulty-opens",
     spec.sync === undefined || spec.sync === "always" ? "" : `--sync ${spec.sync}`,
     spec.breakage === undefined ? "" : `--break ${spec.breakage}`,
-    spec.streams === true ? "--streams" : "",
+    spec.streams === false ? "--no-streams" : "",
   ];
   return `npm run sim -- ${flags.filter(Boolean).join(" ")}`;
 }

@@ -27,10 +27,7 @@ export interface StoreSimulationOptions {
   latent: boolean;
   /** After each cut, also open under a storm of faults: a typed error, or the truth. */
   faultyOpens?: boolean;
-  /**
-   * Interleave stream operations (default: only in runs without failing calls and opens under
-   * faults: those break stream recovery, still to be fixed).
-   */
+  /** Interleave stream operations (default: on). */
   streams?: boolean;
   breakage?: Breakage;
   crashMode?: CrashMode;
@@ -108,7 +105,7 @@ export async function simulateStore(seed: number, options: StoreSimulationOption
   let highestAcked = 0;
   const deferred = new Deferred();
   const streams = new StreamWorkload(seed, random, counts, deferred);
-  const streamsOn = options.streams ?? (!options.faults && options.faultyOpens !== true);
+  const streamsOn = options.streams ?? true;
   for (let cycle = 0; cycle <= options.cycles; cycle++) {
     const where = `cycle ${cycle}`;
     disk.injectFaults(0);

@@ -3,6 +3,8 @@
  * previous one when loading the newest fails in any way and the log still holds what the
  * previous one needs), then replay every committed log record after it. Nothing is removed
  * until recovery has succeeded: a refused open leaves every file for whoever repairs the store.
+ * A fallback past a checkpoint with streams rewrites the manifest without it first, since
+ * opening the streams at the older one cuts the data the newer one needs.
  *
  * The log is opened with `requiredFromLsn` just after the newest checkpoint, so damage among
  * records that checkpoint holds is passed over and reported rather than fatal. That holds only
@@ -17,7 +19,7 @@ import { decodeStreamCommand, type SavedStreams, StreamSpace } from "../streams/
 import { type CheckpointInfo, parseCheckpointName } from "./checkpoint.js";
 import { type LoadedCheckpoint, readCheckpoint } from "./checkpoint-reader.js";
 import { KeyTable } from "./key-table.js";
-import { emptyManifest, MANIFEST_NAME, type Manifest, readManifest } from "./manifest.js";
+import { emptyManifest, MANIFEST_NAME, type Manifest, readManifest, writeManifest } from "./manifest.js";
 import { visitOperationsIn } from "./operation.js";
 import { SortedState, type Stored, storedFromBytes } from "./state.js";
 import { parseStreamsFileName, readStreamsFile } from "./streams-file.js";
@@ -47,7 +49,7 @@ export interface StoreRecoveryReport {
 export interface RecoveredStore {
   state: SortedState;
   appliedLsn: number;
-  /** The manifest as it is on disk (empty when there is none). */
+  /** The manifest as it is on disk (empty when there is none), once recovery rewrote it after a fallback. */
   manifest: Manifest;
   /** The checkpoint the state was loaded from; undefined when it was rebuilt from the log alone. */
   loaded: CheckpointInfo | undefined;
@@ -104,6 +106,7 @@ export async function recoverStore(
   const loaded = await loadNewestUsable(fs, directory, manifest, log, report);
   refuseDamageAfter(loaded?.checkpoint.lsn ?? 0, log, report);
   const state = loaded?.checkpoint.state ?? SortedState.empty();
+  const installed = options.readOnly ? manifest : await forgetSkippedWithStreams(fs, directory, manifest, loaded?.info);
   const streams = await StreamSpace.open(fs, join(directory, STREAMS_DIRECTORY), loaded?.streams, options);
   const appliedLsn = await replay(log, loaded?.checkpoint.lsn ?? 0, state, streams, report).catch(async (error: unknown) => {
     await streams.close();
@@ -114,12 +117,12 @@ export async function recoverStore(
   report.checkpointLsn = loaded?.checkpoint.lsn ?? 0;
   report.keys = state.size;
   // The open has succeeded: only now may what no recovery needs be removed.
-  if (!log.isReadOnly) await removeLeftovers(fs, directory, manifest);
+  if (!log.isReadOnly) await removeLeftovers(fs, directory, installed);
   report.durationMs = performance.now() - startedMs;
   return {
     state,
     appliedLsn: Math.max(appliedLsn, log.committedLsn),
-    manifest,
+    manifest: installed,
     loaded: loaded?.info,
     loadedStreams: loaded?.streams,
     streams,
@@ -175,6 +178,29 @@ async function loadNewestUsable(
       : unreadable;
   }
   throw new LogbookError("LOGBOOK_CORRUPTION", `${message}${skipped === "" ? "" : ` (${skipped})`}`, { file: directory });
+}
+
+/**
+ * The manifest to go on with once `loaded` (undefined: none, the log is replayed from LSN 1)
+ * is the checkpoint recovery loads. Opening the streams at it cuts the stream data past its end,
+ * and a newer checkpoint skipped on the way that has streams needs that data: it could never
+ * load again, yet a later open would try it first (its failure may have been a read error that
+ * does not recur) and fail. So before the cut the manifest is rewritten, durably, without the
+ * skipped checkpoints. Nothing is lost: the log holds every record after the one loaded, which
+ * is why it could be loaded. Their files stay until the open has succeeded (removeLeftovers).
+ */
+async function forgetSkippedWithStreams(
+  fs: FileSystem,
+  directory: string,
+  manifest: Manifest,
+  loaded: CheckpointInfo | undefined,
+): Promise<Manifest> {
+  const at = loaded === undefined ? manifest.checkpoints.length : manifest.checkpoints.findIndex((c) => c.file === loaded.file);
+  if (!manifest.checkpoints.slice(0, at).some((skipped) => skipped.streams !== undefined)) return manifest;
+  const rewritten: Manifest = { ...manifest, checkpoints: manifest.checkpoints.slice(at) };
+  // A crash before the rename leaves the old manifest, and the stream data not yet cut.
+  await writeManifest(fs, directory, rewritten);
+  return rewritten;
 }
 
 /**

@@ -32,6 +32,12 @@ export class DataFiles {
   private namesChanged = false;
   /** The directory exists (it is made, durably, before the first file is created in it). */
   private directoryMade = false;
+  /**
+   * The error of a failed fdatasync or directory fsync. The kernel may have dropped the pages
+   * or names that sync was to make durable and marked them clean, so no later sync can claim
+   * them: every sync fails with this from then on, and the next open decides what survived.
+   */
+  private syncFailure: unknown;
 
   private constructor(
     private readonly fs: FileSystem,
@@ -93,32 +99,58 @@ export class DataFiles {
   async write(position: number, bytes: Uint8Array): Promise<void> {
     const start = this.fileOf(position);
     assert(start !== undefined, "a write lands in a begun file");
-    if (!this.created.has(start)) {
-      if (!this.directoryMade) await this.makeDirectory();
-      // A new name: durable only once persist syncs the directory, which it does before a checkpoint names the bytes.
-      const handle = this.fs.open(this.path(start), "create");
-      this.handles.set(start, { handle, users: 0, closing: false });
-      await handle;
-      this.created.add(start);
-      this.namesChanged = true;
+    try {
+      if (!this.created.has(start)) await this.create(start);
+      await this.use(start, async (handle) => {
+        await handle.write(bytes, position - start);
+      });
+    } catch (error) {
+      throw asDiskError(error, `writing stream data ${this.path(start)}`, { file: this.path(start), offset: position - start });
+    } finally {
+      // Even a failed write may have stored a prefix, which a sync must not pass over.
+      if (this.created.has(start)) this.dirty.add(start);
     }
-    await this.use(start, async (handle) => {
-      await handle.write(bytes, position - start);
-    });
-    this.dirty.add(start);
+  }
+
+  /**
+   * Creates the file at `start`. A crash, or a failed first write, may leave it empty or with a
+   * torn header: it then lies past every installed checkpoint's end, where the next open cuts it
+   * unread (truncateFrom).
+   */
+  private async create(start: number): Promise<void> {
+    if (!this.directoryMade) await this.makeDirectory();
+    // A new name: durable only once persist syncs the directory, which it does before a checkpoint names the bytes.
+    const handle = this.fs.open(this.path(start), "create");
+    const cached: CachedHandle = { handle, users: 0, closing: false };
+    this.handles.set(start, cached);
+    try {
+      await handle;
+    } catch (error) {
+      // No file to close; the next use opens afresh.
+      if (this.handles.get(start) === cached) this.handles.delete(start);
+      throw error;
+    }
+    this.created.add(start);
+    this.namesChanged = true;
   }
 
   /** Makes the written bytes of files starting below `end`, and the directory's names, durable. */
   async sync(end: number): Promise<void> {
-    for (const start of [...this.dirty].sort((a, b) => a - b)) {
-      if (start >= end) continue;
-      // Cleared before the sync starts: a write completing after this marks the file again.
-      this.dirty.delete(start);
-      await this.use(start, (handle) => handle.datasync());
-    }
-    if (this.namesChanged) {
-      this.namesChanged = false;
-      await this.fs.syncDirectory(this.directory);
+    if (this.syncFailure !== undefined) throw this.syncFailure;
+    try {
+      for (const start of [...this.dirty].sort((a, b) => a - b)) {
+        if (start >= end) continue;
+        // Cleared before the sync starts: a write completing after this marks the file again.
+        this.dirty.delete(start);
+        await this.use(start, (handle) => handle.datasync());
+      }
+      if (this.namesChanged) {
+        this.namesChanged = false;
+        await this.fs.syncDirectory(this.directory);
+      }
+    } catch (error) {
+      this.syncFailure = error;
+      throw error;
     }
   }
 

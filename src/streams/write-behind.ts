@@ -11,6 +11,7 @@
  * the next open replays them).
  */
 import { assert } from "../assert.js";
+import { LogbookError } from "../errors.js";
 
 /** Bytes of an ordinary chunk (a record larger than this gets a chunk of its own size). */
 export const WRITE_CHUNK_BYTES = 1024 * 1024;
@@ -97,7 +98,7 @@ export class WriteBehind {
 
   /** Resolves when no write is in flight; none is started afterwards. */
   async stop(): Promise<void> {
-    this.failure ??= new Error("stream data storage closed");
+    this.failure ??= new LogbookError("LOGBOOK_CLOSED", "the stream data storage is closed");
     await this.writing;
   }
 
