@@ -7,7 +7,7 @@
 import { join } from "node:path";
 import { LogbookError } from "../errors.js";
 import type { FileSystem } from "../io/index.js";
-import { crc32 } from "../log/index.js";
+import { readChecksummedJson, writeChecksummedJson } from "./checksummed-json.js";
 
 export const FEED_CURSORS_NAME = "FEED-CURSORS";
 const FEED_CURSORS_FORMAT = 1;
@@ -37,35 +37,19 @@ export function emptyFeedCursorFile(): FeedCursorFile {
   return { format: FEED_CURSORS_FORMAT, cursors: [], dropped: [] };
 }
 
-function checksumLine(body: string): string {
-  return `crc32 ${crc32(new TextEncoder().encode(body)).toString(16).padStart(8, "0")}`;
-}
-
 /** The file in `directory`; an empty one when there is none (no cursor was ever created). */
 export async function readFeedCursorFile(fs: FileSystem, directory: string): Promise<FeedCursorFile> {
   if (!(await fs.list(directory)).includes(FEED_CURSORS_NAME)) return emptyFeedCursorFile();
-  const path = join(directory, FEED_CURSORS_NAME);
-  const handle = await fs.open(path, "read");
-  let text: string;
-  try {
-    const bytes = new Uint8Array(await handle.sizeBytes());
-    await handle.read(bytes, 0);
-    text = new TextDecoder().decode(bytes);
-  } finally {
-    await handle.close();
-  }
-  const match = /^([\s\S]*)\n(crc32 [0-9a-f]{8})\n$/.exec(text);
-  const body = match?.[1];
-  if (body === undefined || match?.[2] !== checksumLine(body)) {
-    throw new LogbookError("LOGBOOK_CORRUPTION", `${path} is damaged (checksum mismatch)`, { file: path });
-  }
-  const file = JSON.parse(body) as FeedCursorFile;
+  const file = (await readChecksummedJson(fs, directory, FEED_CURSORS_NAME)) as FeedCursorFile;
   const valid =
-    file.format === FEED_CURSORS_FORMAT &&
+    file?.format === FEED_CURSORS_FORMAT &&
     Array.isArray(file.cursors) &&
     Array.isArray(file.dropped) &&
     [...file.cursors, ...file.dropped].every(isCursorEntry);
-  if (!valid) throw new LogbookError("LOGBOOK_CORRUPTION", `${path} has an unknown format`, { file: path });
+  if (!valid) {
+    const path = join(directory, FEED_CURSORS_NAME);
+    throw new LogbookError("LOGBOOK_CORRUPTION", `${path} has an unknown format`, { file: path });
+  }
   return file;
 }
 
@@ -81,18 +65,6 @@ function isCursorEntry(value: unknown): boolean {
  * file may be found, each whole: cursors then resume from an older acknowledgement, which the
  * feed's at-least-once delivery allows.
  */
-export async function writeFeedCursorFile(fs: FileSystem, directory: string, file: FeedCursorFile): Promise<void> {
-  const body = JSON.stringify(file);
-  const text = `${body}\n${checksumLine(body)}\n`;
-  const temporary = join(directory, `${FEED_CURSORS_NAME}.tmp`);
-  if ((await fs.list(directory)).includes(`${FEED_CURSORS_NAME}.tmp`)) await fs.unlink(temporary);
-  const handle = await fs.open(temporary, "create");
-  try {
-    await handle.write(new TextEncoder().encode(text), 0, { datasync: true });
-  } finally {
-    await handle.close();
-  }
-  // The rename is the commit point; until the directory is synced a power cut may undo it.
-  await fs.rename(temporary, join(directory, FEED_CURSORS_NAME));
-  await fs.syncDirectory(directory);
+export function writeFeedCursorFile(fs: FileSystem, directory: string, file: FeedCursorFile): Promise<void> {
+  return writeChecksummedJson(fs, directory, FEED_CURSORS_NAME, file);
 }

@@ -6,8 +6,8 @@
 import { join } from "node:path";
 import { LogbookError } from "../errors.js";
 import type { FileSystem } from "../io/index.js";
-import { crc32 } from "../log/index.js";
 import { type CheckpointInfo, checkpointName } from "./checkpoint.js";
+import { readChecksummedJson, writeChecksummedJson } from "./checksummed-json.js";
 import { streamsFileName } from "./streams-file.js";
 
 export const MANIFEST_NAME = "MANIFEST";
@@ -26,22 +26,8 @@ export function emptyManifest(): Manifest {
 export async function readManifest(fs: FileSystem, directory: string): Promise<Manifest | undefined> {
   if (!(await fs.list(directory)).includes(MANIFEST_NAME)) return undefined;
   const path = join(directory, MANIFEST_NAME);
-  const handle = await fs.open(path, "read");
-  let text: string;
-  try {
-    const bytes = new Uint8Array(await handle.sizeBytes());
-    await handle.read(bytes, 0);
-    text = new TextDecoder().decode(bytes);
-  } finally {
-    await handle.close();
-  }
-  const match = /^([\s\S]*)\ncrc32 ([0-9a-f]{8})\n$/.exec(text);
-  const body = match?.[1];
-  if (body === undefined || match?.[2] !== crc32(new TextEncoder().encode(body)).toString(16).padStart(8, "0")) {
-    throw new LogbookError("LOGBOOK_CORRUPTION", `${path} is damaged (checksum mismatch)`, { file: path });
-  }
-  const manifest = JSON.parse(body) as Manifest;
-  if (manifest.format !== MANIFEST_FORMAT || !Array.isArray(manifest.checkpoints)) {
+  const manifest = (await readChecksummedJson(fs, directory, MANIFEST_NAME)) as Manifest;
+  if (manifest?.format !== MANIFEST_FORMAT || !Array.isArray(manifest.checkpoints)) {
     throw new LogbookError("LOGBOOK_CORRUPTION", `${path} has an unknown format`, { file: path });
   }
   // Its names are unlinked when checkpoints are dropped: each must be the checkpoint file of its LSN.
@@ -64,18 +50,6 @@ function isCheckpointInfo(value: unknown): value is CheckpointInfo {
   );
 }
 
-export async function writeManifest(fs: FileSystem, directory: string, manifest: Manifest): Promise<void> {
-  const body = JSON.stringify(manifest, null, 2);
-  const text = `${body}\ncrc32 ${crc32(new TextEncoder().encode(body)).toString(16).padStart(8, "0")}\n`;
-  const temporary = join(directory, `${MANIFEST_NAME}.tmp`);
-  if ((await fs.list(directory)).includes(`${MANIFEST_NAME}.tmp`)) await fs.unlink(temporary);
-  const handle = await fs.open(temporary, "create");
-  try {
-    await handle.write(new TextEncoder().encode(text), 0, { datasync: true });
-  } finally {
-    await handle.close();
-  }
-  // The rename is the commit point; until the directory is synced a power cut may undo it.
-  await fs.rename(temporary, join(directory, MANIFEST_NAME));
-  await fs.syncDirectory(directory);
+export function writeManifest(fs: FileSystem, directory: string, manifest: Manifest): Promise<void> {
+  return writeChecksummedJson(fs, directory, MANIFEST_NAME, manifest, 2);
 }
