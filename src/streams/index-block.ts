@@ -72,12 +72,17 @@ export class IndexBlock {
 
   /** Appends an entry; its ID is above every ID in the block and its position above theirs. */
   push(id: StreamId, position: number, bodyBytes: number): void {
+    idWords(id, words);
+    this.pushWords(words, position, bodyBytes);
+  }
+
+  /** `push` of an ID given as its four words (id-words.ts). */
+  pushWords(id: Uint32Array, position: number, bodyBytes: number): void {
     assert(!this.full, "a full block takes no entries");
     assert(position >= this.basePosition, "an entry's position is not below its block's first");
     if (this.length === this.capacity) this.grow(Math.min(BLOCK_ENTRIES_MAX, this.capacity * 2));
-    idWords(id, words);
-    let msLow = (words[1] as number) - this.baseMsLow;
-    let msHigh = (words[0] as number) - this.baseMsHigh;
+    let msLow = (id[1] as number) - this.baseMsLow;
+    let msHigh = (id[0] as number) - this.baseMsHigh;
     if (msLow < 0) {
       msLow += TWO_32;
       msHigh -= 1;
@@ -86,8 +91,8 @@ export class IndexBlock {
     const at = this.length;
     this.msLow.set(at, msLow);
     this.msHigh.set(at, msHigh);
-    this.seqHigh.set(at, words[2] as number);
-    this.seqLow.set(at, words[3] as number);
+    this.seqHigh.set(at, id[2] as number);
+    this.seqLow.set(at, id[3] as number);
     const [offsetHigh, offsetLow] = splitWords(position - this.basePosition);
     this.offsetLow.set(at, offsetLow);
     this.offsetHigh.set(at, offsetHigh);
