@@ -47,8 +47,11 @@ export class IndexBlock {
   /** Body length + 1; 0 for a deleted entry. */
   private readonly sizes: NarrowColumn;
 
-  /** A block whose first `skipped` slots are already trimmed (a block rebuilt at recovery). */
-  constructor(firstId: StreamId, firstPosition: number, skipped = 0) {
+  /**
+   * A block whose first `skipped` slots are already trimmed (a block rebuilt at recovery), with
+   * room for at least `capacityMin` entries before its columns grow.
+   */
+  constructor(firstId: StreamId, firstPosition: number, skipped = 0, capacityMin = BLOCK_CAPACITY_MIN) {
     assert(skipped >= 0 && skipped < BLOCK_ENTRIES_MAX, "a block's skipped slots leave room for an entry");
     idWords(firstId, words);
     this.baseMsHigh = words[0] as number;
@@ -56,7 +59,7 @@ export class IndexBlock {
     this.basePosition = firstPosition;
     this.start = skipped;
     this.length = skipped;
-    this.capacity = Math.min(BLOCK_ENTRIES_MAX, Math.max(BLOCK_CAPACITY_MIN, 2 ** Math.ceil(Math.log2(skipped + 1))));
+    this.capacity = Math.min(BLOCK_ENTRIES_MAX, Math.max(capacityMin, 2 ** Math.ceil(Math.log2(skipped + 1))));
     this.msLow = new NarrowColumn(this.capacity);
     this.msHigh = new HighColumn(this.capacity);
     this.seqLow = new NarrowColumn(this.capacity);

@@ -3,11 +3,14 @@
  * `index-<S>.idx` lists, in data order, one row per record appended to the data file
  * `data-<S>.seg`, in chunks, one chunk per checkpoint that made rows durable. A chunk is a
  * header (CRC-32 over the rest of the chunk, its row count, the data file's start position)
- * and its rows. All integers little-endian except the entry ID, stored as in a data record
- * (big-endian ms then seq).
+ * and its rows. Every field is a little-endian u32, the entry ID as its four words (ms high,
+ * ms low, seq high, seq low), so a reader on a little-endian machine reads rows through a
+ * Uint32Array without decoding them byte by byte.
  */
+import { assert } from "../assert.js";
 import { crc32Range } from "../log/index.js";
 import { getU32 } from "./data-format.js";
+import { idWords } from "./id-words.js";
 import type { StreamId } from "./stream-id.js";
 
 export const INDEX_CHUNK_HEADER_BYTES = 16;
@@ -21,11 +24,19 @@ const CHUNK_CRC = 0;
 const CHUNK_ROWS = 4;
 const CHUNK_START = 8;
 
-/** Row field offsets. */
+/** Row fields, in u32 words from the row's start. */
+export const ROW_WORDS = 8;
 export const ROW_STREAM = 0;
-export const ROW_BODY_BYTES = 4;
-export const ROW_POSITION = 8;
-export const ROW_ID = 16;
+export const ROW_BODY_BYTES = 1;
+export const ROW_POSITION_LOW = 2;
+export const ROW_POSITION_HIGH = 3;
+/** The ID's four words (id-words.ts) follow from here. */
+export const ROW_ID = 4;
+
+assert(INDEX_ROW_BYTES === 4 * ROW_WORDS && INDEX_CHUNK_HEADER_BYTES % 4 === 0, "rows and chunk headers are whole u32 words");
+
+/** Scratch words of the ID `encodeRow` writes. */
+const words = new Uint32Array(4);
 
 export function indexFileName(start: number): string {
   return `index-${String(start).padStart(NAME_DIGITS, "0")}.idx`;
@@ -55,11 +66,12 @@ export function encodeRow(
   position: number,
   bodyBytes: number,
 ): void {
-  setU32(target, at + ROW_STREAM, stream);
-  setU32(target, at + ROW_BODY_BYTES, bodyBytes);
-  setU32(target, at + ROW_POSITION, position % TWO_32);
-  setU32(target, at + ROW_POSITION + 4, Math.floor(position / TWO_32));
-  for (let i = 0; i < 16; i++) target[at + ROW_ID + i] = id.charCodeAt(i);
+  setU32(target, at + 4 * ROW_STREAM, stream);
+  setU32(target, at + 4 * ROW_BODY_BYTES, bodyBytes);
+  setU32(target, at + 4 * ROW_POSITION_LOW, position % TWO_32);
+  setU32(target, at + 4 * ROW_POSITION_HIGH, Math.floor(position / TWO_32));
+  idWords(id, words);
+  for (let word = 0; word < 4; word++) setU32(target, at + 4 * (ROW_ID + word), words[word] as number);
 }
 
 /** Fills in the header of the chunk `chunk` (header and `rows` rows, already in place) for the data file at `start`. */

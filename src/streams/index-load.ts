@@ -18,8 +18,10 @@ import {
   INDEX_ROW_BYTES,
   ROW_BODY_BYTES,
   ROW_ID,
-  ROW_POSITION,
+  ROW_POSITION_HIGH,
+  ROW_POSITION_LOW,
   ROW_STREAM,
+  ROW_WORDS,
 } from "./index-format.js";
 import type { SavedStream } from "./saved-entries.js";
 import type { StreamIndex } from "./stream-index.js";
@@ -31,8 +33,10 @@ export interface Rebuilding {
 }
 
 const TWO_32 = 2 ** 32;
-/** Scratch words of the row being loaded. */
-const words = new Uint32Array(4);
+/** Rows are little-endian words: a big-endian machine swaps them before viewing them as a Uint32Array. */
+const BIG_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 0;
+/** Scratch words of the ID of the row being loaded. */
+const rowId = new Uint32Array(4);
 
 export function corrupt(file: string, offset: number, why: string): LogbookError {
   return new LogbookError("LOGBOOK_CORRUPTION", `${file} at ${offset}: ${why}`, { file, offset });
@@ -65,38 +69,56 @@ export async function loadIndexFile(
 ): Promise<boolean> {
   const recorded = indexFiles.recordedBytes(start);
   if (recorded === undefined) return false;
-  const allocated = Buffer.allocUnsafe(recorded);
-  const bytes = new Uint8Array(allocated.buffer, allocated.byteOffset, recorded);
+  if (recorded % 4 !== 0) return false;
+  // A fresh ArrayBuffer: aligned for the Uint32Array view of the rows.
+  const bytes = new Uint8Array(recorded);
   if ((await indexFiles.read(start, bytes)) < recorded) return false;
   const chunks = chunksOf(bytes, start);
   if (chunks === undefined) return false;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (BIG_ENDIAN) Buffer.from(bytes.buffer).swap32();
+  const words = new Uint32Array(bytes.buffer);
   let next = start + DATA_FILE_HEADER_BYTES;
-  let owner: Rebuilding | undefined;
-  let ownerNumber = -1;
   for (const [first, rows] of chunks) {
-    for (let at = first; at < first + rows * INDEX_ROW_BYTES; at += INDEX_ROW_BYTES) {
-      const position = view.getUint32(at + ROW_POSITION, true) + view.getUint32(at + ROW_POSITION + 4, true) * TWO_32;
-      const bodyBytes = view.getUint32(at + ROW_BODY_BYTES, true);
-      // Rows follow their records: each starts where the one before ended, inside the checkpoint's data.
-      if (position !== next || bodyBytes > ENTRY_BODY_BYTES_MAX || position + RECORD_HEADER_BYTES + bodyBytes > end) {
-        throw corrupt(file, position - start, "the index file lists a record the data file cannot hold there");
-      }
-      next = position + RECORD_HEADER_BYTES + bodyBytes;
-      const stream = view.getUint32(at + ROW_STREAM, true);
-      if (stream !== ownerNumber) {
-        ownerNumber = stream;
-        owner = streams.get(stream);
-      }
-      if (owner === undefined || position < owner.saved.firstPosition) continue;
-      words[0] = view.getUint32(at + ROW_ID, false);
-      words[1] = view.getUint32(at + ROW_ID + 4, false);
-      words[2] = view.getUint32(at + ROW_ID + 8, false);
-      words[3] = view.getUint32(at + ROW_ID + 12, false);
-      if (!owner.index.follows(words)) throw corrupt(file, position - start, "the index file lists a stream's IDs out of order");
-      owner.index.appendWords(words, position, bodyBytes);
-    }
+    next = loadRows(words, first / 4, rows, next, start, end, file, streams);
   }
   if (next !== end) throw corrupt(file, next - start, "the index file ends before the data it covers");
   return true;
+}
+
+/** Appends the kept entries of `rows` rows from word `from` of `words`; returns the position after the last row's record. */
+function loadRows(
+  words: Uint32Array,
+  from: number,
+  rows: number,
+  next: number,
+  start: number,
+  end: number,
+  file: string,
+  streams: Map<number, Rebuilding>,
+): number {
+  let owner: Rebuilding | undefined;
+  let ownerNumber = -1;
+  for (let at = from; at < from + rows * ROW_WORDS; at += ROW_WORDS) {
+    const position = (words[at + ROW_POSITION_LOW] as number) + (words[at + ROW_POSITION_HIGH] as number) * TWO_32;
+    const bodyBytes = words[at + ROW_BODY_BYTES] as number;
+    // Rows follow their records: each starts where the one before ended, inside the checkpoint's data.
+    if (position !== next || bodyBytes > ENTRY_BODY_BYTES_MAX || position + RECORD_HEADER_BYTES + bodyBytes > end) {
+      throw corrupt(file, position - start, "the index file lists a record the data file cannot hold there");
+    }
+    next = position + RECORD_HEADER_BYTES + bodyBytes;
+    const stream = words[at + ROW_STREAM] as number;
+    if (stream !== ownerNumber) {
+      ownerNumber = stream;
+      owner = streams.get(stream);
+    }
+    if (owner === undefined || position < owner.saved.firstPosition) continue;
+    const id = rowId;
+    id[0] = words[at + ROW_ID] as number;
+    id[1] = words[at + ROW_ID + 1] as number;
+    id[2] = words[at + ROW_ID + 2] as number;
+    id[3] = words[at + ROW_ID + 3] as number;
+    if (!owner.index.follows(id)) throw corrupt(file, position - start, "the index file lists a stream's IDs out of order");
+    owner.index.appendWords(id, position, bodyBytes);
+  }
+  return next;
 }

@@ -10,7 +10,7 @@
  */
 import { assert } from "../assert.js";
 import { idWords, wordsId } from "./id-words.js";
-import { IndexBlock } from "./index-block.js";
+import { BLOCK_ENTRIES_MAX, IndexBlock } from "./index-block.js";
 import type { StreamId } from "./stream-id.js";
 
 /** What an index costs besides its blocks: the object and its block array. */
@@ -86,7 +86,8 @@ export class StreamIndex {
     let last = this.blocks[this.blocks.length - 1];
     if (last === undefined || last.full) {
       const firstId = text ?? wordsId(id[0] as number, id[1] as number, id[2] as number, id[3] as number);
-      last = new IndexBlock(firstId, position, this.pendingSkip);
+      // A stream that filled a block most likely fills the next: it starts at full size rather than growing to it.
+      last = new IndexBlock(firstId, position, this.pendingSkip, last === undefined ? undefined : BLOCK_ENTRIES_MAX);
       this.pendingSkip = 0;
       this.blocks.push(last);
       this.blockFirstIds.push(firstId);
