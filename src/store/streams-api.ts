@@ -128,7 +128,8 @@ export class Streams {
 
   /** Every entry from `from` (inclusive; default the first) to the end, read from disk in order, in batches. */
   async *entries(key: Key, options: { from?: string; signal?: AbortSignal } = {}): AsyncGenerator<StreamEntry> {
-    for await (const batch of this.entryBatches(key, options)) yield* batch;
+    // A loop rather than `yield*`, which would await each entry once more.
+    for await (const batch of this.entryBatches(key, options)) for (const entry of batch) yield entry;
   }
 
   /**
