@@ -55,34 +55,40 @@ function chunksOf(bytes: Uint8Array, start: number): [number, number][] | undefi
   return chunks;
 }
 
+/** An index file read and checked: its rows as words, and where each chunk's rows are. */
+export interface IndexFileRows {
+  words: Uint32Array;
+  /** [first row's word, rows] per chunk. */
+  chunks: [number, number][];
+}
+
 /**
- * Adds the kept entries the index file of the data file at `start` (named `file`) lists below
- * `end` to their streams' indexes; resolves false, having added none, when it has no index
- * file to read or that file does not check.
+ * Reads the index file of the data file at `start` up to its recorded length and checks every
+ * chunk; resolves undefined when there is none to read or it does not check.
  */
-export async function loadIndexFile(
-  indexFiles: IndexFiles,
+export async function readIndexFile(indexFiles: IndexFiles, start: number): Promise<IndexFileRows | undefined> {
+  const recorded = indexFiles.recordedBytes(start);
+  if (recorded === undefined || recorded % 4 !== 0) return undefined;
+  // A fresh ArrayBuffer: aligned for the Uint32Array view of the rows.
+  const bytes = new Uint8Array(recorded);
+  if ((await indexFiles.read(start, bytes)) < recorded) return undefined;
+  const chunks = chunksOf(bytes, start);
+  if (chunks === undefined) return undefined;
+  if (BIG_ENDIAN) Buffer.from(bytes.buffer).swap32();
+  return { words: new Uint32Array(bytes.buffer), chunks: chunks.map(([at, rows]) => [at / 4, rows]) };
+}
+
+/** Adds the kept entries the rows of the data file at `start` (named `file`) list below `end` to their streams' indexes. */
+export function loadIndexRows(
+  read: IndexFileRows,
   file: string,
   start: number,
   end: number,
   streams: Map<number, Rebuilding>,
-): Promise<boolean> {
-  const recorded = indexFiles.recordedBytes(start);
-  if (recorded === undefined) return false;
-  if (recorded % 4 !== 0) return false;
-  // A fresh ArrayBuffer: aligned for the Uint32Array view of the rows.
-  const bytes = new Uint8Array(recorded);
-  if ((await indexFiles.read(start, bytes)) < recorded) return false;
-  const chunks = chunksOf(bytes, start);
-  if (chunks === undefined) return false;
-  if (BIG_ENDIAN) Buffer.from(bytes.buffer).swap32();
-  const words = new Uint32Array(bytes.buffer);
+): void {
   let next = start + DATA_FILE_HEADER_BYTES;
-  for (const [first, rows] of chunks) {
-    next = loadRows(words, first / 4, rows, next, start, end, file, streams);
-  }
+  for (const [first, rows] of read.chunks) next = loadRows(read.words, first, rows, next, start, end, file, streams);
   if (next !== end) throw corrupt(file, next - start, "the index file ends before the data it covers");
-  return true;
 }
 
 /** Appends the kept entries of `rows` rows from word `from` of `words`; returns the position after the last row's record. */

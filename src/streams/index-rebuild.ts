@@ -18,7 +18,7 @@ import {
   type RecordHeader,
 } from "./data-format.js";
 import type { IndexFiles } from "./index-files.js";
-import { corrupt, loadIndexFile, type Rebuilding } from "./index-load.js";
+import { corrupt, loadIndexRows, type Rebuilding, readIndexFile } from "./index-load.js";
 import type { SavedEntries } from "./saved-entries.js";
 import { StreamIndex } from "./stream-index.js";
 
@@ -54,15 +54,26 @@ export async function rebuildIndexes(
   }
   const scanned: number[] = [];
   const first = Math.max(0, files.indexOf(scanFrom));
-  for (let i = first; i < files.starts.length; i++) {
-    const start = files.starts[i] as number;
-    if (start >= saved.endPosition) break;
-    // A file's own size ends it: the file after it may have been released, leaving a gap.
-    const end = Math.min(start + (await files.sizeBytes(start)), saved.endPosition);
-    if (await loadIndexFile(indexFiles, files.path(start), start, end, streams)) continue;
-    if (indexFiles.recordedBytes(start) !== undefined) await indexFiles.forget(start);
-    scanned.push(start);
-    await scanFile(files, start, end, streams);
+  const starts = files.starts.slice(first).filter((start) => start < saved.endPosition);
+  // The next file's index is read while this one's rows are loaded.
+  let reading = starts.length > 0 ? readIndexFile(indexFiles, starts[0] as number) : undefined;
+  try {
+    for (const [i, start] of starts.entries()) {
+      const read = await reading;
+      reading = i + 1 < starts.length ? readIndexFile(indexFiles, starts[i + 1] as number) : undefined;
+      // A file's own size ends it: the file after it may have been released, leaving a gap.
+      const end = Math.min(start + (await files.sizeBytes(start)), saved.endPosition);
+      if (read !== undefined) {
+        loadIndexRows(read, files.path(start), start, end, streams);
+        continue;
+      }
+      if (indexFiles.recordedBytes(start) !== undefined) await indexFiles.forget(start);
+      scanned.push(start);
+      await scanFile(files, start, end, streams);
+    }
+  } finally {
+    // A read still on its way when a load threw: the open fails with the load's error, not this one's.
+    reading?.catch(() => undefined);
   }
   const indexes = new Map<number, StreamIndex>();
   for (const [number, { saved: expected, index }] of streams) {
