@@ -152,3 +152,26 @@ test("entryBatches yields what entries yields, in arrays, from a given ID", asyn
     await store.close();
   }
 });
+
+test("a damaged newest streams file falls back to the older checkpoint: its index lengths load, and replay restores the rest", async () => {
+  let expected: StreamEntry[][];
+  {
+    const store = await openStore(dir);
+    await fill(store);
+    expected = [await all(store, "a"), await all(store, "b")];
+    await store.close();
+  }
+  const names = (await readdir(dir)).filter((n) => /^streams-\d+\.json$/.test(n)).sort();
+  assert.equal(names.length, 2);
+  const newest = join(dir, names[1] as string);
+  const text = await readFile(newest, "utf8");
+  await writeFile(newest, text.replace('"format":1', '"format":2'));
+  const store = await openStore(dir);
+  try {
+    assert.equal(store.recovery.skippedCheckpoints.length, 1);
+    assert.ok(store.recovery.recordsReplayed > 0);
+    assert.deepEqual([await all(store, "a"), await all(store, "b")], expected);
+  } finally {
+    await store.close();
+  }
+});
