@@ -22,6 +22,7 @@ import {
   type StreamCommand,
   type StreamId,
 } from "../streams/index.js";
+import { BatchIterator } from "./batch-iterator.js";
 import type { Key } from "./encoding.js";
 import {
   countArg,
@@ -127,9 +128,8 @@ export class Streams {
   }
 
   /** Every entry from `from` (inclusive; default the first) to the end, read from disk in order, in batches. */
-  async *entries(key: Key, options: { from?: string; signal?: AbortSignal } = {}): AsyncGenerator<StreamEntry> {
-    // A loop rather than `yield*`, which would await each entry once more.
-    for await (const batch of this.entryBatches(key, options)) for (const entry of batch) yield entry;
+  entries(key: Key, options: { from?: string; signal?: AbortSignal } = {}): AsyncGenerator<StreamEntry> {
+    return new BatchIterator(this.entryBatches(key, options));
   }
 
   /**
