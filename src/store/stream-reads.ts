@@ -3,7 +3,17 @@
  * durable), blocking until a commit wakes the reader, and the bodies a group command carries
  * for its dead-letter moves.
  */
-import { type Delivery, decodeFields, formatId, MAX_ID, nextId, type Stream, type StreamId } from "../streams/index.js";
+import {
+  type Delivery,
+  decodeFieldPairs,
+  decodeFields,
+  formatId,
+  MAX_ID,
+  nextId,
+  type ScannedBodies,
+  type Stream,
+  type StreamId,
+} from "../streams/index.js";
 import { fieldsFromInternal, msArg, nameFromInternal } from "./stream-args.js";
 import type { StreamHost } from "./stream-host.js";
 import type { StreamEntry } from "./stream-types.js";
@@ -38,6 +48,19 @@ export async function entriesOf(host: StreamHost, stream: Stream, ids: readonly 
     const body = bodies[i];
     return { id: formatId(id), fields: body === undefined ? null : fieldsFromInternal(decodeFields(body)) };
   });
+}
+
+/** A scan's batch as the entries the API returns (those whose file is gone left out). */
+export function scannedEntries(found: ScannedBodies): StreamEntry[] {
+  const entries: StreamEntry[] = [];
+  const { ids, buffers, starts, bodyBytes } = found;
+  for (let i = 0; i < ids.length; i++) {
+    const buffer = buffers[i];
+    if (buffer === undefined) continue;
+    const start = starts[i] as number;
+    entries.push({ id: formatId(ids[i] as StreamId), fields: decodeFieldPairs(buffer, start, start + (bodyBytes[i] as number)) });
+  }
+  return entries;
 }
 
 export async function deliveryEntries(host: StreamHost, key: string, delivery: Delivery, justId: boolean) {

@@ -1,19 +1,24 @@
 /**
  * Where the entries of a store's streams live: bodies in shared append-only data segment files
- * (docs/format.md, "Stream data segments"), a compact index per stream in memory.
+ * (docs/format.md, "Stream data segments"), a compact index per stream in memory, and per data
+ * file an index file that lists its records ("Stream index files").
  *
  * Appends happen at apply time, after the store's log made the command durable: they are copied
- * to the write-behind buffer and reach the files in the background, unsynced. A checkpoint
- * `capture`s the state synchronously, `persist`s it (writes and fdatasyncs only the files
- * written since the last persist, so its cost follows the new data), and the store installs it.
- * At open, data past the checkpoint's end is cut (the store replays it from its log) and the
- * indexes are rebuilt from the files. Files no kept checkpoint needs are removed by `release`.
+ * to the write-behind buffer and reach the files in the background, unsynced, and their index
+ * rows are kept in memory. A checkpoint `capture`s the state synchronously, `persist`s it
+ * (fdatasyncs the data files written since the last persist and appends the new rows to the
+ * index files, so its cost follows the new data), and the store installs it. At open, data and
+ * index rows past the checkpoint are cut (the store replays them from its log) and the indexes
+ * are loaded from the index files, or rebuilt from the data files that have none. Files no kept
+ * checkpoint needs are removed by `release`.
  */
 import { asDiskError, LogbookError } from "../errors.js";
 import type { FileSystem } from "../io/index.js";
 import { DataFiles } from "./data-files.js";
 import { DATA_FILE_HEADER_BYTES, encodeFileHeader, encodeRecord, RECORD_HEADER_BYTES } from "./data-format.js";
+import { IndexFiles } from "./index-files.js";
 import { checkDataEnd, rebuildIndexes } from "./index-rebuild.js";
+import { IndexRows } from "./index-rows.js";
 import type { SavedEntries, SavedStream } from "./saved-entries.js";
 import { type EntrySink, StoredStreamEntries, type StreamEntries } from "./stream-entries.js";
 import type { StreamId } from "./stream-id.js";
@@ -36,16 +41,21 @@ export class EntryStorage implements EntrySink {
   /** Start of the file appends go to, and its size so far (undefined: the next append begins a file). */
   private fileStart: number | undefined;
   private fileBytes = 0;
+  /** Index rows of the records appended since the last capture. */
+  private readonly rows = new IndexRows();
 
   private constructor(
     readonly files: DataFiles,
+    private readonly indexFiles: IndexFiles,
     end: number,
     private readonly readOnly: boolean,
     private readonly segmentBytes: number,
   ) {
     this.buffer = new WriteBehind(end, readOnly ? undefined : (position, bytes) => files.write(position, bytes));
     const last = files.starts[files.starts.length - 1];
-    if (last !== undefined) {
+    // A file without an index file listing it from its first record takes no more records:
+    // the next one begins a file that has one.
+    if (last !== undefined && indexFiles.recordedBytes(last) !== undefined) {
       this.fileStart = last;
       this.fileBytes = end - last;
     }
@@ -75,8 +85,10 @@ export class EntryStorage implements EntrySink {
       if (options.readOnly) files.forgetFrom(end);
       else await files.truncateFrom(end);
       await checkDataEnd(files, end);
-      const indexes = saved === undefined ? new Map<number, StreamIndex>() : await rebuildIndexes(files, saved);
-      const storage = new EntryStorage(files, end, options.readOnly, segmentBytes);
+      const indexFiles = await IndexFiles.open(fs, directory, saved?.indexes ?? [], files.starts, options.readOnly);
+      const indexes =
+        saved === undefined ? new Map<number, StreamIndex>() : (await rebuildIndexes(files, indexFiles, saved)).indexes;
+      const storage = new EntryStorage(files, indexFiles, end, options.readOnly, segmentBytes);
       for (const [number, index] of indexes) storage.streams.set(number, new StoredStreamEntries(number, index, storage));
       return storage;
     } catch (error) {
@@ -122,15 +134,20 @@ export class EntryStorage implements EntrySink {
       });
     }
     const files = this.files.starts.filter((_, i) => marked[i] === 1);
-    return { endPosition, files, streams };
+    const indexes = this.indexFiles.capture(this.rows.take(), this.files.starts);
+    return { endPosition, files, streams, indexes };
   }
 
-  /** Makes the data `saved` names durable: writes it out and fdatasyncs the files written since the last persist. */
+  /**
+   * Makes the data `saved` names durable: writes it out, fdatasyncs the files written since the
+   * last persist, and appends the captured index rows to the index files.
+   */
   async persist(saved: SavedEntries): Promise<void> {
     if (this.readOnly) throw new LogbookError("LOGBOOK_READ_ONLY", "stream data opened read-only is not persisted");
     try {
       await this.buffer.flushedTo(saved.endPosition);
       await this.files.sync(saved.endPosition);
+      await this.indexFiles.persist(saved.indexes ?? []);
     } catch (error) {
       throw asDiskError(error, "persisting stream data", { file: this.files.directory });
     }
@@ -150,8 +167,12 @@ export class EntryStorage implements EntrySink {
       return kept.every((saved, k) => end <= saved.endPosition && !(referenced[k] as Set<number>).has(start));
     });
     try {
-      // A crash before the directory sync may bring a name back: its file holds only garbage, which the next release removes.
-      for (const start of unneeded) await this.files.unlink(start);
+      // A crash before the directory sync may bring a name back: its file holds only garbage, which
+      // the next release removes; an index file whose data file is gone is removed at open.
+      for (const start of unneeded) {
+        await this.indexFiles.unlink(start);
+        await this.files.unlink(start);
+      }
       await this.files.sync(0);
     } catch (error) {
       throw asDiskError(error, "removing stream data files", { file: this.files.directory });
@@ -193,6 +214,7 @@ export class EntryStorage implements EntrySink {
     const position = this.buffer.endPosition;
     const { target, at } = this.buffer.reserve(bytes);
     encodeRecord(target, at, stream, id, body);
+    if (!this.readOnly) this.rows.add(this.fileStart as number, stream, id, position, body.byteLength);
     this.fileBytes += bytes;
     return position;
   }

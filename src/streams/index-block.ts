@@ -47,8 +47,11 @@ export class IndexBlock {
   /** Body length + 1; 0 for a deleted entry. */
   private readonly sizes: NarrowColumn;
 
-  /** A block whose first `skipped` slots are already trimmed (a block rebuilt at recovery). */
-  constructor(firstId: StreamId, firstPosition: number, skipped = 0) {
+  /**
+   * A block whose first `skipped` slots are already trimmed (a block rebuilt at recovery), with
+   * room for at least `capacityMin` entries before its columns grow.
+   */
+  constructor(firstId: StreamId, firstPosition: number, skipped = 0, capacityMin = BLOCK_CAPACITY_MIN) {
     assert(skipped >= 0 && skipped < BLOCK_ENTRIES_MAX, "a block's skipped slots leave room for an entry");
     idWords(firstId, words);
     this.baseMsHigh = words[0] as number;
@@ -56,7 +59,7 @@ export class IndexBlock {
     this.basePosition = firstPosition;
     this.start = skipped;
     this.length = skipped;
-    this.capacity = Math.min(BLOCK_ENTRIES_MAX, Math.max(BLOCK_CAPACITY_MIN, 2 ** Math.ceil(Math.log2(skipped + 1))));
+    this.capacity = Math.min(BLOCK_ENTRIES_MAX, Math.max(capacityMin, 2 ** Math.ceil(Math.log2(skipped + 1))));
     this.msLow = new NarrowColumn(this.capacity);
     this.msHigh = new HighColumn(this.capacity);
     this.seqLow = new NarrowColumn(this.capacity);
@@ -72,12 +75,17 @@ export class IndexBlock {
 
   /** Appends an entry; its ID is above every ID in the block and its position above theirs. */
   push(id: StreamId, position: number, bodyBytes: number): void {
+    idWords(id, words);
+    this.pushWords(words, position, bodyBytes);
+  }
+
+  /** `push` of an ID given as its four words (id-words.ts). */
+  pushWords(id: Uint32Array, position: number, bodyBytes: number): void {
     assert(!this.full, "a full block takes no entries");
     assert(position >= this.basePosition, "an entry's position is not below its block's first");
     if (this.length === this.capacity) this.grow(Math.min(BLOCK_ENTRIES_MAX, this.capacity * 2));
-    idWords(id, words);
-    let msLow = (words[1] as number) - this.baseMsLow;
-    let msHigh = (words[0] as number) - this.baseMsHigh;
+    let msLow = (id[1] as number) - this.baseMsLow;
+    let msHigh = (id[0] as number) - this.baseMsHigh;
     if (msLow < 0) {
       msLow += TWO_32;
       msHigh -= 1;
@@ -86,8 +94,8 @@ export class IndexBlock {
     const at = this.length;
     this.msLow.set(at, msLow);
     this.msHigh.set(at, msHigh);
-    this.seqHigh.set(at, words[2] as number);
-    this.seqLow.set(at, words[3] as number);
+    this.seqHigh.set(at, id[2] as number);
+    this.seqLow.set(at, id[3] as number);
     const [offsetHigh, offsetLow] = splitWords(position - this.basePosition);
     this.offsetLow.set(at, offsetLow);
     this.offsetHigh.set(at, offsetHigh);

@@ -1,10 +1,11 @@
 /**
- * Rebuilds the streams' indexes at open from a checkpoint's SavedEntries and the data files:
- * reads every file that can hold a kept entry from its header up to the checkpoint's end, in
- * large sequential reads, and appends to each stream's index the records that are its own
- * (its number, at or after its first live entry), marking the deleted ones. Everything below
- * the end was made durable before the checkpoint was installed, so a record that does not check
- * there is damage (LOGBOOK_CORRUPTION), never a torn tail.
+ * Rebuilds the streams' indexes at open from a checkpoint's SavedEntries: for each data file
+ * that can hold a kept entry, from its index file when it has one that lists its records
+ * (index-load.ts), otherwise by reading the data file from its header up to the checkpoint's
+ * end in large sequential reads. Each stream's index gets the records that are its own (its
+ * number, at or after its first live entry), in data order; then its deleted entries are
+ * marked. Everything below the end was made durable before the checkpoint was installed, so
+ * a record that does not check there is damage (LOGBOOK_CORRUPTION), never a torn tail.
  */
 import { LogbookError } from "../errors.js";
 import type { DataFiles } from "./data-files.js";
@@ -16,22 +17,13 @@ import {
   RECORD_HEADER_BYTES,
   type RecordHeader,
 } from "./data-format.js";
-import type { SavedEntries, SavedStream } from "./saved-entries.js";
-import type { StreamId } from "./stream-id.js";
+import type { IndexFiles } from "./index-files.js";
+import { corrupt, loadIndexRows, type Rebuilding, readIndexFile } from "./index-load.js";
+import type { SavedEntries } from "./saved-entries.js";
 import { StreamIndex } from "./stream-index.js";
 
 /** Bytes of one read while rebuilding (grown for a record larger than this). */
 export const REBUILD_READ_BYTES = 4 * 1024 * 1024;
-
-interface Rebuilding {
-  saved: SavedStream;
-  index: StreamIndex;
-  deleted: Set<StreamId>;
-}
-
-function corrupt(file: string, offset: number, why: string): LogbookError {
-  return new LogbookError("LOGBOOK_CORRUPTION", `${file} at ${offset}: ${why}`, { file, offset });
-}
 
 /** Checks that the data files reach `end` (the file holding its last byte exists and is long enough). */
 export async function checkDataEnd(files: DataFiles, end: number): Promise<void> {
@@ -44,23 +36,48 @@ export async function checkDataEnd(files: DataFiles, end: number): Promise<void>
   }
 }
 
-export async function rebuildIndexes(files: DataFiles, saved: SavedEntries): Promise<Map<number, StreamIndex>> {
+/**
+ * The indexes of the streams `saved` records. A data file whose index file does not check is
+ * read instead, and its index file forgotten (`IndexFiles.forget`); resolves the starts of
+ * the data files that were read rather than loaded from an index file.
+ */
+export async function rebuildIndexes(
+  files: DataFiles,
+  indexFiles: IndexFiles,
+  saved: SavedEntries,
+): Promise<{ indexes: Map<number, StreamIndex>; scanned: number[] }> {
   const streams = new Map<number, Rebuilding>();
   let scanFrom = saved.endPosition;
   for (const stream of saved.streams) {
-    streams.set(stream.stream, { saved: stream, index: new StreamIndex(stream.skipped), deleted: new Set(stream.deleted) });
+    streams.set(stream.stream, { saved: stream, index: new StreamIndex(stream.skipped) });
     if (stream.length > 0) scanFrom = Math.min(scanFrom, stream.firstPosition);
   }
+  const scanned: number[] = [];
   const first = Math.max(0, files.indexOf(scanFrom));
-  for (let i = first; i < files.starts.length; i++) {
-    const start = files.starts[i] as number;
-    if (start >= saved.endPosition) break;
-    // A file's own size ends it: the file after it may have been released, leaving a gap.
-    const end = Math.min(start + (await files.sizeBytes(start)), saved.endPosition);
-    await scanFile(files, start, end, streams);
+  const starts = files.starts.slice(first).filter((start) => start < saved.endPosition);
+  // The next file's index is read while this one's rows are loaded.
+  let reading = starts.length > 0 ? readIndexFile(indexFiles, starts[0] as number) : undefined;
+  try {
+    for (const [i, start] of starts.entries()) {
+      const read = await reading;
+      reading = i + 1 < starts.length ? readIndexFile(indexFiles, starts[i + 1] as number) : undefined;
+      // A file's own size ends it: the file after it may have been released, leaving a gap.
+      const end = Math.min(start + (await files.sizeBytes(start)), saved.endPosition);
+      if (read !== undefined) {
+        loadIndexRows(read, files.path(start), start, end, streams);
+        continue;
+      }
+      if (indexFiles.recordedBytes(start) !== undefined) await indexFiles.forget(start);
+      scanned.push(start);
+      await scanFile(files, start, end, streams);
+    }
+  } finally {
+    // A read still on its way when a load threw: the open fails with the load's error, not this one's.
+    reading?.catch(() => undefined);
   }
   const indexes = new Map<number, StreamIndex>();
   for (const [number, { saved: expected, index }] of streams) {
+    for (const id of expected.deleted) index.delete(id);
     if (index.length !== expected.length || index.bodyBytes !== expected.bodyBytes) {
       throw new LogbookError(
         "LOGBOOK_CORRUPTION",
@@ -70,7 +87,7 @@ export async function rebuildIndexes(files: DataFiles, saved: SavedEntries): Pro
     }
     indexes.set(number, index);
   }
-  return indexes;
+  return { indexes, scanned };
 }
 
 /** Reads the records of the file at `start` up to position `end`, adding each kept one to its stream's index. */
@@ -116,5 +133,4 @@ function keep(
 ): void {
   if (!bodyMatches(window, at, header)) throw corrupt(file, position - start, "a stream entry's body checksum does not match");
   owner.index.append(header.id, position, header.bodyBytes);
-  if (owner.deleted.has(header.id)) owner.index.delete(header.id);
 }

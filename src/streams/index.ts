@@ -14,7 +14,7 @@ export {
   type PendingRangeQuery,
   type PendingSummary,
 } from "./consumer-group.js";
-export { decodeFields, ENTRY_BODY_BYTES_MAX, ENTRY_FIELDS_MAX, encodeFields } from "./entry-body.js";
+export { decodeFieldPairs, decodeFields, ENTRY_BODY_BYTES_MAX, ENTRY_FIELDS_MAX, encodeFields } from "./entry-body.js";
 export { DATA_SEGMENT_BYTES_DEFAULT, EntryStorage, type EntryStorageOptions } from "./entry-storage.js";
 export type {
   AutoClaimResult,
@@ -45,7 +45,7 @@ export type {
   StreamCommand,
   TrimSpec,
 } from "./stream-command.js";
-export { SCAN_BATCH_BYTES, SCAN_BATCH_ENTRIES, type StreamEntries } from "./stream-entries.js";
+export { SCAN_BATCH_BYTES, SCAN_BATCH_ENTRIES, type ScannedBodies, type StreamEntries } from "./stream-entries.js";
 export { wrongType } from "./stream-errors.js";
 export type { StreamFacts } from "./stream-facts.js";
 export {

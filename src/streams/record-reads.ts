@@ -29,34 +29,63 @@ interface Run {
   members: number[];
 }
 
+/** Bodies read back: body i is bytes [starts[i], starts[i] + bodyBytes[i]) of buffers[i]; undefined when its file is gone. */
+export interface BodyBuffers {
+  buffers: (Buffer | undefined)[];
+  starts: number[];
+}
+
 /** The bodies at `locations` (undefined for one whose file is gone), each checked. */
 export async function readBodies(
   source: RecordSource,
   stream: number,
   locations: EntryLocations,
 ): Promise<(Uint8Array | undefined)[]> {
+  const { buffers, starts } = await readBodyBuffers(source, stream, locations);
+  return buffers.map((buffer, i) => {
+    if (buffer === undefined) return undefined;
+    const start = starts[i] as number;
+    // Plain Uint8Array views: cheaper to make than Buffer slices.
+    return new Uint8Array(buffer.buffer, buffer.byteOffset + start, locations.bodyBytes[i] as number);
+  });
+}
+
+/** Whether the locations ascend by position (a forward scan's do): they need no sorting. */
+function ascending(positions: readonly number[]): boolean {
+  for (let i = 1; i < positions.length; i++) if ((positions[i] as number) < (positions[i - 1] as number)) return false;
+  return true;
+}
+
+/** The bodies at `locations`, each checked, where they were read to: no copy and no view per body. */
+export async function readBodyBuffers(source: RecordSource, stream: number, locations: EntryLocations): Promise<BodyBuffers> {
   const count = locations.ids.length;
-  const bodies = new Array<Uint8Array | undefined>(count);
-  const order = [...Array(count).keys()].sort((a, b) => (locations.positions[a] as number) - (locations.positions[b] as number));
+  const read: BodyBuffers = {
+    buffers: new Array<Buffer | undefined>(count).fill(undefined),
+    starts: new Array<number>(count).fill(0),
+  };
+  const order = [...Array(count).keys()];
+  if (!ascending(locations.positions)) {
+    order.sort((a, b) => (locations.positions[a] as number) - (locations.positions[b] as number));
+  }
   const onDisk: number[] = [];
   for (const i of order) {
     const position = locations.positions[i] as number;
+    if (position < source.buffer.writtenPosition) {
+      onDisk.push(i);
+      continue;
+    }
     const record = source.buffer.read(position, RECORD_HEADER_BYTES + (locations.bodyBytes[i] as number));
-    if (record === undefined) onDisk.push(i);
-    else
-      bodies[i] = checkedBody(
-        record,
-        0,
-        position,
-        stream,
-        locations.ids[i] as StreamId,
-        record.byteLength - RECORD_HEADER_BYTES,
-        "memory",
-        0,
-      );
+    if (record === undefined) {
+      onDisk.push(i);
+      continue;
+    }
+    const bodyBytes = record.byteLength - RECORD_HEADER_BYTES;
+    checkRecord(record, 0, position, stream, locations.ids[i] as StreamId, bodyBytes, "memory", 0);
+    read.buffers[i] = Buffer.from(record.buffer, record.byteOffset, record.byteLength);
+    read.starts[i] = RECORD_HEADER_BYTES;
   }
-  for (const run of runsOf(source.files, locations, onDisk)) await readRun(source.files, stream, locations, run, bodies);
-  return bodies;
+  for (const run of runsOf(source.files, locations, onDisk)) await readRun(source.files, stream, locations, run, read);
+  return read;
 }
 
 function runsOf(files: DataFiles, locations: EntryLocations, members: readonly number[]): Run[] {
@@ -77,16 +106,8 @@ function runsOf(files: DataFiles, locations: EntryLocations, members: readonly n
   return runs;
 }
 
-async function readRun(
-  files: DataFiles,
-  stream: number,
-  locations: EntryLocations,
-  run: Run,
-  bodies: (Uint8Array | undefined)[],
-): Promise<void> {
-  const allocated = Buffer.allocUnsafe(run.to - run.from);
-  // Bodies are handed out as plain Uint8Array views: cheaper to make than Buffer slices.
-  const bytes = new Uint8Array(allocated.buffer, allocated.byteOffset, allocated.byteLength);
+async function readRun(files: DataFiles, stream: number, locations: EntryLocations, run: Run, into: BodyBuffers): Promise<void> {
+  const bytes = Buffer.allocUnsafe(run.to - run.from);
   const read = await files.read(run.start, run.from, bytes);
   if (read === undefined) return;
   const file = files.path(run.start);
@@ -98,13 +119,15 @@ async function readRun(
   }
   for (const i of run.members) {
     const position = locations.positions[i] as number;
-    const id = locations.ids[i] as StreamId;
-    bodies[i] = checkedBody(bytes, position - run.from, position, stream, id, locations.bodyBytes[i] as number, file, run.start);
+    const at = position - run.from;
+    checkRecord(bytes, at, position, stream, locations.ids[i] as StreamId, locations.bodyBytes[i] as number, file, run.start);
+    into.buffers[i] = bytes;
+    into.starts[i] = at + RECORD_HEADER_BYTES;
   }
 }
 
-/** The body of the record at `at` of `bytes`, which must be the entry `id` of `stream` at `position`. */
-function checkedBody(
+/** Checks that the record at `at` of `bytes` is the entry `id` of `stream` at `position`, intact. */
+function checkRecord(
   bytes: Uint8Array,
   at: number,
   position: number,
@@ -113,12 +136,10 @@ function checkedBody(
   bodyBytes: number,
   file: string,
   fileStart: number,
-): Uint8Array {
+): void {
   const mismatch = recordMismatch(bytes, at, stream, id, bodyBytes);
   if (mismatch !== undefined) {
     const offset = position - fileStart;
     throw new LogbookError("LOGBOOK_CORRUPTION", `${file} at ${offset}: the stream entry there ${mismatch}`, { file, offset });
   }
-  const start = at + RECORD_HEADER_BYTES;
-  return bytes.subarray(start, start + bodyBytes);
 }

@@ -1,10 +1,11 @@
 /**
  * What a checkpoint records of the stream data (EntryStorage.capture): where the data ends,
- * which data files hold entries, and per stream where its entries start and which of them are
- * deleted. A plain JSON-able object (IDs are binary strings, which JSON escapes as it must);
+ * which data files hold entries, how long each index file is, and per stream where its
+ * entries start and which of them are deleted. A plain JSON-able object (IDs are binary strings, which JSON escapes as it must);
  * whoever reads one back from a file checks it with `checkSavedEntries` first.
  */
 import { LogbookError } from "../errors.js";
+import type { IndexExtent } from "./index-files.js";
 import { isStreamId, type StreamId } from "./stream-id.js";
 
 export interface SavedStream {
@@ -27,6 +28,11 @@ export interface SavedEntries {
   readonly files: readonly number[];
   /** The streams, by ascending number. */
   readonly streams: readonly SavedStream[];
+  /**
+   * The data files that have an index file listing their records, with its length, by
+   * ascending start (absent in a checkpoint written before index files: every file is read).
+   */
+  readonly indexes?: readonly IndexExtent[];
 }
 
 /** Streams one checkpoint may record. */
@@ -73,5 +79,18 @@ export function checkSavedEntries(value: unknown): SavedEntries {
   }
   let previous = -1;
   for (const stream of streams) previous = checkStream(stream, saved.endPosition, previous).stream;
+  if (saved.indexes !== undefined) checkIndexes(saved.indexes, saved.endPosition);
   return saved as unknown as SavedEntries;
+}
+
+function checkIndexes(indexes: unknown, endPosition: number): void {
+  if (!Array.isArray(indexes)) throw corrupt("indexes is not a list");
+  let previous = -1;
+  for (const extent of indexes) {
+    if (typeof extent !== "object" || extent === null) throw corrupt("an index extent is not an object");
+    const { start, bytes } = extent as Record<string, unknown>;
+    if (!isCount(start) || start >= endPosition || start <= previous) throw corrupt("index starts ascend below the end");
+    if (!isCount(bytes)) throw corrupt(`index ${start}: bytes is not a count`);
+    previous = start;
+  }
 }

@@ -6,7 +6,7 @@
 import { assert } from "../assert.js";
 import { LogbookError } from "../errors.js";
 import { ENTRY_BODY_BYTES_MAX } from "./entry-body.js";
-import { type RecordSource, readBodies } from "./record-reads.js";
+import { type RecordSource, readBodies, readBodyBuffers } from "./record-reads.js";
 import { isStreamId, nextId, previousId, type StreamId } from "./stream-id.js";
 import type { EntryLocations, StreamIndex } from "./stream-index.js";
 
@@ -38,6 +38,19 @@ export interface StreamEntries {
   read(ids: readonly StreamId[]): Promise<(Uint8Array | undefined)[]>;
   /** The live entries within [from, to], in batches read with large sequential reads. */
   scan(from: StreamId, to: StreamId, reverse: boolean): AsyncGenerator<{ id: StreamId; body: Uint8Array }[]>;
+  /** `scan` without a view or an object per entry: each batch's bodies where they were read to. */
+  scanBodies(from: StreamId, to: StreamId, reverse: boolean): AsyncGenerator<ScannedBodies>;
+}
+
+/**
+ * A batch of a scan: entry i has the ID ids[i] and its body is bytes [starts[i], starts[i] +
+ * bodyBytes[i]) of buffers[i], or it is gone (buffers[i] undefined: its file was released).
+ */
+export interface ScannedBodies {
+  ids: StreamId[];
+  bodyBytes: number[];
+  buffers: (Buffer | undefined)[];
+  starts: number[];
 }
 
 /** What a stream's entries need from their storage. */
@@ -142,6 +155,19 @@ export class StoredStreamEntries implements StreamEntries {
   }
 
   async *scan(from: StreamId, to: StreamId, reverse: boolean): AsyncGenerator<{ id: StreamId; body: Uint8Array }[]> {
+    for await (const found of this.scanBodies(from, to, reverse)) {
+      const batch: { id: StreamId; body: Uint8Array }[] = [];
+      for (let i = 0; i < found.ids.length; i++) {
+        const buffer = found.buffers[i];
+        if (buffer === undefined) continue;
+        const body = new Uint8Array(buffer.buffer, buffer.byteOffset + (found.starts[i] as number), found.bodyBytes[i] as number);
+        batch.push({ id: found.ids[i] as StreamId, body });
+      }
+      if (batch.length > 0) yield batch;
+    }
+  }
+
+  async *scanBodies(from: StreamId, to: StreamId, reverse: boolean): AsyncGenerator<ScannedBodies> {
     checkId(from);
     checkId(to);
     let low: StreamId | undefined = from;
@@ -151,16 +177,11 @@ export class StoredStreamEntries implements StreamEntries {
       const found = this.index.locations(low, high, SCAN_BATCH_ENTRIES, reverse, SCAN_BATCH_BYTES);
       const count = found.ids.length;
       if (count === 0) return;
-      const bodies = await readBodies(this.sink, this.stream, found);
-      const batch: { id: StreamId; body: Uint8Array }[] = [];
-      for (let i = 0; i < count; i++) {
-        const body = bodies[i];
-        if (body !== undefined) batch.push({ id: found.ids[i] as StreamId, body });
-      }
+      const { buffers, starts } = await readBodyBuffers(this.sink, this.stream, found);
       const last = found.ids[count - 1] as StreamId;
       if (reverse) high = previousId(last);
       else low = nextId(last);
-      if (batch.length > 0) yield batch;
+      yield { ids: found.ids, bodyBytes: found.bodyBytes, buffers, starts };
     }
   }
 }

@@ -9,7 +9,8 @@
  * checkpoint and then given the same calls again is the same index.
  */
 import { assert } from "../assert.js";
-import { IndexBlock } from "./index-block.js";
+import { idWords, wordsId } from "./id-words.js";
+import { BLOCK_ENTRIES_MAX, IndexBlock } from "./index-block.js";
 import type { StreamId } from "./stream-id.js";
 
 /** What an index costs besides its blocks: the object and its block array. */
@@ -41,6 +42,8 @@ interface Slot {
 }
 
 const UNLIMITED = Number.POSITIVE_INFINITY;
+/** Scratch words of the ID `append` is given. */
+const appendWords = new Uint32Array(4);
 
 /** A trim's limit: 0 (or less) means none, as in XTRIM's LIMIT. */
 function limitOf(limit: number): number {
@@ -52,7 +55,9 @@ export class StreamIndex {
   private readonly blockFirstIds: StreamId[] = [];
   length = 0;
   bodyBytes = 0;
-  private lastAppended: StreamId | undefined;
+  /** The words (id-words.ts) of the last ID appended, when `appended`. */
+  private readonly lastAppended = new Uint32Array(4);
+  private appended = false;
   /** Skipped slots the next new block starts with (a rebuilt first block). */
   private pendingSkip: number;
 
@@ -61,16 +66,35 @@ export class StreamIndex {
   }
 
   append(id: StreamId, position: number, bodyBytes: number): void {
-    assert(this.lastAppended === undefined || id > this.lastAppended, "a stream's IDs increase");
+    idWords(id, appendWords);
+    this.appendWords(appendWords, position, bodyBytes, id);
+  }
+
+  /** Whether an ID given as its words is above every ID appended so far. */
+  follows(id: Uint32Array): boolean {
+    if (!this.appended) return true;
+    const last = this.lastAppended;
+    for (let word = 0; word < 4; word++) {
+      if ((id[word] as number) !== (last[word] as number)) return (id[word] as number) > (last[word] as number);
+    }
+    return false;
+  }
+
+  /** `append` of an ID given as its words; `text`, its string form, when the caller has it. */
+  appendWords(id: Uint32Array, position: number, bodyBytes: number, text?: StreamId): void {
+    assert(this.follows(id), "a stream's IDs increase");
     let last = this.blocks[this.blocks.length - 1];
     if (last === undefined || last.full) {
-      last = new IndexBlock(id, position, this.pendingSkip);
+      const firstId = text ?? wordsId(id[0] as number, id[1] as number, id[2] as number, id[3] as number);
+      // A stream that filled a block most likely fills the next: it starts at full size rather than growing to it.
+      last = new IndexBlock(firstId, position, this.pendingSkip, last === undefined ? undefined : BLOCK_ENTRIES_MAX);
       this.pendingSkip = 0;
       this.blocks.push(last);
-      this.blockFirstIds.push(id);
+      this.blockFirstIds.push(firstId);
     }
-    last.push(id, position, bodyBytes);
-    this.lastAppended = id;
+    last.pushWords(id, position, bodyBytes);
+    this.lastAppended.set(id);
+    this.appended = true;
     this.length++;
     this.bodyBytes += bodyBytes;
   }

@@ -113,7 +113,14 @@ test("release removes only files no kept capture needs, never the one being appe
   s.trimToLength(10, false, 0);
   const newer = storage.capture();
   await storage.persist(newer);
-  const files = async () => (await fs.list(DIR)).length;
+  const files = async () => {
+    const names = await fs.list(DIR);
+    const data = names.filter((n) => n.startsWith("data-"));
+    // An index file goes with its data file.
+    for (const n of names.filter((n) => n.startsWith("index-")))
+      assert.ok(data.includes(n.replace("index-", "data-").replace(".idx", ".seg")));
+    return data.length;
+  };
   const before = await files();
   await storage.release([newer, older]);
   assert.equal(await files(), before, "the older checkpoint still needs every file");
@@ -148,6 +155,12 @@ test("a flipped byte in a stored body is LOGBOOK_CORRUPTION naming the file and 
     s.read([id(10)]),
     (e) => isLogbookError(e, "LOGBOOK_CORRUPTION") && e.file === path && typeof e.offset === "number",
   );
+  // An open that loads the index file reads no body: the damage is found when the entry is read.
+  const reopened = await opened(disk.view(), saved);
+  await assert.rejects(reopened.entries(1).read([id(10)]), (e) => isLogbookError(e, "LOGBOOK_CORRUPTION") && e.file === path);
+  await reopened.close();
+  // An open that reads the data file (no index file for it) checks every kept body.
+  for (const p of disk.paths().filter((p) => p.startsWith(`${DIR}/index-`))) disk.replaceFile(p, new Uint8Array(0));
   await assert.rejects(opened(disk.view(), saved), (e) => isLogbookError(e, "LOGBOOK_CORRUPTION"));
 });
 
