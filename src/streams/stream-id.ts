@@ -90,6 +90,9 @@ export function isStreamId(value: unknown): value is StreamId {
 /** The ID right after `id` (seq + 1, or the next ms at seq 0), or undefined after MAX_ID. */
 export function nextId(id: StreamId): StreamId | undefined {
   if (id === MAX_ID) return undefined;
+  // The common case, an add in the same millisecond as the last: seq + 1 without BigInt.
+  const safeSeq = charsNumber(id, 8);
+  if (safeSeq >= 0 && safeSeq < Number.MAX_SAFE_INTEGER) return id.slice(0, 8) + numberChars(safeSeq + 1);
   const seq = idSeq(id);
   return seq === U64_MAX ? idFromParts(idMs(id) + 1n, 0n) : idFromParts(idMs(id), seq + 1n);
 }
@@ -154,6 +157,6 @@ export function assignId(request: IdRequest, last: StreamId, nowMs: number): Str
   }
   const now = Math.max(0, Math.floor(nowMs));
   const lastSafe = charsNumber(last, 0);
-  if (lastSafe >= 0 && now > lastSafe) return numberChars(now) + numberChars(0);
+  if (lastSafe >= 0) return now > lastSafe ? numberChars(now) + numberChars(0) : nextId(last);
   return BigInt(now) > idMs(last) ? idFromParts(BigInt(now), 0n) : nextId(last);
 }
