@@ -18,12 +18,11 @@ import type { Logger } from "pino";
 import type { Store } from "../store/index.js";
 import type { Admission } from "./admission.js";
 import type { Authenticator } from "./auth.js";
-import type { BlockedReads } from "./blocked-reads.js";
 import { registerConnectionOrder } from "./connection-order.js";
-import type { FeedConnections } from "./feed-connections.js";
 import { registerFeedRoutes } from "./feed-routes.js";
 import { answerClientError, HttpError, singleHeader, toHttpError } from "./http-error.js";
 import { registerKvRoutes } from "./kv-routes.js";
+import type { LongRequests } from "./long-requests.js";
 import { registerStatusRoutes } from "./status-page.js";
 import { registerStreamRoutes } from "./stream-routes.js";
 import type { RequestTrace, Telemetry } from "./telemetry/index.js";
@@ -41,10 +40,10 @@ export interface AppOptions {
   listBytesMax: number;
   idempotencyTtlMs: number;
   /** The open change-feed streams and their ceiling. */
-  feedConnections: FeedConnections;
+  feedConnections: LongRequests;
   feedHeartbeatMs: number;
   /** The blocking stream reads waiting, and their ceiling. */
-  blockedReads: BlockedReads;
+  blockedReads: LongRequests;
   /** The longest a blocking stream read waits. */
   streamBlockMsMax: number;
   /** A connection silent this long is closed (a blocking read's wait is added to it). */

@@ -7,14 +7,14 @@ import { PassThrough } from "node:stream";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Change, FeedCursorInfo, Store } from "../store/index.js";
 import { TENANT_ID } from "./auth.js";
-import type { FeedConnections } from "./feed-connections.js";
 import { HttpError, singleHeader, toHttpError } from "./http-error.js";
+import type { LongRequests } from "./long-requests.js";
 import { dataPrefix } from "./namespace.js";
 import { changeEvent, errorEvent, type FeedStart, feedStartOf, HEARTBEAT } from "./sse.js";
 
 export interface FeedRouteOptions {
   store: Store;
-  connections: FeedConnections;
+  connections: LongRequests;
   /** An SSE comment is sent this often, so that proxies and idle timeouts keep a quiet stream open. */
   heartbeatMs: number;
 }

@@ -14,13 +14,12 @@ import { Store } from "../store/index.js";
 import { Admission } from "./admission.js";
 import { buildApp } from "./app.js";
 import { Authenticator } from "./auth.js";
-import { BlockedReads } from "./blocked-reads.js";
 import { isLoopback, type ServerConfig } from "./config.js";
-import { FeedConnections } from "./feed-connections.js";
 import { HttpError } from "./http-error.js";
 import { IDEMPOTENCY_KEY_LENGTH_MAX } from "./idempotency.js";
 import { IdempotencySweeper } from "./idempotency-sweeper.js";
 import { asListenError } from "./listen-error.js";
+import { LongRequests } from "./long-requests.js";
 import { checkSpaceForNewStore } from "./startup-space.js";
 import { LogDestination, Telemetry } from "./telemetry/index.js";
 import { readTlsSettings } from "./tls-settings.js";
@@ -73,8 +72,8 @@ export class LogbookServer {
     let telemetry: Telemetry | undefined;
     try {
       const admission = new Admission(config);
-      const feedConnections = new FeedConnections(config.feedConnectionsMax);
-      const blockedReads = new BlockedReads(config.streamBlockedReadsMax);
+      const feedConnections = new LongRequests(config.feedConnectionsMax, "change feeds may be open at once");
+      const blockedReads = new LongRequests(config.streamBlockedReadsMax, "blocking stream reads may wait at once");
       telemetry = await Telemetry.start({
         store,
         admission,

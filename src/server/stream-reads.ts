@@ -2,7 +2,7 @@
  * Blocking stream reads over HTTP (XREAD and XREADGROUP with `blockMs`): the request waits in
  * the store until entries come or its time passes, and then answers what it has, an empty
  * list when the time ran out. While it waits it holds a place among the server's blocked
- * reads (blocked-reads.ts), and the wait ends at once when the client disconnects (its
+ * reads (long-requests.ts), and the wait ends at once when the client disconnects (its
  * AbortSignal) or the server shuts down, so that neither leaves a store waiter behind.
  *
  * `blockMs` is at most `blockMsMax`; 0 (Redis's "no time limit") waits `blockMsMax`. The
@@ -11,11 +11,11 @@
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { isLogbookError } from "../errors.js";
-import type { BlockedReads } from "./blocked-reads.js";
 import { HttpError } from "./http-error.js";
+import type { LongRequests } from "./long-requests.js";
 
 export interface BlockingLimits {
-  blockedReads: BlockedReads;
+  blockedReads: LongRequests;
   blockMsMax: number;
   idleTimeoutMs: number;
 }
