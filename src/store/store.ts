@@ -49,8 +49,9 @@ import {
 } from "./store-options.js";
 import { createStreamHost, type PendingStreamCommand } from "./stream-commands.js";
 import { DEFAULT_RETENTION_SWEEP_MS } from "./stream-retention.js";
+import type { StreamBatchOperation } from "./stream-types.js";
 import { StreamWaiters } from "./stream-waiters.js";
-import { type StreamBatchOperation, Streams } from "./streams-api.js";
+import { Streams } from "./streams-api.js";
 
 export type { ScanOptions } from "./scan-range.js";
 export { localLogOpener } from "./store-open.js";

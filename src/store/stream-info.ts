@@ -5,7 +5,7 @@
 import { type ConsumerGroup, formatId, type Stream } from "../streams/index.js";
 import type { Key } from "./encoding.js";
 import { countArg, nameFromInternal, nameToInternal, rangeBound, STREAM_READ_COUNT_MAX } from "./stream-args.js";
-import type { StreamEntry } from "./streams-api.js";
+import type { StreamEntry } from "./stream-types.js";
 
 export interface PendingOptions {
   start?: string;

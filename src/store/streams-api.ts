@@ -63,17 +63,6 @@ import type {
   StreamReadOptions,
 } from "./stream-types.js";
 
-export type {
-  AddOptions,
-  ClaimOptions,
-  CreateGroupOptions,
-  GroupReadOptions,
-  StreamBatchOperation,
-  StreamEntry,
-  StreamRead,
-  StreamReadOptions,
-} from "./stream-types.js";
-
 export class Streams {
   /** Logs trims for retention by age when no add comes (stream-retention.ts). */
   readonly retention: RetentionSweeper;
