@@ -43,10 +43,6 @@ export class Stream implements StreamFacts {
     return this.entries.firstId ?? MIN_ID;
   }
 
-  get lastEntryId(): StreamId | undefined {
-    return this.entries.lastId;
-  }
-
   get maxDeletedEntryId(): StreamId {
     return this.maxDeletedId;
   }
