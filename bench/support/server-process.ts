@@ -64,7 +64,20 @@ export async function startLogbook(
   const logFile = openSync(`${dir}.log`, "w");
   const child = spawn(
     process.execPath,
-    [MAIN, "serve", "--data-dir", dir, "--host", "127.0.0.1", "--port", String(port), "--no-checkpoint-on-exit", ...flags],
+    [
+      MAIN,
+      "serve",
+      "--data-dir",
+      dir,
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--no-checkpoint-on-exit",
+      "--resp-port",
+      "0",
+      ...flags,
+    ],
     { stdio: ["ignore", logFile, "inherit"], env },
   );
   closeSync(logFile);

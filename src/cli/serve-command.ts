@@ -60,6 +60,16 @@ const SETTINGS: Setting[] = [
   ["--idempotency-ttl-ms <ms>", "idempotencyTtlMs", "how long an Idempotency-Key is remembered", integer],
   ["--stream-block-ms-max <ms>", "streamBlockMsMax", "the longest a blocking stream read waits", integer],
   ["--stream-blocked-reads-max <n>", "streamBlockedReadsMax", "blocking stream reads waiting at once before 429", integer],
+  ["--resp-port <port>", "respPort", "Redis-protocol port on --host (0: no Redis endpoint)", integer],
+  ["--resp-bulk-bytes-max <bytes>", "respBulkBytesMax", "longest key or value a Redis client may send", integer],
+  ["--resp-clients-max <n>", "respClientsMax", "Redis clients connected at once", integer],
+  ["--resp-output-bytes-max <bytes>", "respOutputBytesMax", "unwritten replies before a Redis client is disconnected", integer],
+  [
+    "--resp-pipeline-bytes-max <bytes>",
+    "respPipelineBytesMax",
+    "unanswered pipeline bytes before a Redis client is not read",
+    integer,
+  ],
   ["--checkpoint-every-bytes <bytes>", "checkpointEveryBytes", "checkpoint after this many log bytes (0: never)", integer],
   ["--segment-bytes <bytes>", "segmentBytes", "size of a log segment file (lower it on small volumes)", integer],
   ["--preallocate <true|false>", "preallocate", "zero-fill each segment when created, and the next ahead", trueOrFalse],
@@ -147,11 +157,14 @@ function configOf(flags: Record<string, unknown>): ServerConfig {
 /** Serves until SIGTERM or SIGINT, then drains and closes; a second signal exits at once. */
 async function serve(flags: Record<string, unknown>): Promise<void> {
   const config = configOf(flags);
-  const server = await LogbookServer.start(config);
-  process.stderr.write(`logbook: serving ${config.dataDir} at ${server.url} (status page ${server.url}/)\n`);
+  let requestShutdown: () => void = () => undefined;
+  const server = await LogbookServer.start(config, { onShutdownRequest: () => requestShutdown() });
+  const redis = server.resp === undefined ? "" : `, Redis protocol at ${server.resp.url}`;
+  process.stderr.write(`logbook: serving ${config.dataDir} at ${server.url} (status page ${server.url}/)${redis}\n`);
   await new Promise<void>((resolve) => {
     let stopping = false;
-    const stop = (signal: NodeJS.Signals) => {
+    requestShutdown = () => stop("SHUTDOWN");
+    const stop = (signal: NodeJS.Signals | "SHUTDOWN") => {
       if (stopping) {
         server.logger.warn({ signal }, "second signal: exiting without a clean shutdown");
         process.exit(1);

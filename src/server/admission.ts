@@ -3,6 +3,7 @@
  * by bytes. Past it a request is answered 429 at once, with Retry-After, rather than queued:
  * a queue without a bound only turns overload into timeouts and memory growth.
  */
+import { LogbookError } from "../errors.js";
 import { HttpError } from "./http-error.js";
 
 export interface AdmissionLimits {
@@ -35,6 +36,30 @@ export class Admission {
       this.writes--;
       this.bytes -= bytes;
     }
+  }
+
+  /**
+   * Takes room for one write of `bytes` without wrapping it in a promise (the Redis endpoint's
+   * path); false when the bound is reached. Each true is matched by one `leave(bytes)`.
+   */
+  tryEnter(bytes: number): boolean {
+    if (this.writes >= this.limits.inFlightWritesMax || (this.writes > 0 && this.bytes + bytes > this.limits.inFlightBytesMax)) {
+      this.rejected++;
+      return false;
+    }
+    this.writes++;
+    this.bytes += bytes;
+    return true;
+  }
+
+  leave(bytes: number): void {
+    this.writes--;
+    this.bytes -= bytes;
+  }
+
+  /** The typed error of a write refused by tryEnter. */
+  overloadedError(): LogbookError {
+    return new LogbookError("LOGBOOK_OVERLOADED", "too many writes in flight; retry later");
   }
 
   get inFlight(): { writes: number; bytes: number } {

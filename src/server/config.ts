@@ -59,6 +59,20 @@ export const ServerConfigSchema = Type.Object(
     streamBlockMsMax: Integer(1, 24 * 60 * 60 * 1000),
     /** Blocking stream reads waiting at once over HTTP; past it a new one gets 429. */
     streamBlockedReadsMax: Integer(1),
+    /** The Redis-protocol endpoint's port on `host` (0: no Redis endpoint). */
+    respPort: Integer(0, 65535),
+    /** Longest key or value a Redis client may send (the store's value limit follows it), in bytes. */
+    respBulkBytesMax: Integer(1, 64 * 1024 * 1024),
+    /** Most arguments in one Redis command. */
+    respMultibulkCountMax: Integer(1, 1024 * 1024),
+    /** Longest inline Redis command line, in bytes. */
+    respInlineBytesMax: Integer(16, 1024 * 1024),
+    /** Replies waiting to be written to one Redis client before it is disconnected, in bytes. */
+    respOutputBytesMax: Integer(1024),
+    /** Bytes of one Redis client's pipeline (received, unanswered) above which it is not read until it drains. */
+    respPipelineBytesMax: Integer(1024),
+    /** Redis clients connected at once. */
+    respClientsMax: Integer(1),
     checkpointEveryBytes: Integer(0),
     /** A log segment file's size: it holds its 64-byte header and the log's largest batch (4 MiB). */
     segmentBytes: Integer(SEGMENT_BYTES_MIN, 1024 * 1024 * 1024),
@@ -112,6 +126,14 @@ export const DEFAULT_CONFIG: ServerConfig = {
   feedCursorLagBytesMax: 1024 * 1024 * 1024,
   streamBlockMsMax: 30_000,
   streamBlockedReadsMax: 1024,
+  respPort: 6379,
+  // Below the log's largest batch (4 MiB) with room for the key and the record's framing.
+  respBulkBytesMax: 4 * 1024 * 1024 - 64 * 1024,
+  respMultibulkCountMax: 1024 * 1024,
+  respInlineBytesMax: 64 * 1024,
+  respOutputBytesMax: 64 * 1024 * 1024,
+  respPipelineBytesMax: 16 * 1024 * 1024,
+  respClientsMax: 10_000,
   checkpointEveryBytes: 64 * 1024 * 1024,
   segmentBytes: 64 * 1024 * 1024,
   preallocate: true,

@@ -20,6 +20,7 @@ import { IDEMPOTENCY_KEY_LENGTH_MAX } from "./idempotency.js";
 import { IdempotencySweeper } from "./idempotency-sweeper.js";
 import { asListenError } from "./listen-error.js";
 import { LongRequests } from "./long-requests.js";
+import { RespServer, type RespSettings } from "./resp/index.js";
 import { checkSpaceForNewStore } from "./startup-space.js";
 import { LogDestination, Telemetry } from "./telemetry/index.js";
 import { readTlsSettings } from "./tls-settings.js";
@@ -39,6 +40,8 @@ export interface StartOptions {
   tracing?: boolean;
   /** The disk under the store (tests substitute a faulty or slow one). */
   fileSystem?: FileSystem;
+  /** What a client's SHUTDOWN (Redis endpoint) does; by default the server closes itself. */
+  onShutdownRequest?: () => void;
 }
 
 export class LogbookServer {
@@ -53,6 +56,8 @@ export class LogbookServer {
     private readonly sweeper: IdempotencySweeper,
     private readonly telemetry: Telemetry,
     private readonly closeLog: () => void,
+    /** The Redis-protocol endpoint, unless respPort is 0. */
+    readonly resp: RespServer | undefined,
   ) {}
 
   static async start(config: ServerConfig, options: StartOptions = {}): Promise<LogbookServer> {
@@ -111,14 +116,28 @@ export class LogbookServer {
       const sweeper = new IdempotencySweeper(store, config.idempotencySweepMs, (error) =>
         logger.warn({ err: error }, "sweeping expired idempotency keys failed"),
       );
-      server = new LogbookServer(config, store, app, logger, sweeper, telemetry, () => destination?.close());
+      const resp =
+        config.respPort === 0
+          ? undefined
+          : new RespServer({
+              store,
+              authenticator,
+              admission,
+              logger,
+              tls,
+              settings: respSettings(config),
+              shutdown: () => (options.onShutdownRequest ?? (() => void server?.close()))(),
+            });
+      server = new LogbookServer(config, store, app, logger, sweeper, telemetry, () => destination?.close(), resp);
       await app.listen({ host: config.host, port: config.port }).catch((error: unknown) => {
         throw asListenError(error, config.host, config.port);
       });
+      await resp?.listen(config.host, config.respPort);
       sweeper.start();
       logger.info(
         {
           address: server.url,
+          ...(resp === undefined ? {} : { redis: resp.url }),
           config: { ...config, tokens: `${config.tokens.length} configured` },
           recovery: { ...store.recovery, log: store.logStats.recovery },
           tracing: telemetry.tracingEnabled,
@@ -130,6 +149,7 @@ export class LogbookServer {
       return server;
     } catch (error) {
       destination?.close();
+      await server?.resp?.close().catch(() => undefined);
       await server?.app.close().catch(() => undefined);
       await telemetry?.shutdown().catch(() => undefined);
       await store.close();
@@ -155,7 +175,7 @@ export class LogbookServer {
     this.closing ??= (async () => {
       this.accepting = false;
       await this.sweeper.stop();
-      await this.drain();
+      await Promise.all([this.drain(), this.resp?.close(this.config.drainTimeoutMs)]);
       if (this.config.checkpointOnExit && this.store.failure === undefined) {
         try {
           await this.store.checkpoint();
@@ -204,6 +224,19 @@ export class LogbookServer {
   }
 }
 
+function respSettings(config: ServerConfig): RespSettings {
+  return {
+    bulkBytesMax: config.respBulkBytesMax,
+    multibulkCountMax: config.respMultibulkCountMax,
+    inlineBytesMax: config.respInlineBytesMax,
+    outputBytesMax: config.respOutputBytesMax,
+    pipelineBytesMax: config.respPipelineBytesMax,
+    clientsMax: config.respClientsMax,
+    blockMsMax: config.streamBlockMsMax,
+    blockedClientsMax: config.streamBlockedReadsMax,
+  };
+}
+
 /** The configured tokens; none is allowed only on loopback. */
 function authenticatorFor(config: ServerConfig): Authenticator {
   const authenticator = new Authenticator(config.tokens);
@@ -229,7 +262,7 @@ async function openStore(config: ServerConfig, fileSystem: FileSystem | undefine
     valueEncoding: "utf8",
     // Idempotency records are keys too: up to 255 header characters, each at most 2 UTF-8 bytes.
     keyBytesMax: Math.max(config.keyBytesMax, 2 * IDEMPOTENCY_KEY_LENGTH_MAX) + NAMESPACE_BYTES_MAX,
-    valueBytesMax: Math.max(config.bodyBytesMax, 64 * 1024),
+    valueBytesMax: Math.max(config.bodyBytesMax, 64 * 1024, config.respPort === 0 ? 0 : config.respBulkBytesMax),
     checkpointEveryBytes: config.checkpointEveryBytes,
     feedCursorLagBytesMax: config.feedCursorLagBytesMax,
     segmentBytes: config.segmentBytes,

@@ -69,7 +69,12 @@ export class Conditions {
    * reported once the newest of those on any of its keys is applied; else undefined.
    */
   checkAll(conditions: [Key, number][]): PendingConflict | undefined {
-    const checked = conditions.map(([key, expected]) => [keyToInternal(key, this.keyBytesMax), expected, key] as const);
+    return this.checkAllInternal(conditions.map(([key, expected]) => [keyToInternal(key, this.keyBytesMax), expected, key]));
+  }
+
+  /** checkAll for keys already in internal form (`key`, when given, is how errors name it). */
+  checkAllInternal(conditions: readonly (readonly [string, number, Key?])[]): PendingConflict | undefined {
+    const checked = conditions.map(([internal, expected, key]) => [internal, expected, key ?? internal] as const);
     let conflict: PendingConflict | undefined;
     for (const [internal, expected, key] of checked) {
       const awaitLsn = this.check(internal, expected, key);

@@ -7,6 +7,7 @@ export type { ChangesOptions } from "./change-feed.js";
 export type { CheckpointInfo } from "./checkpoint.js";
 export type { Key, KeyEncoding, ValueEncoding } from "./encoding.js";
 export type { CreateCursorOptions, CursorDroppedEvent, FeedCursorInfo, FeedCursors } from "./feed-cursors.js";
+export type { Keyspace, KeyspaceEntry, KeyspaceOp, KeyspaceWriteOptions } from "./keyspace.js";
 export type { StoreRecoveryReport } from "./recovery.js";
 export {
   type BatchOperation,

@@ -89,6 +89,14 @@ export class SequencedWrites {
     return signed === undefined ? undefined : Math.max(signed, 0);
   }
 
+  /** The newest write queued for `key` (its value and LSN), or undefined when none is. */
+  newestOf(key: string): { value: QueuedValue; lsn: number } | undefined {
+    for (let i = this.end - 1; i >= this.head; i--) {
+      if (this.keys[i] === key) return { value: this.values[i], lsn: this.lsns[i] as number };
+    }
+    return undefined;
+  }
+
   /** The LSN of the latest write queued for `key`, or undefined when none is. */
   latestLsnOf(key: string): number | undefined {
     const latest = this.latest ?? this.buildLatest();

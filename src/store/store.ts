@@ -33,6 +33,7 @@ import {
 } from "./encoding.js";
 import { type FeedCursorFile, readFeedCursorFile } from "./feed-cursor-file.js";
 import { type CursorDroppedEvent, FeedCursors } from "./feed-cursors.js";
+import { Keyspace } from "./keyspace.js";
 import { encodeOperations, type Operation, SingleOperation } from "./operation.js";
 import type { StoreRecoveryReport } from "./recovery.js";
 import { isAboveLower, isBelowUpper, type ScanOptions, scanRange } from "./scan-range.js";
@@ -157,6 +158,8 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
   /** Named positions in the change feed that hold back the log's truncation. */
   readonly feedCursors: FeedCursors;
   private readonly feed: ChangeFeed;
+  /** The keys in their internal binary form, for byte-level front ends (keyspace.ts). */
+  readonly keyspace: Keyspace;
 
   private constructor(opened: OpenedStore, options: StoreOptions, cursorFile: FeedCursorFile) {
     super();
@@ -230,6 +233,13 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
     );
     const { keyEncoding, valueEncoding } = this;
     this.feed = new ChangeFeed({ log, cursors: this.feedCursors, keyEncoding, valueEncoding });
+    this.keyspace = new Keyspace({
+      state: () => this.state,
+      sequenced: this.sequenced,
+      streams: this.streamSpace,
+      versionOf: (key) => this.conditions.currentVersion(key),
+      write: (operations, conditions) => this.writeInternal(operations, conditions),
+    });
   }
 
   /** What the log tells the store: called once per commit and once on failure, never per write. */
@@ -332,6 +342,18 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
     for (let i = 0; i < last; i++) this.sequenced.add((encoded[i] as Operation).key, queued(i), lsn);
     const written = this.queueWrite((encoded[last] as Operation).key, queued(last), lsn);
     return commands.length === 0 ? written : written.then((at) => settleStreamResults(commands, at));
+  }
+
+  /** Operations already in internal form (keyspace.ts), checked against internal-key conditions; sequenced before it returns. */
+  private writeInternal(operations: Operation[], conditions: [string, number][]): Promise<number> {
+    if (this.closing !== undefined) return Promise.reject(new LogbookError("LOGBOOK_CLOSED", "the store is closed"));
+    const conflict = this.conditions.checkAllInternal(conditions);
+    if (conflict !== undefined) return this.conditions.conflictOnceApplied(conflict);
+    const lsn = this.log.sequence([encodeOperations(operations)]);
+    const last = operations.length - 1;
+    const queued = (op: Operation) => (op.type === "put" ? op.value : undefined);
+    for (let i = 0; i < last; i++) this.sequenced.add((operations[i] as Operation).key, queued(operations[i] as Operation), lsn);
+    return this.queueWrite((operations[last] as Operation).key, queued(operations[last] as Operation), lsn);
   }
 
   /** A write's operations, checked and encoded (else it throws). */

@@ -23,7 +23,9 @@ export function runCli(args: string[], env: Record<string, string> = {}, nodeArg
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build (npm test does)`);
   return spawn(process.execPath, [...nodeArgs, MAIN, ...args], {
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, ...env },
+    // No Redis endpoint unless a test asks for one (--resp-port wins over the variable): tests
+    // run side by side and must not all take the default port.
+    env: { ...process.env, LOGBOOK_RESP_PORT: "0", ...env },
   });
 }
 

@@ -42,7 +42,7 @@ export async function startTestServer(
   let server: LogbookServer;
   try {
     server = await LogbookServer.start(
-      resolveConfig({ dataDir: dir, host: "127.0.0.1", port: 0, idempotencySweepMs: 60_000, ...config }),
+      resolveConfig({ dataDir: dir, host: "127.0.0.1", port: 0, respPort: 0, idempotencySweepMs: 60_000, ...config }),
       {
         logger: options.logger ?? pino({ level: "silent" }),
         tracing: options.tracing ?? false,

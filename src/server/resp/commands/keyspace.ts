@@ -1,0 +1,6 @@
+/**
+ * Placeholder: filled in by the keyspace family.
+ */
+import type { CommandSpec } from "../command-spec.js";
+
+export const keyspaceCommands: CommandSpec[] = [];

@@ -1,0 +1,29 @@
+/**
+ * What the endpoint offers the commands that look beyond their own connection (INFO, CLIENT,
+ * CONFIG, COMMAND, SHUTDOWN): implemented by RespServer.
+ */
+import type { Store } from "../../store/index.js";
+import type { Authenticator } from "../auth.js";
+import type { CommandTable } from "./command-spec.js";
+import type { Session } from "./session.js";
+import type { RespSettings } from "./settings.js";
+import type { RespStats } from "./stats.js";
+
+export interface RespHost {
+  readonly commands: CommandTable;
+  readonly stats: RespStats;
+  readonly authenticator: Authenticator;
+  readonly settings: RespSettings;
+  readonly store: Store;
+  /** The TCP port the endpoint listens on. */
+  readonly port: number;
+  readonly tls: boolean;
+  /** The sessions of the connections open now. */
+  sessions(): Iterable<Session>;
+  /** Clients waiting in a blocking command now. */
+  blockedClients(): number;
+  /** Closes the connection of client `id`; false when there is none. */
+  killClient(id: number): boolean;
+  /** Stops the whole server (SHUTDOWN): as SIGTERM does. */
+  shutdown(): void;
+}
