@@ -22,6 +22,7 @@ import { asListenError } from "./listen-error.js";
 import { LongRequests } from "./long-requests.js";
 import { RespServer, type RespSettings } from "./resp/index.js";
 import { checkSpaceForNewStore } from "./startup-space.js";
+import { SwappableStore } from "./swappable-store.js";
 import { LogDestination, Telemetry } from "./telemetry/index.js";
 import { readTlsSettings } from "./tls-settings.js";
 
@@ -72,7 +73,8 @@ export class LogbookServer {
         destination,
       );
     const tls = readTlsSettings(config);
-    const store = await openStore(config, options.fileSystem);
+    const swappable = new SwappableStore(await openStore(config, options.fileSystem));
+    const store = swappable.store;
     let server: LogbookServer | undefined;
     let telemetry: Telemetry | undefined;
     try {
@@ -127,6 +129,7 @@ export class LogbookServer {
               tls,
               settings: respSettings(config),
               shutdown: () => (options.onShutdownRequest ?? (() => void server?.close()))(),
+              reopenStore: () => swappable.reopen(() => openStore(config, options.fileSystem)),
             });
       server = new LogbookServer(config, store, app, logger, sweeper, telemetry, () => destination?.close(), resp);
       await app.listen({ host: config.host, port: config.port }).catch((error: unknown) => {

@@ -24,6 +24,8 @@ export interface RespHost {
   blockedClients(): number;
   /** Closes the connection of client `id`; false when there is none. */
   killClient(id: number): boolean;
+  /** Closes the store and opens it again from its checkpoint and log (DEBUG LOADAOF). */
+  reopenStore(): Promise<void>;
   /** Stops the whole server (SHUTDOWN): as SIGTERM does. */
   shutdown(): void;
 }

@@ -29,6 +29,8 @@ export interface RespServerOptions {
   tls: TlsSettings | undefined;
   /** What SHUTDOWN does: stops the whole server, as SIGTERM would. */
   shutdown: () => void;
+  /** What DEBUG LOADAOF does: closes the store and opens it again from its checkpoint and log. */
+  reopenStore: () => Promise<void>;
 }
 
 const COMMANDS = new CommandTable(allCommands());
@@ -42,6 +44,7 @@ export class RespServer implements RespHost {
   private readonly admission: Admission;
   private readonly logger: Logger;
   private readonly onShutdown: () => void;
+  private readonly onReopenStore: () => Promise<void>;
   private readonly server: Server;
   private readonly connections = new Map<number, { session: Session; connection: RespConnection }>();
   private nextClientId = 1;
@@ -54,6 +57,7 @@ export class RespServer implements RespHost {
     this.settings = options.settings;
     this.logger = options.logger;
     this.onShutdown = options.shutdown;
+    this.onReopenStore = options.reopenStore;
     this.tls = options.tls !== undefined;
     const accept = (socket: Socket) => this.accept(socket);
     this.server = options.tls === undefined ? createServer(accept) : createTlsServer(options.tls, accept);
@@ -123,6 +127,10 @@ export class RespServer implements RespHost {
     if (found === undefined) return false;
     found.connection.destroy();
     return true;
+  }
+
+  reopenStore(): Promise<void> {
+    return this.onReopenStore();
   }
 
   shutdown(): void {
