@@ -7,9 +7,7 @@ import type { CommandSpec } from "../command-spec.js";
 import type { CommandContext } from "../context.js";
 import { ONE, type Reply, RespError, ZERO } from "../reply.js";
 import { parseInt64 } from "./int64.js";
-import { keptExpiry } from "./string-args.js";
-
-const KEY_1 = { first: 1, last: 1, step: 1 };
+import { keptExpiry, ONE_KEY } from "./string-args.js";
 
 /** A bit offset: an int64, at least 0, in a byte below the longest bulk string (getBitOffsetFromArgument). */
 function bitOffset(context: CommandContext, text: string): number {
@@ -53,7 +51,7 @@ export const bitCommands: CommandSpec[] = [
     name: "setbit",
     arity: 4,
     flags: ["write", "denyoom"],
-    keys: KEY_1,
+    keys: ONE_KEY,
     categories: ["@write", "@bitmap", "@slow"],
     summary: "Sets or clears the bit at offset in the string value stored at key",
     run: setbit,
@@ -62,7 +60,7 @@ export const bitCommands: CommandSpec[] = [
     name: "getbit",
     arity: 3,
     flags: ["readonly", "fast"],
-    keys: KEY_1,
+    keys: ONE_KEY,
     categories: ["@read", "@bitmap", "@fast"],
     summary: "Returns the bit value at offset in the string value stored at key",
     run: getbit,

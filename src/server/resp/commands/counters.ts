@@ -9,9 +9,8 @@ import type { CommandContext } from "../context.js";
 import { bulk, type Reply, RespError } from "../reply.js";
 import { addInt64, INT64_MIN } from "./int64.js";
 import { addLongDouble, formatLongDouble, type LongDouble, parseLongDouble } from "./long-double.js";
-import { integerArgument, keptExpiry, NOT_A_FLOAT } from "./string-args.js";
+import { integerArgument, keptExpiry, NOT_A_FLOAT, ONE_KEY } from "./string-args.js";
 
-const KEY_1 = { first: 1, last: 1, step: 1 };
 /** An absent key counts from zero. */
 const ZERO: LongDouble = { negative: false, significand: 0n, exponent: 0 };
 
@@ -30,7 +29,7 @@ function incrementBy(context: CommandContext, name: string, delta: number | bigi
 function decrby(context: CommandContext, args: string[]): Promise<Reply> {
   const delta = integerArgument(args[2] as string);
   if (delta === INT64_MIN) throw new RespError("ERR decrement would overflow");
-  return incrementBy(context, args[1] as string, typeof delta === "number" ? -delta : -delta);
+  return incrementBy(context, args[1] as string, -delta);
 }
 
 function incrbyfloat(context: CommandContext, args: string[]): Promise<Reply> {
@@ -53,7 +52,7 @@ function counter(name: string, summary: string, run: CommandSpec["run"], arity =
     name,
     arity,
     flags: ["write", "denyoom", "fast"],
-    keys: KEY_1,
+    keys: ONE_KEY,
     categories: ["@write", "@string", "@fast"],
     summary,
     run,

@@ -8,6 +8,9 @@ import type { CommandContext } from "../context.js";
 import { OK, type Reply, RespError } from "../reply.js";
 import { parseInt64 } from "./int64.js";
 
+/** Where a one-key command's key is, for COMMAND INFO. */
+export const ONE_KEY = { first: 1, last: 1, step: 1 };
+
 export const NOT_AN_INTEGER = "ERR value is not an integer or out of range";
 export const NOT_A_FLOAT = "ERR value is not a valid float";
 

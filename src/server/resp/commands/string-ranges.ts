@@ -7,9 +7,8 @@
 import type { CommandSpec } from "../command-spec.js";
 import type { CommandContext } from "../context.js";
 import { bulk, integer, type Reply, RespError, ZERO } from "../reply.js";
-import { checkStringLength, integerArgument, keptExpiry } from "./string-args.js";
+import { checkStringLength, integerArgument, keptExpiry, ONE_KEY } from "./string-args.js";
 
-const KEY_1 = { first: 1, last: 1, step: 1 };
 const EMPTY_BULK: Reply = "$0\r\n\r\n";
 
 function append(context: CommandContext, args: string[]): Promise<Reply> {
@@ -72,7 +71,7 @@ export const stringRangeCommands: CommandSpec[] = [
     name: "append",
     arity: 3,
     flags: ["write", "denyoom", "fast"],
-    keys: KEY_1,
+    keys: ONE_KEY,
     categories: ["@write", "@string", "@fast"],
     summary: "Append a value to a key",
     run: append,
@@ -81,7 +80,7 @@ export const stringRangeCommands: CommandSpec[] = [
     name: "strlen",
     arity: 2,
     flags: ["readonly", "fast"],
-    keys: KEY_1,
+    keys: ONE_KEY,
     categories: ["@read", "@string", "@fast"],
     summary: "Get the length of the value stored in a key",
     run: strlen,
@@ -90,7 +89,7 @@ export const stringRangeCommands: CommandSpec[] = [
     name: "setrange",
     arity: 4,
     flags: ["write", "denyoom"],
-    keys: KEY_1,
+    keys: ONE_KEY,
     categories: ["@write", "@string", "@slow"],
     summary: "Overwrite part of a string at key starting at the specified offset",
     run: setrange,
@@ -99,7 +98,7 @@ export const stringRangeCommands: CommandSpec[] = [
     name: "getrange",
     arity: 4,
     flags: ["readonly"],
-    keys: KEY_1,
+    keys: ONE_KEY,
     categories: ["@read", "@string", "@slow"],
     summary: "Get a substring of the string stored at a key",
     run: getrange,
@@ -108,7 +107,7 @@ export const stringRangeCommands: CommandSpec[] = [
     name: "substr",
     arity: 4,
     flags: ["readonly"],
-    keys: KEY_1,
+    keys: ONE_KEY,
     categories: ["@read", "@string", "@slow"],
     summary: "Get a substring of the string stored at a key",
     run: getrange,

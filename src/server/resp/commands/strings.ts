@@ -25,9 +25,7 @@ import {
   SET_NX,
   SET_XX,
 } from "./set-options.js";
-import { isWrongType, replyOk } from "./string-args.js";
-
-const KEY_1 = { first: 1, last: 1, step: 1 };
+import { isWrongType, ONE_KEY, replyOk } from "./string-args.js";
 
 function get(context: CommandContext, args: string[]): Reply {
   const entry = context.read(context.key(args[1] as string));
@@ -151,7 +149,7 @@ export const stringCommands: CommandSpec[] = [
     name: "get",
     arity: 2,
     flags: ["readonly", "fast"],
-    keys: KEY_1,
+    keys: ONE_KEY,
     categories: ["@read", "@string", "@fast"],
     summary: "Get the value of a key",
     run: get,
@@ -160,7 +158,7 @@ export const stringCommands: CommandSpec[] = [
     name: "set",
     arity: -3,
     flags: ["write", "denyoom"],
-    keys: KEY_1,
+    keys: ONE_KEY,
     categories: ["@write", "@string", "@slow"],
     summary: "Set the string value of a key",
     run: set,
@@ -169,7 +167,7 @@ export const stringCommands: CommandSpec[] = [
     name: "setnx",
     arity: 3,
     flags: ["write", "denyoom", "fast"],
-    keys: KEY_1,
+    keys: ONE_KEY,
     categories: ["@write", "@string", "@fast"],
     summary: "Set the value of a key, only if the key does not exist",
     run: setnx,
@@ -178,7 +176,7 @@ export const stringCommands: CommandSpec[] = [
     name: "setex",
     arity: 4,
     flags: ["write", "denyoom"],
-    keys: KEY_1,
+    keys: ONE_KEY,
     categories: ["@write", "@string", "@slow"],
     summary: "Set the value and expiration of a key",
     run: (context, args) => setWithExpiry(context, args, EXPIRE_EX, "setex"),
@@ -187,7 +185,7 @@ export const stringCommands: CommandSpec[] = [
     name: "psetex",
     arity: 4,
     flags: ["write", "denyoom"],
-    keys: KEY_1,
+    keys: ONE_KEY,
     categories: ["@write", "@string", "@slow"],
     summary: "Set the value and expiration in milliseconds of a key",
     run: (context, args) => setWithExpiry(context, args, EXPIRE_PX, "psetex"),
@@ -196,7 +194,7 @@ export const stringCommands: CommandSpec[] = [
     name: "getset",
     arity: 3,
     flags: ["write", "denyoom", "fast"],
-    keys: KEY_1,
+    keys: ONE_KEY,
     categories: ["@write", "@string", "@fast"],
     summary: "Set the string value of a key and return its old value",
     run: getset,
@@ -205,7 +203,7 @@ export const stringCommands: CommandSpec[] = [
     name: "getdel",
     arity: 2,
     flags: ["write", "fast"],
-    keys: KEY_1,
+    keys: ONE_KEY,
     categories: ["@write", "@string", "@fast"],
     summary: "Get the value of a key and delete the key",
     run: getdel,
@@ -214,7 +212,7 @@ export const stringCommands: CommandSpec[] = [
     name: "getex",
     arity: -2,
     flags: ["write", "fast"],
-    keys: KEY_1,
+    keys: ONE_KEY,
     categories: ["@write", "@string", "@fast"],
     summary: "Get the value of a key and optionally set its expiration",
     run: getex,
