@@ -2,10 +2,14 @@
  * Every command the endpoint knows, by family (one file each).
  */
 import type { CommandSpec } from "../command-spec.js";
+import { bitCommands } from "./bits.js";
 import { connectionCommands } from "./connection.js";
+import { counterCommands } from "./counters.js";
 import { keyspaceCommands } from "./keyspace.js";
+import { lcsCommands } from "./lcs.js";
 import { serverCommands } from "./server.js";
 import { streamCommands } from "./streams.js";
+import { stringRangeCommands } from "./string-ranges.js";
 import { stringCommands } from "./strings.js";
 import { transactionCommands } from "./transactions.js";
 
@@ -14,6 +18,10 @@ export function allCommands(): CommandSpec[] {
     ...connectionCommands,
     ...transactionCommands,
     ...stringCommands,
+    ...counterCommands,
+    ...stringRangeCommands,
+    ...bitCommands,
+    ...lcsCommands,
     ...keyspaceCommands,
     ...streamCommands,
     ...serverCommands,
