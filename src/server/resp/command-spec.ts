@@ -40,7 +40,14 @@ export interface CommandSpec {
   /** One line for COMMAND DOCS. */
   summary?: string;
   /** Subcommands (`CONFIG GET`, `XINFO STREAM`): their names and arities, for COMMAND INFO/DOCS. */
-  subcommands?: readonly { name: string; arity: number; flags: readonly CommandFlag[]; summary?: string }[];
+  subcommands?: readonly {
+    name: string;
+    arity: number;
+    flags: readonly CommandFlag[];
+    summary?: string;
+    /** ACL categories; without them COMMAND INFO derives them from the flags, as Redis does. */
+    categories?: readonly string[];
+  }[];
   /**
    * Runs the command: `args[0]` is the command name as sent. Returns the reply, or a promise of it
    * (a write's reply once its record is durable; a blocking read's once it has something or times out).

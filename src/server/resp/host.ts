@@ -5,6 +5,7 @@
 import type { Store } from "../../store/index.js";
 import type { Authenticator } from "../auth.js";
 import type { CommandTable } from "./command-spec.js";
+import type { ServerState } from "./server-state.js";
 import type { Session } from "./session.js";
 import type { RespSettings } from "./settings.js";
 import type { RespStats } from "./stats.js";
@@ -17,6 +18,10 @@ export interface RespHost {
   readonly store: Store;
   /** The TCP port the endpoint listens on. */
   readonly port: number;
+  /** The address it listens on, as configured (`127.0.0.1`, `0.0.0.0`, `::`). */
+  readonly bindAddress: string;
+  /** What the server commands keep between calls (CONFIG SET values, the last save's outcome). */
+  readonly state: ServerState;
   readonly tls: boolean;
   /** The sessions of the connections open now. */
   sessions(): Iterable<Session>;

@@ -16,6 +16,7 @@ import { RespConnection } from "./connection.js";
 import { CommandContext } from "./context.js";
 import type { RespHost } from "./host.js";
 import { errorReply } from "./reply.js";
+import { ServerState } from "./server-state.js";
 import { Session } from "./session.js";
 import type { RespSettings } from "./settings.js";
 import { RespStats } from "./stats.js";
@@ -38,6 +39,8 @@ const COMMANDS = new CommandTable(allCommands());
 export class RespServer implements RespHost {
   readonly commands = COMMANDS;
   readonly stats = new RespStats();
+  readonly state = new ServerState();
+  bindAddress = "";
   readonly store: Store;
   readonly authenticator: Authenticator;
   readonly settings: RespSettings;
@@ -65,6 +68,7 @@ export class RespServer implements RespHost {
   }
 
   async listen(host: string, port: number): Promise<void> {
+    this.bindAddress = host;
     await new Promise<void>((resolve, reject) => {
       const failed = (error: Error) => reject(asListenError(error, host, port));
       this.server.once("error", failed);

@@ -26,6 +26,9 @@ export class Session {
   /** Set while a command of this client waits (a blocking read), for INFO's blocked_clients and CLIENT LIST. */
   blocked = false;
   lastCommand = "NULL";
+  /** CLIENT NO-EVICT and NO-TOUCH: accepted and shown in CLIENT LIST; Logbook evicts no clients and tracks no LRU. */
+  noEvict = false;
+  noTouch = false;
   /** Set by QUIT: the connection closes once its replies are written. */
   closing = false;
   lastInteraction: number;
@@ -48,6 +51,12 @@ export class Session {
   signIn(principal: Principal): void {
     this.principal = principal;
     this.prefix = dataPrefix(principal.tenant);
+  }
+
+  /** Back to unauthenticated (RESET when the server has tokens). */
+  signOut(): void {
+    this.principal = undefined;
+    this.prefix = "";
   }
 
   get inMulti(): boolean {
