@@ -209,6 +209,8 @@ test("CLIENT KILL closes another client by ID or address; the old form answers E
     assert.deepEqual(await a.call("CLIENT", "KILL", "127.0.0.1:1"), error("ERR No such client"));
     assert.deepEqual(await a.call("CLIENT", "KILL", "ID"), error("ERR No such client"));
     assert.deepEqual(await a.call("CLIENT", "KILL", "FOO", "bar"), error("ERR syntax error"));
+    assert.deepEqual(await a.call("CLIENT", "KILL", "USER", "wrong_user"), error("ERR No such user 'wrong_user'"));
+    assert.equal(await a.call("CLIENT", "KILL", "USER", "default", "ID", String(idB)), 0);
     const addressC = `127.0.0.1:${c.socket.localPort}`;
     assert.equal(await a.call("CLIENT", "KILL", addressC), "OK");
     await c.closed;

@@ -54,8 +54,15 @@ const HELP = [
 /** Client types as CLIENT LIST TYPE and CLIENT KILL TYPE name them; every Logbook client is `normal`. */
 const CLIENT_TYPES = new Set(["normal", "slave", "replica", "pubsub", "master"]);
 
-/** One line of CLIENT LIST and CLIENT INFO, in Redis's field order. */
-export function clientLine(session: Session, nowMs: number): string {
+/** The bytes of a command as a multibulk: what Redis's query buffer holds while it runs (CLIENT LIST's qbuf). */
+function multibulkBytes(args: readonly string[]): number {
+  let bytes = `*${args.length}\r\n`.length;
+  for (const arg of args) bytes += `$${arg.length}\r\n`.length + arg.length + 2;
+  return bytes;
+}
+
+/** One line of CLIENT LIST and CLIENT INFO, in Redis's field order; `running` is the caller's command. */
+export function clientLine(session: Session, nowMs: number, running?: readonly string[]): string {
   let flags = "";
   if (session.inMulti) flags += "x";
   if (session.blocked) flags += "b";
@@ -74,7 +81,8 @@ export function clientLine(session: Session, nowMs: number): string {
     `flags=${flags === "" ? "N" : flags}`,
     "db=0 sub=0 psub=0 ssub=0",
     `multi=${multi}`,
-    "qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r",
+    `qbuf=${running === undefined ? 0 : multibulkBytes(running)}`,
+    "qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r",
     `cmd=${session.lastCommand}`,
     `user=${session.principal?.tenant ?? "default"}`,
     "redir=-1 resp=2",
@@ -94,12 +102,13 @@ function visibleSessions(context: CommandContext): Session[] {
 
 function list(context: CommandContext, args: string[]): Reply {
   const now = Date.now();
+  const line = (session: Session) => clientLine(session, now, session === context.session ? args : undefined);
   const option = args[2]?.toLowerCase();
   if (args.length === 4 && option === "type") {
     const type = (args[3] as string).toLowerCase();
     if (!CLIENT_TYPES.has(type)) throw new RespError(`ERR Unknown client type '${args[3]}'`);
     const sessions = type === "normal" ? visibleSessions(context) : [];
-    return bulk(sessions.map((s) => clientLine(s, now)).join(""));
+    return bulk(sessions.map(line).join(""));
   }
   if (args.length > 3 && option === "id") {
     const byId = new Map(visibleSessions(context).map((s) => [s.id, s]));
@@ -108,16 +117,12 @@ function list(context: CommandContext, args: string[]): Reply {
       const id = parseLongLong(text);
       if (id === undefined) throw new RespError("ERR Invalid client ID");
       const session = byId.get(id);
-      if (session !== undefined) out += clientLine(session, now);
+      if (session !== undefined) out += line(session);
     }
     return bulk(out);
   }
   if (args.length !== 2) throw new RespError("ERR syntax error");
-  return bulk(
-    visibleSessions(context)
-      .map((s) => clientLine(s, now))
-      .join(""),
-  );
+  return bulk(visibleSessions(context).map(line).join(""));
 }
 
 interface KillFilter {
@@ -129,7 +134,7 @@ interface KillFilter {
   skipMe: boolean;
 }
 
-function parseKillFilter(args: string[]): KillFilter {
+function parseKillFilter(context: CommandContext, args: string[]): KillFilter {
   // Old form: CLIENT KILL addr:port, which may kill the caller itself.
   if (args.length === 3) return { addr: args[2] as string, skipMe: false };
   const filter: KillFilter = { skipMe: true };
@@ -146,8 +151,11 @@ function parseKillFilter(args: string[]): KillFilter {
       filter.type = value.toLowerCase();
     } else if (option === "addr") filter.addr = value;
     else if (option === "laddr") filter.laddr = value;
-    else if (option === "user") filter.user = value;
-    else if (option === "skipme") {
+    else if (option === "user") {
+      // The caller knows of one user: its own tenant (`default` when the server has no tokens).
+      if (value !== (context.session.principal?.tenant ?? "default")) throw new RespError(`ERR No such user '${value}'`);
+      filter.user = value;
+    } else if (option === "skipme") {
       const yes = value.toLowerCase();
       if (yes !== "yes" && yes !== "no") throw new RespError("ERR syntax error");
       filter.skipMe = yes === "yes";
@@ -167,7 +175,7 @@ function matches(session: Session, filter: KillFilter): boolean {
 
 /** CLIENT KILL: the caller itself closes once this reply is written, as Redis does. */
 function kill(context: CommandContext, args: string[]): Reply {
-  const filter = parseKillFilter(args);
+  const filter = parseKillFilter(context, args);
   let killed = 0;
   for (const session of visibleSessions(context)) {
     if (!matches(session, filter)) continue;
@@ -248,7 +256,7 @@ const subcommands: Subcommand[] = [
     flags: ["noscript", "loading", "stale"],
     categories: CONNECTION,
     summary: "Returns information about the current client connection.",
-    run: (context) => bulk(clientLine(context.session, Date.now())),
+    run: (context, args) => bulk(clientLine(context.session, Date.now(), args)),
   },
   {
     name: "list",
