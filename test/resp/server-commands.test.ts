@@ -308,7 +308,7 @@ test("TIME, LASTSAVE, SAVE, BGSAVE and BGREWRITEAOF: saves are store checkpoints
   }
 });
 
-test("DEBUG SLEEP waits on the calling connection only; SET-ACTIVE-EXPIRE is accepted; LOADAOF is not there yet", async () => {
+test("DEBUG SLEEP waits on the calling connection only; SET-ACTIVE-EXPIRE is accepted; LOADAOF reopens the store", async () => {
   const server = await startRespServer();
   const sleeper = await RawClient.connect(server.respPort);
   const other = await RawClient.connect(server.respPort);
@@ -326,7 +326,9 @@ test("DEBUG SLEEP waits on the calling connection only; SET-ACTIVE-EXPIRE is acc
       await sleeper.call("DEBUG", "SLEEP"),
       error("ERR unknown subcommand or wrong number of arguments for 'SLEEP'. Try DEBUG HELP."),
     );
-    assert.deepEqual(await sleeper.call("DEBUG", "LOADAOF"), error("ERR DEBUG LOADAOF is not yet supported by Logbook"));
+    assert.equal(await sleeper.call("SET", "kept", "v"), "OK");
+    assert.equal(await sleeper.call("DEBUG", "LOADAOF"), "OK");
+    assert.equal(await other.call("GET", "kept"), "v", "the reopened store recovered the write");
     assert.equal(
       ((await sleeper.call("DEBUG", "HELP")) as string[])[0],
       "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",

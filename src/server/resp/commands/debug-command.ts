@@ -1,6 +1,6 @@
 /**
  * DEBUG (debug.c), the subcommands Redis's tests and clients use: SLEEP, SET-ACTIVE-EXPIRE,
- * LOADAOF, HELP. Redis's DEBUG is one command that checks its arguments itself, so a wrong count
+ * LOADAOF (the store closed and opened again from its checkpoint and log), HELP. Redis's DEBUG is one command that checks its arguments itself, so a wrong count
  * answers `unknown subcommand or wrong number of arguments for 'SLEEP'. Try DEBUG HELP.`
  *
  * DEBUG SLEEP pauses the calling connection only (its later commands wait behind it), not the
@@ -43,9 +43,8 @@ function debug(context: CommandContext, args: string[]): Reply | Promise<Reply> 
     context.host.state.activeExpire = Math.trunc(leadingNumber(args[2] as string)) !== 0;
     return OK;
   }
-  if (sub === "loadaof" && args.length === 2) {
-    throw new RespError("ERR DEBUG LOADAOF is not yet supported by Logbook");
-  }
+  // Closes the store and opens it again from its checkpoint and log, as a restart would.
+  if (sub === "loadaof" && args.length === 2) return context.host.reopenStore().then(() => OK);
   throw new RespError(
     `ERR unknown subcommand or wrong number of arguments for '${(args[1] as string).slice(0, 128)}'. Try ${(args[0] as string).toUpperCase()} HELP.`,
   );
