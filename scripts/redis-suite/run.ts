@@ -6,8 +6,8 @@
  *   node --import tsx scripts/redis-suite/run.ts [--targets redis,logbook] [--unit unit/type/string ...]
  *        [--out DIR] [--suite-dir DIR] [--skip-list FILE] [--unit-timeout-s N] [--goal 0.95] [--check]
  *
- * Each unit runs in its own runtest against a server started fresh for it (see runtest.ts and
- * servers.ts); Logbook needs a build (dist/). Tests on the skip list are skipped against Logbook
+ * Each unit runs in its own runtest (see runtest.ts); a target's units share one server, started
+ * again when it dies (servers.ts). Logbook needs a build (dist/). Tests on the skip list are skipped against Logbook
  * only, and count as not passed. Prints "N passed, N failed" per unit and target and the
  * headline, and writes DIR/result.json (DIR also keeps each unit's runtest and server log).
  * Exit status: 0 (with --check: and the goal met), 1 otherwise, 2 when the suite or redis-server
@@ -80,8 +80,8 @@ export function defaultOptions(overrides: Partial<SuiteOptions> = {}): SuiteOpti
     repoDir: REPO_DIR,
     redisServer: process.env.LOGBOOK_REDIS_SERVER ?? "redis-server",
     goal: 0.95,
-    unitTimeoutMs: 300_000,
-    noProgressTimeoutS: 120,
+    unitTimeoutMs: 900_000,
+    noProgressTimeoutS: 240,
     log: (line) => console.log(`redis-suite: ${line}`),
     ...overrides,
   };
@@ -130,42 +130,77 @@ async function runTarget(
 ): Promise<TargetResult> {
   const started = Date.now();
   const units: UnitSummary[] = [];
-  for (const unit of options.units) {
-    const summary = await runOneUnit(target, unit, suiteDir, skipList, options);
-    options.log(`[${target}] ${unitLine(summary)}`);
-    for (const reason of summary.aborted) options.log(indent(reason.split("\n").slice(0, ABORT_LINES_SHOWN).join("\n")));
-    units.push(summary);
+  const servers = new TargetServers(target, options);
+  try {
+    for (const unit of options.units) {
+      const summary = await runOneUnit(unit, servers, suiteDir, skipList, options);
+      options.log(`[${target}] ${unitLine(summary)}`);
+      for (const reason of summary.aborted) options.log(indent(reason.split("\n").slice(0, ABORT_LINES_SHOWN).join("\n")));
+      units.push(summary);
+    }
+  } finally {
+    await servers.stop();
   }
   return summarizeTarget(target, description, units, Date.now() - started);
 }
 
+/**
+ * The server a target's units share (runtest flushes it at the start of every block), started
+ * again, in a new directory, only when it has died.
+ */
+class TargetServers {
+  private server: TargetServer | undefined;
+  private dataDir: string | undefined;
+  private starts = 0;
+
+  constructor(
+    readonly target: TargetName,
+    private readonly options: SuiteOptions,
+  ) {}
+
+  async running(): Promise<TargetServer> {
+    if (this.server !== undefined && this.server.unexpectedExit() === undefined) return this.server;
+    await this.stop();
+    const dir = join(this.options.outDir, this.target, `server-${++this.starts}`);
+    mkdirSync(dir, { recursive: true });
+    this.dataDir = join(dir, "data");
+    const { repoDir, redisServer } = this.options;
+    this.server = await startTarget(this.target, { dir, repoDir, redisServer, readyTimeoutMs: SERVER_READY_MS }).catch(
+      (error: Error) => {
+        throw new Error(`the server did not start: ${error.message}`);
+      },
+    );
+    return this.server;
+  }
+
+  async stop(): Promise<void> {
+    await this.server?.stop();
+    this.server = undefined;
+    if (this.dataDir !== undefined) rmSync(this.dataDir, { recursive: true, force: true });
+    this.dataDir = undefined;
+  }
+}
+
 async function runOneUnit(
-  target: TargetName,
   unit: string,
+  servers: TargetServers,
   suiteDir: string,
   skipList: SkipEntry[],
   options: SuiteOptions,
 ): Promise<UnitSummary> {
-  const dir = join(options.outDir, target, unit.replaceAll("/", "-"));
+  const dir = join(options.outDir, servers.target);
   mkdirSync(dir, { recursive: true });
   const started = Date.now();
-  const startOptions = { dir, repoDir: options.repoDir, redisServer: options.redisServer, readyTimeoutMs: SERVER_READY_MS };
-  let server: TargetServer | undefined;
   try {
-    server = await startTarget(target, startOptions).catch((error: Error) => {
-      throw new Error(`the server did not start: ${error.message}`);
-    });
+    const server = await servers.running();
     const skipNames = skipList.filter((entry) => entry.unit === unit).map((entry) => entry.name);
     const run = await runUnit({ ...options, suiteDir, unit, port: server.port, skipNames, dir });
     const extra = { blockErrors: run.report.blockErrors, runtestLog: run.logFile, serverLog: server.logFile };
     const aborted = abortReasons(run, server, options);
     return summarizeUnit(unit, run.report.tests, { ...extra, aborted, durationMs: Date.now() - started });
   } catch (error) {
-    const extra = { blockErrors: [], runtestLog: undefined, serverLog: join(dir, "server.log") };
+    const extra = { blockErrors: [], runtestLog: undefined, serverLog: undefined };
     return summarizeUnit(unit, [], { ...extra, aborted: [(error as Error).message], durationMs: Date.now() - started });
-  } finally {
-    await server?.stop();
-    rmSync(join(dir, "data"), { recursive: true, force: true });
   }
 }
 
@@ -183,10 +218,11 @@ function abortReasons(run: UnitRun, server: TargetServer, options: SuiteOptions)
   return aborted;
 }
 
+/** Skip-list entries that matched no test of a unit that ran to its end. */
 function unusedEntries(skipList: SkipEntry[], logbook: TargetResult): SkipEntry[] {
   return skipList.filter((entry) => {
     const unit = logbook.units.find((candidate) => candidate.unit === entry.unit);
-    if (unit === undefined) return false;
+    if (unit === undefined || unit.aborted.length > 0) return false;
     return !unit.tests.some((test) => test.outcome === "skip" && entryMatches(entry, test.name));
   });
 }

@@ -1,6 +1,6 @@
 /**
- * The two servers the suite runs against, each started fresh for one unit on a free 127.0.0.1
- * port, with its output in a log file, and stopped by its pid:
+ * The two servers the suite runs against, each started on a free 127.0.0.1 port with its data
+ * in a fresh directory and its output in a log file, and stopped by its pid:
  *   redis    Debian's redis-server, durable as Logbook is (appendonly yes, appendfsync always)
  *   logbook  `logbook serve` from the built dist/, its Redis-protocol listener on the port
  * A server is ready when it answers PING with +PONG.
