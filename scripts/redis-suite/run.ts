@@ -7,9 +7,12 @@
  *        [--out DIR] [--suite-dir DIR] [--skip-list FILE] [--unit-timeout-s N] [--goal 0.95] [--check]
  *
  * Each unit runs in its own runtest (see runtest.ts); a target's units share one server, started
- * again when it dies (servers.ts). Logbook needs a build (dist/). Tests on the skip list are skipped against Logbook
- * only, and count as not passed. Prints "N passed, N failed" per unit and target and the
- * headline, and writes DIR/result.json (DIR also keeps each unit's runtest and server log).
+ * again when it dies (servers.ts). Logbook needs a build (dist/). Tests on the skip list
+ * (skip-list.txt) are skipped against Logbook only, and count as not passed. Prints
+ * "N passed, N failed" per unit and target and the headline, and writes DIR/result.json (DIR also
+ * keeps each unit's runtest output and each server's log).
+ * Environment: LOGBOOK_REDIS_SUITE_DIR (where fetch.sh keeps the suite), LOGBOOK_REDIS_SERVER (the
+ * reference binary, default redis-server on PATH).
  * Exit status: 0 (with --check: and the goal met), 1 otherwise, 2 when the suite or redis-server
  * cannot be had.
  */
