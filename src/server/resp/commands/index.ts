@@ -7,6 +7,7 @@ import { connectionCommands } from "./connection.js";
 import { counterCommands } from "./counters.js";
 import { keyspaceCommands } from "./keyspace.js";
 import { lcsCommands } from "./lcs.js";
+import { scriptingCommands } from "./scripting.js";
 import { serverCommands } from "./server.js";
 import { streamCommands } from "./streams.js";
 import { stringRangeCommands } from "./string-ranges.js";
@@ -25,5 +26,6 @@ export function allCommands(): CommandSpec[] {
     ...keyspaceCommands,
     ...streamCommands,
     ...serverCommands,
+    ...scriptingCommands,
   ];
 }
