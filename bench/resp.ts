@@ -97,6 +97,7 @@ let running: RespTarget | undefined;
 process.on("exit", () => {
   if (running?.child.pid !== undefined && running.child.exitCode === null) running.child.kill("SIGKILL");
 });
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(130));
 
 /** Every point of `test` on a fresh server of `system`; a failure to start or preload fails them all. */
 async function measure(system: RespSystem, test: RespTest, root: string, results: PointResult[]): Promise<void> {

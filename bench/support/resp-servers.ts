@@ -1,8 +1,8 @@
 /**
  * The two servers bench:resp loads, each started fresh in a directory of its own and stopped
  * (SIGKILL by pid) before the other starts, so they never share the machine:
- *   - `logbook serve` from the compiled code (dist/), as `npm start` runs it, with its Redis
- *     endpoint on a free port and sync "always" (its default);
+ *   - `logbook serve` from the compiled code (dist/), as `npm start` runs it (metrics and the
+ *     access log on), with its Redis endpoint on a free port and `--sync always`, its default;
  *   - Debian's `redis-server` with `appendonly yes`, `appendfsync always`, `save ""`: the peer
  *     that promises the same durability. Its settings are read back with CONFIG GET, so a
  *     reference that quietly runs weaker is refused rather than measured.
@@ -68,8 +68,22 @@ function spawnLogbook(dir: string, port: number): ChildProcess {
   // The server's log goes to a file, as in production: a pipe read by this process would
   // throttle the server instead of measuring it.
   const log = openSync(`${dir}.log`, "w");
-  const args = ["serve", "--data-dir", dir, "--host", "127.0.0.1", "--port", "0", "--resp-port", String(port)];
-  const child = spawn(process.execPath, [MAIN, ...args, "--no-checkpoint-on-exit"], { stdio: ["ignore", log, log] });
+  const args = [
+    "serve",
+    "--data-dir",
+    dir,
+    "--host",
+    "127.0.0.1",
+    "--port",
+    "0",
+    "--resp-port",
+    String(port),
+    "--sync",
+    "always",
+  ];
+  // Settings come from the flags alone, not from LOGBOOK_* variables of the shell that runs the bench.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("LOGBOOK_")));
+  const child = spawn(process.execPath, [MAIN, ...args, "--no-checkpoint-on-exit"], { stdio: ["ignore", log, log], env });
   closeSync(log);
   return child;
 }
