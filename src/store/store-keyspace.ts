@@ -12,10 +12,10 @@ import { ExpiryIndex } from "./expiry-index.js";
 import { EXPIRY_SWEEP_KEY_BYTES_MAX, ExpirySweeper } from "./expiry-sweeper.js";
 import { checkExpiresAt, Keyspace } from "./keyspace.js";
 import type { ApplyTarget } from "./keyspace-apply.js";
-import { KeyspaceState } from "./keyspace-state.js";
+import { HOLDS_STREAM, KeyspaceState } from "./keyspace-state.js";
 import { KeyspaceWriter } from "./keyspace-write.js";
 import type { QueuedValue, SequencedWrites } from "./sequenced-writes.js";
-import { type SortedState, storedExpires, storedExpiresAt } from "./state.js";
+import { type SortedState, storedExpires, storedExpiresAt, storedValueBytes } from "./state.js";
 
 /** What the store gives its keyspace. */
 export interface KeyspaceInputs {
@@ -42,13 +42,27 @@ export interface StoreKeyspace {
   sweeper: ExpirySweeper;
   /** What applying a write changes (keyspace-apply.ts). */
   applyTarget: ApplyTarget;
+  /** Bytes of the keys and values of the state as loaded. */
+  keyValueBytes: number;
+  /**
+   * Logs the deletes of those of `keys` holding a string past its expiry time, before a stream
+   * command on them is logged: to the command they hold nothing, as to reads, but applying it
+   * (and replaying it) does not read the clock. Nothing is looked at while no applied key has
+   * an expiry time, so streams pay nothing for the keyspace.
+   */
+  deleteExpired(keys: readonly string[]): void;
 }
 
-/** Assembles the keyspace over the store's state, with the expiry times of the state as loaded indexed. */
+/**
+ * Assembles the keyspace over the store's state as loaded, in one pass over it: its expiry
+ * times go into the index, its bytes are counted.
+ */
 export function assembleKeyspace(inputs: KeyspaceInputs): StoreKeyspace {
   const { state, streams, sequenced, conditions, log, wallMs } = inputs;
   const expiries = new ExpiryIndex();
+  let keyValueBytes = 0;
   for (const [key, stored] of state.entries(undefined, false)) {
+    keyValueBytes += key.length + storedValueBytes(stored);
     if (storedExpires(stored)) expiries.add(key, storedExpiresAt(stored));
   }
   const view = new KeyspaceState(state, streams, sequenced);
@@ -64,7 +78,23 @@ export function assembleKeyspace(inputs: KeyspaceInputs): StoreKeyspace {
     keyBytesMax: Math.min(EXPIRY_SWEEP_KEY_BYTES_MAX, sweepBytesMax),
   });
   const applyTarget: ApplyTarget = { state, streams, expiries, bytesChanged: inputs.bytesChanged, removed: inputs.removed };
-  return { keyspace, writer, sweeper, applyTarget };
+  const deleteExpired = (keys: readonly string[]): void => {
+    if (expiries.size === 0) return;
+    const nowMs = wallMs();
+    const expired = keys.filter((key) => {
+      const held = view.newest(key);
+      return held !== undefined && held !== HOLDS_STREAM && held.expiresAt > 0 && held.expiresAt <= nowMs;
+    });
+    // Its failure is the log's, which fails the stream command sequenced after it too.
+    if (expired.length > 0)
+      writer
+        .write(
+          expired.map((key) => ({ type: "delete", key }) as const),
+          [],
+        )
+        .catch(() => undefined);
+  };
+  return { keyspace, writer, sweeper, applyTarget, keyValueBytes, deleteExpired };
 }
 
 /** The expiry time `put`'s options ask for (ms since the epoch), checked: `expiresAt`, or `ttlMs` (positive) from `nowMs`. */

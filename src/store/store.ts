@@ -202,6 +202,7 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
   /** Every key, string or stream, as the Redis protocol uses them (keyspace.ts). */
   readonly keyspace: Keyspace;
   private readonly applyTarget: ApplyTarget;
+  private readonly deleteExpired: (keys: readonly string[]) => void;
 
   private constructor(opened: OpenedStore, options: StoreOptions, cursorFile: FeedCursorFile) {
     super();
@@ -252,19 +253,24 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
         valueBytesMax: this.valueBytesMax,
         keyBytesMax: this.keyBytesMax,
         keyEncoding: this.keyEncoding,
-        holdsString: this.holdsString,
+        holdsString: (key) => {
+          const stored = this.state.get(key);
+          return stored !== undefined && !(storedExpires(stored) && isExpired(stored, clock.wallMs()));
+        },
+        deleteExpired: (keys) => this.deleteExpired(keys),
         appliedLsn: () => this.appliedLsn,
         isClosed: () => this.closing !== undefined,
         queueWrite: (key, value, lsn) => this.queueWrite(key, value, lsn),
       }),
     );
     if (!log.isReadOnly) this.streams.retention.start(options.streamRetentionSweepMs ?? DEFAULT_RETENTION_SWEEP_MS);
-    for (const [key, stored] of this.state.entries(undefined, false)) this.keyValueBytes += key.length + storedValueBytes(stored);
     ({
       keyspace: this.keyspace,
       writer: this.keyspaceWriter,
       sweeper: this.expirySweeper,
       applyTarget: this.applyTarget,
+      keyValueBytes: this.keyValueBytes,
+      deleteExpired: this.deleteExpired,
     } = assembleKeyspace({
       state: this.state,
       streams: this.streamSpace,

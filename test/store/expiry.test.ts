@@ -210,9 +210,12 @@ describe("key expiry", () => {
         { type: "expire", key: "never-written", expiresAt: START_MS + 5000 },
       ]);
       for (const key of ["in-checkpoint", "persisted-later", "log", "plain-after", "batch"]) seen[key] = store.getSync(key);
+      seen.bytes = store.stats().keyValueBytes;
     }
     await using reopened = await openStore(dir, { ...SMALL, clock });
-    for (const key of Object.keys(seen)) assert.deepEqual(reopened.getSync(key), seen[key], key);
+    const { bytes, ...values } = seen;
+    for (const key of Object.keys(values)) assert.deepEqual(reopened.getSync(key), values[key], key);
+    assert.equal(reopened.stats().keyValueBytes, bytes);
     assert.equal(reopened.getSync("never-written"), undefined);
     assert.equal(reopened.stats().keys, 5);
   });
@@ -285,5 +288,19 @@ describe("key expiry", () => {
     assert.equal(store.keyspace.kindOf("s"), "string");
     const [change] = await changesOf(store, lsn, 1);
     assert.deepEqual(change, { lsn, index: 0, key: "s", type: "put", value: "v", version: lsn, expiresAt: START_MS + 10 });
+  });
+
+  test("to streams, a string past its expiry time is not there: reads find no stream, an add makes one", async () => {
+    await using store = await openStore(dir, { ...SMALL, clock });
+    await store.put("k", "v", { ttlMs: 10 });
+    await assert.rejects(store.streams.add("k", { f: "v" }), (e) => isLogbookError(e, "LOGBOOK_WRONG_TYPE"));
+    clock.nowMs += 10;
+    assert.equal(store.streams.length("k"), 0);
+    await store.streams.add("k", { f: "v" });
+    assert.equal(store.streams.length("k"), 1);
+    assert.equal(store.keyspace.kindOf("k"), "stream");
+    await store.close();
+    await using reopened = await openStore(dir, { ...SMALL, clock });
+    assert.equal(reopened.streams.length("k"), 1, "replay deletes the string before the add, as it was logged");
   });
 });

@@ -148,6 +148,7 @@ describe("store.keyspace", () => {
 
   test("a range delete drops strings and streams in range, in order within its record, and replay does the same", async () => {
     const gate = commitGate();
+    let liveBytes = 0;
     {
       await using store = await openStore(dir, { ...SMALL, ...gate.options });
       await store.streams.add("k/a/stream", { f: "v" });
@@ -176,9 +177,11 @@ describe("store.keyspace", () => {
       assert.deepEqual(keys(store), ["k/a/9:string", "k/b/1:string"]);
       assert.equal(store.keyspace.count("k/a/", "k/a0"), 1);
       assert.equal(store.stats().keys, 2);
+      liveBytes = store.stats().keyValueBytes;
     }
     await using reopened = await openStore(dir, SMALL);
     assert.deepEqual(keys(reopened), ["k/a/9:string", "k/b/1:string"]);
+    assert.equal(reopened.stats().keyValueBytes, liveBytes, "bytes counted as applied are those counted at open");
     assert.equal(reopened.streams.length("k/a/stream"), 0);
   });
 
