@@ -161,6 +161,23 @@ export class BTree<V> {
   }
 
   /**
+   * How many keys lie in [from, upper) (upper undefined: no bound). Walks the leaves in range,
+   * a whole leaf at a time: O(log n + keys in range / leaf size), with no count kept per node
+   * (which every write would pay for).
+   */
+  countRange(from: string, upper: string | undefined): number {
+    return new Cursor(this.root, from, false).countBelow(upper);
+  }
+
+  /** The key `rank` places after the first key >= `from` (0: that key), or undefined past the last; as countRange. */
+  keyAtRank(from: string, rank: number): string | undefined {
+    const cursor = new Cursor(this.root, from, false);
+    if (cursor.skip(rank) < rank) return undefined;
+    const next = cursor.next();
+    return next.done === true ? undefined : next.value[0];
+  }
+
+  /**
    * Checks the tree's shape (for tests): keys strictly increasing and within their bounds, all
    * leaves at one depth, every node but the root between the minimum and the maximum of
    * entries, and the count right. Throws an AssertionError at the first thing wrong.
@@ -385,6 +402,39 @@ class Cursor<V> implements IterableIterator<[string, V]> {
       }
       this.leaf = this.nextLeaf();
     }
+  }
+
+  /** Moves forward past up to `count` entries without reading them; returns how many it passed. */
+  skip(count: number): number {
+    let skipped = 0;
+    while (skipped < count && this.leaf !== undefined) {
+      const step = Math.min(count - skipped, this.leaf.keys.length - this.at);
+      if (step > 0) {
+        skipped += step;
+        this.at += step;
+      }
+      if (this.at >= this.leaf.keys.length) this.leaf = this.nextLeaf();
+    }
+    return skipped;
+  }
+
+  /** Moves forward past the entries below `upper` (every one when undefined); returns how many it passed. */
+  countBelow(upper: string | undefined): number {
+    let count = 0;
+    while (this.leaf !== undefined) {
+      const keys = this.leaf.keys;
+      const last = keys[keys.length - 1];
+      if (upper === undefined || (last !== undefined && last < upper)) {
+        count += Math.max(keys.length - this.at, 0);
+        this.leaf = this.nextLeaf();
+        continue;
+      }
+      const end = lowerBound(keys, upper);
+      count += Math.max(end - this.at, 0);
+      this.at = end;
+      return count;
+    }
+    return count;
   }
 
   /** The leaf after (before) the current one, positioned at its first (last) entry; undefined past the end. */

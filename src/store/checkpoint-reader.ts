@@ -13,8 +13,10 @@ import {
   CHECKPOINT_END_MAGIC,
   CHECKPOINT_FOOTER_BYTES,
   CHECKPOINT_FORMAT_VERSION,
+  CHECKPOINT_FORMAT_VERSION_MIN,
   CHECKPOINT_HEADER_BYTES,
   CHECKPOINT_MAGIC,
+  EXPIRY_FOLLOWS,
   readU64,
 } from "./checkpoint.js";
 import { SortedState, type Stored, storedFromBytes } from "./state.js";
@@ -64,12 +66,15 @@ class FileWindow {
   }
 }
 
-/** The header's counts, once its magic, checksum and version are verified. */
-function verifyHeader(path: string, header: Buffer): { lsn: number; entries: number; blocks: number } {
+/** The header's format version and counts, once its magic, checksum and version are verified. */
+function verifyHeader(path: string, header: Buffer): { format: number; lsn: number; entries: number; blocks: number } {
   if (header.toString("latin1", 0, 8) !== CHECKPOINT_MAGIC) throw damaged(path, 0, "no checkpoint magic");
   if (header.readUInt32LE(60) !== crc32Range(header, 0, 60)) throw damaged(path, 0, "header checksum mismatch");
-  if (header.readUInt16LE(8) !== CHECKPOINT_FORMAT_VERSION) throw damaged(path, 8, "unsupported format version");
-  return { lsn: readU64(header, 16), entries: readU64(header, 24), blocks: header.readUInt32LE(32) };
+  const format = header.readUInt16LE(8);
+  if (format < CHECKPOINT_FORMAT_VERSION_MIN || format > CHECKPOINT_FORMAT_VERSION) {
+    throw damaged(path, 8, "unsupported format version");
+  }
+  return { format, lsn: readU64(header, 16), entries: readU64(header, 24), blocks: header.readUInt32LE(32) };
 }
 
 function verifyFooter(path: string, footer: Buffer, footerAt: number, entries: number, blocks: number): void {
@@ -101,10 +106,10 @@ export async function readCheckpoint(
   try {
     const size = await handle.sizeBytes();
     if (size < CHECKPOINT_HEADER_BYTES + CHECKPOINT_FOOTER_BYTES) throw damaged(path, 0, "too short");
-    const { lsn, entries, blocks } = verifyHeader(path, await readExactly(handle, 0, CHECKPOINT_HEADER_BYTES));
+    const { format, lsn, entries, blocks } = verifyHeader(path, await readExactly(handle, 0, CHECKPOINT_HEADER_BYTES));
     const footerAt = size - CHECKPOINT_FOOTER_BYTES;
     verifyFooter(path, await readExactly(handle, footerAt, CHECKPOINT_FOOTER_BYTES), footerAt, entries, blocks);
-    const sink: EntrySink = { keys: [], stored: [], previousKey: undefined, lsn };
+    const sink: EntrySink = { keys: [], stored: [], previousKey: undefined, lsn, expiries: format >= 2 };
     const window = new FileWindow(handle, footerAt, readWindowBytes);
     let offset = CHECKPOINT_HEADER_BYTES;
     for (let b = 0; b < blocks; b++) offset = await readBlock(window, path, offset, footerAt, sink);
@@ -124,6 +129,8 @@ interface EntrySink {
   previousKey: string | undefined;
   /** The checkpoint's LSN: no entry's version may exceed it. */
   lsn: number;
+  /** Whether entries may carry expiry times (format 2). */
+  expiries: boolean;
 }
 
 /** Verifies the block at `offset` and adds its entries to `sink`; returns the offset after it. */
@@ -157,13 +164,23 @@ async function readBlock(window: FileWindow, path: string, offset: number, foote
     if (cursor + valueLength + 8 > end) throw damaged(path, cursor + shift, "entry runs past its block");
     const valueStart = cursor;
     cursor += valueLength;
-    const version = readU64(bytes, cursor);
+    const high = bytes.readUInt32LE(cursor + 4);
+    const flagged = sink.expiries && high >= EXPIRY_FOLLOWS;
+    const version = (flagged ? high - EXPIRY_FOLLOWS : high) * 2 ** 32 + bytes.readUInt32LE(cursor);
     cursor += 8;
+    let expiresAt = 0;
+    if (flagged) {
+      if (cursor + 8 > end) throw damaged(path, cursor + shift, "entry runs past its block");
+      expiresAt = readU64(bytes, cursor);
+      cursor += 8;
+      if (expiresAt < 1 || !Number.isSafeInteger(expiresAt))
+        throw damaged(path, cursor + shift, "entry expiry time out of range");
+    }
     if (sink.previousKey !== undefined && !(sink.previousKey < key)) throw damaged(path, cursor + shift, "keys out of order");
     if (version < 1 || version > sink.lsn) throw damaged(path, cursor + shift, "entry version outside the checkpoint");
     // Both copy out of the window (a string each), which the next block's read overwrites.
     sink.keys.push(key);
-    sink.stored.push(storedFromBytes(bytes, valueStart, valueStart + valueLength, version));
+    sink.stored.push(storedFromBytes(bytes, valueStart, valueStart + valueLength, version, expiresAt));
     sink.previousKey = key;
   }
   if (cursor !== end) throw damaged(path, cursor + shift, "bytes after the last entry of a block");

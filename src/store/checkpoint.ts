@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import type { FileSystem } from "../io/index.js";
 import { crc32Range } from "../log/index.js";
-import { type SortedState, storedValue, storedValueBytes, storedVersion } from "./state.js";
+import { type SortedState, storedExpiresAt, storedValue, storedValueBytes, storedVersion } from "./state.js";
 
 export const CHECKPOINT_MAGIC = "LBCKPT01";
 export const CHECKPOINT_END_MAGIC = "LBCKEND1";
@@ -15,7 +15,11 @@ export const CHECKPOINT_FOOTER_BYTES = 32;
 export const BLOCK_HEADER_BYTES = 16;
 /** Blocks are cut once they reach this size (an entry larger than it gets a block of its own). */
 export const BLOCK_BYTES_TARGET = 64 * 1024;
-export const CHECKPOINT_FORMAT_VERSION = 1;
+/** The version written. Version 1 (still read) has no expiry times: its versions never have bit 63 set. */
+export const CHECKPOINT_FORMAT_VERSION = 2;
+export const CHECKPOINT_FORMAT_VERSION_MIN = 1;
+/** In an entry's version (format 2), the high half's top bit: a u64 expiry time follows. */
+export const EXPIRY_FOLLOWS = 0x8000_0000;
 /** u64 fields are two u32 halves, low first: value = high * TWO_POW_32 + low. */
 const TWO_POW_32 = 2 ** 32;
 
@@ -83,7 +87,8 @@ export async function writeCheckpoint(
     };
     for (const [key, stored] of snapshot.entries(undefined, false)) {
       const valueBytes = storedValueBytes(stored);
-      const size = 4 + key.length + 4 + valueBytes + 8;
+      const expiresAt = storedExpiresAt(stored);
+      const size = 4 + key.length + 4 + valueBytes + 8 + (expiresAt > 0 ? 8 : 0);
       if (used + size > block.byteLength) {
         await flush();
         if (BLOCK_HEADER_BYTES + size > block.byteLength) block = Buffer.allocUnsafe(BLOCK_HEADER_BYTES + size);
@@ -95,6 +100,11 @@ export async function writeCheckpoint(
       used += 4;
       used += block.write(storedValue(stored), used, "latin1");
       writeU64(block, storedVersion(stored), used);
+      if (expiresAt > 0) {
+        block.writeUInt32LE((block.readUInt32LE(used + 4) | EXPIRY_FOLLOWS) >>> 0, used + 4);
+        writeU64(block, expiresAt, used + 8);
+        used += 8;
+      }
       used += 8;
       blockEntries++;
       entries++;

@@ -5,11 +5,14 @@
  * exactly one wins. A conflict is reported with the applied version only, the one a read
  * returns: one that fails because of writes not yet applied is rejected once they are (or
  * with the log's failure), never before.
+ *
+ * A key whose expiry time has come counts as absent (version 0) in the applied state, as it is
+ * to reads, though the sweeper has not deleted it yet. A queued write's expiry is not looked at.
  */
 import { LogbookError } from "../errors.js";
 import { type Key, keyToInternal } from "./encoding.js";
 import type { SequencedWrites } from "./sequenced-writes.js";
-import { type SortedState, storedVersion } from "./state.js";
+import { isExpired, type SortedState, storedExpires, storedVersion } from "./state.js";
 
 /** What `check` answers when the condition holds; any other answer is an LSN (LSNs start at 1). */
 export const CONDITION_HOLDS = 0;
@@ -26,11 +29,13 @@ export class Conditions {
   private readonly state: SortedState;
   private readonly sequenced: SequencedWrites;
   private readonly keyBytesMax: number;
+  private readonly wallMs: () => number;
 
-  constructor(state: SortedState, sequenced: SequencedWrites, keyBytesMax: number) {
+  constructor(state: SortedState, sequenced: SequencedWrites, keyBytesMax: number, wallMs: () => number) {
     this.state = state;
     this.sequenced = sequenced;
     this.keyBytesMax = keyBytesMax;
+    this.wallMs = wallMs;
   }
 
   /** The version a condition is checked against: that of the latest write sequenced on `internal`, durable or not (0: absent). */
@@ -42,7 +47,8 @@ export class Conditions {
   /** The version of the latest write applied to `internal` (0: absent): acknowledged, what `get` answers. */
   appliedVersion(internal: string): number {
     const stored = this.state.get(internal);
-    return stored === undefined ? 0 : storedVersion(stored);
+    if (stored === undefined || (storedExpires(stored) && isExpired(stored, this.wallMs()))) return 0;
+    return storedVersion(stored);
   }
 
   /**
@@ -72,9 +78,8 @@ export class Conditions {
     return this.checkAllInternal(conditions.map(([key, expected]) => [keyToInternal(key, this.keyBytesMax), expected, key]));
   }
 
-  /** checkAll for keys already in internal form (`key`, when given, is how errors name it). */
-  checkAllInternal(conditions: readonly (readonly [string, number, Key?])[]): PendingConflict | undefined {
-    const checked = conditions.map(([internal, expected, key]) => [internal, expected, key ?? internal] as const);
+  /** The same for keys given in their internal form, each with the key to name in an error. */
+  checkAllInternal(checked: readonly (readonly [string, number, Key])[]): PendingConflict | undefined {
     let conflict: PendingConflict | undefined;
     for (const [internal, expected, key] of checked) {
       const awaitLsn = this.check(internal, expected, key);

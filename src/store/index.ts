@@ -6,19 +6,29 @@ export type { Change } from "./change.js";
 export type { ChangesOptions } from "./change-feed.js";
 export type { CheckpointInfo } from "./checkpoint.js";
 export type { Key, KeyEncoding, ValueEncoding } from "./encoding.js";
+export { DEFAULT_EXPIRY_SWEEP_MS, EXPIRY_SWEEP_KEYS_MAX, type ExpirySweeper } from "./expiry-sweeper.js";
 export type { CreateCursorOptions, CursorDroppedEvent, FeedCursorInfo, FeedCursors } from "./feed-cursors.js";
-export type { Keyspace, KeyspaceEntry, KeyspaceOp, KeyspaceWriteOptions } from "./keyspace.js";
+export type {
+  KeyKind,
+  Keyspace,
+  KeyspaceEntry,
+  KeyspaceOp,
+  KeyspaceScanOptions,
+  KeyspaceWriteOptions,
+} from "./keyspace.js";
 export type { StoreRecoveryReport } from "./recovery.js";
 export {
   type BatchOperation,
   type BatchOptions,
   localLogOpener,
+  type PutOptions,
   type ScanOptions,
   Store,
   type StoreEntry,
   type StoreOptions,
   type StoreSnapshot,
   type StoreStats,
+  type StoreValue,
   type WriteOptions,
 } from "./store.js";
 export { holdsCheckpoints } from "./store-directory.js";

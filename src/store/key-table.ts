@@ -76,6 +76,23 @@ export class KeyTable {
     }
   }
 
+  /** Sets the value of an entry (entryOf). */
+  setAt(entry: number, value: number): void {
+    this.values[entry] = value;
+  }
+
+  /** As forEach, passing over the entries whose value is `skipped` (no string made for them). */
+  forEachExcept(skipped: number, visit: (key: string, value: number, entry: number) => void): void {
+    const { keys, chunks } = this;
+    for (let entry = 0; entry < this.count; entry++) {
+      const value = this.values[entry] as number;
+      if (value === skipped) continue;
+      const chunk = chunks[keys[3 * entry] as number] as Buffer;
+      const start = keys[3 * entry + 1] as number;
+      visit(chunk.toString("latin1", start, start + (keys[3 * entry + 2] as number)), value, entry);
+    }
+  }
+
   /** Every value, in entry order (no key strings made). */
   forEachValue(visit: (value: number) => void): void {
     for (let entry = 0; entry < this.count; entry++) visit(this.values[entry] as number);

@@ -1,51 +1,121 @@
 /**
  * The store's log record (docs/format.md, "Store operation record"): one atomic write of one
- * or more puts and deletes. Conditions (ifVersion) are checked before a write is sequenced and
- * are not logged: replay applies what was decided.
+ * or more operations. Conditions (ifVersion) are checked before a write is sequenced and are
+ * not logged: replay applies what was decided.
  *
  *   0  u8   format (1)
  *   1  u8   kind (1 = write)
  *   2  u16  reserved, zero
  *   4  u32  operation count (at least 1)
- *   8  operations, each:
- *        u8 type (1 = put, 2 = delete, 3 = stream command), u32 key bytes, key,
- *        put only: u32 value bytes, value
- *        stream command only: u32 body bytes, body (src/streams/stream-command.ts)
+ *   8  operations, each: u8 type, u32 key bytes, key, then by type:
+ *        1 put:              u32 value bytes, value
+ *        2 delete:           nothing
+ *        3 stream command:   u32 body bytes, body (src/streams/stream-command.ts)
+ *        4 expiring put:     u64 expiresAt (ms since the epoch, at least 1), u32 value bytes, value
+ *        5 expire:           u64 expiresAt (0: the key no longer expires)
+ *        6 delete range:     u32 bytes, the range's end (exclusive; empty: no end); the key is its start
+ *   u64: two u32 halves, low first, at most 2^53 - 1.
  */
 import { assert } from "../assert.js";
 import { LogbookError } from "../errors.js";
 import type { PayloadSource } from "../log/index.js";
 
 export type Operation =
-  | { type: "put"; key: string; value: string }
+  /** `expiresAt`: ms since the epoch; absent or 0 for a put that does not expire. */
+  | { type: "put"; key: string; value: string; expiresAt?: number }
   | { type: "delete"; key: string }
-  | { type: "stream"; key: string; body: Buffer };
+  | { type: "stream"; key: string; body: Buffer }
+  /** Sets the key's expiry time (0: none) when it holds a string; no change when it holds none. */
+  | { type: "expire"; key: string; expiresAt: number }
+  /** Deletes every key (strings and streams) from `key` on, below `lt` ("" : no end). */
+  | { type: "deleteRange"; key: string; lt: string };
 
 const FORMAT = 1;
 const KIND_WRITE = 1;
 const TYPE_PUT = 1;
 const TYPE_DELETE = 2;
 const TYPE_STREAM = 3;
+const TYPE_EXPIRING_PUT = 4;
+const TYPE_EXPIRE = 5;
+const TYPE_DELETE_RANGE = 6;
 const HEADER_BYTES = 8;
+/** Type and key length, before the key. */
+const OPERATION_HEAD_BYTES = 5;
+const LENGTH_BYTES = 4;
+const U64_BYTES = 8;
+const TWO_POW_32 = 2 ** 32;
 
 /** Keys and values are binary strings (encoding.ts): one char per byte. */
 export function encodeOperations(operations: readonly Operation[]): Uint8Array {
   let size = HEADER_BYTES;
-  for (const op of operations)
-    size += op.type === "stream" ? 9 + op.key.length + op.body.length : operationBytes(op.key, putValue(op));
+  for (const op of operations) size += encodedBytes(op);
   const bytes = writeHeader(size, operations.length);
   let offset = HEADER_BYTES;
-  for (const op of operations) {
-    offset =
-      op.type === "stream"
-        ? writeStreamOperation(bytes, offset, op.key, op.body)
-        : writeOperation(bytes, offset, op.key, putValue(op));
-  }
+  for (const op of operations) offset = writeAnyOperation(bytes, offset, op);
+  assert(offset === size, "a record's operations fill it exactly");
   return bytes;
 }
 
-function putValue(op: Operation): string | undefined {
-  return op.type === "put" ? op.value : undefined;
+function encodedBytes(op: Operation): number {
+  const head = OPERATION_HEAD_BYTES + op.key.length;
+  switch (op.type) {
+    case "put":
+      return head + ((op.expiresAt ?? 0) > 0 ? U64_BYTES : 0) + LENGTH_BYTES + op.value.length;
+    case "delete":
+      return head;
+    case "stream":
+      return head + LENGTH_BYTES + op.body.length;
+    case "expire":
+      return head + U64_BYTES;
+    case "deleteRange":
+      return head + LENGTH_BYTES + op.lt.length;
+  }
+}
+
+function writeAnyOperation(bytes: Buffer, at: number, op: Operation): number {
+  switch (op.type) {
+    case "put":
+      if (op.expiresAt !== undefined && op.expiresAt > 0) return writeExpiringPut(bytes, at, op.key, op.value, op.expiresAt);
+      return writeOperation(bytes, at, op.key, op.value);
+    case "delete":
+      return writeOperation(bytes, at, op.key, undefined);
+    case "stream":
+      return writeStreamOperation(bytes, at, op.key, op.body);
+    case "expire": {
+      const offset = writeTypeAndKey(bytes, at, TYPE_EXPIRE, op.key);
+      writeU64(bytes, op.expiresAt, offset);
+      return offset + U64_BYTES;
+    }
+    case "deleteRange":
+      return writeText(bytes, writeTypeAndKey(bytes, at, TYPE_DELETE_RANGE, op.key), op.lt);
+  }
+}
+
+function writeTypeAndKey(bytes: Buffer, at: number, type: number, key: string): number {
+  bytes[at] = type;
+  return writeText(bytes, at + 1, key);
+}
+
+/** u32 length, then the binary string's bytes; returns the offset after them. */
+function writeText(bytes: Buffer, at: number, text: string): number {
+  bytes.writeUInt32LE(text.length, at);
+  return at + LENGTH_BYTES + bytes.write(text, at + LENGTH_BYTES, "latin1");
+}
+
+function writeU64(bytes: Buffer, value: number, at: number): void {
+  assert(Number.isSafeInteger(value) && value >= 0, "a logged u64 is a safe integer");
+  bytes.writeUInt32LE(value % TWO_POW_32, at);
+  bytes.writeUInt32LE(Math.floor(value / TWO_POW_32), at + 4);
+}
+
+function readU64(bytes: Buffer, at: number): number {
+  return bytes.readUInt32LE(at + 4) * TWO_POW_32 + bytes.readUInt32LE(at);
+}
+
+function writeExpiringPut(bytes: Buffer, at: number, key: string, value: string, expiresAt: number): number {
+  const offset = writeTypeAndKey(bytes, at, TYPE_EXPIRING_PUT, key);
+  writeU64(bytes, expiresAt, offset);
+  return writeText(bytes, offset + U64_BYTES, value);
 }
 
 function writeStreamOperation(bytes: Buffer, at: number, key: string, body: Buffer): number {
@@ -152,10 +222,15 @@ function malformed(lsn: number, reason: string): LogbookError {
  * what it keeps, and makes a string of the key only if it needs one.
  */
 export interface OperationVisitor {
-  put(bytes: Buffer, keyStart: number, keyEnd: number, valueStart: number, valueEnd: number): void;
+  /** A put; `expiresAt` is its expiry time, ms since the epoch, or 0 when it has none. */
+  put(bytes: Buffer, keyStart: number, keyEnd: number, valueStart: number, valueEnd: number, expiresAt: number): void;
   delete(bytes: Buffer, keyStart: number, keyEnd: number): void;
   /** A stream command on the key; its body is bytes[bodyStart, bodyEnd) (decodeStreamCommand). */
   stream(bytes: Buffer, keyStart: number, keyEnd: number, bodyStart: number, bodyEnd: number): void;
+  /** Sets the key's expiry time (0: none), when the key holds a string. */
+  expire(bytes: Buffer, keyStart: number, keyEnd: number, expiresAt: number): void;
+  /** Deletes every key in [bytes[gteStart, gteEnd), bytes[ltStart, ltEnd)); an empty end is no end. */
+  deleteRange(bytes: Buffer, gteStart: number, gteEnd: number, ltStart: number, ltEnd: number): void;
 }
 
 /**
@@ -189,21 +264,34 @@ export function visitOperationsIn(memory: Uint8Array, from: number, to: number, 
   checkOperations(bytes, start, memory.byteOffset + to, lsn);
   const count = bytes.readUInt32LE(start + 4);
   let offset = start + HEADER_BYTES;
-  for (let i = 0; i < count; i++) {
-    const type = bytes[offset];
-    const keyStart = offset + 5;
-    const keyEnd = keyStart + bytes.readUInt32LE(offset + 1);
-    offset = keyEnd;
-    if (type === TYPE_PUT || type === TYPE_STREAM) {
-      const valueLength = bytes.readUInt32LE(offset);
-      offset += 4;
-      if (type === TYPE_PUT) visit.put(bytes, keyStart, keyEnd, offset, offset + valueLength);
-      else visit.stream(bytes, keyStart, keyEnd, offset, offset + valueLength);
-      offset += valueLength;
-    } else {
-      visit.delete(bytes, keyStart, keyEnd);
-    }
+  for (let i = 0; i < count; i++) offset = visitOne(bytes, offset, visit);
+}
+
+/** Visits the (checked) operation at `at`; returns the offset after it. */
+function visitOne(bytes: Buffer, at: number, visit: OperationVisitor): number {
+  const type = bytes[at];
+  const keyStart = at + OPERATION_HEAD_BYTES;
+  const keyEnd = keyStart + bytes.readUInt32LE(at + 1);
+  let offset = keyEnd;
+  if (type === TYPE_DELETE) {
+    visit.delete(bytes, keyStart, keyEnd);
+    return offset;
   }
+  if (type === TYPE_EXPIRE) {
+    visit.expire(bytes, keyStart, keyEnd, readU64(bytes, offset));
+    return offset + U64_BYTES;
+  }
+  let expiresAt = 0;
+  if (type === TYPE_EXPIRING_PUT) {
+    expiresAt = readU64(bytes, offset);
+    offset += U64_BYTES;
+  }
+  const length = bytes.readUInt32LE(offset);
+  offset += LENGTH_BYTES;
+  if (type === TYPE_STREAM) visit.stream(bytes, keyStart, keyEnd, offset, offset + length);
+  else if (type === TYPE_DELETE_RANGE) visit.deleteRange(bytes, keyStart, keyEnd, offset, offset + length);
+  else visit.put(bytes, keyStart, keyEnd, offset, offset + length, expiresAt);
+  return offset + length;
 }
 
 /** Validates the structure of a record (bytes[start, end)) completely, so that visiting it cannot stop halfway. */
@@ -215,18 +303,28 @@ function checkOperations(bytes: Buffer, start: number, end: number, lsn: number)
   const count = bytes.readUInt32LE(start + 4);
   if (count < 1) throw malformed(lsn, "no operation");
   let offset = start + HEADER_BYTES;
-  for (let i = 0; i < count; i++) {
-    if (offset + 5 > end) throw malformed(lsn, "truncated");
-    const type = bytes[offset];
-    offset += 5 + bytes.readUInt32LE(offset + 1);
-    if (offset > end) throw malformed(lsn, "truncated");
-    if (type === TYPE_PUT || type === TYPE_STREAM) {
-      if (offset + 4 > end) throw malformed(lsn, "truncated");
-      offset += 4 + bytes.readUInt32LE(offset);
-      if (offset > end) throw malformed(lsn, "truncated");
-    } else if (type !== TYPE_DELETE) {
-      throw malformed(lsn, `unknown operation type ${type}`);
-    }
-  }
+  for (let i = 0; i < count; i++) offset = checkOperation(bytes, offset, end, lsn);
   if (offset !== end) throw malformed(lsn, "bytes after the last operation");
+}
+
+/** Checks the operation at `at` (and that it ends by `end`); returns the offset after it. */
+function checkOperation(bytes: Buffer, at: number, end: number, lsn: number): number {
+  if (at + OPERATION_HEAD_BYTES > end) throw malformed(lsn, "truncated");
+  const type = bytes[at] as number;
+  if (type < TYPE_PUT || type > TYPE_DELETE_RANGE) throw malformed(lsn, `unknown operation type ${type}`);
+  let offset = at + OPERATION_HEAD_BYTES + bytes.readUInt32LE(at + 1);
+  if (offset > end) throw malformed(lsn, "truncated");
+  if (type === TYPE_DELETE) return offset;
+  if (type === TYPE_EXPIRE || type === TYPE_EXPIRING_PUT) {
+    if (offset + U64_BYTES > end) throw malformed(lsn, "truncated");
+    const expiresAt = readU64(bytes, offset);
+    if (!Number.isSafeInteger(expiresAt)) throw malformed(lsn, "an expiry time past 2^53 - 1");
+    if (type === TYPE_EXPIRING_PUT && expiresAt === 0) throw malformed(lsn, "an expiring put without an expiry time");
+    offset += U64_BYTES;
+    if (type === TYPE_EXPIRE) return offset;
+  }
+  if (offset + LENGTH_BYTES > end) throw malformed(lsn, "truncated");
+  offset += LENGTH_BYTES + bytes.readUInt32LE(offset);
+  if (offset > end) throw malformed(lsn, "truncated");
+  return offset;
 }

@@ -15,13 +15,12 @@ import { join } from "node:path";
 import { asDiskError, isLogbookError, LogbookError } from "../errors.js";
 import type { FileSystem } from "../io/index.js";
 import type { DamageReport, WriteAheadLog } from "../log/index.js";
-import { decodeStreamCommand, type SavedStreams, StreamSpace } from "../streams/index.js";
+import { type SavedStreams, StreamSpace } from "../streams/index.js";
 import { type CheckpointInfo, parseCheckpointName } from "./checkpoint.js";
 import { type LoadedCheckpoint, readCheckpoint } from "./checkpoint-reader.js";
-import { KeyTable } from "./key-table.js";
 import { emptyManifest, MANIFEST_NAME, type Manifest, readManifest, writeManifest } from "./manifest.js";
-import { visitOperationsIn } from "./operation.js";
-import { SortedState, type Stored, storedFromBytes } from "./state.js";
+import { replay } from "./replay.js";
+import { SortedState } from "./state.js";
 import { parseStreamsFileName, readStreamsFile } from "./streams-file.js";
 
 export interface StoreRecoveryReport {
@@ -217,127 +216,6 @@ function refuseDamageAfter(loadedLsn: number, log: WriteAheadLog, report: StoreR
       `and replay from the checkpoint at LSN ${loadedLsn} needs them${skipped === "" ? "" : ` (${skipped})`}`,
     { file: needed.file, offset: needed.offset, lsn: needed.fromLsn },
   );
-}
-
-/** A key's last replayed write was a delete (LSNs start at 1). */
-const DELETED = 0;
-
-/**
- * Replays the log after `afterLsn` into `state` in two passes. The first notes, by the key's
- * bytes, the LSN of each key's last write (a KeyTable: no string, no object, no tree descent
- * per record). The second reads again from the oldest of those LSNs and builds only the values
- * that last. Building every replayed value and setting it in the B+ tree was most of replay's
- * time (the garbage collector copied each value, since it lived until its key's next write); a
- * log that rewrites its keys N times now builds 1/N of them, and the tree is written once per
- * key. Resolves the last LSN replayed.
- */
-async function replay(
-  log: WriteAheadLog,
-  afterLsn: number,
-  state: SortedState,
-  streams: StreamSpace,
-  report: StoreRecoveryReport,
-): Promise<number> {
-  const lastWrites = new KeyTable();
-  let lastLsn = afterLsn;
-  // A key holds a string at this point of the log when its last write so far was a put, or,
-  // written by no record replayed yet, when the checkpoint has it.
-  const holdsString = (key: string): boolean => {
-    const bytes = Buffer.from(key, "latin1");
-    const entry = lastWrites.entryOf(bytes, 0, bytes.length);
-    return entry >= 0 ? lastWrites.valueAt(entry) !== DELETED : state.get(key) !== undefined;
-  };
-  // Stream commands are applied here, in log order, where what they decide depends on; a put
-  // or delete of a key removes its stream, as it does live.
-  const noteWrite = {
-    put: (bytes: Buffer, keyStart: number, keyEnd: number) => {
-      lastWrites.set(bytes, keyStart, keyEnd, lastLsn);
-      if (streams.size > 0) streams.drop(bytes.toString("latin1", keyStart, keyEnd));
-    },
-    delete: (bytes: Buffer, keyStart: number, keyEnd: number) => {
-      lastWrites.set(bytes, keyStart, keyEnd, DELETED);
-      if (streams.size > 0) streams.drop(bytes.toString("latin1", keyStart, keyEnd));
-    },
-    stream: (bytes: Buffer, keyStart: number, keyEnd: number, bodyStart: number, bodyEnd: number) => {
-      const command = decodeStreamCommand(bytes, bodyStart, bodyEnd, lastLsn);
-      streams.apply(bytes.toString("latin1", keyStart, keyEnd), command, holdsString);
-    },
-  };
-  await log.visitRecords({ from: afterLsn + 1 }, (lsn, bytes, start, end) => {
-    lastLsn = lsn;
-    visitOperationsIn(bytes, start, end, lsn, noteWrite);
-    report.recordsReplayed++;
-    report.bytesReplayed += end - start;
-  });
-  if (lastWrites.size === 0) return lastLsn;
-
-  const lsns: number[] = [];
-  lastWrites.forEachValue((lsn) => {
-    if (lsn !== DELETED) lsns.push(lsn);
-  });
-  const values: Stored[] = new Array(lastWrites.size);
-  let built = 0;
-  if (lsns.length > 0) {
-    const wanted = Float64Array.from(lsns).sort();
-    let next = 0;
-    const { operations, collect } = operationCollector();
-    await log.visitRecords({ from: wanted[0] }, (lsn, memory, start, end) => {
-      if (next >= wanted.length || lsn !== wanted[next]) return;
-      while (next < wanted.length && wanted[next] === lsn) next++;
-      operations.count = 0;
-      visitOperationsIn(memory, start, end, lsn, collect);
-      const { bytes } = operations;
-      // Last operation first: of two puts of a key in one batch, the second is the one kept.
-      for (let i = operations.count - 1; i >= 0; i--) {
-        const valueStart = operations.valueStarts[i] as number;
-        if (valueStart < 0) continue;
-        const entry = lastWrites.entryOf(bytes, operations.keyStarts[i] as number, operations.keyEnds[i] as number);
-        if (lastWrites.valueAt(entry) !== lsn || values[entry] !== undefined) continue;
-        values[entry] = storedFromBytes(bytes, valueStart, operations.valueEnds[i] as number, lsn);
-        built++;
-      }
-    });
-  }
-  if (built !== lsns.length) {
-    // The log is locked by this store: the second pass reads what the first did.
-    throw new LogbookError("LOGBOOK_CORRUPTION", `replay found ${built} of the ${lsns.length} values it noted`, {
-      lsn: lastLsn,
-    });
-  }
-  lastWrites.forEach((key, lsn, entry) => {
-    if (lsn === DELETED) state.delete(key);
-    else state.set(key, values[entry] as Stored);
-  });
-  return lastLsn;
-}
-
-/** One record's operations as byte ranges, kept so they can be taken in any order. */
-function operationCollector() {
-  const operations = {
-    keyStarts: [] as number[],
-    keyEnds: [] as number[],
-    /** -1 for a delete. */
-    valueStarts: [] as number[],
-    valueEnds: [] as number[],
-    /** What the ranges are in: the record's memory as a Buffer (operation.ts). */
-    bytes: Buffer.alloc(0) as Buffer,
-    count: 0,
-  };
-  const note = (bytes: Buffer, keyStart: number, keyEnd: number, valueStart: number, valueEnd: number) => {
-    operations.bytes = bytes;
-    const i = operations.count++;
-    operations.keyStarts[i] = keyStart;
-    operations.keyEnds[i] = keyEnd;
-    operations.valueStarts[i] = valueStart;
-    operations.valueEnds[i] = valueEnd;
-  };
-  const collect = {
-    put: note,
-    delete: (bytes: Buffer, keyStart: number, keyEnd: number) => note(bytes, keyStart, keyEnd, -1, -1),
-    // Applied in the first pass; a stream command does not write a string value.
-    stream: () => undefined,
-  };
-  return { operations, collect };
 }
 
 /**

@@ -6,9 +6,11 @@
  *
  * The queue is parallel arrays, not an object per write, and keeps its capacity from one
  * commit to the next (emptied, its slots are reused; it lets go of them only after a burst far
- * above the usual). The overlay (key → latest sequenced version) is built only when a condition
- * first asks and dropped whenever the queue empties: a store that never uses `ifVersion` pays
- * no map operation per write.
+ * above the usual). The overlay (key → latest sequenced version, and the range deletes
+ * queued) is built only when a condition or a keyspace read first asks and dropped whenever the
+ * queue empties: a store that never uses `ifVersion` or the keyspace pays no map operation per
+ * write. The newest queued value of a key is found from its LSN in the overlay, by a binary
+ * search of the queue: nothing per write.
  *
  * A conflicting write waits here too (whenApplied) when a write it conflicts with is not yet
  * applied: its rejection must not come before that write settles, or a retry that reads the
@@ -21,13 +23,25 @@
  * function and then its caller.
  */
 import { assert } from "../assert.js";
+import { isStreamCommand, NO_CHANGE, RangeDelete, type StoredWrite } from "./queued-effects.js";
 
 type Resolve = (lsn: number) => void;
 /**
- * What a queued write does to its key: a put's encoded value, undefined for a delete, or a
- * stream command (an object the store fills with the command's result when it applies it).
+ * What a queued write does to its key: a put's encoded value, undefined for a delete, a stream
+ * command (an object the store fills with the command's result when it applies it), or one of
+ * the keyspace's effects (queued-effects.ts).
  */
 export type QueuedValue = string | object | undefined;
+
+/**
+ * The newest queued write that decides whether `key` holds a string, for the keyspace's reads
+ * of the newest state: `queued` false when none is; `value` a put's encoded value (version
+ * `lsn`), a StoredWrite, or undefined for a delete or range delete. `streamAfter`: a stream
+ * command on the key is queued after it (it fails if the key holds a string then).
+ */
+export type QueuedString =
+  | { queued: false; streamAfter: boolean }
+  | { queued: true; value: string | StoredWrite | undefined; lsn: number; streamAfter: boolean };
 type Reject = (error: unknown) => void;
 /** A caller waiting for every write up to `lsn` to be applied, or for the log to fail first. */
 type Waiter = { lsn: number; applied: () => void; failed: Reject };
@@ -47,8 +61,14 @@ export class SequencedWrites {
   private head = 0;
   /** The end of the slots in use; the arrays may be longer (kept capacity). */
   private end = 0;
-  /** key → +LSN of its latest sequenced put, or −LSN of its latest sequenced delete. */
+  /**
+   * key → +LSN of its latest sequenced put (or stream command), or −LSN of its latest sequenced
+   * delete; one of a range delete's keys is set to −LSN only when a write of the same record came
+   * before the range delete (it is newer than every key's other writes).
+   */
   private latest: Map<string, number> | undefined;
+  /** The range deletes queued, oldest first, with their LSNs: part of the overlay, empty without it. */
+  private ranges: { range: RangeDelete; lsn: number }[] = [];
   /**
    * Callers of whenApplied, in no order. Each stands for a caller's pending promise, like a
    * queued write, so there are no more of them than of writes its callers keep in flight.
@@ -79,29 +99,82 @@ export class SequencedWrites {
       this.rejecters[at] = reject;
     }
     this.end = at + 1;
-    this.latest?.set(key, value === undefined ? -lsn : lsn);
+    if (this.latest !== undefined) this.note(this.latest, key, value, lsn);
   }
 
   /** The version `key` has after the writes sequenced so far (0: deleted), or undefined when none is queued for it. */
   versionOf(key: string): number | undefined {
-    const latest = this.latest ?? this.buildLatest();
-    const signed = latest.get(key);
+    const signed = this.signedOf(key);
     return signed === undefined ? undefined : Math.max(signed, 0);
-  }
-
-  /** The newest write queued for `key` (its value and LSN), or undefined when none is. */
-  newestOf(key: string): { value: QueuedValue; lsn: number } | undefined {
-    for (let i = this.end - 1; i >= this.head; i--) {
-      if (this.keys[i] === key) return { value: this.values[i], lsn: this.lsns[i] as number };
-    }
-    return undefined;
   }
 
   /** The LSN of the latest write queued for `key`, or undefined when none is. */
   latestLsnOf(key: string): number | undefined {
+    const signed = this.signedOf(key);
+    return signed === undefined ? undefined : Math.abs(signed);
+  }
+
+  /** The newest queued write that decides whether `key` holds a string (QueuedString). */
+  newestString(key: string): QueuedString {
+    const signed = this.end === this.head ? undefined : this.signedOf(key);
+    if (signed === undefined) return { queued: false, streamAfter: false };
+    if (signed < 0) return { queued: true, value: undefined, lsn: -signed, streamAfter: false };
+    const at = this.slotOf(key, signed);
+    const value = this.values[at];
+    if (!isStreamCommand(value))
+      return { queued: true, value: value as string | StoredWrite | undefined, lsn: signed, streamAfter: false };
+    // A stream command is the newest: what decides is the write before it (rare; a walk back).
+    for (let i = at - 1; i >= this.head; i--) {
+      const older = this.values[i];
+      if (older instanceof RangeDelete) {
+        if (older.covers(key)) return { queued: true, value: undefined, lsn: this.lsns[i] as number, streamAfter: true };
+        continue;
+      }
+      if (this.keys[i] !== key || older === NO_CHANGE || isStreamCommand(older)) continue;
+      return { queued: true, value: older as string | StoredWrite | undefined, lsn: this.lsns[i] as number, streamAfter: true };
+    }
+    return { queued: false, streamAfter: true };
+  }
+
+  /** The overlay's answer for `key`: ±LSN as in `latest`, a range delete newer than its own writes counting as a delete. */
+  private signedOf(key: string): number | undefined {
     const latest = this.latest ?? this.buildLatest();
     const signed = latest.get(key);
-    return signed === undefined ? undefined : Math.abs(signed);
+    if (this.ranges.length === 0) return signed;
+    let ranged = 0;
+    for (const { range, lsn } of this.ranges) if (lsn > ranged && range.covers(key)) ranged = lsn;
+    return ranged > Math.abs(signed ?? 0) ? -ranged : signed;
+  }
+
+  /** The slot of the newest write on `key` at `lsn` (one the overlay names). */
+  private slotOf(key: string, lsn: number): number {
+    let low = this.head;
+    let high = this.end;
+    // The first slot past `lsn`: LSNs never decrease along the queue.
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if ((this.lsns[middle] as number) <= lsn) low = middle + 1;
+      else high = middle;
+    }
+    for (let i = low - 1; i >= this.head && this.lsns[i] === lsn; i--) {
+      const value = this.values[i];
+      if (this.keys[i] === key && value !== NO_CHANGE && !(value instanceof RangeDelete)) return i;
+    }
+    assert(false, "the overlay names a queued write");
+  }
+
+  /** Notes a queued write in the overlay. */
+  private note(latest: Map<string, number>, key: string, value: QueuedValue, lsn: number): void {
+    if (typeof value === "object") {
+      if (value === NO_CHANGE) return;
+      if (value instanceof RangeDelete) {
+        this.ranges.push({ range: value, lsn });
+        // Writes of the same record before it are deleted by it: the range must read as newer.
+        for (const [written, signed] of latest) if (Math.abs(signed) === lsn && value.covers(written)) latest.set(written, -lsn);
+        return;
+      }
+    }
+    latest.set(key, value === undefined ? -lsn : lsn);
   }
 
   /**
@@ -142,6 +215,7 @@ export class SequencedWrites {
       this.reset();
     } else {
       this.head = i;
+      if (this.ranges.length > 0) this.ranges = this.ranges.filter((queued) => queued.lsn > lsn);
       // Move the live part to the front once the drained front is most of the slots.
       if (i > COMPACT_AFTER && i * 2 > end) this.compact();
     }
@@ -185,6 +259,7 @@ export class SequencedWrites {
     this.head = 0;
     this.end = 0;
     this.latest = undefined;
+    this.ranges = [];
     if (this.lsns.length > SLOTS_KEPT_MAX) {
       this.keys = [];
       this.values = [];
@@ -208,10 +283,8 @@ export class SequencedWrites {
 
   private buildLatest(): Map<string, number> {
     const latest = new Map<string, number>();
-    for (let i = this.head; i < this.end; i++) {
-      const lsn = this.lsns[i] as number;
-      latest.set(this.keys[i] as string, this.values[i] === undefined ? -lsn : lsn);
-    }
+    this.ranges = [];
+    for (let i = this.head; i < this.end; i++) this.note(latest, this.keys[i] as string, this.values[i], this.lsns[i] as number);
     this.latest = latest;
     return latest;
   }

@@ -24,6 +24,8 @@ export interface StoreOptions
   streamProducerWindow?: number;
   /** How often streams with retention by age are trimmed when no add comes, ms (0: only on adds). */
   streamRetentionSweepMs?: number;
+  /** How often keys past their expiry time are deleted (logged), ms (0: never; reads hide them all the same). */
+  expirySweepMs?: number;
   /**
    * Opens the log the store keeps its writes in (in `<directory>/log`). Default: the local log
    * with the log options above. The log options then apply only if this opener uses them.
@@ -55,6 +57,7 @@ export function checkStoreOptions(options: StoreOptions): void {
     "checkpointEveryBytes",
     "streamProducerWindow",
     "streamRetentionSweepMs",
+    "expirySweepMs",
     "feedCursorLagBytesMax",
   ] as const) {
     const value = options[name];

@@ -31,14 +31,29 @@ import {
   type ValueEncoding,
   valueToInternal,
 } from "./encoding.js";
+import { DEFAULT_EXPIRY_SWEEP_MS, type ExpirySweeper } from "./expiry-sweeper.js";
 import { type FeedCursorFile, readFeedCursorFile } from "./feed-cursor-file.js";
 import { type CursorDroppedEvent, FeedCursors } from "./feed-cursors.js";
-import { Keyspace } from "./keyspace.js";
+import { checkExpiresAt, type Keyspace } from "./keyspace.js";
+import { type ApplyTarget, applyEffect, forget } from "./keyspace-apply.js";
+import type { InternalCondition, KeyspaceWriter } from "./keyspace-write.js";
 import { encodeOperations, type Operation, SingleOperation } from "./operation.js";
+import { isStreamCommand, type QueuedEffect } from "./queued-effects.js";
 import type { StoreRecoveryReport } from "./recovery.js";
 import { isAboveLower, isBelowUpper, type ScanOptions, scanRange } from "./scan-range.js";
 import { type QueuedValue, SequencedWrites } from "./sequenced-writes.js";
-import { type SortedState, storedValue, storedValueBytes, storedVersion, toStored } from "./state.js";
+import {
+  isExpired,
+  type SortedState,
+  type Stored,
+  storedExpires,
+  storedExpiresAt,
+  storedValue,
+  storedValueBytes,
+  storedVersion,
+  toStored,
+} from "./state.js";
+import { assembleKeyspace, expiryOf } from "./store-keyspace.js";
 import { HooksRelay, type OpenedStore, openStoreParts } from "./store-open.js";
 import {
   checkStoreOptions,
@@ -63,6 +78,21 @@ export interface WriteOptions {
   ifVersion?: number;
 }
 
+export interface PutOptions extends WriteOptions {
+  /** When the key expires, ms since the epoch (0: never); from then on it is absent to every read. */
+  expiresAt?: number;
+  /** The same as a time to live from now, ms (positive); not with expiresAt. */
+  ttlMs?: number;
+}
+
+/** A key's value as `get` reads it. */
+export interface StoreValue<V = unknown> {
+  value: V;
+  version: number;
+  /** When the key expires, ms since the epoch; absent when it does not. */
+  expiresAt?: number;
+}
+
 export type BatchOperation<V = unknown> =
   | { type: "put"; key: Key; value: V }
   | { type: "delete"; key: Key }
@@ -77,6 +107,8 @@ export interface StoreEntry<V = unknown> {
   key: Key;
   value: V;
   version: number;
+  /** When the key expires, ms since the epoch; absent when it does not. */
+  expiresAt?: number;
 }
 
 /** A consistent scan: the entries as of `lsn`, the last write applied (and durable) when it was taken. */
@@ -116,6 +148,11 @@ export interface StoreEvents {
   failure: [LogbookError];
   /** A feed cursor fell more than feedCursorLagBytesMax behind and was dropped (its readers get `error`). */
   cursorDropped: [CursorDroppedEvent];
+}
+
+/** A write's condition on one key, in the keyspace writer's form. */
+function conditionOn(internal: string, ifVersion: number | undefined, key: Key): InternalCondition[] {
+  return ifVersion === undefined ? [] : [[internal, ifVersion, key]];
 }
 
 /** A batch's LSN once applied, or the error of its first stream operation that failed (the others stay applied). */
@@ -158,8 +195,14 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
   /** Named positions in the change feed that hold back the log's truncation. */
   readonly feedCursors: FeedCursors;
   private readonly feed: ChangeFeed;
-  /** The keys in their internal binary form, for byte-level front ends (keyspace.ts). */
+  private readonly clock: Clock;
+  private readonly keyspaceWriter: KeyspaceWriter;
+  /** Logs the deletes of keys past their expiry time (expiry-sweeper.ts). */
+  readonly expirySweeper: ExpirySweeper;
+  /** Every key, string or stream, as the Redis protocol uses them (keyspace.ts). */
   readonly keyspace: Keyspace;
+  private readonly applyTarget: ApplyTarget;
+  private readonly deleteExpired: (keys: readonly string[]) => void;
 
   private constructor(opened: OpenedStore, options: StoreOptions, cursorFile: FeedCursorFile) {
     super();
@@ -174,8 +217,10 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
     this.keyEncoding = options.keyEncoding ?? "utf8";
     this.keyBytesMax = options.keyBytesMax ?? DEFAULT_KEY_BYTES_MAX;
     this.valueBytesMax = options.valueBytesMax ?? DEFAULT_VALUE_BYTES_MAX;
-    this.conditions = new Conditions(this.state, this.sequenced, this.keyBytesMax);
     const clock: Clock = options.clock ?? systemClock;
+    this.clock = clock;
+    const wallMs = () => clock.wallMs();
+    this.conditions = new Conditions(this.state, this.sequenced, this.keyBytesMax, wallMs);
     this.checkpointer = new Checkpointer(
       {
         fs,
@@ -208,14 +253,43 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
         valueBytesMax: this.valueBytesMax,
         keyBytesMax: this.keyBytesMax,
         keyEncoding: this.keyEncoding,
-        holdsString: this.holdsString,
+        holdsString: (key) => {
+          const stored = this.state.get(key);
+          return stored !== undefined && !(storedExpires(stored) && isExpired(stored, clock.wallMs()));
+        },
+        deleteExpired: (keys) => this.deleteExpired(keys),
         appliedLsn: () => this.appliedLsn,
         isClosed: () => this.closing !== undefined,
         queueWrite: (key, value, lsn) => this.queueWrite(key, value, lsn),
       }),
     );
     if (!log.isReadOnly) this.streams.retention.start(options.streamRetentionSweepMs ?? DEFAULT_RETENTION_SWEEP_MS);
-    for (const [key, stored] of this.state.entries(undefined, false)) this.keyValueBytes += key.length + storedValueBytes(stored);
+    ({
+      keyspace: this.keyspace,
+      writer: this.keyspaceWriter,
+      sweeper: this.expirySweeper,
+      applyTarget: this.applyTarget,
+      keyValueBytes: this.keyValueBytes,
+      deleteExpired: this.deleteExpired,
+    } = assembleKeyspace({
+      state: this.state,
+      streams: this.streamSpace,
+      sequenced: this.sequenced,
+      conditions: this.conditions,
+      log,
+      wallMs,
+      keyBytesMax: this.keyBytesMax,
+      valueBytesMax: this.valueBytesMax,
+      batchBytesMax: options.batchBytesMax,
+      queueWrite: (key, value, lsn) => this.queueWrite(key, value, lsn),
+      bytesChanged: (delta) => {
+        this.keyValueBytes += delta;
+      },
+      removed: (key) => {
+        if (this.waiters.size > 0 && this.waiters.has(key)) this.touched.add(key);
+      },
+    }));
+    if (!log.isReadOnly) this.expirySweeper.start(options.expirySweepMs ?? DEFAULT_EXPIRY_SWEEP_MS);
     const { recordsReplayed, bytesReplayed } = recovered.report;
     this.feedCursors = new FeedCursors(
       {
@@ -233,13 +307,6 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
     );
     const { keyEncoding, valueEncoding } = this;
     this.feed = new ChangeFeed({ log, cursors: this.feedCursors, keyEncoding, valueEncoding });
-    this.keyspace = new Keyspace({
-      state: () => this.state,
-      sequenced: this.sequenced,
-      streams: this.streamSpace,
-      versionOf: (key) => this.conditions.currentVersion(key),
-      write: (operations, conditions) => this.writeInternal(operations, conditions),
-    });
   }
 
   /** What the log tells the store: called once per commit and once on failure, never per write. */
@@ -276,9 +343,44 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
     return store;
   }
 
-  /** Writes `value` under `key`; resolves with the new version once durable and applied. */
-  put(key: Key, value: unknown, options: WriteOptions = {}): Promise<number> {
+  /**
+   * Writes `value` under `key` (replacing a stream there); resolves with the new version once
+   * durable and applied. With `expiresAt` or `ttlMs` the key expires then: absent to every read
+   * from that time on, and deleted by the expiry sweeper soon after.
+   */
+  put(key: Key, value: unknown, options: PutOptions = {}): Promise<number> {
+    if (options.expiresAt !== undefined || options.ttlMs !== undefined) return this.putExpiring(key, value, options);
     return this.writeOne("put", key, value, options.ifVersion);
+  }
+
+  private putExpiring(key: Key, value: unknown, options: PutOptions): Promise<number> {
+    try {
+      const expiresAt = expiryOf(options, this.clock.wallMs());
+      const internal = keyToInternal(key, this.keyBytesMax);
+      const encoded = valueToInternal(value, this.valueEncoding, this.valueBytesMax);
+      const op = { type: "put", key: internal, value: encoded, expiresAt } as const;
+      return this.keyspaceWriter.write([op], conditionOn(internal, options.ifVersion, key));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Sets when `key` expires, ms since the epoch (0: never; a time already past deletes it);
+   * resolves with the write's LSN, its new version, once durable and applied. A key that holds
+   * nothing (or has expired) is left so; one holding a stream is refused with LOGBOOK_WRONG_TYPE.
+   */
+  expire(key: Key, expiresAt: number, options: WriteOptions = {}): Promise<number> {
+    try {
+      const at = checkExpiresAt(expiresAt, "expiresAt");
+      const internal = keyToInternal(key, this.keyBytesMax);
+      return this.keyspaceWriter.write(
+        [{ type: "expire", key: internal, expiresAt: at }],
+        conditionOn(internal, options.ifVersion, key),
+      );
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** Deletes `key` (a no-op write when it is absent); resolves with the write's LSN. */
@@ -344,18 +446,6 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
     return commands.length === 0 ? written : written.then((at) => settleStreamResults(commands, at));
   }
 
-  /** Operations already in internal form (keyspace.ts), checked against internal-key conditions; sequenced before it returns. */
-  private writeInternal(operations: Operation[], conditions: [string, number][]): Promise<number> {
-    if (this.closing !== undefined) return Promise.reject(new LogbookError("LOGBOOK_CLOSED", "the store is closed"));
-    const conflict = this.conditions.checkAllInternal(conditions);
-    if (conflict !== undefined) return this.conditions.conflictOnceApplied(conflict);
-    const lsn = this.log.sequence([encodeOperations(operations)]);
-    const last = operations.length - 1;
-    const queued = (op: Operation) => (op.type === "put" ? op.value : undefined);
-    for (let i = 0; i < last; i++) this.sequenced.add((operations[i] as Operation).key, queued(operations[i] as Operation), lsn);
-    return this.queueWrite((operations[last] as Operation).key, queued(operations[last] as Operation), lsn);
-  }
-
   /** A write's operations, checked and encoded (else it throws). */
   private encodeWrite(operations: readonly BatchOperation[], commands: (PendingStreamCommand | undefined)[]): Operation[] {
     if (operations.length === 0) throw new LogbookError("LOGBOOK_INVALID_ARGUMENT", "a write needs at least one operation");
@@ -410,29 +500,45 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
   private readonly applyOne = (key: string, value: QueuedValue, lsn: number): void => {
     if (this.waiters.size > 0 && this.waiters.has(key)) this.touched.add(key);
     if (typeof value === "object") {
-      const pending = value as PendingStreamCommand;
-      pending.result = this.streamSpace.apply(key, pending.command, this.holdsString);
+      if (isStreamCommand(value)) {
+        const pending = value as PendingStreamCommand;
+        pending.result = this.streamSpace.apply(key, pending.command, this.holdsString);
+      } else {
+        applyEffect(this.applyTarget, key, value as QueuedEffect);
+      }
       return;
     }
     // A put or a delete replaces or removes whatever the key held, a stream too.
     if (this.streamSpace.size > 0) this.streamSpace.drop(key);
     const before = value === undefined ? this.state.delete(key) : this.state.set(key, toStored(value, lsn));
-    if (before !== undefined) this.keyValueBytes -= key.length + storedValueBytes(before);
+    if (before !== undefined) {
+      if (storedExpires(before)) forget(this.applyTarget, key, before);
+      else this.keyValueBytes -= key.length + storedValueBytes(before);
+    }
     if (value !== undefined) this.keyValueBytes += key.length + value.length;
   };
 
-  getSync(key: Key): { value: unknown; version: number } | undefined {
+  /** The key's value, version and expiry time (when it has one); undefined when absent or past its expiry time. */
+  getSync(key: Key): StoreValue | undefined {
     const internal = keyToInternal(key, this.keyBytesMax);
     const stored = this.state.get(internal);
     if (stored === undefined) {
       if (this.streamSpace.size > 0 && this.streamSpace.get(internal) !== undefined) throw wrongType(String(key));
       return undefined;
     }
+    if (storedExpires(stored)) return this.expiringValue(stored, this.clock.wallMs());
     return { value: internalToValue(storedValue(stored), this.valueEncoding), version: storedVersion(stored) };
   }
 
-  async get(key: Key): Promise<{ value: unknown; version: number } | undefined> {
+  async get(key: Key): Promise<StoreValue | undefined> {
     return this.getSync(key);
+  }
+
+  /** A value with an expiry time as reads give it: undefined once the time has come. */
+  private expiringValue(stored: Stored, nowMs: number): StoreValue | undefined {
+    if (isExpired(stored, nowMs)) return undefined;
+    const value = internalToValue(storedValue(stored), this.valueEncoding);
+    return { value, version: storedVersion(stored), expiresAt: storedExpiresAt(stored) };
   }
 
   /** Entries in key order (byte order of their UTF-8 or binary form) within the bounds, from a snapshot. */
@@ -463,6 +569,7 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
       throw new LogbookError("LOGBOOK_INVALID_ARGUMENT", "limit must be a non-negative integer");
     }
     const range = scanRange(options, (key) => keyToInternal(key, this.keyBytesMax));
+    const nowMs = this.clock.wallMs();
     let count = 0;
     for (const [key, stored] of snapshot.entries(reverse ? range.upper : range.lower, reverse)) {
       if (count >= limit) return;
@@ -471,6 +578,13 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
       const belowUpper = isBelowUpper(range, key);
       if (reverse ? !aboveLower : !belowUpper) return;
       if (reverse ? !belowUpper : !aboveLower) continue;
+      if (storedExpires(stored)) {
+        const live = this.expiringValue(stored, nowMs);
+        if (live === undefined) continue;
+        count++;
+        yield { key: internalToKey(key, this.keyEncoding), ...live };
+        continue;
+      }
       count++;
       yield {
         key: internalToKey(key, this.keyEncoding),
@@ -543,6 +657,7 @@ export class Store extends EventEmitter<StoreEvents> implements AsyncDisposable 
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.streams.retention.stop();
+      this.expirySweeper.stop();
       this.feed.close();
       await this.feedCursors.settle();
       await this.checkpointer.stop();

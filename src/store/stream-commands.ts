@@ -35,7 +35,10 @@ export interface StreamCommandParts {
   valueBytesMax: number;
   keyBytesMax: number;
   keyEncoding: KeyEncoding;
+  /** Whether a key holds a string, to a read: one past its expiry time does not. */
   holdsString(key: string): boolean;
+  /** Logs the deletes of keys holding a string past its expiry time (a command on them finds nothing there). */
+  deleteExpired(keys: readonly string[]): void;
   appliedLsn(): number;
   isClosed(): boolean;
   /** Queues the last write of a record with its writer's promise, resolved once it is applied. */
@@ -51,6 +54,7 @@ function runStreamCommands(
   const pending: PendingStreamCommand[] = ops.map((op) => ({ command: op.command, result: undefined }));
   try {
     if (parts.isClosed()) throw new LogbookError("LOGBOOK_CLOSED", "the store is closed");
+    parts.deleteExpired(ops.map((op) => op.key));
     lsn = parts.log.sequence(new StreamOperations(ops.map((op) => ({ key: op.key, body: encodeStreamCommand(op.command) }))));
   } catch (error) {
     return Promise.reject(error);
@@ -68,6 +72,7 @@ function runOne(parts: StreamCommandParts, key: string, command: StreamCommand):
   const pending: PendingStreamCommand = { command, result: undefined };
   try {
     if (parts.isClosed()) throw new LogbookError("LOGBOOK_CLOSED", "the store is closed");
+    parts.deleteExpired([key]);
     lsn = parts.log.sequence(new StreamOperations([{ key, body: encodeStreamCommand(command) }]));
   } catch (error) {
     return Promise.reject(error);

@@ -161,3 +161,26 @@ test("a full leaf that hands an entry to a neighbour keeps every key in its rang
     }
   }
 });
+
+test("countRange and keyAtRank agree with the sorted keys, for any range and rank", () => {
+  fc.assert(
+    fc.property(
+      fc.uniqueArray(keyArbitrary, { maxLength: 600 }),
+      fc.array(keyArbitrary, { maxLength: 200 }),
+      keyArbitrary,
+      keyArbitrary,
+      fc.nat({ max: 700 }),
+      (keys, deleted, a, b, rank) => {
+        const tree = new BTree<number>();
+        for (const key of keys) tree.set(key, 1);
+        for (const key of deleted) tree.delete(key);
+        const sorted = [...tree.entries(undefined, false)].map(([key]) => key);
+        const [gte, lt] = a <= b ? [a, b] : [b, a];
+        assert.equal(tree.countRange(gte, lt), sorted.filter((key) => key >= gte && key < lt).length);
+        assert.equal(tree.countRange(gte, undefined), sorted.filter((key) => key >= gte).length);
+        assert.equal(tree.keyAtRank(gte, rank), sorted.filter((key) => key >= gte)[rank]);
+      },
+    ),
+    { numRuns: 300 },
+  );
+});

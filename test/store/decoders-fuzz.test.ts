@@ -107,6 +107,9 @@ test("random and mutated operation records decode exactly or fail with LOGBOOK_C
     { type: "put", key: "a", value: "1" },
     { type: "delete", key: "b" },
     { type: "put", key: "c", value: "three" },
+    { type: "put", key: "d", value: "4", expiresAt: 1_700_000_000_000 },
+    { type: "expire", key: "d", expiresAt: 0 },
+    { type: "deleteRange", key: "e", lt: "f" },
   ]);
   fc.assert(
     fc.property(
@@ -123,6 +126,10 @@ test("random and mutated operation records decode exactly or fail with LOGBOOK_C
             delete: (b, keyStart, keyEnd) => visited.push(`delete ${b.toString("latin1", keyStart, keyEnd)}`),
             stream: (b, keyStart, keyEnd, start, end) =>
               visited.push(`stream ${b.toString("latin1", keyStart, keyEnd)}:${b.toString("latin1", start, end)}`),
+            expire: (b, keyStart, keyEnd, expiresAt) =>
+              visited.push(`expire ${b.toString("latin1", keyStart, keyEnd)}@${expiresAt}`),
+            deleteRange: (b, gteStart, gteEnd, ltStart, ltEnd) =>
+              visited.push(`range ${b.toString("latin1", gteStart, gteEnd)}..${b.toString("latin1", ltStart, ltEnd)}`),
           });
         } catch (error) {
           assert.ok(isLogbookError(error, "LOGBOOK_CORRUPTION"), String(error));

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
+import { NO_CHANGE, RangeDelete, StoredWrite } from "../../src/store/queued-effects.js";
 import { SequencedWrites } from "../../src/store/sequenced-writes.js";
 
 type Write = { key: string; value: unknown; lsn: number };
@@ -164,4 +165,35 @@ test("each writer is resolved with its LSN when its write drains, or rejected by
     ),
     { numRuns: 150 },
   );
+});
+
+test("the overlay reads range deletes in record order, and a key's newest queued value by its LSN", () => {
+  const writes = new SequencedWrites();
+  writes.add("a", "1", 1);
+  writes.add("b", "2", 2);
+  assert.equal(writes.versionOf("a"), 1, "the overlay is built here");
+  // One record: a put before the range (deleted by it), the range, a put after it (kept).
+  writes.add("c", "3", 3);
+  writes.add("a", new RangeDelete("a", "d"), 3);
+  writes.add("b", "4", 3);
+  writes.add("z", new StoredWrite("stored"), 4);
+  writes.add("y", NO_CHANGE, 4);
+  assert.deepEqual(
+    ["a", "b", "c", "d", "y", "z"].map((key) => writes.versionOf(key)),
+    [0, 3, 0, undefined, undefined, 4],
+  );
+  assert.equal(writes.latestLsnOf("a"), 3);
+  assert.deepEqual(writes.newestString("b"), { queued: true, value: "4", lsn: 3, streamAfter: false });
+  assert.deepEqual(writes.newestString("c"), { queued: true, value: undefined, lsn: 3, streamAfter: false });
+  assert.deepEqual(writes.newestString("z"), { queued: true, value: new StoredWrite("stored"), lsn: 4, streamAfter: false });
+  assert.deepEqual(writes.newestString("y"), { queued: false, streamAfter: false }, "no change is no write");
+  writes.drainUpTo(3, () => undefined);
+  assert.equal(writes.versionOf("a"), undefined, "applied: the range is no longer queued");
+  assert.equal(writes.versionOf("z"), 4);
+  const rebuilt = new SequencedWrites();
+  rebuilt.add("c", "3", 3);
+  rebuilt.add("a", new RangeDelete("a", ""), 3);
+  rebuilt.add("q", { command: "a stream command" }, 4);
+  assert.equal(rebuilt.versionOf("c"), 0, "built from the queue at once, the same");
+  assert.deepEqual(rebuilt.newestString("q"), { queued: true, value: undefined, lsn: 3, streamAfter: true });
 });
