@@ -15,6 +15,7 @@ import { wrongType } from "../streams/index.js";
 import type { Conditions } from "./conditions.js";
 import { HOLDS_STREAM, type KeyState, type KeyspaceEntry, type KeyspaceState } from "./keyspace-state.js";
 import type { InternalCondition, KeyspaceOp, KeyspaceWriter } from "./keyspace-write.js";
+import type { SequencedWrites } from "./sequenced-writes.js";
 import { isExpired, type SortedState, storedExpires } from "./state.js";
 
 export type { KeyspaceEntry } from "./keyspace-state.js";
@@ -53,6 +54,7 @@ export interface KeyspaceParts {
   wallMs(): number;
   keyBytesMax: number;
   valueBytesMax: number;
+  sequenced: SequencedWrites;
 }
 
 function invalid(message: string): LogbookError {
@@ -104,6 +106,18 @@ export class Keyspace {
    * their LSN; 0: absent, or past its expiry time once that write is applied): what a condition
    * is checked against.
    */
+  /**
+   * Settles once every write sequenced so far is applied (undefined: none is pending), or
+   * rejects with the log's failure. A command that decides from `latest` to write nothing
+   * answers after it, so its answer never rests on a write not yet acknowledged.
+   */
+  whenSequencedApplied(): Promise<void> | undefined {
+    const sequenced = this.parts.sequenced;
+    const lsn = sequenced.newestLsn();
+    if (lsn === undefined) return undefined;
+    return new Promise<void>((resolve, reject) => sequenced.whenApplied(lsn, resolve, reject));
+  }
+
   versionOf(key: string): number {
     checkKeyType(key);
     return this.parts.conditions.currentVersion(key);

@@ -108,6 +108,11 @@ export class SequencedWrites {
     return signed === undefined ? undefined : Math.max(signed, 0);
   }
 
+  /** The LSN of the newest write queued (any key), or undefined when none is. */
+  newestLsn(): number | undefined {
+    return this.end === this.head ? undefined : (this.lsns[this.end - 1] as number);
+  }
+
   /** The LSN of the latest write queued for `key`, or undefined when none is. */
   latestLsnOf(key: string): number | undefined {
     const signed = this.signedOf(key);

@@ -68,7 +68,7 @@ export function assembleKeyspace(inputs: KeyspaceInputs): StoreKeyspace {
   const view = new KeyspaceState(state, streams, sequenced);
   const writer = new KeyspaceWriter({ log, sequenced, conditions, view, wallMs, queueWrite: inputs.queueWrite });
   const { keyBytesMax, valueBytesMax } = inputs;
-  const keyspace = new Keyspace({ state, streams, view, conditions, writer, wallMs, keyBytesMax, valueBytesMax });
+  const keyspace = new Keyspace({ state, streams, view, conditions, writer, wallMs, keyBytesMax, valueBytesMax, sequenced });
   const sweepBytesMax = Math.floor((inputs.batchBytesMax ?? Number.POSITIVE_INFINITY) / 2);
   const sweeper = new ExpirySweeper({
     index: expiries,
