@@ -34,8 +34,11 @@ export {
 export { holdsCheckpoints } from "./store-directory.js";
 export {
   type FieldInput,
+  type Name,
   type RetentionOptions,
+  STREAM_FIELDS_MAX,
   STREAM_NAME_BYTES_MAX,
+  STREAM_RANGE_COUNT_MAX,
   STREAM_READ_COUNT_MAX,
   type TrimOptions,
 } from "./stream-args.js";
@@ -43,6 +46,7 @@ export type { StreamChange } from "./stream-change.js";
 export type { PendingOptions } from "./stream-info.js";
 export type {
   AddOptions,
+  BinaryOption,
   ClaimOptions,
   CreateGroupOptions,
   GroupReadOptions,

@@ -15,7 +15,10 @@ export const STREAM_RANGE_COUNT_MAX = 100_000;
 /** Group or consumer name bytes. */
 export const STREAM_NAME_BYTES_MAX = 256;
 
-export type FieldInput = Record<string, string | Uint8Array> | readonly (readonly [string, string | Uint8Array])[];
+/** A group, consumer or producer name: UTF-8 text, or bytes. */
+export type Name = string | Uint8Array;
+
+export type FieldInput = Record<string, string | Uint8Array> | readonly (readonly [string | Uint8Array, string | Uint8Array])[];
 
 function invalid(message: string): LogbookError {
   return new LogbookError("LOGBOOK_INVALID_ARGUMENT", message);
@@ -34,14 +37,16 @@ function binary(value: string | Uint8Array, what: string): string {
 /** Fields as alternating binary field and value strings; at most `bytesMax` bytes in all. */
 export function fieldsToInternal(input: FieldInput, bytesMax: number): string[] {
   if (typeof input !== "object" || input === null) throw new TypeError("fields must be an object or an array of pairs");
-  const pairs = Array.isArray(input) ? (input as readonly (readonly [string, string | Uint8Array])[]) : Object.entries(input);
+  const pairs = Array.isArray(input)
+    ? (input as readonly (readonly [string | Uint8Array, string | Uint8Array])[])
+    : Object.entries(input);
   if (pairs.length === 0) throw invalid("an entry needs at least one field");
   if (pairs.length > STREAM_FIELDS_MAX) throw invalid(`an entry has at most ${STREAM_FIELDS_MAX} fields, got ${pairs.length}`);
   const fields: string[] = [];
   let bytes = 0;
   for (const pair of pairs) {
     if (!Array.isArray(pair) || pair.length !== 2) throw new TypeError("each field is a [name, value] pair");
-    const name = binary(pair[0] as string, "a field name");
+    const name = binary(pair[0] as string | Uint8Array, "a field name");
     const value = binary(pair[1] as string | Uint8Array, "a field value");
     bytes += name.length + value.length;
     fields.push(name, value);
@@ -50,11 +55,16 @@ export function fieldsToInternal(input: FieldInput, bytesMax: number): string[] 
   return fields;
 }
 
-/** Binary field strings back as [name, value] pairs of UTF-8 strings. */
-export function fieldsFromInternal(fields: readonly string[]): [string, string][] {
+/**
+ * Binary field strings back as [name, value] pairs: of UTF-8 strings, or with `binary` of the
+ * binary strings themselves (one char per byte, for callers that pass bytes on as they are).
+ */
+export function fieldsFromInternal(fields: readonly string[], binary = false): [string, string][] {
   const pairs: [string, string][] = [];
   for (let i = 0; i + 1 < fields.length; i += 2) {
-    pairs.push([utf8Of(fields[i] as string), utf8Of(fields[i + 1] as string)]);
+    const name = fields[i] as string;
+    const value = fields[i + 1] as string;
+    pairs.push(binary ? [name, value] : [utf8Of(name), utf8Of(value)]);
   }
   return pairs;
 }
@@ -63,9 +73,12 @@ function utf8Of(internal: string): string {
   return ASCII.test(internal) ? internal : Buffer.from(internal, "latin1").toString("utf8");
 }
 
-/** A group, consumer or producer name: a non-empty string of at most STREAM_NAME_BYTES_MAX bytes, as a binary string. */
-export function nameToInternal(name: string, what: string): string {
-  if (typeof name !== "string") throw new TypeError(`${what} must be a string`);
+/**
+ * A group, consumer or producer name: a non-empty string (UTF-8) or bytes, of at most
+ * STREAM_NAME_BYTES_MAX bytes, as a binary string.
+ */
+export function nameToInternal(name: Name, what: string): string {
+  if (typeof name !== "string" && !(name instanceof Uint8Array)) throw new TypeError(`${what} must be a string or a Uint8Array`);
   const internal = binary(name, what);
   if (internal.length === 0 || internal.length > STREAM_NAME_BYTES_MAX) {
     throw invalid(`${what} must have 1 to ${STREAM_NAME_BYTES_MAX} bytes`);
@@ -73,7 +86,9 @@ export function nameToInternal(name: string, what: string): string {
   return internal;
 }
 
-export function nameFromInternal(internal: string): string {
+/** A name as callers get it: a UTF-8 string, or with `binary` its binary string as it is. */
+export function nameFromInternal(internal: string, binary = false): string {
+  if (binary || ASCII.test(internal)) return internal;
   return Buffer.from(internal, "latin1").toString("utf8");
 }
 

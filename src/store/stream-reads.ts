@@ -28,25 +28,43 @@ export function hasNew(host: StreamHost, key: string, group: string): boolean {
   return after !== undefined && stream.entries.ids(after, MAX_ID, 1, false).length > 0;
 }
 
+/**
+ * Waits on `keys` until a write to one of them is applied (true) or `deadline` passes (false).
+ * `onBlock` is told true as the reader starts waiting and false once it stops, however it stops.
+ */
 export async function block(
   host: StreamHost,
   keys: string[],
   deadline: number | undefined,
   signal: AbortSignal | undefined,
+  onBlock?: (blocked: boolean) => void,
 ): Promise<boolean> {
   if (deadline === undefined) return false;
   const remaining = deadline === 0 ? 0 : deadline - host.clock.monotonicMs();
   if (deadline !== 0 && remaining <= 0) return false;
-  return host.waiters.wait(keys, Math.max(remaining, deadline === 0 ? 0 : 1), signal);
+  const waiting = host.waiters.wait(keys, Math.max(remaining, deadline === 0 ? 0 : 1), signal);
+  if (onBlock === undefined) return waiting;
+  onBlock(true);
+  try {
+    return await waiting;
+  } finally {
+    onBlock(false);
+  }
 }
 
-export async function entriesOf(host: StreamHost, stream: Stream, ids: readonly StreamId[]): Promise<StreamEntry[]> {
+/** The entries with these IDs (null fields for one no longer there); with `binary`, fields as binary strings. */
+export async function entriesOf(
+  host: StreamHost,
+  stream: Stream,
+  ids: readonly StreamId[],
+  binary = false,
+): Promise<StreamEntry[]> {
   if (ids.length === 0) return [];
   const bodies = await stream.entries.read(ids);
   await host.durable();
   return ids.map((id, i) => {
     const body = bodies[i];
-    return { id: formatId(id), fields: body === undefined ? null : fieldsFromInternal(decodeFields(body)) };
+    return { id: formatId(id), fields: body === undefined ? null : fieldsFromInternal(decodeFields(body), binary) };
   });
 }
 
@@ -63,16 +81,20 @@ export function scannedEntries(found: ScannedBodies): StreamEntry[] {
   return entries;
 }
 
-export async function deliveryEntries(host: StreamHost, key: string, delivery: Delivery, justId: boolean) {
+export async function deliveryEntries(host: StreamHost, key: string, delivery: Delivery, justId: boolean, binary = false) {
   const stream = host.space.get(key);
   const entries =
     justId || stream === undefined
       ? delivery.ids.map((id) => ({ id: formatId(id), fields: null }))
-      : await entriesOf(host, stream, delivery.ids);
+      : await entriesOf(host, stream, delivery.ids, binary);
   return {
     entries,
     deleted: delivery.deleted.map(formatId),
-    deadLettered: delivery.deadLettered.map((e) => ({ ...e, id: formatId(e.id), consumer: nameFromInternal(e.consumer) })),
+    deadLettered: delivery.deadLettered.map((e) => ({
+      ...e,
+      id: formatId(e.id),
+      consumer: nameFromInternal(e.consumer, binary),
+    })),
   };
 }
 

@@ -21,11 +21,18 @@ export interface AddOptions {
   producerId?: string;
 }
 
-export interface StreamReadOptions {
+/** How entries and names come back: UTF-8 strings (default), or with `binary` binary strings (one char per byte). */
+export interface BinaryOption {
+  binary?: boolean;
+}
+
+export interface StreamReadOptions extends BinaryOption {
   count?: number;
   /** Wait up to this long for new entries when there are none (0: without a time limit). */
   blockMs?: number;
   signal?: AbortSignal;
+  /** Told true each time the read starts waiting for new entries, and false when it stops waiting. */
+  onBlock?: (blocked: boolean) => void;
 }
 
 export interface GroupReadOptions extends StreamReadOptions {
@@ -43,7 +50,7 @@ export interface CreateGroupOptions {
   deadLetterKey?: Key;
 }
 
-export interface ClaimOptions {
+export interface ClaimOptions extends BinaryOption {
   idleMs?: number;
   timeMs?: number;
   retryCount?: number;

@@ -15,6 +15,7 @@ import {
   formatId,
   type GroupStart,
   MAX_ID,
+  MIN_ID,
   nextId,
   parseId,
   parseIdRequest,
@@ -29,6 +30,7 @@ import {
   type FieldInput,
   fieldsToInternal,
   msArg,
+  type Name,
   nameFromInternal,
   nameToInternal,
   type RetentionOptions,
@@ -40,7 +42,7 @@ import {
   trimSpec,
 } from "./stream-args.js";
 import type { StreamHost } from "./stream-host.js";
-import { groupInfo, type PendingOptions, pendingDetail, pendingSummary, streamInfo } from "./stream-info.js";
+import { fullInfo, groupInfo, type PendingOptions, pendingDetail, pendingSummary, streamInfo } from "./stream-info.js";
 import {
   block,
   blockDeadline,
@@ -54,6 +56,7 @@ import {
 import { RetentionSweeper } from "./stream-retention.js";
 import type {
   AddOptions,
+  BinaryOption,
   ClaimOptions,
   CreateGroupOptions,
   GroupReadOptions,
@@ -115,7 +118,7 @@ export class Streams {
   /** Entries with IDs in [start, end] (`-`/`+` for the ends, `(` for exclusive bounds), oldest first unless `reverse`. */
   async range(
     key: Key,
-    options: { start?: string; end?: string; count?: number; reverse?: boolean } = {},
+    options: { start?: string; end?: string; count?: number; reverse?: boolean } & BinaryOption = {},
   ): Promise<StreamEntry[]> {
     const stream = this.readable(key);
     const start = rangeBound(options.start ?? "-", "start");
@@ -129,7 +132,7 @@ export class Streams {
         `the range holds more than ${STREAM_RANGE_COUNT_MAX} entries: give a count, or iterate with entries()`,
       );
     }
-    return entriesOf(this.host, stream, ids);
+    return entriesOf(this.host, stream, ids, options.binary === true);
   }
 
   /** Every entry from `from` (inclusive; default the first) to the end, read from disk in order, in batches. */
@@ -158,6 +161,11 @@ export class Streams {
     return this.readable(key)?.length ?? 0;
   }
 
+  /** Whether the stream at `key` has the group (false when there is no stream there). */
+  hasGroup(key: Key, group: Name): boolean {
+    return this.readable(key)?.groups.has(nameToInternal(group, "group")) === true;
+  }
+
   /** Readers blocked now in `read` or `readGroup` (at most BLOCKED_READERS_MAX). */
   get blockedReaders(): number {
     return this.host.waiters.size;
@@ -171,7 +179,7 @@ export class Streams {
   /**
    * XREAD: entries after each given ID (`$`: the stream's last ID now), at most `count` per
    * stream. With `blockMs` and nothing to return, waits for new entries; resolves null when
-   * the time runs out.
+   * the time runs out. A key that stops holding a stream while the read waits is read as empty.
    */
   async read(after: Record<string, string> | [Key, string][], options: StreamReadOptions = {}): Promise<StreamRead[] | null> {
     const pairs = Array.isArray(after) ? after : Object.entries(after);
@@ -185,26 +193,20 @@ export class Streams {
     for (;;) {
       const result: StreamRead[] = [];
       for (const p of positions) {
-        const stream = this.readable(p.key);
+        const stream = this.host.space.get(p.internal);
         const from = nextId(p.after);
         if (stream === undefined || from === undefined) continue;
         const ids = stream.entries.ids(from, MAX_ID, count, false);
-        if (ids.length > 0) result.push({ key: p.key, entries: await entriesOf(this.host, stream, ids) });
+        if (ids.length > 0)
+          result.push({ key: p.key, entries: await entriesOf(this.host, stream, ids, options.binary === true) });
       }
       if (result.length > 0) return result;
-      if (
-        !(await block(
-          this.host,
-          positions.map((p) => p.internal),
-          deadline,
-          options.signal,
-        ))
-      )
-        return null;
+      const keys = positions.map((p) => p.internal);
+      if (!(await block(this.host, keys, deadline, options.signal, options.onBlock))) return null;
     }
   }
 
-  async createGroup(key: Key, group: string, options: CreateGroupOptions = {}): Promise<void> {
+  async createGroup(key: Key, group: Name, options: CreateGroupOptions = {}): Promise<void> {
     await this.host.run(this.host.internalKey(key), {
       kind: "createGroup",
       group: nameToInternal(group, "group"),
@@ -216,25 +218,25 @@ export class Streams {
     });
   }
 
-  async setGroupId(key: Key, group: string, start: string, options: { entriesRead?: number } = {}): Promise<void> {
+  async setGroupId(key: Key, group: Name, start: string, options: { entriesRead?: number } = {}): Promise<void> {
     const command = { kind: "setGroupId", group: nameToInternal(group, "group"), start: groupStart(start), ...options } as const;
     await this.host.run(this.host.internalKey(key), command);
   }
 
-  async destroyGroup(key: Key, group: string): Promise<boolean> {
+  async destroyGroup(key: Key, group: Name): Promise<boolean> {
     return (await this.host.run(this.host.internalKey(key), {
       kind: "destroyGroup",
       group: nameToInternal(group, "group"),
     })) as boolean;
   }
 
-  async createConsumer(key: Key, group: string, consumer: string): Promise<boolean> {
+  async createConsumer(key: Key, group: Name, consumer: Name): Promise<boolean> {
     const command = this.consumerCommand("createConsumer", group, consumer);
     return (await this.host.run(this.host.internalKey(key), command)) as boolean;
   }
 
   /** Deletes a consumer; resolves how many pending entries it had (they leave the pending list). */
-  async deleteConsumer(key: Key, group: string, consumer: string): Promise<number> {
+  async deleteConsumer(key: Key, group: Name, consumer: Name): Promise<number> {
     const command = {
       kind: "deleteConsumer",
       group: nameToInternal(group, "group"),
@@ -246,11 +248,12 @@ export class Streams {
   /**
    * XREADGROUP: for each stream, `>` reads entries never delivered to the group (they join
    * the consumer's pending list unless `noAck`); an ID re-reads the consumer's own pending
-   * entries from it. With `blockMs` and no new entries, waits for some.
+   * entries from it. With `blockMs` and no new entries, waits for some. A read of `>` only that
+   * finds nothing new resolves null without logging anything (it creates no consumer).
    */
   async readGroup(
-    group: string,
-    consumer: string,
+    group: Name,
+    consumer: Name,
     from: Record<string, string> | [Key, string][],
     options: GroupReadOptions = {},
   ): Promise<StreamRead[] | null> {
@@ -264,9 +267,11 @@ export class Streams {
       from: id === ">" ? undefined : parseId(id),
     }));
     const deadline = blockDeadline(this.host, options.blockMs);
+    const binary = options.binary === true;
     for (;;) {
       const waitable = reads.every((r) => r.from === undefined && !hasNew(this.host, r.internal, groupName));
-      if (!waitable || deadline === undefined) {
+      if (waitable && deadline === undefined) return null;
+      if (!waitable) {
         const ops = await Promise.all(
           reads.map(async (r) => ({
             key: r.internal,
@@ -292,25 +297,18 @@ export class Streams {
           const stream = this.host.space.get(r.internal);
           if (stream === undefined) continue;
           if (delivery.ids.length > 0 || r.from !== undefined)
-            out.push({ key: r.key, entries: await entriesOf(this.host, stream, delivery.ids) });
+            out.push({ key: r.key, entries: await entriesOf(this.host, stream, delivery.ids, binary) });
         }
         if (out.some((o) => o.entries.length > 0) || reads.some((r) => r.from !== undefined)) return out;
         if (deadline === undefined) return null;
       }
-      if (
-        !(await block(
-          this.host,
-          reads.map((r) => r.internal),
-          deadline,
-          options.signal,
-        ))
-      )
-        return null;
+      const keys = reads.map((r) => r.internal);
+      if (!(await block(this.host, keys, deadline, options.signal, options.onBlock))) return null;
     }
   }
 
   /** XACK: resolves how many of `ids` were pending and are now acknowledged. */
-  async ack(key: Key, group: string, ids: readonly string[]): Promise<number> {
+  async ack(key: Key, group: Name, ids: readonly string[]): Promise<number> {
     const command = { kind: "ack", group: nameToInternal(group, "group"), ids: ids.map((id) => parseId(id)) } as const;
     return (await this.host.run(this.host.internalKey(key), command)) as number;
   }
@@ -343,23 +341,27 @@ export class Streams {
   }
 
   /** XPENDING without a range: the summary of the group's pending entries. */
-  pending(key: Key, group: string) {
-    return pendingSummary(this.groupOf(key, group));
+  pending(key: Key, group: Name, options: BinaryOption = {}) {
+    return pendingSummary(this.groupOf(key, group), options.binary === true);
   }
 
   /** XPENDING with a range: pending entries with their consumer, idle time and delivery count. */
-  pendingEntries(key: Key, group: string, options: PendingOptions = {}) {
+  pendingEntries(key: Key, group: Name, options: PendingOptions & BinaryOption = {}) {
     return pendingDetail(this.groupOf(key, group), options, this.host.clock.wallMs());
   }
 
-  /** XCLAIM: takes pending entries idle at least `minIdleMs` for `consumer`. */
-  async claim(key: Key, group: string, consumer: string, minIdleMs: number, ids: readonly string[], options: ClaimOptions = {}) {
+  /**
+   * XCLAIM: takes pending entries idle at least `minIdleMs` for `consumer`. Logged before it
+   * returns unless the group dead-letters (then once the bodies it may move are read).
+   */
+  async claim(key: Key, group: Name, consumer: Name, minIdleMs: number, ids: readonly string[], options: ClaimOptions = {}) {
     const internal = this.host.internalKey(key);
     const groupName = nameToInternal(group, "group");
     const parsed = ids.map((id) => parseId(id));
     if (options.idleMs !== undefined && options.timeMs !== undefined) {
       throw new LogbookError("LOGBOOK_INVALID_ARGUMENT", "a claim takes idleMs or timeMs, not both");
     }
+    const bodies = this.deadLetters(internal, groupName) ? await deadLetterBodiesOf(this.host, internal, groupName, parsed) : [];
     const command: StreamCommand = {
       kind: "claim",
       group: groupName,
@@ -373,25 +375,28 @@ export class Streams {
       justId: options.justId === true,
       lastId: options.lastId === undefined ? undefined : parseId(options.lastId),
       nowMs: this.host.clock.wallMs(),
-      bodies: await deadLetterBodiesOf(this.host, internal, groupName, parsed),
+      bodies,
     };
     const delivery = (await this.host.run(internal, command)) as Delivery;
-    return deliveryEntries(this.host, internal, delivery, options.justId === true);
+    return deliveryEntries(this.host, internal, delivery, options.justId === true, options.binary === true);
   }
 
   /** XAUTOCLAIM: claims up to `count` entries idle at least `minIdleMs`, scanning the pending list from `start`. */
   async autoClaim(
     key: Key,
-    group: string,
-    consumer: string,
+    group: Name,
+    consumer: Name,
     minIdleMs: number,
     start: string,
-    options: { count?: number; justId?: boolean } = {},
+    options: { count?: number; justId?: boolean } & BinaryOption = {},
   ) {
     const internal = this.host.internalKey(key);
     const groupName = nameToInternal(group, "group");
     const count = countArg(options.count, 100, STREAM_READ_COUNT_MAX);
     const from = rangeBound(start, "start") ?? MAX_ID;
+    const bodies = this.deadLetters(internal, groupName)
+      ? await deadLetterBodies(this.host, internal, groupName, from, count * 10)
+      : [];
     const command: StreamCommand = {
       kind: "autoClaim",
       group: groupName,
@@ -401,40 +406,55 @@ export class Streams {
       count,
       justId: options.justId === true,
       nowMs: this.host.clock.wallMs(),
-      bodies: await deadLetterBodies(this.host, internal, groupName, from, count * 10),
+      bodies,
     };
     const delivery = (await this.host.run(internal, command)) as Delivery;
-    const claimed = await deliveryEntries(this.host, internal, delivery, options.justId === true);
+    const claimed = await deliveryEntries(this.host, internal, delivery, options.justId === true, options.binary === true);
     return { nextId: formatId(delivery.nextId ?? parseId("0-0")), ...claimed };
   }
 
   /** XINFO STREAM (without FULL): length, IDs, counters, groups count, first and last entries. */
-  async info(key: Key) {
-    const stream = this.readable(key);
-    if (stream === undefined) throw new LogbookError("LOGBOOK_NOT_FOUND", "no such key", { key: String(key) });
+  async info(key: Key, options: BinaryOption = {}) {
+    const stream = this.existing(key);
     const ends = await entriesOf(
       this.host,
       stream,
       [stream.entries.firstId, stream.entries.lastId].filter((id) => id !== undefined),
+      options.binary === true,
     );
     return streamInfo(stream, ends[0], ends[ends.length - 1]);
   }
 
+  /**
+   * XINFO STREAM FULL: what `info` shows, the first `count` entries (0: all), and each group
+   * with its first `count` pending entries and its consumers with theirs.
+   */
+  async infoFull(key: Key, options: { count?: number } & BinaryOption = {}) {
+    const stream = this.existing(key);
+    const count = options.count ?? 10;
+    if (!Number.isSafeInteger(count) || count < 0)
+      throw new LogbookError("LOGBOOK_INVALID_ARGUMENT", "count must be a non-negative integer");
+    // Every list shown is bounded, a count of 0 ("all") included.
+    const limit = count === 0 ? STREAM_RANGE_COUNT_MAX : Math.min(count, STREAM_RANGE_COUNT_MAX);
+    const binary = options.binary === true;
+    const entries = await entriesOf(this.host, stream, stream.entries.ids(MIN_ID, MAX_ID, limit, false), binary);
+    return fullInfo(stream, entries, limit, this.host.externalKey, binary);
+  }
+
   /** XINFO GROUPS. */
-  groups(key: Key) {
-    const stream = this.readable(key);
-    if (stream === undefined) throw new LogbookError("LOGBOOK_NOT_FOUND", "no such key", { key: String(key) });
-    return [...stream.groups.values()].map((g) => groupInfo(g, stream, this.host.externalKey));
+  groups(key: Key, options: BinaryOption = {}) {
+    const stream = this.existing(key);
+    return [...stream.groups.values()].map((g) => groupInfo(g, stream, this.host.externalKey, options.binary === true));
   }
 
   /** XINFO CONSUMERS. */
-  consumers(key: Key, group: string) {
+  consumers(key: Key, group: Name, options: BinaryOption = {}) {
     return this.groupOf(key, group)
       .consumersInfo(this.host.clock.wallMs())
-      .map((c) => ({ ...c, name: nameFromInternal(c.name) }));
+      .map((c) => ({ ...c, name: nameFromInternal(c.name, options.binary === true) }));
   }
 
-  private consumerCommand(kind: "createConsumer", group: string, consumer: string): StreamCommand {
+  private consumerCommand(kind: "createConsumer", group: Name, consumer: Name): StreamCommand {
     return {
       kind,
       group: nameToInternal(group, "group"),
@@ -451,11 +471,23 @@ export class Streams {
     return stream;
   }
 
-  private groupOf(key: Key, group: string) {
+  private existing(key: Key): Stream {
+    const stream = this.readable(key);
+    if (stream === undefined) throw new LogbookError("LOGBOOK_NOT_FOUND", "no such key", { key: String(key) });
+    return stream;
+  }
+
+  /** Whether the group has a dead-letter rule (its claims then carry the bodies they may move). */
+  private deadLetters(internal: string, group: string): boolean {
+    const g = this.host.space.get(internal)?.groups.get(group);
+    return g?.maxDeliveries !== undefined && g.deadLetterKey !== undefined;
+  }
+
+  private groupOf(key: Key, group: Name) {
     const stream = this.readable(key);
     const found = stream?.groups.get(nameToInternal(group, "group"));
     if (found === undefined)
-      throw new LogbookError("LOGBOOK_NO_GROUP", `No such key '${String(key)}' or consumer group '${group}'`);
+      throw new LogbookError("LOGBOOK_NO_GROUP", `No such key '${String(key)}' or consumer group '${String(group)}'`);
     return found;
   }
 }

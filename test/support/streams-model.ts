@@ -246,10 +246,12 @@ export class StreamsModel {
     const found = this.groupOf(key, group);
     if ("error" in found) return found;
     const { stream, group: g } = found;
-    const owner = this.see(g, consumer);
     const delivered = ids(stream)
       .filter((id) => id > g.lastDelivered)
       .slice(0, count);
+    // As Redis does: a read that finds nothing new neither creates nor sees the consumer.
+    if (delivered.length === 0) return [];
+    const owner = this.see(g, consumer);
     for (const id of delivered) {
       g.entriesRead = entriesReadAfter(stream, id, g.entriesRead);
       g.lastDelivered = id;

@@ -14,7 +14,7 @@
  */
 import type { Socket } from "node:net";
 import type { CommandContext } from "./context.js";
-import { dispatch, isWrite } from "./dispatch.js";
+import { dispatch, isBlocking, isWrite } from "./dispatch.js";
 import { ProtocolError, RequestParser } from "./parser.js";
 import { errorReply, type Reply } from "./reply.js";
 import type { RespSettings } from "./settings.js";
@@ -59,6 +59,7 @@ export class RespConnection {
     socket.on("error", () => socket.destroy());
     socket.on("close", () => {
       this.closed = true;
+      this.context.session.disconnect();
       this.onClose();
     });
   }
@@ -90,10 +91,14 @@ export class RespConnection {
     }
   };
 
-  /** Runs a command, or answers false (and holds the connection) when it must wait for this connection's writes. */
+  /**
+   * Runs a command, or answers false (and holds the connection) when it must wait for this
+   * connection's writes. A blocking write (XREADGROUP) is ordered as a read: it waits for the
+   * writes before it, and holds the commands behind it until it has its reply.
+   */
   private execute(args: string[], bytes: number): boolean {
     const spec = this.context.host.commands.find(args[0] as string);
-    const write = isWrite(spec) && !this.context.session.inMulti;
+    const write = isWrite(spec) && !isBlocking(spec) && !this.context.session.inMulti;
     if (!write && this.lastWrite !== undefined) {
       // A read waits for this connection's writes: they apply in LSN order, so the newest settling means all have.
       this.hold(this.lastWrite);

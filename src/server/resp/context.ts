@@ -87,6 +87,26 @@ export class CommandContext {
     return written.finally(() => this.admission.leave(bytes));
   }
 
+  /**
+   * Runs a write the store logs by itself (a stream command) under the checks and admission
+   * `write` applies: it holds `bytes` of the in-flight bound until it settles, or with `hold`
+   * false only checks that there is room (a blocking group read, which may wait far longer than
+   * a write takes).
+   */
+  admit<T>(bytes: number, work: () => Promise<T>, hold = true): Promise<T> {
+    this.checkWritable();
+    if (!this.admission.tryEnter(hold ? bytes : 0)) return Promise.reject(this.admission.overloadedError());
+    if (!hold) this.admission.leave(0);
+    let running: Promise<T>;
+    try {
+      running = work();
+    } catch (error) {
+      if (hold) this.admission.leave(bytes);
+      return Promise.reject(error);
+    }
+    return hold ? running.finally(() => this.admission.leave(bytes)) : running;
+  }
+
   /** Refuses a write from a read-only principal or to a store that can no longer write. */
   checkWritable(): void {
     if (this.session.principal?.access === "read") {

@@ -90,3 +90,8 @@ function fail(context: CommandContext, error: RespError): Reply {
 export function isWrite(spec: CommandSpec | undefined): boolean {
   return spec?.flags.includes("write") === true;
 }
+
+/** Whether a command may wait for other clients (XREAD/XREADGROUP … BLOCK): the commands behind it wait for it. */
+export function isBlocking(spec: CommandSpec | undefined): boolean {
+  return spec?.flags.includes("blocking") === true;
+}

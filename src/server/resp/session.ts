@@ -31,6 +31,7 @@ export class Session {
   noTouch = false;
   /** Set by QUIT: the connection closes once its replies are written. */
   closing = false;
+  private readonly connection = new AbortController();
   lastInteraction: number;
   readonly createdAt: number;
 
@@ -42,6 +43,16 @@ export class Session {
   ) {
     this.createdAt = now;
     this.lastInteraction = now;
+  }
+
+  /** Aborted once the connection has closed: a command still waiting (a blocking read) lets go then. */
+  get disconnected(): AbortSignal {
+    return this.connection.signal;
+  }
+
+  /** Called by the connection when its socket closes. */
+  disconnect(): void {
+    this.connection.abort();
   }
 
   get authenticated(): boolean {

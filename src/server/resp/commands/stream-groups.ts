@@ -1,0 +1,365 @@
+/**
+ * Consumer groups (t_stream.c): XGROUP and its subcommands, XACK, XPENDING, XCLAIM and
+ * XAUTOCLAIM. Arguments are read in Redis 7.0's order, and where Redis looks the key and the
+ * group up before reading the rest (XACK, XCLAIM) so does this; NOGROUP texts name the key as
+ * the client named it (stream-errors.ts).
+ */
+import type { ClaimOptions, Name } from "../../../store/index.js";
+import { arityHolds, type CommandSpec, syntaxError, unknownSubcommand } from "../command-spec.js";
+import type { CommandContext } from "../context.js";
+import { array, bulk, bulkArray, EMPTY_ARRAY, integer, NIL, NIL_ARRAY, OK, type Reply, RespError, simple } from "../reply.js";
+import {
+  clampToNumber,
+  formatId,
+  type Id,
+  intervalBound,
+  longLongArg,
+  parseId,
+  parseLongLong,
+  storeKey,
+  storeName,
+  strictId,
+} from "./stream-args.js";
+import { holdsStream, noGroupAs, noGroupForKey, noKeyOrGroup, withGroup } from "./stream-errors.js";
+import { orderedStep, streamWrite } from "./stream-order.js";
+import { entriesReply } from "./stream-replies.js";
+
+/** Redis's reply to a subcommand with arguments it does not take. */
+export function subcommandSyntaxError(args: readonly string[]): RespError {
+  const sub = (args[1] as string).slice(0, 128);
+  return new RespError(
+    `ERR unknown subcommand or wrong number of arguments for '${sub}'. Try ${(args[0] as string).toUpperCase()} HELP.`,
+  );
+}
+
+/** Redis's HELP reply: a header, the lines, and HELP's own two. */
+export function helpReply(command: string, lines: readonly string[]): Reply {
+  const all = [
+    `${command.toUpperCase()} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`,
+    ...lines,
+    "HELP",
+    "    Prints this help.",
+  ];
+  return array(all.map(simple));
+}
+
+/** Finds the subcommand and checks its arity as Redis's dispatcher does (`'xgroup|create'`). */
+export function subcommandOf(args: readonly string[], arities: Record<string, number>): string {
+  const sub = (args[1] as string).toLowerCase();
+  const arity = Object.hasOwn(arities, sub) ? arities[sub] : undefined;
+  if (arity === undefined) throw unknownSubcommand(args[0] as string, args[1] as string);
+  if (!arityHolds(arity, args.length)) {
+    throw new RespError(`ERR wrong number of arguments for '${(args[0] as string).toLowerCase()}|${sub}' command`);
+  }
+  return sub;
+}
+
+const XGROUP_ARITIES: Record<string, number> = { create: -5, setid: -5, destroy: 4, createconsumer: 5, delconsumer: 5, help: 2 };
+
+const XGROUP_HELP = [
+  "CREATE <key> <groupname> <id|$> [option]",
+  "    Create a new consumer group. Options are:",
+  "    * MKSTREAM",
+  "      Create the empty stream if it does not exist.",
+  "    * ENTRIESREAD entries_read",
+  "      Set the group's entries_read counter (internal use).",
+  "CREATECONSUMER <key> <groupname> <consumer>",
+  "    Create a new consumer in the specified group.",
+  "DELCONSUMER <key> <groupname> <consumer>",
+  "    Remove the specified consumer.",
+  "DESTROY <key> <groupname>",
+  "    Remove the specified group.",
+  "SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]",
+  "    Set the current group ID and entries_read counter.",
+];
+
+function xgroup(context: CommandContext, args: string[]): Reply | Promise<Reply> {
+  const sub = subcommandOf(args, XGROUP_ARITIES);
+  if (sub === "help") return helpReply(args[0] as string, XGROUP_HELP);
+  let mkStream = false;
+  let entriesRead: number | undefined;
+  for (let i = 5; i < args.length; ) {
+    const option = (args[i] as string).toLowerCase();
+    if (sub === "create" && option === "mkstream") {
+      mkStream = true;
+      i++;
+    } else if ((sub === "create" || sub === "setid") && option === "entriesread" && i + 1 < args.length) {
+      const value = longLongArg(args[i + 1] as string);
+      if (value < 0n && value !== -1n) throw new RespError("ERR value for ENTRIESREAD must be positive or -1");
+      entriesRead = value === -1n ? undefined : clampToNumber(value);
+      i += 2;
+    } else {
+      throw subcommandSyntaxError(args);
+    }
+  }
+  const name = args[2] as string;
+  const key = context.key(name);
+  const group = args[3] as string;
+  return streamWrite(context, key.length + group.length, async () => {
+    const exists = holdsStream(context, key);
+    if (!mkStream) {
+      if (!exists) {
+        throw new RespError(
+          "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.",
+        );
+      }
+      const known = context.store.streams.hasGroup(storeKey(key), storeName(group));
+      if (!known && (sub === "setid" || sub === "createconsumer" || sub === "delconsumer")) throw noGroupForKey(name, group);
+    }
+    return groupChange(context, sub, args, { key, name, group, mkStream, entriesRead });
+  });
+}
+
+interface GroupTarget {
+  key: string;
+  name: string;
+  group: string;
+  mkStream: boolean;
+  entriesRead: number | undefined;
+}
+
+/** The subcommand itself, once the key and group are known to be there (or MKSTREAM makes the key). */
+function groupChange(context: CommandContext, sub: string, args: readonly string[], target: GroupTarget): Promise<Reply> {
+  const streams = context.store.streams;
+  const key = storeKey(target.key);
+  const group = storeName(target.group);
+  const noGroup = noGroupAs(noGroupForKey(target.name, target.group));
+  const entriesRead = target.entriesRead === undefined ? {} : { entriesRead: target.entriesRead };
+  const count = args.length;
+  if (sub === "create" && count >= 5 && count <= 8) {
+    const start = args[4] === "$" ? "$" : formatId(strictId(args[4] as string));
+    return streams.createGroup(key, group, { start, mkStream: target.mkStream, ...entriesRead }).then(() => OK);
+  }
+  if (sub === "setid" && (count === 5 || count === 7)) {
+    const start = args[4] === "$" ? "$" : formatId(parseId(args[4] as string, 0n, false));
+    return streams.setGroupId(key, group, start, entriesRead).then(() => OK, noGroup);
+  }
+  if (sub === "destroy" && count === 4) return streams.destroyGroup(key, group).then((gone) => integer(gone ? 1 : 0));
+  if (sub === "createconsumer" && count === 5) {
+    return streams.createConsumer(key, group, storeName(args[4] as string)).then((made) => integer(made ? 1 : 0), noGroup);
+  }
+  if (sub === "delconsumer" && count === 5) {
+    return streams.deleteConsumer(key, group, storeName(args[4] as string)).then(integer, noGroup);
+  }
+  throw subcommandSyntaxError(args);
+}
+
+/** XACK looks the key and group up first: without them it answers 0, whatever the IDs. */
+function xack(context: CommandContext, args: string[]): Promise<Reply> {
+  const key = context.key(args[1] as string);
+  const group = storeName(args[2] as string);
+  return streamWrite(context, key.length + 16 * (args.length - 3), async () => {
+    if (!holdsStream(context, key) || !context.store.streams.hasGroup(storeKey(key), group)) return 0;
+    const ids = args.slice(3).map((id) => formatId(strictId(id)));
+    return context.store.streams.ack(storeKey(key), group, ids);
+  }).then(integer);
+}
+
+function xpending(context: CommandContext, args: string[]): Reply | Promise<Reply> {
+  const argc = args.length;
+  if (argc !== 3 && (argc < 6 || argc > 9)) throw syntaxError();
+  let range: { start: Id; end: Id; count: number; minIdleMs: number; consumer: string | undefined } | undefined;
+  if (argc >= 6) {
+    let at = 3;
+    let minIdleMs = 0;
+    if ((args[3] as string).toLowerCase() === "idle") {
+      minIdleMs = clampToNumber(longLongArg(args[4] as string));
+      if (argc < 8) throw syntaxError();
+      at += 2;
+    }
+    const count = longLongArg(args[at + 2] as string);
+    const start = intervalBound(args[at] as string, "start");
+    const end = intervalBound(args[at + 1] as string, "end");
+    const consumer = at + 3 < argc ? args[at + 3] : undefined;
+    range = { start, end, count: count < 0n ? 0 : clampToNumber(count), minIdleMs, consumer };
+  }
+  const name = args[1] as string;
+  const group = args[2] as string;
+  const key = context.key(name);
+  return orderedStep(context, () => {
+    if (!holdsStream(context, key) || !context.store.streams.hasGroup(storeKey(key), storeName(group))) {
+      throw noKeyOrGroup(name, group);
+    }
+    return withGroup(
+      () => noKeyOrGroup(name, group),
+      () => (range === undefined ? pendingSummary(context, key, group) : pendingRange(context, key, group, range)),
+    );
+  });
+}
+
+function pendingSummary(context: CommandContext, key: string, group: string): Reply {
+  const summary = context.store.streams.pending(storeKey(key), storeName(group), { binary: true });
+  if (summary.count === 0) return `*4\r\n${integer(0)}${NIL}${NIL}${NIL_ARRAY}`;
+  const consumers = summary.consumers.map((c) => bulkArray([c.name, String(c.count)]));
+  return `*4\r\n${integer(summary.count)}${bulk(summary.smallest as string)}${bulk(summary.largest as string)}${array(consumers)}`;
+}
+
+function pendingRange(
+  context: CommandContext,
+  key: string,
+  group: string,
+  range: { start: Id; end: Id; count: number; minIdleMs: number; consumer: string | undefined },
+): Reply {
+  if (range.count === 0) return EMPTY_ARRAY;
+  const entries = context.store.streams.pendingEntries(storeKey(key), storeName(group), {
+    start: formatId(range.start),
+    end: formatId(range.end),
+    count: range.count,
+    minIdleMs: range.minIdleMs,
+    ...(range.consumer === undefined ? {} : { consumer: storeName(range.consumer) }),
+    binary: true,
+  });
+  return array(entries.map((e) => `*4\r\n${bulk(e.id)}${bulk(e.consumer)}${integer(e.idleMs)}${integer(e.deliveries)}`));
+}
+
+/** XCLAIM's options after its IDs: the IDs end at the first argument that is not one. */
+function claimOptions(args: readonly string[], from: number): ClaimOptions {
+  const options: ClaimOptions = {};
+  for (let j = from; j < args.length; j++) {
+    const more = j < args.length - 1;
+    const option = (args[j] as string).toLowerCase();
+    if (option === "force") options.force = true;
+    else if (option === "justid") options.justId = true;
+    else if (option === "idle" && more) {
+      const idle = longLongArg(args[++j] as string, "ERR Invalid IDLE option argument for XCLAIM");
+      delete options.timeMs;
+      options.idleMs = idle < 0n ? 0 : clampToNumber(idle);
+    } else if (option === "time" && more) {
+      const time = longLongArg(args[++j] as string, "ERR Invalid TIME option argument for XCLAIM");
+      delete options.idleMs;
+      // A time before the epoch is as bogus as one in the future: Redis takes now for both.
+      if (time >= 0n) options.timeMs = clampToNumber(time);
+      else delete options.timeMs;
+    } else if (option === "retrycount" && more) {
+      const retries = longLongArg(args[++j] as string, "ERR Invalid RETRYCOUNT option argument for XCLAIM");
+      if (retries >= 0n) options.retryCount = clampToNumber(retries);
+      else delete options.retryCount;
+    } else if (option === "lastid" && more) {
+      options.lastId = formatId(strictId(args[++j] as string));
+    } else {
+      throw new RespError(`ERR Unrecognized XCLAIM option '${args[j]}'`);
+    }
+  }
+  return options;
+}
+
+function xclaim(context: CommandContext, args: string[]): Promise<Reply> {
+  const name = args[1] as string;
+  const group = args[2] as string;
+  const key = context.key(name);
+  return streamWrite(context, key.length + group.length + 16 * (args.length - 5), async () => {
+    if (!holdsStream(context, key) || !context.store.streams.hasGroup(storeKey(key), storeName(group))) {
+      throw noKeyOrGroup(name, group);
+    }
+    const minIdle = longLongArg(args[4] as string, "ERR Invalid min-idle-time argument for XCLAIM");
+    const ids: string[] = [];
+    let j = 5;
+    for (; j < args.length; j++) {
+      try {
+        ids.push(formatId(strictId(args[j] as string)));
+      } catch {
+        break;
+      }
+    }
+    const options = { ...claimOptions(args, j), binary: true };
+    const consumer = storeName(args[3] as string);
+    const claimed = await context.store.streams
+      .claim(storeKey(key), storeName(group), consumer, minIdle < 0n ? 0 : clampToNumber(minIdle), ids, options)
+      .catch(noGroupAs(noKeyOrGroup(name, group)));
+    return options.justId === true ? bulkArray(claimed.entries.map((e) => e.id)) : entriesReply(claimed.entries);
+  });
+}
+
+function xautoclaim(context: CommandContext, args: string[]): Promise<Reply> {
+  const minIdle = longLongArg(args[4] as string, "ERR Invalid min-idle-time argument for XAUTOCLAIM");
+  const start = intervalBound(args[5] as string, "start");
+  let count = 100;
+  let justId = false;
+  for (let j = 6; j < args.length; j++) {
+    const option = (args[j] as string).toLowerCase();
+    if (option === "count" && j < args.length - 1) {
+      const value = parseLongLong(args[++j] as string);
+      // Redis bounds COUNT so that COUNT × 10 attempts fit a long.
+      if (value === undefined || value < 1n || value > 576460752303423487n) throw new RespError("ERR COUNT must be > 0");
+      count = clampToNumber(value);
+    } else if (option === "justid") {
+      justId = true;
+    } else {
+      throw syntaxError();
+    }
+  }
+  const name = args[1] as string;
+  const group = args[2] as string;
+  const key = context.key(name);
+  return streamWrite(context, key.length + group.length, async () => {
+    if (!holdsStream(context, key) || !context.store.streams.hasGroup(storeKey(key), storeName(group))) {
+      throw noKeyOrGroup(name, group);
+    }
+    const consumer: Name = storeName(args[3] as string);
+    const minIdleMs = minIdle < 0n ? 0 : clampToNumber(minIdle);
+    const claimed = await context.store.streams
+      .autoClaim(storeKey(key), storeName(group), consumer, minIdleMs, formatId(start), { count, justId, binary: true })
+      .catch(noGroupAs(noKeyOrGroup(name, group)));
+    const entries = justId ? bulkArray(claimed.entries.map((e) => e.id)) : entriesReply(claimed.entries);
+    return `*3\r\n${bulk(claimed.nextId)}${entries}${bulkArray(claimed.deleted)}`;
+  });
+}
+
+const GROUP_SUBCOMMANDS = [
+  { name: "create", arity: -5, flags: ["write", "denyoom"], summary: "Create a consumer group." },
+  { name: "setid", arity: -5, flags: ["write"], summary: "Set a consumer group to an arbitrary last delivered ID value." },
+  { name: "destroy", arity: 4, flags: ["write"], summary: "Destroy a consumer group." },
+  { name: "createconsumer", arity: 5, flags: ["write", "denyoom"], summary: "Create a consumer in a consumer group." },
+  { name: "delconsumer", arity: 5, flags: ["write"], summary: "Delete a consumer from a consumer group." },
+  { name: "help", arity: 2, flags: ["loading", "stale"], summary: "Show helpful text about the different subcommands." },
+] as const;
+
+const ONE_KEY = { first: 1, last: 1, step: 1 };
+
+export const groupCommands: CommandSpec[] = [
+  {
+    name: "xgroup",
+    arity: -2,
+    flags: ["write"],
+    categories: ["@slow"],
+    summary: "A container for consumer groups commands.",
+    subcommands: GROUP_SUBCOMMANDS,
+    run: xgroup,
+  },
+  {
+    name: "xack",
+    arity: -4,
+    flags: ["write", "fast"],
+    keys: ONE_KEY,
+    categories: ["@write", "@stream", "@fast"],
+    summary: "Marks pending messages as processed, removing them from the pending entries list of the consumer group.",
+    run: xack,
+  },
+  {
+    name: "xpending",
+    arity: -3,
+    flags: ["readonly"],
+    keys: ONE_KEY,
+    categories: ["@read", "@stream", "@slow"],
+    summary: "Return information and entries from a stream consumer group pending entries list.",
+    run: xpending,
+  },
+  {
+    name: "xclaim",
+    arity: -6,
+    flags: ["write", "fast"],
+    keys: ONE_KEY,
+    categories: ["@write", "@stream", "@fast"],
+    summary: "Changes (or acquires) ownership of a message in a consumer group, as if it was delivered to the consumer.",
+    run: xclaim,
+  },
+  {
+    name: "xautoclaim",
+    arity: -6,
+    flags: ["write", "fast"],
+    keys: ONE_KEY,
+    categories: ["@write", "@stream", "@fast"],
+    summary: "Changes (or acquires) ownership of pending messages idle long enough, scanning the PEL from a start ID.",
+    run: xautoclaim,
+  },
+];
