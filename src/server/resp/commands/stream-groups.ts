@@ -4,6 +4,7 @@
  * group up before reading the rest (XACK, XCLAIM) so does this; NOGROUP texts name the key as
  * the client named it (stream-errors.ts).
  */
+import { isLogbookError } from "../../../errors.js";
 import type { ClaimOptions, Name } from "../../../store/index.js";
 import { arityHolds, type CommandSpec, syntaxError, unknownSubcommand } from "../command-spec.js";
 import type { CommandContext } from "../context.js";
@@ -20,7 +21,7 @@ import {
   storeName,
   strictId,
 } from "./stream-args.js";
-import { holdsStream, noGroupAs, noGroupForKey, noKeyOrGroup, withGroup } from "./stream-errors.js";
+import { holdsStream, noGroupAs, noGroupForKey, noKeyOrGroup, WRONGTYPE, withGroup } from "./stream-errors.js";
 import { orderedStep, streamWrite } from "./stream-order.js";
 import { entriesReply } from "./stream-replies.js";
 
@@ -93,64 +94,101 @@ function xgroup(context: CommandContext, args: string[]): Reply | Promise<Reply>
     }
   }
   const name = args[2] as string;
-  const key = context.key(name);
   const group = args[3] as string;
-  return streamWrite(context, key.length + group.length, async () => {
-    const exists = holdsStream(context, key);
-    if (!mkStream) {
-      if (!exists) {
-        throw new RespError(
-          "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.",
-        );
-      }
-      const known = context.store.streams.hasGroup(storeKey(key), storeName(group));
-      if (!known && (sub === "setid" || sub === "createconsumer" || sub === "delconsumer")) throw noGroupForKey(name, group);
-    }
-    return groupChange(context, sub, args, { key, name, group, mkStream, entriesRead });
-  });
+  const target = { key: context.key(name), name, group, sub, mkStream, entriesRead };
+  return streamWrite(context, target.key.length + group.length, () => groupChange(context, args, target));
 }
 
 interface GroupTarget {
   key: string;
   name: string;
   group: string;
+  sub: string;
   mkStream: boolean;
   entriesRead: number | undefined;
 }
 
-/** The subcommand itself, once the key and group are known to be there (or MKSTREAM makes the key). */
-function groupChange(context: CommandContext, sub: string, args: readonly string[], target: GroupTarget): Promise<Reply> {
+const NEEDS_KEY =
+  "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.";
+
+/**
+ * What Redis answers before anything else when the key or group is missing. The store decides
+ * that itself when it applies the change (a pipelined write before it may not be applied
+ * yet); this explains the outcome, or runs first when an argument after the key is bad.
+ */
+function checkGroupTarget(context: CommandContext, target: GroupTarget, view: "applied" | "latest"): void {
+  const kind = context.store.keyspace.kindOf(target.key, view);
+  if (kind === "string") throw new RespError(WRONGTYPE);
+  if (target.mkStream) return;
+  if (kind === undefined) throw new RespError(NEEDS_KEY);
+  const known = context.store.streams.hasGroup(storeKey(target.key), storeName(target.group));
+  if (!known && target.sub !== "create" && target.sub !== "destroy") throw noGroupForKey(target.name, target.group);
+}
+
+/** Parses an argument read after Redis has looked the key and group up: a bad one loses to their errors. */
+function afterTarget<T>(context: CommandContext, target: GroupTarget, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    checkGroupTarget(context, target, "latest");
+    throw error;
+  }
+}
+
+/** The subcommand itself; the store refuses it when the key or group is missing, and this then explains why. */
+function groupChange(context: CommandContext, args: readonly string[], target: GroupTarget): Promise<Reply> {
   const streams = context.store.streams;
   const key = storeKey(target.key);
   const group = storeName(target.group);
-  const noGroup = noGroupAs(noGroupForKey(target.name, target.group));
+  const explain = (error: unknown): never => {
+    if (!isLogbookError(error, "LOGBOOK_NO_GROUP")) throw error;
+    checkGroupTarget(context, target, "applied");
+    throw noGroupForKey(target.name, target.group);
+  };
   const entriesRead = target.entriesRead === undefined ? {} : { entriesRead: target.entriesRead };
   const count = args.length;
+  const sub = target.sub;
   if (sub === "create" && count >= 5 && count <= 8) {
-    const start = args[4] === "$" ? "$" : formatId(strictId(args[4] as string));
+    const start = args[4] === "$" ? "$" : afterTarget(context, target, () => formatId(strictId(args[4] as string)));
     return streams.createGroup(key, group, { start, mkStream: target.mkStream, ...entriesRead }).then(() => OK);
   }
   if (sub === "setid" && (count === 5 || count === 7)) {
-    const start = args[4] === "$" ? "$" : formatId(parseId(args[4] as string, 0n, false));
-    return streams.setGroupId(key, group, start, entriesRead).then(() => OK, noGroup);
+    const start = args[4] === "$" ? "$" : afterTarget(context, target, () => formatId(parseId(args[4] as string, 0n, false)));
+    return streams.setGroupId(key, group, start, entriesRead).then(() => OK, explain);
   }
-  if (sub === "destroy" && count === 4) return streams.destroyGroup(key, group).then((gone) => integer(gone ? 1 : 0));
+  if (sub === "destroy" && count === 4) {
+    return streams.destroyGroup(key, group).then((gone) => {
+      if (!gone) checkGroupTarget(context, target, "applied");
+      return integer(gone ? 1 : 0);
+    });
+  }
+  const consumer = storeName((args[4] ?? "") as string);
   if (sub === "createconsumer" && count === 5) {
-    return streams.createConsumer(key, group, storeName(args[4] as string)).then((made) => integer(made ? 1 : 0), noGroup);
+    return streams.createConsumer(key, group, consumer).then((made) => integer(made ? 1 : 0), explain);
   }
-  if (sub === "delconsumer" && count === 5) {
-    return streams.deleteConsumer(key, group, storeName(args[4] as string)).then(integer, noGroup);
-  }
-  throw subcommandSyntaxError(args);
+  if (sub === "delconsumer" && count === 5) return streams.deleteConsumer(key, group, consumer).then(integer, explain);
+  return afterTarget(context, target, () => {
+    throw subcommandSyntaxError(args);
+  });
 }
 
-/** XACK looks the key and group up first: without them it answers 0, whatever the IDs. */
+/**
+ * XACK: Redis answers 0 on no key or group before it reads the IDs. The store answers 0 too
+ * when it applies the ack; only a bad ID makes this look them up first.
+ */
 function xack(context: CommandContext, args: string[]): Promise<Reply> {
   const key = context.key(args[1] as string);
   const group = storeName(args[2] as string);
   return streamWrite(context, key.length + 16 * (args.length - 3), async () => {
-    if (!holdsStream(context, key) || !context.store.streams.hasGroup(storeKey(key), group)) return 0;
-    const ids = args.slice(3).map((id) => formatId(strictId(id)));
+    let ids: string[];
+    try {
+      ids = args.slice(3).map((id) => formatId(strictId(id)));
+    } catch (error) {
+      const kind = context.store.keyspace.kindOf(key, "latest");
+      if (kind === "string") throw new RespError(WRONGTYPE);
+      if (kind === undefined || !context.store.streams.hasGroup(storeKey(key), group)) return 0;
+      throw error;
+    }
     return context.store.streams.ack(storeKey(key), group, ids);
   }).then(integer);
 }
@@ -243,30 +281,52 @@ function claimOptions(args: readonly string[], from: number): ClaimOptions {
   return options;
 }
 
+interface ClaimArgs {
+  minIdleMs: number;
+  ids: string[];
+  options: ClaimOptions;
+}
+
+/** XCLAIM's arguments after the consumer: the minimum idle time, the IDs (up to the first that is not one), the options. */
+function claimArgs(args: readonly string[]): ClaimArgs {
+  const minIdle = longLongArg(args[4] as string, "ERR Invalid min-idle-time argument for XCLAIM");
+  const ids: string[] = [];
+  let j = 5;
+  for (; j < args.length; j++) {
+    try {
+      ids.push(formatId(strictId(args[j] as string)));
+    } catch {
+      break;
+    }
+  }
+  return { minIdleMs: minIdle < 0n ? 0 : clampToNumber(minIdle), ids, options: { ...claimOptions(args, j), binary: true } };
+}
+
+/**
+ * XCLAIM. Redis answers NOGROUP before it reads the arguments after the consumer; the store
+ * decides NOGROUP when it applies the claim, so a bad argument makes this look the key and
+ * group up first.
+ */
 function xclaim(context: CommandContext, args: string[]): Promise<Reply> {
   const name = args[1] as string;
   const group = args[2] as string;
   const key = context.key(name);
   return streamWrite(context, key.length + group.length + 16 * (args.length - 5), async () => {
-    if (!holdsStream(context, key) || !context.store.streams.hasGroup(storeKey(key), storeName(group))) {
-      throw noKeyOrGroup(name, group);
-    }
-    const minIdle = longLongArg(args[4] as string, "ERR Invalid min-idle-time argument for XCLAIM");
-    const ids: string[] = [];
-    let j = 5;
-    for (; j < args.length; j++) {
-      try {
-        ids.push(formatId(strictId(args[j] as string)));
-      } catch {
-        break;
+    let claim: ClaimArgs;
+    try {
+      claim = claimArgs(args);
+    } catch (error) {
+      const kind = context.store.keyspace.kindOf(key, "latest");
+      if (kind === "string") throw new RespError(WRONGTYPE);
+      if (kind === undefined || !context.store.streams.hasGroup(storeKey(key), storeName(group))) {
+        throw noKeyOrGroup(name, group);
       }
+      throw error;
     }
-    const options = { ...claimOptions(args, j), binary: true };
-    const consumer = storeName(args[3] as string);
     const claimed = await context.store.streams
-      .claim(storeKey(key), storeName(group), consumer, minIdle < 0n ? 0 : clampToNumber(minIdle), ids, options)
+      .claim(storeKey(key), storeName(group), storeName(args[3] as string), claim.minIdleMs, claim.ids, claim.options)
       .catch(noGroupAs(noKeyOrGroup(name, group)));
-    return options.justId === true ? bulkArray(claimed.entries.map((e) => e.id)) : entriesReply(claimed.entries);
+    return claim.options.justId === true ? bulkArray(claimed.entries.map((e) => e.id)) : entriesReply(claimed.entries);
   });
 }
 
@@ -292,9 +352,6 @@ function xautoclaim(context: CommandContext, args: string[]): Promise<Reply> {
   const group = args[2] as string;
   const key = context.key(name);
   return streamWrite(context, key.length + group.length, async () => {
-    if (!holdsStream(context, key) || !context.store.streams.hasGroup(storeKey(key), storeName(group))) {
-      throw noKeyOrGroup(name, group);
-    }
     const consumer: Name = storeName(args[3] as string);
     const minIdleMs = minIdle < 0n ? 0 : clampToNumber(minIdle);
     const claimed = await context.store.streams

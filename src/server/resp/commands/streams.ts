@@ -19,7 +19,7 @@ import {
   storeKey,
   strictId,
 } from "./stream-args.js";
-import { holdsStream } from "./stream-errors.js";
+import { holdsStream, WRONGTYPE } from "./stream-errors.js";
 import { groupCommands } from "./stream-groups.js";
 import { streamInfoCommands } from "./stream-info.js";
 import { orderedStep, streamWrite } from "./stream-order.js";
@@ -84,23 +84,37 @@ async function readRange(context: CommandContext, key: string, start: Id, end: I
   return entriesReply(entries);
 }
 
-/** XDEL looks the key up before it reads the IDs: on no key it answers 0 whatever they are. */
+/**
+ * XDEL: Redis looks the key up before it reads the IDs, so on no key it answers 0 whatever
+ * they are. The store decides when it applies the delete (a pipelined XADD before it may not
+ * be applied yet); only a bad ID makes this look the key up first, in the view that includes
+ * the writes already sequenced.
+ */
 function xdel(context: CommandContext, args: string[]): Promise<Reply> {
   const key = context.key(args[1] as string);
   const bytes = key.length + 16 * (args.length - 2);
   return streamWrite(context, bytes, async () => {
-    if (!holdsStream(context, key)) return 0;
-    const ids = args.slice(2).map((text) => formatId(strictId(text)));
-    return context.store.streams.delete(storeKey(key), ids);
+    const ids = idsOrMissing(context, key, args.slice(2));
+    return ids === undefined ? 0 : context.store.streams.delete(storeKey(key), ids);
   }).then(integer);
+}
+
+/** The IDs as the store takes them, or undefined when one is bad and there is no stream at `key` to complain about. */
+export function idsOrMissing(context: CommandContext, key: string, texts: readonly string[]): string[] | undefined {
+  try {
+    return texts.map((text) => formatId(strictId(text)));
+  } catch (error) {
+    const kind = context.store.keyspace.kindOf(key, "latest");
+    if (kind === undefined) return undefined;
+    if (kind === "string") throw new RespError(WRONGTYPE);
+    throw error;
+  }
 }
 
 function xtrim(context: CommandContext, args: string[]): Promise<Reply> {
   const trim = parseAddOrTrim(args, false).trim ?? {};
   const key = context.key(args[1] as string);
-  return streamWrite(context, key.length, () =>
-    holdsStream(context, key) ? context.store.streams.trim(storeKey(key), trim) : Promise.resolve(0),
-  ).then(integer);
+  return streamWrite(context, key.length, () => context.store.streams.trim(storeKey(key), trim)).then(integer);
 }
 
 function xsetid(context: CommandContext, args: string[]): Promise<Reply> {
