@@ -41,6 +41,7 @@ import {
   type TrimOptions,
   trimSpec,
 } from "./stream-args.js";
+import { deliverGroupReads } from "./stream-group-read.js";
 import type { StreamHost } from "./stream-host.js";
 import { fullInfo, groupInfo, type PendingOptions, pendingDetail, pendingSummary, streamInfo } from "./stream-info.js";
 import {
@@ -267,40 +268,19 @@ export class Streams {
       from: id === ">" ? undefined : parseId(id),
     }));
     const deadline = blockDeadline(this.host, options.blockMs);
-    const binary = options.binary === true;
+    const spec = {
+      group: groupName,
+      consumer: consumerName,
+      count,
+      noAck: options.noAck === true,
+      binary: options.binary === true,
+    };
     for (;;) {
       const waitable = reads.every((r) => r.from === undefined && !hasNew(this.host, r.internal, groupName));
       if (waitable && deadline === undefined) return null;
       if (!waitable) {
-        const ops = await Promise.all(
-          reads.map(async (r) => ({
-            key: r.internal,
-            command: {
-              kind: "readGroup",
-              group: groupName,
-              consumer: consumerName,
-              from: r.from,
-              count,
-              noAck: options.noAck === true,
-              nowMs: this.host.clock.wallMs(),
-              bodies:
-                r.from === undefined ? [] : await deadLetterBodies(this.host, r.internal, groupName, r.from, count, consumerName),
-            } as StreamCommand,
-          })),
-        );
-        const results = await this.host.runAll(ops);
-        const failed = results.find((r) => r instanceof LogbookError);
-        if (failed !== undefined) throw failed;
-        const out: StreamRead[] = [];
-        for (const [i, r] of reads.entries()) {
-          const delivery = results[i] as Delivery;
-          const stream = this.host.space.get(r.internal);
-          if (stream === undefined) continue;
-          if (delivery.ids.length > 0 || r.from !== undefined)
-            out.push({ key: r.key, entries: await entriesOf(this.host, stream, delivery.ids, binary) });
-        }
-        if (out.some((o) => o.entries.length > 0) || reads.some((r) => r.from !== undefined)) return out;
-        if (deadline === undefined) return null;
+        const delivered = await deliverGroupReads(this.host, reads, spec);
+        if (delivered !== null || deadline === undefined) return delivered;
       }
       const keys = reads.map((r) => r.internal);
       if (!(await block(this.host, keys, deadline, options.signal, options.onBlock))) return null;

@@ -465,3 +465,22 @@ test("consumer group errors and replies name keys as the tenant named them", asy
     { tokens },
   );
 });
+
+test("group and consumer names are binary: bytes that are not UTF-8 come back as they went", async () => {
+  await withClient(async (c) => {
+    const group = Buffer.from([0xff, 0x67]);
+    const consumer = Buffer.from([0xc3, 0x28, 0x80]);
+    const latin1 = (b: Buffer) => b.toString("latin1");
+    assert.equal(await c.call("XGROUP", "CREATE", "b", group, "$", "MKSTREAM"), "OK");
+    await c.call("XADD", "b", "1", "f", "v");
+    assert.deepEqual(await c.call("XREADGROUP", "GROUP", group, consumer, "STREAMS", "b", ">"), [["b", [["1-0", ["f", "v"]]]]]);
+    assert.deepEqual(await c.call("XPENDING", "b", group), [1, "1-0", "1-0", [[latin1(consumer), "1"]]]);
+    assert.equal(((await c.call("XPENDING", "b", group, "-", "+", "1", consumer)) as RespValue[][])[0]?.[1], latin1(consumer));
+    assert.equal(mapOf(((await c.call("XINFO", "GROUPS", "b")) as RespValue[])[0] as RespValue).name, latin1(group));
+    assert.equal(mapOf(((await c.call("XINFO", "CONSUMERS", "b", group)) as RespValue[])[0] as RespValue).name, latin1(consumer));
+    assert.deepEqual(
+      await c.call("XPENDING", "b", Buffer.from([0xfe])),
+      new RespReplyError(`NOGROUP No such key 'b' or consumer group '${latin1(Buffer.from([0xfe]))}'`),
+    );
+  });
+});

@@ -69,8 +69,9 @@ async function readRange(context: CommandContext, key: string, start: Id, end: I
   const { store } = context;
   if (!holdsStream(context, key)) return EMPTY_ARRAY;
   if (count === 0n) return NIL_ARRAY;
-  // Without COUNT a range is bounded all the same: past the ceiling it is refused, not cut.
-  const limit = count < 0n ? STREAM_RANGE_COUNT_MAX + 1 : clampToNumber(count);
+  // A range is bounded: a larger COUNT gets the ceiling's worth (read on from the last ID for
+  // more); without COUNT, a range past the ceiling is refused rather than cut.
+  const limit = count < 0n ? STREAM_RANGE_COUNT_MAX + 1 : Math.min(clampToNumber(count), STREAM_RANGE_COUNT_MAX);
   const entries = await store.streams.range(storeKey(key), {
     start: formatId(start),
     end: formatId(end),
