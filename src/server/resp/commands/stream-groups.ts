@@ -6,9 +6,9 @@
  */
 import { isLogbookError } from "../../../errors.js";
 import type { ClaimOptions, Name } from "../../../store/index.js";
-import { arityHolds, type CommandSpec, syntaxError, unknownSubcommand } from "../command-spec.js";
+import { type CommandFlag, type CommandSpec, syntaxError } from "../command-spec.js";
 import type { CommandContext } from "../context.js";
-import { array, bulk, bulkArray, EMPTY_ARRAY, integer, NIL, NIL_ARRAY, OK, type Reply, RespError, simple } from "../reply.js";
+import { array, bulk, bulkArray, EMPTY_ARRAY, integer, NIL, NIL_ARRAY, OK, type Reply, RespError } from "../reply.js";
 import {
   clampToNumber,
   formatId,
@@ -24,6 +24,7 @@ import {
 import { holdsStream, noGroupAs, noGroupForKey, noKeyOrGroup, WRONGTYPE, withGroup } from "./stream-errors.js";
 import { orderedStep, streamWrite } from "./stream-order.js";
 import { entriesReply } from "./stream-replies.js";
+import { containerCommand, helpReply, type Subcommand } from "./subcommands.js";
 
 /** Redis's reply to a subcommand with arguments it does not take. */
 export function subcommandSyntaxError(args: readonly string[]): RespError {
@@ -32,30 +33,6 @@ export function subcommandSyntaxError(args: readonly string[]): RespError {
     `ERR unknown subcommand or wrong number of arguments for '${sub}'. Try ${(args[0] as string).toUpperCase()} HELP.`,
   );
 }
-
-/** Redis's HELP reply: a header, the lines, and HELP's own two. */
-export function helpReply(command: string, lines: readonly string[]): Reply {
-  const all = [
-    `${command.toUpperCase()} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`,
-    ...lines,
-    "HELP",
-    "    Prints this help.",
-  ];
-  return array(all.map(simple));
-}
-
-/** Finds the subcommand and checks its arity as Redis's dispatcher does (`'xgroup|create'`). */
-export function subcommandOf(args: readonly string[], arities: Record<string, number>): string {
-  const sub = (args[1] as string).toLowerCase();
-  const arity = Object.hasOwn(arities, sub) ? arities[sub] : undefined;
-  if (arity === undefined) throw unknownSubcommand(args[0] as string, args[1] as string);
-  if (!arityHolds(arity, args.length)) {
-    throw new RespError(`ERR wrong number of arguments for '${(args[0] as string).toLowerCase()}|${sub}' command`);
-  }
-  return sub;
-}
-
-const XGROUP_ARITIES: Record<string, number> = { create: -5, setid: -5, destroy: 4, createconsumer: 5, delconsumer: 5, help: 2 };
 
 const XGROUP_HELP = [
   "CREATE <key> <groupname> <id|$> [option]",
@@ -74,9 +51,8 @@ const XGROUP_HELP = [
   "    Set the current group ID and entries_read counter.",
 ];
 
-function xgroup(context: CommandContext, args: string[]): Reply | Promise<Reply> {
-  const sub = subcommandOf(args, XGROUP_ARITIES);
-  if (sub === "help") return helpReply(args[0] as string, XGROUP_HELP);
+/** XGROUP's subcommands but HELP (the container has checked the subcommand's arity). */
+function xgroup(context: CommandContext, args: string[], sub: string): Promise<Reply> {
   let mkStream = false;
   let entriesRead: number | undefined;
   for (let i = 5; i < args.length; ) {
@@ -362,27 +338,30 @@ function xautoclaim(context: CommandContext, args: string[]): Promise<Reply> {
   });
 }
 
-const GROUP_SUBCOMMANDS = [
-  { name: "create", arity: -5, flags: ["write", "denyoom"], summary: "Create a consumer group." },
-  { name: "setid", arity: -5, flags: ["write"], summary: "Set a consumer group to an arbitrary last delivered ID value." },
-  { name: "destroy", arity: 4, flags: ["write"], summary: "Destroy a consumer group." },
-  { name: "createconsumer", arity: 5, flags: ["write", "denyoom"], summary: "Create a consumer in a consumer group." },
-  { name: "delconsumer", arity: 5, flags: ["write"], summary: "Delete a consumer from a consumer group." },
-  { name: "help", arity: 2, flags: ["loading", "stale"], summary: "Show helpful text about the different subcommands." },
-] as const;
+function groupSubcommand(name: string, arity: number, write: readonly CommandFlag[], summary: string): Subcommand {
+  return { name, arity, flags: write, categories: ["@write", "@stream", "@slow"], summary, run: (c, a) => xgroup(c, a, name) };
+}
+
+const xgroupCommand = containerCommand({ name: "xgroup", summary: "A container for consumer groups commands." }, [
+  groupSubcommand("create", -5, ["write", "denyoom"], "Create a consumer group."),
+  groupSubcommand("setid", -5, ["write"], "Set a consumer group to an arbitrary last delivered ID value."),
+  groupSubcommand("destroy", 4, ["write"], "Destroy a consumer group."),
+  groupSubcommand("createconsumer", 5, ["write", "denyoom"], "Create a consumer in a consumer group."),
+  groupSubcommand("delconsumer", 5, ["write"], "Delete a consumer from a consumer group."),
+  {
+    name: "help",
+    arity: 2,
+    flags: ["loading", "stale"],
+    categories: ["@stream", "@slow"],
+    summary: "Show helpful text about the different subcommands.",
+    run: (_context, args) => helpReply(args[0] as string, XGROUP_HELP),
+  },
+]);
 
 const ONE_KEY = { first: 1, last: 1, step: 1 };
 
 export const groupCommands: CommandSpec[] = [
-  {
-    name: "xgroup",
-    arity: -2,
-    flags: ["write"],
-    categories: ["@slow"],
-    summary: "A container for consumer groups commands.",
-    subcommands: GROUP_SUBCOMMANDS,
-    run: xgroup,
-  },
+  xgroupCommand,
   {
     name: "xack",
     arity: -4,

@@ -11,11 +11,10 @@ import type { CommandContext } from "../context.js";
 import { array, bulk, integer, type Reply, RespError } from "../reply.js";
 import { longLongArg, storeKey, storeName } from "./stream-args.js";
 import { holdsStream, noGroupForKey, withGroup } from "./stream-errors.js";
-import { helpReply, subcommandOf, subcommandSyntaxError } from "./stream-groups.js";
+import { subcommandSyntaxError } from "./stream-groups.js";
 import { orderedStep } from "./stream-order.js";
 import { entriesReply, entryOrNil, integerOrNil, mapReply } from "./stream-replies.js";
-
-const XINFO_ARITIES: Record<string, number> = { stream: -3, groups: 3, consumers: 4, help: 2 };
+import { containerCommand, helpReply, type Subcommand } from "./subcommands.js";
 
 const XINFO_HELP = [
   "CONSUMERS <key> <groupname>",
@@ -37,9 +36,8 @@ function radixTree(length: number): [string, Reply][] {
   ];
 }
 
-function xinfo(context: CommandContext, args: string[]): Reply | Promise<Reply> {
-  const sub = subcommandOf(args, XINFO_ARITIES);
-  if (sub === "help") return helpReply(args[0] as string, XINFO_HELP);
+/** XINFO's subcommands but HELP: each looks the key up first (the container has checked the arity). */
+function xinfo(context: CommandContext, args: string[], sub: string): Reply | Promise<Reply> {
   const name = args[2] as string;
   const key = context.key(name);
   return orderedStep(context, () => {
@@ -149,19 +147,29 @@ async function briefReply(context: CommandContext, key: string): Promise<Reply> 
   ]);
 }
 
-export const streamInfoCommands: CommandSpec[] = [
-  {
-    name: "xinfo",
-    arity: -2,
+function infoSubcommand(name: string, arity: number, summary: string): Subcommand {
+  return {
+    name,
+    arity,
     flags: ["readonly"],
-    categories: ["@slow"],
-    summary: "A container for stream introspection commands.",
-    subcommands: [
-      { name: "stream", arity: -3, flags: ["readonly"], summary: "Get information about a stream." },
-      { name: "groups", arity: 3, flags: ["readonly"], summary: "List the consumer groups of a stream." },
-      { name: "consumers", arity: 4, flags: ["readonly"], summary: "List the consumers in a consumer group." },
-      { name: "help", arity: 2, flags: ["loading", "stale"], summary: "Show helpful text about the different subcommands." },
-    ],
-    run: xinfo,
-  },
+    categories: ["@read", "@stream", "@slow"],
+    summary,
+    run: (c, a) => xinfo(c, a, name),
+  };
+}
+
+export const streamInfoCommands: CommandSpec[] = [
+  containerCommand({ name: "xinfo", summary: "A container for stream introspection commands." }, [
+    infoSubcommand("stream", -3, "Get information about a stream."),
+    infoSubcommand("groups", 3, "List the consumer groups of a stream."),
+    infoSubcommand("consumers", 4, "List the consumers in a consumer group."),
+    {
+      name: "help",
+      arity: 2,
+      flags: ["loading", "stale"],
+      categories: ["@stream", "@slow"],
+      summary: "Show helpful text about the different subcommands.",
+      run: (_context, args) => helpReply(args[0] as string, XINFO_HELP),
+    },
+  ]),
 ];
