@@ -173,9 +173,20 @@ test("XREADGROUP BLOCK is woken by new entries, and ignores BLOCK when reading h
       await waitForBlocked(server, 1);
       await writer.call("XADD", "q", "667", "key", "value");
       assert.deepEqual(await read, [["q", [["667-0", ["key", "value"]]]]]);
-      assert.deepEqual(await reader.call("XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "q", "0"), [
-        ["q", [["667-0", ["key", "value"]]]],
-      ]);
+      // A history read returns the pending entries after the ID given.
+      for (const id of ["0", "600", "666"]) {
+        assert.deepEqual(await reader.call("XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "q", id), [
+          ["q", [["667-0", ["key", "value"]]]],
+        ]);
+      }
+      for (const id of ["667", "700", "18446744073709551615-18446744073709551614"]) {
+        assert.deepEqual(await reader.call("XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "q", id), [["q", []]]);
+      }
+      // Redis marks `>` with the last possible ID: given, it reads new entries.
+      assert.equal(
+        await reader.call("XREADGROUP", "GROUP", "g", "c", "STREAMS", "q", "18446744073709551615-18446744073709551615"),
+        null,
+      );
       // NOACK while blocked: delivered, and nothing pending.
       const noAck = reader.call("XREADGROUP", "GROUP", "g", "bob", "BLOCK", "0", "NOACK", "STREAMS", "q", ">");
       await waitForBlocked(server, 1);

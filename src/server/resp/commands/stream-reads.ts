@@ -15,7 +15,7 @@ import { type CommandSpec, syntaxError } from "../command-spec.js";
 import type { CommandContext } from "../context.js";
 import type { RespHost } from "../host.js";
 import { NIL_ARRAY, type Reply, RespError } from "../reply.js";
-import { clampToNumber, formatId, longLongArg, storeKey, storeName, strictId } from "./stream-args.js";
+import { clampToNumber, formatId, incrementId, longLongArg, storeKey, storeName, strictId } from "./stream-args.js";
 import { holdsStream, noKeyOrGroupToRead } from "./stream-errors.js";
 import { orderedStep } from "./stream-order.js";
 import { streamPartReply } from "./stream-replies.js";
@@ -99,8 +99,12 @@ function storeIds(context: CommandContext, read: ReadArgs): string[] {
         );
       }
       if (id === "$") return id;
+      return formatId(strictId(id));
     }
-    return formatId(strictId(id));
+    // A history read returns the pending entries after the ID, as XREAD does; the store's start
+    // is inclusive. Redis marks `>` with the last possible ID, so that ID given reads as `>`.
+    const after = incrementId(strictId(id));
+    return after === undefined ? ">" : formatId(after);
   });
 }
 
