@@ -178,6 +178,18 @@ function readReply(results: StreamRead[] | null, names: Map<Key, string>): Reply
   return out;
 }
 
+/** The [key, ID] pairs the store reads, and the name the client gave each key (for the reply). */
+function storePairs(context: CommandContext, read: ReadArgs): { pairs: [Key, string][]; names: Map<Key, string> } {
+  const ids = storeIds(context, read);
+  const names = new Map<Key, string>();
+  const pairs = read.keys.map((name, i): [Key, string] => {
+    const key = storeKey(context.key(name));
+    names.set(key, name);
+    return [key, ids[i] as string];
+  });
+  return { pairs, names };
+}
+
 /** The wait a read may have: none inside MULTI, where Redis does not block. */
 function waitOf(context: CommandContext, read: ReadArgs): number | undefined {
   return context.transaction === undefined ? read.blockMs : undefined;
@@ -187,13 +199,7 @@ function xread(context: CommandContext, args: string[]): Reply | Promise<Reply> 
   const read = parseReadArgs(args, false);
   const blockMs = waitOf(context, read);
   return orderedStep(context, () => {
-    const ids = storeIds(context, read);
-    const names = new Map<Key, string>();
-    const pairs = read.keys.map((name, i): [Key, string] => {
-      const key = storeKey(context.key(name));
-      names.set(key, name);
-      return [key, ids[i] as string];
-    });
+    const { pairs, names } = storePairs(context, read);
     const blocking = new Blocking(context, blockMs);
     return context.store.streams
       .read(pairs, { count: read.count, binary: true, ...blocking.options })
@@ -207,13 +213,7 @@ function xreadgroup(context: CommandContext, args: string[]): Reply | Promise<Re
   const blockMs = waitOf(context, read);
   context.checkWritable();
   return orderedStep(context, () => {
-    const ids = storeIds(context, read);
-    const names = new Map<Key, string>();
-    const pairs = read.keys.map((name, i): [Key, string] => {
-      const key = storeKey(context.key(name));
-      names.set(key, name);
-      return [key, ids[i] as string];
-    });
+    const { pairs, names } = storePairs(context, read);
     const blocking = new Blocking(context, blockMs);
     const options = { count: read.count, noAck: read.noAck, binary: true, ...blocking.options };
     const group = storeName(read.group as string);

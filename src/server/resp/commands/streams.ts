@@ -19,6 +19,7 @@ import {
   storeKey,
   strictId,
 } from "./stream-args.js";
+import { claimCommands } from "./stream-claims.js";
 import { holdsStream, WRONGTYPE } from "./stream-errors.js";
 import { groupCommands } from "./stream-groups.js";
 import { streamInfoCommands } from "./stream-info.js";
@@ -220,4 +221,10 @@ const entryCommands: CommandSpec[] = [
   },
 ];
 
-export const streamCommands: CommandSpec[] = [...entryCommands, ...streamReadCommands, ...groupCommands, ...streamInfoCommands];
+export const streamCommands: CommandSpec[] = [
+  ...entryCommands,
+  ...streamReadCommands,
+  ...groupCommands,
+  ...claimCommands,
+  ...streamInfoCommands,
+];
