@@ -5,8 +5,10 @@ import type { CommandSpec } from "../command-spec.js";
 import { bitCommands } from "./bits.js";
 import { connectionCommands } from "./connection.js";
 import { counterCommands } from "./counters.js";
+import { expiryCommands } from "./expiry.js";
 import { keyspaceCommands } from "./keyspace.js";
 import { lcsCommands } from "./lcs.js";
+import { objectCommands } from "./object.js";
 import { scriptingCommands } from "./scripting.js";
 import { serverCommands } from "./server.js";
 import { streamCommands } from "./streams.js";
@@ -24,6 +26,8 @@ export function allCommands(): CommandSpec[] {
     ...bitCommands,
     ...lcsCommands,
     ...keyspaceCommands,
+    ...expiryCommands,
+    ...objectCommands,
     ...streamCommands,
     ...serverCommands,
     ...scriptingCommands,
