@@ -298,3 +298,106 @@ test("KEYS, SCAN, DBSIZE, RANDOMKEY and FLUSHDB see only the client's tenant", a
     await server.stop();
   }
 });
+
+test("OBJECT ENCODING and REFCOUNT answer as Redis would for a value just SET; OBJECT's errors are Redis's", async () => {
+  await withClient(async (client, server) => {
+    const values: [string, string, number][] = [
+      ["1234", "int", 2147483647],
+      ["-12", "int", 1],
+      ["12345", "int", 1],
+      ["12345678901234567890", "embstr", 1],
+      ["-0", "embstr", 1],
+      ["01", "embstr", 1],
+      ["x".repeat(44), "embstr", 1],
+      ["x".repeat(45), "raw", 1],
+    ];
+    for (const [value, encoding, refcount] of values) {
+      await client.call("SET", "k", value);
+      assert.deepEqual(
+        await client.pipeline([
+          ["OBJECT", "ENCODING", "k"],
+          ["object", "refcount", "k"],
+        ]),
+        [encoding, refcount],
+        value,
+      );
+    }
+    await addStreamEntry(server, "s");
+    assert.deepEqual(
+      await client.pipeline([
+        ["OBJECT", "ENCODING", "s"],
+        ["OBJECT", "REFCOUNT", "s"],
+      ]),
+      ["stream", 1],
+    );
+    assert.equal(await client.call("OBJECT", "IDLETIME", "k"), 0);
+    assert.equal(await client.call("OBJECT", "ENCODING", "nosuch"), null);
+    assert.equal(await client.call("OBJECT", "FREQ", "nosuch"), null);
+    const freq = await client.call("OBJECT", "FREQ", "k");
+    assert.ok(freq instanceof RespReplyError && freq.message.startsWith("ERR An LFU maxmemory policy is not selected"));
+    const help = (await client.call("OBJECT", "HELP")) as string[];
+    assert.equal(help[0], "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
+    assert.equal(help.at(-1), "    Prints this help.");
+    assert.deepEqual(await client.call("OBJECT", "foo", "k"), error("ERR unknown subcommand 'foo'. Try OBJECT HELP."));
+    assert.deepEqual(
+      await client.call("OBJECT", "Encoding"),
+      error("ERR wrong number of arguments for 'object|encoding' command"),
+    );
+    assert.deepEqual(await client.call("OBJECT", "help", "x"), error("ERR wrong number of arguments for 'object|help' command"));
+    assert.deepEqual(await client.call("OBJECT"), error("ERR wrong number of arguments for 'object' command"));
+  });
+});
+
+test("inside MULTI, DEL, EXISTS, TYPE and RENAME see the transaction's own writes", async () => {
+  await withClient(async (client) => {
+    const replies = await client.pipeline([
+      ["MULTI"],
+      ["SET", "a", "1"],
+      ["EXISTS", "a"],
+      ["RENAME", "a", "b"],
+      ["TYPE", "b"],
+      ["DEL", "a", "b"],
+      ["EXISTS", "a", "b"],
+      ["EXEC"],
+    ]);
+    assert.deepEqual(replies.at(-1), ["OK", 1, "OK", "string", 1, 0]);
+    assert.equal(await client.call("DBSIZE"), 0);
+  });
+});
+
+test("a read-only token may read keys but not delete, rename, copy, expire or flush them", async () => {
+  const tokens = [
+    { token: "w".repeat(16), tenant: "t" },
+    { token: "r".repeat(16), tenant: "t", access: "read" },
+  ];
+  const server = await startRespServer({ tokens });
+  const writer = await RawClient.connect(server.respPort);
+  const reader = await RawClient.connect(server.respPort);
+  try {
+    await writer.call("AUTH", "w".repeat(16));
+    await reader.call("AUTH", "r".repeat(16));
+    await writer.call("SET", "k", "v");
+    assert.deepEqual(await reader.pipeline([["EXISTS", "k"], ["TYPE", "k"], ["KEYS", "*"], ["DBSIZE"], ["TTL", "k"]]), [
+      1,
+      "string",
+      ["k"],
+      1,
+      -1,
+    ]);
+    const refused = await reader.pipeline([
+      ["DEL", "k"],
+      ["DEL", "nosuch"],
+      ["RENAME", "k", "j"],
+      ["COPY", "k", "j"],
+      ["EXPIRE", "k", "10"],
+      ["PERSIST", "k"],
+      ["FLUSHDB"],
+    ]);
+    for (const reply of refused) assert.ok(reply instanceof RespReplyError && reply.message.startsWith("NOPERM"), String(reply));
+    assert.equal(await writer.call("GET", "k"), "v");
+  } finally {
+    writer.close();
+    reader.close();
+    await server.stop();
+  }
+});
