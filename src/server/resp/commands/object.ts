@@ -5,7 +5,7 @@
  * Logbook keeps no access times: IDLETIME answers 0, FREQ answers as Redis does without an LFU
  * policy.
  */
-import { arityHolds, type CommandSpec, unknownSubcommand, wrongArity } from "../command-spec.js";
+import { arityHolds, type CommandFlag, type CommandSpec, unknownSubcommand, wrongArity } from "../command-spec.js";
 import type { CommandContext } from "../context.js";
 import { parseLongLong } from "../redis-integer.js";
 import { array, bulk, integer, NIL, type Reply, RespError, simple } from "../reply.js";
@@ -65,30 +65,63 @@ function refcount(described: Described): number {
   return value !== undefined && value >= 0n && value < SHARED_INTEGERS ? SHARED_REFCOUNT : 1;
 }
 
-const SUBCOMMANDS: Record<string, { arity: number; run(context: CommandContext, args: string[]): Reply }> = {
-  help: {
-    arity: 2,
-    run: (_context, args) =>
-      array(
-        [`${(args[0] as string).toUpperCase()} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`, ...HELP].map(simple),
-      ),
-  },
-  encoding: { arity: 3, run: (context, args) => withValue(context, args, (d) => bulk(encoding(d))) },
-  refcount: { arity: 3, run: (context, args) => withValue(context, args, (d) => integer(refcount(d))) },
-  idletime: { arity: 3, run: (context, args) => withValue(context, args, () => integer(0)) },
-  freq: {
-    arity: 3,
-    run: (context, args) =>
-      withValue(context, args, () => {
-        throw new RespError(NO_LFU);
-      }),
-  },
-};
+interface Subcommand {
+  name: string;
+  /** Counting OBJECT and the subcommand's name. */
+  arity: number;
+  flags: readonly CommandFlag[];
+  summary: string;
+  run(context: CommandContext, args: string[]): Reply;
+}
 
 function withValue(context: CommandContext, args: string[], answer: (described: Described) => Reply): Reply {
   const described = describe(context, args[2] as string);
   return described === undefined ? NIL : answer(described);
 }
+
+const SUBCOMMANDS: readonly Subcommand[] = [
+  {
+    name: "help",
+    arity: 2,
+    flags: ["loading", "stale"],
+    summary: "Returns helpful text about the different subcommands.",
+    run: (_context, args) =>
+      array(
+        [`${(args[0] as string).toUpperCase()} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`, ...HELP].map(simple),
+      ),
+  },
+  {
+    name: "encoding",
+    arity: 3,
+    flags: ["readonly"],
+    summary: "Returns the internal encoding of a Redis object.",
+    run: (context, args) => withValue(context, args, (described) => bulk(encoding(described))),
+  },
+  {
+    name: "freq",
+    arity: 3,
+    flags: ["readonly"],
+    summary: "Returns the logarithmic access frequency counter of a Redis object.",
+    run: (context, args) =>
+      withValue(context, args, () => {
+        throw new RespError(NO_LFU);
+      }),
+  },
+  {
+    name: "idletime",
+    arity: 3,
+    flags: ["readonly"],
+    summary: "Returns the time since the last access to a Redis object.",
+    run: (context, args) => withValue(context, args, () => integer(0)),
+  },
+  {
+    name: "refcount",
+    arity: 3,
+    flags: ["readonly"],
+    summary: "Returns the reference count of a value of a key.",
+    run: (context, args) => withValue(context, args, (described) => integer(refcount(described))),
+  },
+];
 
 export const objectCommands: CommandSpec[] = [
   {
@@ -97,33 +130,13 @@ export const objectCommands: CommandSpec[] = [
     flags: [],
     categories: ["@slow"],
     summary: "A container for object introspection commands.",
-    subcommands: [
-      {
-        name: "object|help",
-        arity: 2,
-        flags: ["loading", "stale"],
-        summary: "Returns helpful text about the different subcommands.",
-      },
-      { name: "object|encoding", arity: 3, flags: ["readonly"], summary: "Returns the internal encoding of a Redis object." },
-      {
-        name: "object|freq",
-        arity: 3,
-        flags: ["readonly"],
-        summary: "Returns the logarithmic access frequency counter of a Redis object.",
-      },
-      {
-        name: "object|idletime",
-        arity: 3,
-        flags: ["readonly"],
-        summary: "Returns the time since the last access to a Redis object.",
-      },
-      { name: "object|refcount", arity: 3, flags: ["readonly"], summary: "Returns the reference count of a value of a key." },
-    ],
+    subcommands: SUBCOMMANDS.map(({ name, arity, flags, summary }) => ({ name, arity, flags, summary })),
     run(context, args) {
       const name = (args[1] as string).toLowerCase();
-      const subcommand = Object.hasOwn(SUBCOMMANDS, name) ? SUBCOMMANDS[name] : undefined;
+      const subcommand = SUBCOMMANDS.find((sub) => sub.name === name);
       if (subcommand === undefined) throw unknownSubcommand(args[0] as string, args[1] as string);
       if (!arityHolds(subcommand.arity, args.length)) throw wrongArity(`object|${name}`);
+      context.session.lastCommand = `object|${name}`;
       return subcommand.run(context, args);
     },
   },
