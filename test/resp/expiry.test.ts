@@ -37,6 +37,9 @@ test("EXPIRE's options and times are checked as Redis checks them, options first
       [["EXPIRE", "foo", "200", "NX", "XX"], "ERR NX and XX, GT or LT options at the same time are not compatible"],
       [["EXPIRE", "foo", "200", "AB"], "ERR Unsupported option AB"],
       [["EXPIRE", "foo", "200", "XX", "AB"], "ERR Unsupported option AB"],
+      // Options compare as C strings, up to a NUL byte, as Redis's strcasecmp does.
+      [["EXPIRE", "foo", "200", "AB\0junk"], "ERR Unsupported option AB"],
+      [["EXPIRE", "foo", "200", "NX", "xx\0junk"], "ERR NX and XX, GT or LT options at the same time are not compatible"],
       [["EXPIRE", "foo", "x", "AB"], "ERR Unsupported option AB"],
       [["EXPIRE", "foo", ""], "ERR value is not an integer or out of range"],
       [["EXPIRE", "foo", "1.5"], "ERR value is not an integer or out of range"],

@@ -10,7 +10,7 @@ import { globMatch, literalPrefix } from "./glob.js";
 export interface KeyFilter {
   /** A glob pattern on the key's name (undefined: every key). */
   pattern?: string;
-  /** A type name as TYPE answers it, in any case (undefined: every type). */
+  /** A type name as TYPE answers it, lower case (undefined: every type). */
   type?: string;
 }
 
@@ -41,7 +41,7 @@ export function searchRange(context: CommandContext, pattern: string | undefined
 
 function passes(filter: KeyFilter, name: string, kind: KeyKind): boolean {
   if (filter.pattern !== undefined && !globMatch(filter.pattern, name)) return false;
-  return filter.type === undefined || filter.type.toLowerCase() === kind;
+  return filter.type === undefined || filter.type === kind;
 }
 
 /** Names of every key of the tenant that passes `filter`, in key order (KEYS). */

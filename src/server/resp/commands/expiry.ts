@@ -10,8 +10,9 @@
  */
 import type { CommandSpec } from "../command-spec.js";
 import type { CommandContext } from "../context.js";
-import { LLONG_MAX, LLONG_MIN, longLongArg } from "../redis-integer.js";
 import { integer, ONE, type Reply, RespError, ZERO } from "../reply.js";
+import { INT64_MAX, INT64_MIN } from "./int64.js";
+import { integerArgument, optionName } from "./string-args.js";
 
 /** The latest expiry time the store holds, ms since the epoch. */
 export const EXPIRES_AT_MAX = Number.MAX_SAFE_INTEGER;
@@ -23,12 +24,18 @@ const LT = 8;
 
 const WRONG_TYPE = "WRONGTYPE Operation against a key holding the wrong kind of value";
 
+/** An argument as C's %s prints it: up to its first NUL byte. */
+function cString(arg: string): string {
+  const nul = arg.indexOf("\0");
+  return nul === -1 ? arg : arg.slice(0, nul);
+}
+
 /** EXPIRE's NX/XX/GT/LT flags (expire.c parseExtendedExpireArgumentsOrReply): their bits, or Redis's error. */
 function expireFlags(args: string[]): number {
   let flags = 0;
   for (let i = 3; i < args.length; i++) {
-    const option = args[i] as string;
-    switch (option.toLowerCase()) {
+    const option = optionName(args[i] as string);
+    switch (option) {
       case "nx":
         flags |= NX;
         break;
@@ -42,7 +49,7 @@ function expireFlags(args: string[]): number {
         flags |= LT;
         break;
       default:
-        throw new RespError(`ERR Unsupported option ${option}`);
+        throw new RespError(`ERR Unsupported option ${cString(args[i] as string)}`);
     }
   }
   if (flags & NX && flags & (XX | GT | LT)) {
@@ -54,15 +61,15 @@ function expireFlags(args: string[]): number {
 
 /** The expiry time an argument asks for, in ms; Redis's error when the conversion or the addition overflows. */
 function expiryTime(args: string[], baseMs: number, seconds: boolean): bigint {
-  let when = longLongArg(args[2] as string);
+  let when = BigInt(integerArgument(args[2] as string));
   const invalid = () => new RespError(`ERR invalid expire time in '${(args[0] as string).toLowerCase()}' command`);
   if (seconds) {
     // C's division truncates toward zero, as bigint's does.
-    if (when > LLONG_MAX / 1000n || when < LLONG_MIN / 1000n) throw invalid();
+    if (when > INT64_MAX / 1000n || when < INT64_MIN / 1000n) throw invalid();
     when *= 1000n;
   }
   const base = BigInt(baseMs);
-  if (when > LLONG_MAX - base) throw invalid();
+  if (when > INT64_MAX - base) throw invalid();
   return when + base;
 }
 

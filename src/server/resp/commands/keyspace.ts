@@ -12,9 +12,9 @@ import type { CommandSpec } from "../command-spec.js";
 import { syntaxError } from "../command-spec.js";
 import type { CommandContext } from "../context.js";
 import { matchingNames, scanPage } from "../key-scan.js";
-import { intArg, longLongArg } from "../redis-integer.js";
 import { array, bulk, bulkArray, integer, NIL, OK, ONE, type Reply, RespError, simple, ZERO } from "../reply.js";
 import { parseCursor, scanCursorsOf } from "../scan-cursor.js";
+import { integerArgument, optionName } from "./string-args.js";
 
 /** COUNT when SCAN is given none, as Redis's. */
 export const SCAN_COUNT_DEFAULT = 10;
@@ -24,9 +24,21 @@ const SAME_OBJECT = "ERR source and destination objects are the same";
 /** Logbook has one database, 0: Redis's answer to any other index when it has one database. */
 const DB_OUT_OF_RANGE = "ERR DB index is out of range";
 
+const INT_MAX = 2_147_483_647;
+const INT_MIN = -2_147_483_648;
+
 const KEYS_ALL = { first: 1, last: -1, step: 1 } as const;
 const KEY_FIRST = { first: 1, last: 1, step: 1 } as const;
 const KEYS_TWO = { first: 1, last: 2, step: 1 } as const;
+
+/** A database index argument (getIntFromObjectOrReply): an integer that fits a C int. */
+function databaseIndex(text: string): number {
+  const index = integerArgument(text);
+  if (index < INT_MIN || index > INT_MAX) {
+    throw new RespError(`ERR value is out of range, value must between ${INT_MIN} and ${INT_MAX}`);
+  }
+  return Number(index);
+}
 
 function deleteKeys(context: CommandContext, args: string[]): Reply | Promise<Reply> {
   context.checkWritable();
@@ -50,7 +62,7 @@ function countExisting(context: CommandContext, args: string[]): Reply {
 
 function flush(context: CommandContext, args: string[]): Promise<Reply> {
   if (args.length === 2) {
-    const mode = (args[1] as string).toLowerCase();
+    const mode = optionName(args[1] as string);
     if (mode !== "sync" && mode !== "async") throw syntaxError();
   } else if (args.length > 2) throw syntaxError();
   context.checkWritable();
@@ -80,10 +92,10 @@ function rename(context: CommandContext, args: string[], onlyIfAbsent: boolean):
 function copyReplaces(args: string[]): boolean {
   let replace = false;
   for (let i = 3; i < args.length; i++) {
-    const option = (args[i] as string).toLowerCase();
+    const option = optionName(args[i] as string);
     if (option === "replace") replace = true;
     else if (option === "db" && i + 1 < args.length) {
-      if (intArg(args[++i] as string) !== 0) throw new RespError(DB_OUT_OF_RANGE);
+      if (databaseIndex(args[++i] as string) !== 0) throw new RespError(DB_OUT_OF_RANGE);
     } else throw syntaxError();
   }
   return replace;
@@ -110,17 +122,17 @@ function scan(context: CommandContext, args: string[]): Reply {
   let pattern: string | undefined;
   let type: string | undefined;
   for (let i = 2; i < args.length; i += 2) {
-    const option = (args[i] as string).toLowerCase();
+    const option = optionName(args[i] as string);
     if (i + 1 >= args.length) throw syntaxError();
     const value = args[i + 1] as string;
     if (option === "count") {
-      const asked = longLongArg(value);
-      if (asked < 1n) throw syntaxError();
-      count = asked > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(asked);
+      const asked = integerArgument(value);
+      if (asked < 1) throw syntaxError();
+      count = typeof asked === "bigint" ? Number.MAX_SAFE_INTEGER : asked;
     } else if (option === "match") {
       pattern = value === "*" ? undefined : value;
     } else if (option === "type") {
-      type = value;
+      type = optionName(value);
     } else throw syntaxError();
   }
   const cursors = scanCursorsOf(context.host);
@@ -255,7 +267,7 @@ export const keyspaceCommands: CommandSpec[] = [
     categories: ["@keyspace", "@write", "@fast"],
     summary: "Moves a key to another database (Logbook has one: 0).",
     run(_context, args) {
-      if (intArg(args[2] as string) !== 0) throw new RespError(DB_OUT_OF_RANGE);
+      if (databaseIndex(args[2] as string) !== 0) throw new RespError(DB_OUT_OF_RANGE);
       throw new RespError(SAME_OBJECT);
     },
   },

@@ -7,17 +7,15 @@
  */
 import { arityHolds, type CommandFlag, type CommandSpec, unknownSubcommand, wrongArity } from "../command-spec.js";
 import type { CommandContext } from "../context.js";
-import { parseLongLong } from "../redis-integer.js";
 import { array, bulk, integer, NIL, type Reply, RespError, simple } from "../reply.js";
+import { parseInt64 } from "./int64.js";
 
 /** Longest string Redis keeps in one allocation with its header (object.c OBJ_ENCODING_EMBSTR_SIZE_LIMIT). */
 const EMBSTR_BYTES_MAX = 44;
 /** Redis shares one object for each integer below this (server.h OBJ_SHARED_INTEGERS) … */
-const SHARED_INTEGERS = 10_000n;
+const SHARED_INTEGERS = 10_000;
 /** … and reports its reference count as this (OBJ_SHARED_REFCOUNT). */
 const SHARED_REFCOUNT = 2_147_483_647;
-/** Longest text Redis stores as an integer (tryObjectEncoding). */
-const INT_TEXT_MAX = 20;
 
 const HELP = [
   "ENCODING <key>",
@@ -40,7 +38,7 @@ const NO_LFU =
   "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
 
 /** The value at a key as OBJECT describes it: undefined when there is none. */
-type Described = { kind: "string"; integer: bigint | undefined; bytes: number } | { kind: "stream" };
+type Described = { kind: "string"; integer: number | bigint | undefined; bytes: number } | { kind: "stream" };
 
 function describe(context: CommandContext, name: string): Described | undefined {
   const key = context.key(name);
@@ -50,8 +48,8 @@ function describe(context: CommandContext, name: string): Described | undefined 
   const entry = context.read(key);
   if (entry === undefined) return undefined;
   const value = entry.value;
-  const asInteger = value.length <= INT_TEXT_MAX ? parseLongLong(value) : undefined;
-  return { kind, integer: asInteger, bytes: value.length };
+  // Redis stores a value as an integer when string2ll reads it (tryObjectEncoding).
+  return { kind, integer: parseInt64(value), bytes: value.length };
 }
 
 function encoding(described: Described): string {
@@ -62,7 +60,7 @@ function encoding(described: Described): string {
 
 function refcount(described: Described): number {
   const value = described.kind === "string" ? described.integer : undefined;
-  return value !== undefined && value >= 0n && value < SHARED_INTEGERS ? SHARED_REFCOUNT : 1;
+  return value !== undefined && value >= 0 && value < SHARED_INTEGERS ? SHARED_REFCOUNT : 1;
 }
 
 interface Subcommand {
