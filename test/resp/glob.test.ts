@@ -57,6 +57,28 @@ test("patterns match as Redis's stringmatchlen does, its quirks included", () =>
   }
 });
 
+/** The same in Redis's nocase mode (CONFIG GET): ASCII letters fold, an escaped one in brackets does not, and ranges fold as glibc's tolower does. */
+const REDIS_NOCASE_ANSWERS: [string, string, boolean][] = [
+  ["ABC", "abc", true],
+  ["a*C", "AxxC", true],
+  ["[A-Z]", "q", true],
+  ["[a-z]", "Q", true],
+  ["[Z-a]", "_", false],
+  ["[Z-a]", "z", false],
+  ["[\\A]", "a", false],
+  ["[^A]", "a", false],
+  ["\\A", "a", true],
+  ["h?LLO", "HeLlo", true],
+  ["[\xc0-\xff]", "\xe0", false],
+  ["\xc0", "\xe0", false],
+];
+
+test("with noCase, patterns match as Redis's stringmatchlen does in nocase mode", () => {
+  for (const [pattern, subject, expected] of REDIS_NOCASE_ANSWERS) {
+    assert.equal(globMatch(pattern, subject, true), expected, `${JSON.stringify(pattern)} against ${JSON.stringify(subject)}`);
+  }
+});
+
 test("a lone star matches every key, the empty one too, as KEYS and SCAN treat it", () => {
   assert.equal(globMatch("*", ""), true);
   assert.equal(globMatch("*", "\x00\xff"), true);

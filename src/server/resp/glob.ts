@@ -25,10 +25,14 @@ const CARET = 0x5e;
 const BACKSLASH = 0x5c;
 const DASH = 0x2d;
 
-/** Whether `subject` matches `pattern`. A lone `*` matches every key, the empty one too (as KEYS and SCAN treat it). */
-export function globMatch(pattern: string, subject: string): boolean {
+/**
+ * Whether `subject` matches `pattern`; `noCase` folds ASCII letters as Redis's nocase mode does
+ * (CONFIG GET), except for a `\x` inside brackets, which it compares as it is. A lone `*` matches
+ * everything, the empty text too (as KEYS and SCAN treat it).
+ */
+export function globMatch(pattern: string, subject: string, noCase = false): boolean {
   if (pattern.length === 1 && pattern.charCodeAt(0) === STAR) return true;
-  return new Matcher(pattern, subject).match(0, 0, 0);
+  return new Matcher(pattern, subject, noCase).match(0, 0, 0);
 }
 
 /**
@@ -50,6 +54,16 @@ function signedByte(c: number): number {
   return c >= 0x80 ? c - 0x100 : c;
 }
 
+/** C's tolower in the C locale: ASCII letters only. */
+function lower(c: number): number {
+  return c >= 0x41 && c <= 0x5a ? c + 0x20 : c;
+}
+
+/** glibc's tolower of a signed char: a negative one other than -1 (EOF) comes back as its unsigned byte. */
+function lowerSigned(c: number): number {
+  return c < -1 ? c + 0x100 : lower(c);
+}
+
 class Matcher {
   /** Set once the rest of a pattern after a `*` matched nowhere: earlier `*`s need not try longer runs. */
   private skipLongerMatches = false;
@@ -57,7 +71,12 @@ class Matcher {
   constructor(
     private readonly pattern: string,
     private readonly subject: string,
+    private readonly noCase: boolean,
   ) {}
+
+  private same(a: number, b: number): boolean {
+    return a === b || (this.noCase && lower(a) === lower(b));
+  }
 
   /** The pattern's byte at `i`; 0 past its end. */
   private p(i: number): number {
@@ -89,7 +108,7 @@ class Matcher {
         pi = end;
       } else if (c !== QUESTION) {
         if (c === BACKSLASH && pi + 1 < patternEnd) pi++;
-        if (this.p(pi) !== subject.charCodeAt(si)) return false;
+        if (!this.same(this.p(pi), subject.charCodeAt(si))) return false;
       }
       si++;
       pi++;
@@ -125,10 +144,11 @@ class Matcher {
         let low = signedByte(c);
         let high = signedByte(this.p(pi + 2));
         if (low > high) [low, high] = [high, low];
-        const byte = signedByte(s);
+        let byte = signedByte(s);
+        if (this.noCase) [low, high, byte] = [lowerSigned(low), lowerSigned(high), lowerSigned(byte)];
         if (byte >= low && byte <= high) match = true;
         pi += 2;
-      } else if (c === s) {
+      } else if (this.same(c, s)) {
         match = true;
       }
       pi++;
