@@ -4,9 +4,6 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { dataPrefix } from "../../src/server/namespace.js";
 import { RawClient, RespReplyError, type RespTestServer, startRespServer } from "../support/resp.js";
 
-/** Tests that need the store to keep expiry times (store.keyspace's expire operation). */
-const NEEDS_EXPIRY = { todo: "needs keyspace expiry" };
-
 async function withClient(body: (client: RawClient, server: RespTestServer) => Promise<void>): Promise<void> {
   const server = await startRespServer();
   const client = await RawClient.connect(server.respPort);
@@ -147,7 +144,7 @@ test("streams do not expire: TTL answers -1, PERSIST 0, EXPIRE WRONGTYPE, and a 
   });
 });
 
-test("EXPIRE sets a time to live that TTL reports, and the key is gone once it passes", NEEDS_EXPIRY, async () => {
+test("EXPIRE sets a time to live that TTL reports, and the key is gone once it passes", async () => {
   await withClient(async (client) => {
     await client.call("SET", "x", "foobar");
     assert.equal(await client.call("EXPIRE", "x", "5"), 1);
@@ -171,7 +168,7 @@ test("EXPIRE sets a time to live that TTL reports, and the key is gone once it p
   });
 });
 
-test("EXPIREAT and PEXPIREAT take absolute times that EXPIRETIME and PEXPIRETIME report", NEEDS_EXPIRY, async () => {
+test("EXPIREAT and PEXPIREAT take absolute times that EXPIRETIME and PEXPIRETIME report", async () => {
   await withClient(async (client) => {
     await client.call("SET", "x", "foo");
     const seconds = Math.floor(Date.now() / 1000) + 15;
@@ -193,7 +190,7 @@ test("EXPIREAT and PEXPIREAT take absolute times that EXPIRETIME and PEXPIRETIME
   });
 });
 
-test("NX, XX, GT and LT decide against the key's current expiry as Redis 7.0's rules say", NEEDS_EXPIRY, async () => {
+test("NX, XX, GT and LT decide against the key's current expiry as Redis 7.0's rules say", async () => {
   await withClient(async (client) => {
     const run = async (setup: string[], command: string[], reply: number, low: number, high: number) => {
       await client.call("SET", "foo", "bar");
@@ -217,7 +214,7 @@ test("NX, XX, GT and LT decide against the key's current expiry as Redis 7.0's r
   });
 });
 
-test("PERSIST removes an expiry; SET without one replaces it", NEEDS_EXPIRY, async () => {
+test("PERSIST removes an expiry; SET without one replaces it", async () => {
   await withClient(async (client) => {
     await client.call("SET", "x", "foo");
     await client.call("EXPIRE", "x", "50");
@@ -237,7 +234,7 @@ test("PERSIST removes an expiry; SET without one replaces it", NEEDS_EXPIRY, asy
   });
 });
 
-test("RENAME moves the source's expiry and drops the target's; COPY copies it, or none", NEEDS_EXPIRY, async () => {
+test("RENAME moves the source's expiry and drops the target's; COPY copies it, or none", async () => {
   await withClient(async (client) => {
     await client.call("SET", "mykey", "foo");
     await client.call("EXPIRE", "mykey", "100");
@@ -260,37 +257,33 @@ test("RENAME moves the source's expiry and drops the target's; COPY copies it, o
   });
 });
 
-test(
-  "an expired key is absent to every command before it is swept, and EXPIRE does not bring it back",
-  NEEDS_EXPIRY,
-  async () => {
-    await withClient(async (client) => {
-      await client.call("SET", "gone", "v");
-      await client.call("SET", "kept", "v");
-      await client.call("PEXPIRE", "gone", "50");
-      await sleep(100);
-      assert.deepEqual(
-        await client.pipeline([
-          ["EXISTS", "gone"],
-          ["TYPE", "gone"],
-          ["TTL", "gone"],
-          ["KEYS", "*"],
-          ["SCAN", "0"],
-          ["OBJECT", "ENCODING", "gone"],
-          ["EXPIRE", "gone", "10"],
-          ["PERSIST", "gone"],
-          ["COPY", "gone", "copy"],
-          ["RENAMENX", "gone", "other"],
-          ["DEL", "gone"],
-          ["EXISTS", "gone", "copy", "other"],
-        ]),
-        [0, "none", -2, ["kept"], ["0", ["kept"]], null, 0, 0, 0, error("ERR no such key"), 0, 0],
-      );
-    });
-  },
-);
+test("an expired key is absent to every command before it is swept, and EXPIRE does not bring it back", async () => {
+  await withClient(async (client) => {
+    await client.call("SET", "gone", "v");
+    await client.call("SET", "kept", "v");
+    await client.call("PEXPIRE", "gone", "50");
+    await sleep(100);
+    assert.deepEqual(
+      await client.pipeline([
+        ["EXISTS", "gone"],
+        ["TYPE", "gone"],
+        ["TTL", "gone"],
+        ["KEYS", "*"],
+        ["SCAN", "0"],
+        ["OBJECT", "ENCODING", "gone"],
+        ["EXPIRE", "gone", "10"],
+        ["PERSIST", "gone"],
+        ["COPY", "gone", "copy"],
+        ["RENAMENX", "gone", "other"],
+        ["DEL", "gone"],
+        ["EXISTS", "gone", "copy", "other"],
+      ]),
+      [0, "none", -2, ["kept"], ["0", ["kept"]], null, 0, 0, 0, error("ERR no such key"), 0, 0],
+    );
+  });
+});
 
-test("5 keys in, 5 keys out: KEYS lists a key with an expiry", NEEDS_EXPIRY, async () => {
+test("5 keys in, 5 keys out: KEYS lists a key with an expiry", async () => {
   await withClient(async (client) => {
     const replies = await client.pipeline([
       ["SET", "a", "c"],
@@ -305,7 +298,7 @@ test("5 keys in, 5 keys out: KEYS lists a key with an expiry", NEEDS_EXPIRY, asy
   });
 });
 
-test("an expiry survives a restart of the store, as an absolute time", NEEDS_EXPIRY, async () => {
+test("an expiry survives a restart of the store, as an absolute time", async () => {
   await withClient(async (client, server) => {
     await client.call("SET", "foo", "bar");
     await client.call("EXPIRE", "foo", "100");
