@@ -7,8 +7,8 @@
  */
 import { type CommandFlag, type CommandSpec, type CommandTable, syntaxError } from "../command-spec.js";
 import type { CommandContext } from "../context.js";
+import { globMatch } from "../glob.js";
 import { array, bulk, bulkArray, integer, NIL, type Reply, RespError, simple } from "../reply.js";
-import { globMatch } from "./glob.js";
 import { containerCommand, helpReply, type Subcommand } from "./subcommands.js";
 
 /** A command or subcommand as COMMAND describes it: its full name (`config|get`) and spec fields. */

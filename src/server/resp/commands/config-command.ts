@@ -3,10 +3,11 @@
  * in config-parameters.ts. CONFIG SET of several parameters is all or nothing, as in Redis: every
  * name and value is checked before any is kept.
  */
+
+import { globMatch } from "../glob.js";
 import type { RespHost } from "../host.js";
 import { bulkArray, OK, RespError } from "../reply.js";
 import { CONFIG_PARAMETERS, type ConfigParameter, findParameter } from "./config-parameters.js";
-import { globMatch } from "./glob.js";
 import { containerCommand, helpReply, type Subcommand } from "./subcommands.js";
 
 const HELP = [
