@@ -10,6 +10,7 @@ import type { CommitInfo } from "../../log/index.js";
 import type { Store } from "../../store/index.js";
 import type { Admission } from "../admission.js";
 import type { HttpError } from "../http-error.js";
+import { CommandLog } from "./command-log.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { type CommitObservation, RecentCommits } from "./recent-commits.js";
 import { RefusalLog, refusalClass } from "./refusal-log.js";
@@ -93,6 +94,7 @@ export interface TelemetryOptions {
 export class Telemetry implements RequestObserver, CommandObserver {
   private readonly metrics: Metrics | undefined;
   private respMetrics: RespMetrics | undefined;
+  private readonly commandLog: CommandLog | undefined;
   private readonly recentCommits = new RecentCommits();
   private readonly statusWindow = new StatusWindow();
   private readonly refusals: RefusalLog;
@@ -122,6 +124,7 @@ export class Telemetry implements RequestObserver, CommandObserver {
       : undefined;
     this.logger = options.logger;
     this.accessLog = options.accessLog;
+    this.commandLog = options.accessLog ? new CommandLog(options.logger) : undefined;
     this.refusals = new RefusalLog(options.logger);
   }
 
@@ -200,40 +203,12 @@ export class Telemetry implements RequestObserver, CommandObserver {
   ): void {
     this.respMetrics?.observe(command, seconds, error !== undefined);
     if (trace !== undefined) this.tracing.endCommand(trace, error, tenantId);
-    if (this.accessLog) this.logCommand(command, clientId, address, tenantId, seconds, error, trace?.traceId);
+    this.commandLog?.write(command, clientId, address, tenantId, seconds, error, trace?.traceId);
   }
 
   commandRejected(command: string, clientId: number, address: string, tenantId: string | undefined, error: string): void {
     this.respMetrics?.reject(command);
-    if (this.accessLog) this.logCommand(command, clientId, address, tenantId, 0, error, undefined);
-  }
-
-  /**
-   * A command's log line: who (client id and address, tenant), what (the command's name only:
-   * neither its keys, which may name people or carry data, nor its values), how long, and
-   * whether it answered an error (its prefix only).
-   */
-  private logCommand(
-    command: string,
-    clientId: number,
-    address: string,
-    tenantId: string | undefined,
-    seconds: number,
-    error: string | undefined,
-    traceId: string | undefined,
-  ): void {
-    this.logger.info(
-      {
-        command,
-        clientId,
-        client: address,
-        tenantId,
-        latencyMs: Math.round(seconds * 1_000_000) / 1000,
-        ...(error === undefined ? {} : { error }),
-        ...(traceId === undefined ? {} : { traceId }),
-      },
-      "command",
-    );
+    this.commandLog?.write(command, clientId, address, tenantId, 0, error, undefined);
   }
 
   /**
