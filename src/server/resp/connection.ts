@@ -8,6 +8,12 @@
  * unacknowledged, waits for it before it runs, so a read after a write on one connection sees it.
  * A command that waits (a blocking read) holds back the commands behind it, as in Redis.
  *
+ * Backpressure. A write that finds the server's bound on writes in flight full waits, with the
+ * commands behind it, for this connection's own writes in flight, if it has any: a pipeline of
+ * writes is then read as fast as the disk makes them durable, not refused. Without any of its
+ * own in flight it runs and is refused (TRYAGAIN): waiting on other clients' writes would be a
+ * queue with no bound but the client count.
+ *
  * Bounds. What a connection holds is bounded three ways. A pipeline with more than
  * `pipelineBytesMax` bytes received and not yet answered, or more than that many bytes of
  * replies the client has not read yet, stops being read until it drains (TCP then pushes back
@@ -69,6 +75,8 @@ export class RespConnection {
     private readonly context: CommandContext,
     private readonly settings: RespSettings,
     private readonly stats: RespStats,
+    /** The server's bound on writes in flight. */
+    private readonly admission: { readonly hasRoom: boolean },
     private readonly onClose: () => void,
     /** A bug met while serving this connection (it is closed; the server goes on). */
     private readonly onBug: (error: unknown) => void,
@@ -120,8 +128,9 @@ export class RespConnection {
   private execute(args: string[], bytes: number): boolean {
     const spec = this.context.host.commands.find(args[0] as string);
     const write = isWrite(spec) && !this.context.session.inMulti;
-    if (!write && this.lastWrite !== undefined) {
+    if (this.lastWrite !== undefined && (!write || !this.admission.hasRoom)) {
       // A read waits for this connection's writes: they apply in LSN order, so the newest settling means all have.
+      // A write that finds the in-flight bound full while this connection holds part of it waits for them too.
       this.hold(this.lastWrite);
       return false;
     }

@@ -121,6 +121,7 @@ export class RespServer implements RespHost {
       context,
       this.settings,
       this.stats,
+      this.admission,
       () => this.connections.delete(id),
       (error) => this.logger.error({ err: error, clientId: id }, "serving a Redis client failed; its connection was closed"),
     );
