@@ -75,6 +75,30 @@ describe("request limits", () => {
   });
 });
 
+describe("transactions", () => {
+  test("commands queued in MULTI are bounded in bytes by respPipelineBytesMax; past it EXEC aborts", async () => {
+    await withServer({ respPipelineBytesMax: 64 * 1024 }, async (s) => {
+      const c = await RawClient.connect(s.respPort);
+      const value = "q".repeat(20 * 1024);
+      const replies = await c.pipeline([
+        ["MULTI"],
+        ["SET", "a", value],
+        ["SET", "b", value],
+        ["SET", "c", value],
+        ["SET", "d", value],
+        ["EXEC"],
+      ]);
+      assert.deepEqual(replies.slice(0, 4), ["OK", "QUEUED", "QUEUED", "QUEUED"]);
+      assert.deepEqual(replies[4], new RespReplyError("ERR a transaction holds at most 65536 bytes of commands"));
+      assert.ok(replies[5] instanceof RespReplyError && replies[5].message.startsWith("EXECABORT"));
+      assert.equal(await c.call("GET", "a"), null);
+      // A new transaction starts from zero.
+      assert.deepEqual(await c.pipeline([["MULTI"], ["SET", "a", value], ["EXEC"]]), ["OK", "QUEUED", ["OK"]]);
+      c.close();
+    });
+  });
+});
+
 describe("client count", () => {
   test("past respClientsMax the next client gets an error and is closed; a freed place is taken again", async () => {
     await withServer({ respClientsMax: 3 }, async (s) => {

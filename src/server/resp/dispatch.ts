@@ -48,6 +48,12 @@ function refusalOf(context: CommandContext, spec: CommandSpec | undefined, args:
   return undefined;
 }
 
+/**
+ * Bytes of the arguments queued in each open transaction, keyed by its queue (MULTI makes a new
+ * one, so a finished transaction's count goes with its queue).
+ */
+const queuedBytes = new WeakMap<string[][], number>();
+
 function queue(context: CommandContext, spec: CommandSpec, args: string[]): Reply {
   const session = context.session;
   const queued = session.queued as string[][];
@@ -59,6 +65,16 @@ function queue(context: CommandContext, spec: CommandSpec, args: string[]): Repl
     session.queueFailed = true;
     return fail(context, new RespError(`ERR a transaction holds at most ${QUEUED_COMMANDS_MAX} commands`));
   }
+  // Queued commands are answered (QUEUED) but held until EXEC: their bytes have a ceiling of
+  // their own, the pipeline's, or a client could hold any amount of memory in one MULTI.
+  let bytes = queuedBytes.get(queued) ?? 0;
+  for (const arg of args) bytes += arg.length;
+  const bytesMax = context.host.settings.pipelineBytesMax;
+  if (bytes > bytesMax) {
+    session.queueFailed = true;
+    return fail(context, new RespError(`ERR a transaction holds at most ${bytesMax} bytes of commands`));
+  }
+  queuedBytes.set(queued, bytes);
   queued.push(args);
   return QUEUED;
 }
