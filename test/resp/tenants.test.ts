@@ -64,6 +64,18 @@ describe("with tokens", () => {
     await c.closed;
   });
 
+  test("HELLO signs in with AUTH, and without it asks for it", async () => {
+    const c = await client();
+    const bare = await c.call("HELLO", "2");
+    assert.ok(bare instanceof RespReplyError && bare.message.startsWith("NOAUTH"), String(bare));
+    const wrong = await c.call("HELLO", "2", "AUTH", "default", "not-a-token-at-all");
+    assert.ok(wrong instanceof RespReplyError && wrong.message.startsWith("WRONGPASS"), String(wrong));
+    const hello = await c.call("HELLO", "2", "AUTH", "acme", ACME);
+    assert.ok(Array.isArray(hello), String(hello));
+    assert.equal(await c.call("SET", "via-hello", "1"), "OK");
+    assert.equal((await s.call("GET", "/v1/kv/via-hello", { token: ACME })).text, "1");
+  });
+
   test("before AUTH a command is limited to 10 arguments of 16 KiB; the connection is closed", async () => {
     const many = await client();
     many.send("*11\r\n");
