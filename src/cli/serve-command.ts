@@ -63,6 +63,7 @@ const SETTINGS: Setting[] = [
   ["--resp-port <port>", "respPort", "Redis-protocol port on --host (0: no Redis endpoint)", integer],
   ["--resp-bulk-bytes-max <bytes>", "respBulkBytesMax", "longest key or value a Redis client may send", integer],
   ["--resp-clients-max <n>", "respClientsMax", "Redis clients connected at once", integer],
+  ["--resp-idle-timeout-ms <ms>", "respIdleTimeoutMs", "close a silent Redis connection after this long (0: never)", integer],
   ["--resp-output-bytes-max <bytes>", "respOutputBytesMax", "unwritten replies before a Redis client is disconnected", integer],
   [
     "--resp-pipeline-bytes-max <bytes>",

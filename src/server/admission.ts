@@ -52,6 +52,11 @@ export class Admission {
     return true;
   }
 
+  /** Whether a write could enter now (not counted as a refusal when it could not). */
+  get hasRoom(): boolean {
+    return this.writes < this.limits.inFlightWritesMax && this.bytes < this.limits.inFlightBytesMax;
+  }
+
   leave(bytes: number): void {
     this.writes--;
     this.bytes -= bytes;

@@ -73,6 +73,8 @@ export const ServerConfigSchema = Type.Object(
     respPipelineBytesMax: Integer(1024),
     /** Redis clients connected at once. */
     respClientsMax: Integer(1),
+    /** A Redis connection with no traffic this long is closed (0: never, Redis's default `timeout`). */
+    respIdleTimeoutMs: Integer(0),
     checkpointEveryBytes: Integer(0),
     /** A log segment file's size: it holds its 64-byte header and the log's largest batch (4 MiB). */
     segmentBytes: Integer(SEGMENT_BYTES_MIN, 1024 * 1024 * 1024),
@@ -134,6 +136,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   respOutputBytesMax: 64 * 1024 * 1024,
   respPipelineBytesMax: 16 * 1024 * 1024,
   respClientsMax: 10_000,
+  respIdleTimeoutMs: 0,
   checkpointEveryBytes: 64 * 1024 * 1024,
   segmentBytes: 64 * 1024 * 1024,
   preallocate: true,

@@ -128,6 +128,7 @@ export class LogbookServer {
               logger,
               tls,
               settings: respSettings(config),
+              observer: telemetry,
               shutdown: () => (options.onShutdownRequest ?? (() => void server?.close()))(),
               reopenStore: () => swappable.reopen(() => openStore(config, options.fileSystem)),
             });
@@ -235,6 +236,7 @@ function respSettings(config: ServerConfig): RespSettings {
     outputBytesMax: config.respOutputBytesMax,
     pipelineBytesMax: config.respPipelineBytesMax,
     clientsMax: config.respClientsMax,
+    idleTimeoutMs: config.respIdleTimeoutMs,
     blockMsMax: config.streamBlockMsMax,
     blockedClientsMax: config.streamBlockedReadsMax,
   };

@@ -24,11 +24,14 @@ export interface RespTestServer extends TestServer {
 }
 
 /** A test server with its Redis endpoint on; retried on another port if the probed one was taken meanwhile. */
-export async function startRespServer(config: ConfigInput = {}): Promise<RespTestServer> {
+export async function startRespServer(
+  config: ConfigInput = {},
+  options: Parameters<typeof startTestServer>[1] = {},
+): Promise<RespTestServer> {
   for (let attempt = 0; ; attempt++) {
     const respPort = await freePort();
     try {
-      const server = await startTestServer({ respPort, ...config });
+      const server = await startTestServer({ respPort, ...config }, options);
       return { ...server, respPort: server.server.resp?.port ?? respPort };
     } catch (error) {
       if (attempt >= 5 || (error as { code?: string }).code !== "LOGBOOK_ADDRESS_IN_USE") throw error;
@@ -69,6 +72,11 @@ export class RawClient {
       const socket = connect({ host: "127.0.0.1", port }, () => resolve(new RawClient(socket)));
       socket.once("error", reject);
     });
+  }
+
+  /** A client over a socket already connected (a TLS one, say). */
+  static over(socket: Socket): RawClient {
+    return new RawClient(socket);
   }
 
   get isClosed(): boolean {

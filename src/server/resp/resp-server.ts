@@ -9,6 +9,7 @@ import type { Store } from "../../store/index.js";
 import type { Admission } from "../admission.js";
 import { type Authenticator, OPEN_TENANT } from "../auth.js";
 import { asListenError } from "../listen-error.js";
+import type { CommandObserver } from "../telemetry/index.js";
 import type { TlsSettings } from "../tls-settings.js";
 import { CommandTable } from "./command-spec.js";
 import { allCommands } from "./commands/index.js";
@@ -32,13 +33,18 @@ export interface RespServerOptions {
   shutdown: () => void;
   /** What DEBUG LOADAOF does: closes the store and opens it again from its checkpoint and log. */
   reopenStore: () => Promise<void>;
+  /** Where commands are observed (metrics, log lines, traces), as HTTP requests are. */
+  observer?: CommandObserver;
 }
+
+/** How long a refused connection may take to read its one error reply before it is destroyed. */
+const REFUSED_GRACE_MS = 1000;
 
 const COMMANDS = new CommandTable(allCommands());
 
 export class RespServer implements RespHost {
   readonly commands = COMMANDS;
-  readonly stats = new RespStats();
+  readonly stats: RespStats;
   readonly state = new ServerState();
   bindAddress = "";
   readonly store: Store;
@@ -61,10 +67,12 @@ export class RespServer implements RespHost {
     this.logger = options.logger;
     this.onShutdown = options.shutdown;
     this.onReopenStore = options.reopenStore;
+    this.stats = new RespStats(options.observer);
     this.tls = options.tls !== undefined;
     const accept = (socket: Socket) => this.accept(socket);
     this.server = options.tls === undefined ? createServer(accept) : createTlsServer(options.tls, accept);
     this.server.on("tlsClientError", (_error: Error, socket: Socket) => socket.destroy());
+    options.observer?.endpointOpened(this);
   }
 
   async listen(host: string, port: number): Promise<void> {
@@ -95,7 +103,7 @@ export class RespServer implements RespHost {
     this.stats.connectionsReceived++;
     if (this.connections.size >= this.settings.clientsMax) {
       this.stats.refused("clients_max");
-      socket.end(errorReply("ERR max number of clients reached"), "latin1");
+      refuse(socket, "ERR max number of clients reached");
       return;
     }
     const id = this.nextClientId++;
@@ -108,8 +116,23 @@ export class RespServer implements RespHost {
     );
     if (!this.authenticator.enabled) session.signIn({ tenant: OPEN_TENANT, access: "read-write" });
     const context = new CommandContext(this.store, session, this, this.admission);
-    const connection = new RespConnection(socket, context, this.settings, this.stats, () => this.connections.delete(id));
+    const connection = new RespConnection(
+      socket,
+      context,
+      this.settings,
+      this.stats,
+      this.admission,
+      () => this.connections.delete(id),
+      (error) => this.logger.error({ err: error, clientId: id }, "serving a Redis client failed; its connection was closed"),
+    );
     this.connections.set(id, { session, connection });
+  }
+
+  /** Bytes held for all clients: unparsed input, and replies not yet written (read when metrics are scraped). */
+  bufferedBytes(): number {
+    let bytes = 0;
+    for (const { connection } of this.connections.values()) bytes += connection.bufferedBytes;
+    return bytes;
   }
 
   *sessions(): Iterable<Session> {
@@ -159,4 +182,16 @@ export class RespServer implements RespHost {
     for (const { connection } of this.connections.values()) connection.destroy();
     await closed;
   }
+}
+
+/**
+ * Answers a connection that is not served with one error reply and closes it: what the client
+ * sends is read and dropped, and the socket is destroyed once the client closes its side or
+ * REFUSED_GRACE_MS later, so that a refused client holds nothing.
+ */
+function refuse(socket: Socket, message: string): void {
+  socket.on("error", () => socket.destroy());
+  socket.on("data", () => undefined);
+  socket.end(errorReply(message), "latin1");
+  setTimeout(() => socket.destroy(), REFUSED_GRACE_MS).unref();
 }

@@ -14,6 +14,8 @@ export interface RespSettings {
   pipelineBytesMax: number;
   /** Connections open at once; one more is answered with an error and closed. */
   clientsMax: number;
+  /** A connection with no traffic this long (and no command running or waiting) is closed; 0: never (Redis's `timeout`). */
+  idleTimeoutMs: number;
   /** The longest a blocking command (XREAD … BLOCK) may wait; 0 BLOCK waits this long too. */
   blockMsMax: number;
   /** Clients waiting in blocking commands at once; one more gets an error reply. */

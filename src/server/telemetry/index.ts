@@ -6,12 +6,14 @@
 
 export { LogDestination } from "./log-destination.js";
 export { createMetrics, type Metrics } from "./metrics.js";
+export type { RespFigures } from "./resp-metrics.js";
 export type { StatusFigures } from "./status-window.js";
 export { type StreamSummary, streamSummary } from "./stream-figures.js";
 export {
+  type CommandObserver,
   type ObservedRequest,
   type RequestObserver,
   Telemetry,
   type TelemetryOptions,
 } from "./telemetry.js";
-export type { RequestTrace } from "./tracing.js";
+export type { RequestTrace, TracedRequest } from "./tracing.js";

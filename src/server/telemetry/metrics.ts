@@ -21,11 +21,11 @@ export interface Metrics {
   commitSeen(info: CommitInfo): void;
 }
 
-const LATENCY_BUCKETS_SECONDS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+export const LATENCY_BUCKETS_SECONDS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 const RECORDS_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096];
 
 /** A counter whose value is a running total kept elsewhere, read at scrape time. */
-function totalCounter(registry: Registry, name: string, help: string, read: () => number): void {
+export function totalCounter(registry: Registry, name: string, help: string, read: () => number): void {
   new Counter({
     name,
     help,
@@ -37,7 +37,7 @@ function totalCounter(registry: Registry, name: string, help: string, read: () =
   });
 }
 
-function gauge(registry: Registry, name: string, help: string, read: () => number): void {
+export function gauge(registry: Registry, name: string, help: string, read: () => number): void {
   new Gauge({
     name,
     help,

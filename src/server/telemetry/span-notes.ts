@@ -45,6 +45,10 @@ export interface RequestNote {
   parent: ParentNote | undefined;
   method: string;
   route: string;
+  /** Set for a Redis command (its name, lower case); `method`, `route` and `status` are then unused. */
+  command?: string;
+  /** A Redis command's error reply's prefix, when it answered one. */
+  error?: string | undefined;
   startMs: number;
   endMs: number;
   status: number;
@@ -72,27 +76,54 @@ export function requestAttributes(method: string, route: string): Attributes {
   return { "http.request.method": method, "http.route": route };
 }
 
+/** A Redis command's span name: the command, as Redis's OpenTelemetry conventions name it. */
+export function commandSpanName(command: string): string {
+  return command.toUpperCase();
+}
+
+export function commandAttributes(command: string): Attributes {
+  return { "db.system": "redis", "db.operation.name": commandSpanName(command) };
+}
+
 const UNSET: SpanStatus = Object.freeze({ code: SpanStatusCode.UNSET });
+
+function requestSpec(note: RequestNote): SpanSpec {
+  const attributes = requestAttributes(note.method, note.route);
+  attributes["http.response.status_code"] = note.status;
+  if (note.tenantId !== undefined) attributes["logbook.tenant"] = note.tenantId;
+  return {
+    name: requestSpanName(note.method, note.route),
+    kind: SpanKind.SERVER,
+    startMs: note.startMs,
+    endMs: note.endMs,
+    attributes,
+    status: note.status >= 500 ? { code: SpanStatusCode.ERROR } : UNSET,
+    parent: -1,
+  };
+}
+
+/** A Redis command's span: an error reply marks it failed, with the reply's prefix as its status code. */
+function commandSpec(note: RequestNote, command: string): SpanSpec {
+  const attributes = commandAttributes(command);
+  if (note.tenantId !== undefined) attributes["logbook.tenant"] = note.tenantId;
+  if (note.error !== undefined) attributes["db.response.status_code"] = note.error;
+  return {
+    name: commandSpanName(command),
+    kind: SpanKind.SERVER,
+    startMs: note.startMs,
+    endMs: note.endMs,
+    attributes,
+    status: note.error === undefined ? UNSET : { code: SpanStatusCode.ERROR, message: note.error },
+    parent: -1,
+  };
+}
 
 /**
  * The request (SERVER), its store write, and under the write the group commit it joined (with
  * its batch size) and that commit's fdatasync; the request span first, each span after its parent.
  */
 export function spanSpecsOf(note: RequestNote): SpanSpec[] {
-  const attributes = requestAttributes(note.method, note.route);
-  attributes["http.response.status_code"] = note.status;
-  if (note.tenantId !== undefined) attributes["logbook.tenant"] = note.tenantId;
-  const specs: SpanSpec[] = [
-    {
-      name: requestSpanName(note.method, note.route),
-      kind: SpanKind.SERVER,
-      startMs: note.startMs,
-      endMs: note.endMs,
-      attributes,
-      status: note.status >= 500 ? { code: SpanStatusCode.ERROR } : UNSET,
-      parent: -1,
-    },
-  ];
+  const specs: SpanSpec[] = [note.command === undefined ? requestSpec(note) : commandSpec(note, note.command)];
   const write = note.write;
   if (write === undefined) return specs;
   const writeAttributes: Attributes = { "logbook.operations": write.operations };

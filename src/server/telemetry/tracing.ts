@@ -20,7 +20,15 @@ import {
 } from "@opentelemetry/api";
 import type { HeadSampling } from "./head-sampling.js";
 import type { CommitObservation } from "./recent-commits.js";
-import { type RequestNote, requestAttributes, requestSpanName, type SpanSpec, spanSpecsOf } from "./span-notes.js";
+import {
+  commandAttributes,
+  commandSpanName,
+  type RequestNote,
+  requestAttributes,
+  requestSpanName,
+  type SpanSpec,
+  spanSpecsOf,
+} from "./span-notes.js";
 
 const TRACER_NAME = "logbook";
 
@@ -44,6 +52,8 @@ export class TracedRequest {
   status = 0;
   tenantId: string | undefined = undefined;
   write: NotedWrite | undefined = undefined;
+  /** A Redis command's answer when it was an error: its prefix (`ERR`, `WRONGTYPE`, …). */
+  error: string | undefined = undefined;
 
   constructor(
     readonly traceId: string,
@@ -55,6 +65,8 @@ export class TracedRequest {
     readonly startMs: number,
     /** The request span, live, under a provider someone else registered; undefined under our SDK. */
     readonly span: Span | undefined,
+    /** Set for a Redis command (its name, lower case): `method` and `route` are then empty. */
+    readonly command?: string,
   ) {}
 }
 
@@ -175,6 +187,49 @@ export class Tracing {
     };
   }
 
+  /**
+   * A Redis command's trace when it records, else undefined. Sampled as a request without a
+   * `traceparent` is (the protocol carries none): a new trace each, under the same sampler.
+   */
+  startCommand(command: string): TracedRequest | undefined {
+    if (this.tracer === undefined) return undefined;
+    const name = commandSpanName(command);
+    const attributes = commandAttributes(command);
+    const sampling = this.headSampling;
+    if (sampling !== undefined) {
+      if (
+        sampling.decidesRootsFromIds
+          ? !sampling.sampleRoot()
+          : sampling.decide(ROOT_CONTEXT, name, SpanKind.SERVER, attributes) !== undefined
+      ) {
+        return undefined;
+      }
+      const traceId = sampling.ids.presetTraceId as string;
+      sampling.ids.presetTraceId = undefined;
+      return new TracedRequest(
+        traceId,
+        sampling.ids.generateSpanId(),
+        ROOT_CONTEXT,
+        "",
+        "",
+        performance.now(),
+        undefined,
+        command,
+      );
+    }
+    const startMs = performance.now();
+    const span = this.tracer.startSpan(name, { kind: SpanKind.SERVER, attributes, startTime: wallMs(startMs) }, ROOT_CONTEXT);
+    if (!span.isRecording()) return undefined;
+    const { traceId, spanId } = span.spanContext();
+    return new TracedRequest(traceId, spanId, ROOT_CONTEXT, "", "", startMs, span, command);
+  }
+
+  /** Ends a traced Redis command; `error`: its error reply's prefix, if it answered one. */
+  endCommand(traced: TracedRequest, error: string | undefined, tenantId: string | undefined): void {
+    traced.error = error;
+    this.endRequest(traced, 0, tenantId);
+  }
+
   /** Ends a traced request: its spans are made now (a live request span) or in the next batch. */
   endRequest(traced: TracedRequest, status: number, tenantId: string | undefined): void {
     traced.endMs = performance.now();
@@ -271,6 +326,7 @@ export function noteOf(traced: TracedRequest): RequestNote {
           },
     method: traced.method,
     route: traced.route,
+    ...(traced.command === undefined ? {} : { command: traced.command, error: traced.error }),
     startMs: wallMs(traced.startMs),
     endMs: wallMs(traced.endMs),
     status: traced.status,

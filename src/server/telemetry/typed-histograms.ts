@@ -173,3 +173,35 @@ export class PlainHistogram extends TypedHistogram {
     this.only = undefined;
   }
 }
+
+/**
+ * Redis commands by name: a count and a latency histogram (seconds). The names come from the
+ * endpoint's command table (and "unknown"), so the series are as many as the commands.
+ */
+export class CommandMetrics extends TypedHistogram {
+  private readonly byCommand = new Map<string, Series>();
+
+  constructor(registry: Registry, names: { count: string; duration: string }, boundsSeconds: readonly number[]) {
+    super(
+      registry,
+      {
+        histogram: names.duration,
+        histogramHelp: "Time from a Redis command's start to its reply (a write's once durable), by command",
+        counter: names.count,
+        counterHelp: "Redis commands run, by command",
+      },
+      boundsSeconds,
+    );
+  }
+
+  observe(command: string, seconds: number): void {
+    let series = this.byCommand.get(command);
+    if (series === undefined) this.byCommand.set(command, (series = this.newSeries({ command })));
+    this.add(series, seconds);
+  }
+
+  protected override clear(): void {
+    super.clear();
+    this.byCommand.clear();
+  }
+}
