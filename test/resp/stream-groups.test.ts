@@ -1,30 +1,16 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { RawClient, RespReplyError, type RespTestServer, type RespValue, startRespServer } from "../support/resp.js";
+import { pairsOf, RespReplyError, type RespValue, withRespClient } from "../support/resp.js";
 
 const INVALID_ID = new RespReplyError("ERR Invalid stream ID specified as stream command argument");
 const NEEDS_KEY = new RespReplyError(
   "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.",
 );
 
-async function withClient(fn: (client: RawClient, server: RespTestServer) => Promise<void>, config = {}): Promise<void> {
-  const server = await startRespServer(config);
-  const client = await RawClient.connect(server.respPort);
-  try {
-    await fn(client, server);
-  } finally {
-    client.close();
-    await server.stop();
-  }
-}
+const withClient = withRespClient;
 
-function mapOf(reply: RespValue): Record<string, RespValue> {
-  const items = reply as RespValue[];
-  const map: Record<string, RespValue> = {};
-  for (let i = 0; i < items.length; i += 2) map[items[i] as string] = items[i + 1] as RespValue;
-  return map;
-}
+const mapOf = pairsOf;
 
 test("XGROUP CREATE, SETID, DESTROY, CREATECONSUMER and DELCONSUMER, with Redis's errors", async () => {
   await withClient(async (c) => {

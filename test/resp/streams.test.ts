@@ -1,29 +1,14 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { RawClient, RespReplyError, type RespTestServer, type RespValue, startRespServer } from "../support/resp.js";
+import { pairsOf, RawClient, RespReplyError, type RespValue, startRespServer, withRespClient } from "../support/resp.js";
 
 const INVALID_ID = new RespReplyError("ERR Invalid stream ID specified as stream command argument");
 const WRONGTYPE = new RespReplyError("WRONGTYPE Operation against a key holding the wrong kind of value");
 const SYNTAX = new RespReplyError("ERR syntax error");
 
-async function withClient(fn: (client: RawClient, server: RespTestServer) => Promise<void>, config = {}): Promise<void> {
-  const server = await startRespServer(config);
-  const client = await RawClient.connect(server.respPort);
-  try {
-    await fn(client, server);
-  } finally {
-    client.close();
-    await server.stop();
-  }
-}
+const withClient = withRespClient;
 
-/** XINFO STREAM's flat array as an object. */
-function infoOf(reply: RespValue): Record<string, RespValue> {
-  const items = reply as RespValue[];
-  const info: Record<string, RespValue> = {};
-  for (let i = 0; i < items.length; i += 2) info[items[i] as string] = items[i + 1] as RespValue;
-  return info;
-}
+const infoOf = pairsOf;
 
 test("XADD generates, completes and checks IDs as Redis does", async () => {
   await withClient(async (c) => {

@@ -160,3 +160,26 @@ function parseReply(buffer: Buffer, at: number): { value: RespValue; end: number
   }
   throw new Error(`unexpected reply type ${JSON.stringify(type)}`);
 }
+
+/** Runs `fn` with a fresh server and one client, closing both after. */
+export async function withRespClient(
+  fn: (client: RawClient, server: RespTestServer) => Promise<void>,
+  config: ConfigInput = {},
+): Promise<void> {
+  const server = await startRespServer(config);
+  const client = await RawClient.connect(server.respPort);
+  try {
+    await fn(client, server);
+  } finally {
+    client.close();
+    await server.stop();
+  }
+}
+
+/** A flat array of name/value pairs (XINFO, HELLO) as an object. */
+export function pairsOf(reply: RespValue): Record<string, RespValue> {
+  const items = reply as RespValue[];
+  const map: Record<string, RespValue> = {};
+  for (let i = 0; i < items.length; i += 2) map[items[i] as string] = items[i + 1] as RespValue;
+  return map;
+}
