@@ -79,7 +79,7 @@ export function expiryTime(text: string, flags: number, now: number, command: st
   if (seconds) time *= 1000n;
   if (relative) time += BigInt(now);
   if (time > INT64_MAX) throw invalidExpireTime(command);
-  // The store keeps expiry times below 2^53 ms (year 287396): later is the same as never in practice.
+  // The store keeps expiry times below 2^53 milliseconds (the year 287396): later is as good as never.
   return time > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(time);
 }
 
