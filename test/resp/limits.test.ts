@@ -4,6 +4,8 @@
  * stays bounded whether it floods commands or stops reading replies.
  */
 import assert from "node:assert/strict";
+import { once } from "node:events";
+import { connect } from "node:net";
 import { describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { GatedDisk } from "../support/gated-disk.js";
@@ -72,6 +74,32 @@ describe("request limits", () => {
       assert.deepEqual(await c.next(), new RespReplyError("ERR Protocol error: invalid bulk length"));
       await c.closed;
     });
+  });
+});
+
+test("after a protocol error the server reads and drops what the client still sends: no reset loses its replies", async () => {
+  await withServer({}, async (s) => {
+    // Half-open allowed: this client goes on sending after the server's FIN, as a slow pipeliner would.
+    const socket = connect({ host: "127.0.0.1", port: s.respPort, allowHalfOpen: true });
+    await once(socket, "connect");
+    let received = "";
+    let reset: Error | undefined;
+    socket.on("data", (chunk: Buffer) => {
+      received += chunk.toString("latin1");
+    });
+    socket.on("error", (error) => {
+      reset = error;
+    });
+    socket.write("PING\r\n*1\r\n$-2\r\n");
+    await once(socket, "end");
+    assert.equal(received, "+PONG\r\n-ERR Protocol error: invalid bulk length\r\n");
+    for (let i = 0; i < 5 && reset === undefined; i++) {
+      socket.write("more bytes after the error\r\n");
+      await sleep(20);
+    }
+    assert.equal(reset, undefined, "the client saw no reset");
+    socket.end();
+    await once(socket, "close");
   });
 });
 

@@ -22,11 +22,11 @@
  * grow far past the pause threshold) close the connection at once, as Redis's
  * client-output-buffer-limit does. The parser bounds what it holds of one command.
  *
- * Closing. After a protocol error or QUIT the connection writes its last replies, half-closes,
- * drops whatever else the client sends, and is destroyed when the client closes its side or
- * CLOSE_GRACE_MS later, whichever comes first: a client that never closes cannot hold it.
+ * Closing. After a protocol error or QUIT the connection writes its last replies and ends
+ * without a reset that would make the client lose them (closing.ts).
  */
 import type { Socket } from "node:net";
+import { endAndLinger } from "./closing.js";
 import type { CommandContext } from "./context.js";
 import { dispatch, isBlocking, isWrite } from "./dispatch.js";
 import { asRespError } from "./errors.js";
@@ -37,8 +37,6 @@ import type { RespStats } from "./stats.js";
 
 type Command = { args: string[]; bytes: number };
 
-/** How long a connection that ended its side waits for the client to end its own. */
-const CLOSE_GRACE_MS = 1000;
 /** Replies are handed to the socket in writes of about this many bytes (one string each). */
 const WRITE_BYTES = 1024 * 1024;
 
@@ -260,6 +258,7 @@ export class RespConnection {
 
   /** After QUIT or a protocol error, once every reply is out: ends the connection (true). */
   private endIfAnswered(): boolean {
+    if (this.closed) return true;
     const ending = this.context.session.closing || this.lastWords !== undefined;
     if (!ending || this.replies.length > this.head || this.gate !== undefined || this.backlogHead < this.backlog.length)
       return false;
@@ -334,11 +333,7 @@ export class RespConnection {
   /** Writes `last`, ends this side, drops what the client still sends, and is destroyed when it ends too (or soon). */
   private endAfterReplies(last: string): void {
     this.closed = true;
-    const socket = this.socket;
-    socket.on("data", () => undefined);
-    socket.resume();
-    socket.end(last, "latin1");
-    setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+    endAndLinger(this.socket, last);
   }
 
   /** Stops reading; resolves once the replies of the commands already taken are written and the socket ends. */

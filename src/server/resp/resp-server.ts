@@ -11,6 +11,7 @@ import { type Authenticator, OPEN_TENANT } from "../auth.js";
 import { asListenError } from "../listen-error.js";
 import type { CommandObserver } from "../telemetry/index.js";
 import type { TlsSettings } from "../tls-settings.js";
+import { endAndLinger } from "./closing.js";
 import { CommandTable } from "./command-spec.js";
 import { allCommands } from "./commands/index.js";
 import { RespConnection } from "./connection.js";
@@ -36,9 +37,6 @@ export interface RespServerOptions {
   /** Where commands are observed (metrics, log lines, traces), as HTTP requests are. */
   observer?: CommandObserver;
 }
-
-/** How long a refused connection may take to read its one error reply before it is destroyed. */
-const REFUSED_GRACE_MS = 1000;
 
 const COMMANDS = new CommandTable(allCommands());
 
@@ -184,14 +182,8 @@ export class RespServer implements RespHost {
   }
 }
 
-/**
- * Answers a connection that is not served with one error reply and closes it: what the client
- * sends is read and dropped, and the socket is destroyed once the client closes its side or
- * REFUSED_GRACE_MS later, so that a refused client holds nothing.
- */
+/** Answers a connection that is not served with one error reply and closes it (closing.ts). */
 function refuse(socket: Socket, message: string): void {
   socket.on("error", () => socket.destroy());
-  socket.on("data", () => undefined);
-  socket.end(errorReply(message), "latin1");
-  setTimeout(() => socket.destroy(), REFUSED_GRACE_MS).unref();
+  endAndLinger(socket, errorReply(message));
 }
