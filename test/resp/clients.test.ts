@@ -271,7 +271,6 @@ test("redis-cli --pipe: a few thousand SETs, every one answered, none an error",
 
 test("redis-cli --pipe: a pipeline of more writes than the server lets be in flight is read more slowly, not refused", {
   skip: noRedisCli,
-  todo: "a connection's pipeline past inFlightWritesMax gets TRYAGAIN replies; it should be read more slowly instead",
 }, async () => {
   const inFlightWritesMax = 256;
   const count = 5_000;

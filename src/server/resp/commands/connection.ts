@@ -31,6 +31,8 @@ function authenticate(context: CommandContext, username: string | undefined, tok
   }
   let principal: Principal;
   try {
+    // A token never holds white space: the header parser below would trim it, AUTH must not.
+    if (/\s/.test(token) || token.length === 0) throw new Error("not a token");
     principal = host.authenticator.authenticate(`Bearer ${token}`);
   } catch {
     host.stats.refused("auth_failed");
